@@ -1,0 +1,95 @@
+/**
+ * The data provider port: what every layer above (common, httpd, service, loaddata) may ask of
+ * the store of users, admins and virtual folders. One implementation (TypeORM) serves the
+ * sqlite, postgresql and mysql drivers.
+ *
+ * Model objects use the wire shapes of the REST contract (snake_case, src/api types), because
+ * the API, the dump format and the store all share them. Stored objects differ from API output
+ * only in secrets: `password` holds the hash and Secret payloads are the encrypted envelopes.
+ * `redactUser`/`redactAdmin`/`redactFolder` produce what the API may show.
+ *
+ * Errors: every method throws SftpgoError — NOT_FOUND for an unknown name, INVALID_INPUT for a
+ * validation failure (message names the field, as upstream's ValidationError), ALREADY_EXISTS
+ * for a duplicate name, BACKEND_UNAVAILABLE when the database cannot be reached.
+ */
+import type { ApiAdmin, ApiFolder, ApiUser, BackupData } from '../api/index.js';
+
+export type User = ApiUser;
+export type Admin = ApiAdmin;
+export type Folder = ApiFolder;
+
+export interface ListOptions {
+  /** default 100, clamped to 500 */
+  limit?: number;
+  offset?: number;
+  order?: 'ASC' | 'DESC';
+}
+
+export interface QuotaUsage {
+  usedQuotaSize: number;
+  usedQuotaFiles: number;
+}
+
+export interface DataProvider {
+  /** 'sqlite' | 'postgresql' | 'mysql' */
+  readonly driver: string;
+
+  // ---- users (virtual_folders are returned joined, with the folder's used quota) ----
+  getUsers(o?: ListOptions): Promise<User[]>;
+  /** throws NOT_FOUND */
+  getUser(username: string): Promise<User>;
+  /** validates, hashes a plain password, encrypts Plain secrets, creates missing folders */
+  addUser(u: User): Promise<User>;
+  /**
+   * Replace the stored user with `u` (username/id taken from the stored record). Upstream
+   * semantics: omitted password keeps the stored one; omitted permissions keep the stored ones;
+   * a secret sent back encrypted (as GET returned it) or with status Redacted keeps the stored one.
+   */
+  updateUser(username: string, u: User): Promise<User>;
+  deleteUser(username: string): Promise<void>;
+  /** every user, unredacted, for dumps */
+  dumpUsers(): Promise<User[]>;
+
+  // ---- admins ----
+  getAdmins(o?: ListOptions): Promise<Admin[]>;
+  getAdmin(username: string): Promise<Admin>;
+  addAdmin(a: Admin): Promise<Admin>;
+  updateAdmin(username: string, a: Admin): Promise<Admin>;
+  deleteAdmin(username: string): Promise<void>;
+  dumpAdmins(): Promise<Admin[]>;
+  /** number of admins in the store (first-admin logic) */
+  countAdmins(): Promise<number>;
+
+  // ---- folders (`users` lists the names of the users mapping the folder) ----
+  getFolders(o?: ListOptions): Promise<Folder[]>;
+  getFolder(name: string): Promise<Folder>;
+  addFolder(f: Folder): Promise<Folder>;
+  updateFolder(name: string, f: Folder): Promise<Folder>;
+  deleteFolder(name: string): Promise<void>;
+  dumpFolders(): Promise<Folder[]>;
+
+  // ---- authentication ----
+  /** returns the user when the password matches the stored hash; throws AUTH_FAILED otherwise */
+  checkUserPassword(username: string, password: string): Promise<User>;
+  /** returns the admin when the password matches; throws AUTH_FAILED otherwise */
+  checkAdminPassword(username: string, password: string): Promise<Admin>;
+  /** hash and store a new password (admin changepwd) */
+  setAdminPassword(username: string, newPassword: string): Promise<void>;
+  setUserPassword(username: string, newPassword: string): Promise<void>;
+  setUserPublicKeys(username: string, keys: string[]): Promise<void>;
+  /** saved at most once every 10 minutes per user, as upstream */
+  updateLastLogin(username: string): Promise<void>;
+
+  // ---- quota ----
+  /** reset=false adds the (possibly negative) deltas; reset=true sets the values */
+  updateUserQuota(username: string, sizeDelta: number, filesDelta: number, reset: boolean): Promise<void>;
+  updateFolderQuota(name: string, sizeDelta: number, filesDelta: number, reset: boolean): Promise<void>;
+  getUserUsedQuota(username: string): Promise<QuotaUsage>;
+  getFolderUsedQuota(name: string): Promise<QuotaUsage>;
+
+  // ---- maintenance ----
+  dump(): Promise<BackupData>;
+  /** throws BACKEND_UNAVAILABLE when the database does not answer */
+  checkAvailability(): Promise<void>;
+  close(): Promise<void>;
+}
