@@ -1,0 +1,992 @@
+/**
+ * One protocol session (an SFTP channel, an SCP/SSH command, an FTP control connection, a
+ * WebDAV/HTTP request) over a user's mount table — upstream common/connection.go
+ * (BaseConnection), protocol-independent: every method takes VIRTUAL paths, checks the
+ * per-directory permissions (most specific path wins), the file pattern filters and the
+ * quota, and throws SftpgoError codes only. Protocol front ends map the codes at their edge.
+ *
+ * Permission rules (as upstream): list/readlink/stat need `list` on the parent directory
+ * (listing a directory needs `list` on it); download/upload/overwrite/delete/create_dirs/
+ * create_symlinks/rename are checked on the parent directory of the item; setstat checks the
+ * item's own path for files and the parent for directories.
+ */
+import { posix } from 'node:path';
+import type { User } from '../dataprovider/provider.js';
+import { SftpgoError } from '../errors/index.js';
+import {
+  joinVirtual,
+  mapFsError,
+  normalizeVirtualPath,
+  S_IFDIR,
+  virtualBase,
+  virtualDir,
+  type FileInfo,
+  type Fs,
+  type MountFolder,
+  type MountTable,
+  type Resolved,
+  type SetStatAttrs,
+  type StatVfs,
+} from '../vfs/index.js';
+import type { ActiveConnection, ConnectionRegistry } from './registry.js';
+import {
+  DownloadTransfer,
+  handleSink,
+  handleSource,
+  quotaExceededError,
+  streamSink,
+  streamSource,
+  UploadTransfer,
+  type DownloadSource,
+  type Transfer,
+  type TransferHost,
+  type UploadOpenMode,
+  type UploadSink,
+} from './transfer.js';
+import type {
+  ConnectionConfig,
+  Logger,
+  Permission,
+  Protocol,
+  QuotaStore,
+  TransferStatus,
+} from './types.js';
+import { isFolderIncludedInUserQuota } from './user-fs.js';
+import {
+  hasPerm,
+  hasPermissionsInside,
+  isFileAllowed,
+  userHasNoQuotaRestrictions,
+  userHasQuotaRestrictions,
+} from './user-policy.js';
+
+export interface ConnectionOptions {
+  /** e.g. newConnectionId('SFTP', sessionHex, channelNumber) */
+  id: string;
+  protocol: Protocol;
+  user: User;
+  mounts: MountTable;
+  remoteAddress: string;
+  localAddress?: string;
+  clientVersion?: string;
+  logger: Logger;
+  provider: QuotaStore;
+  config: ConnectionConfig;
+  /** the registry this connection is (or will be) registered in; close() unregisters it */
+  registry?: ConnectionRegistry;
+  /**
+   * The protocol's close callback (end the channel, destroy the socket). Called once, on the
+   * first close(), whoever initiated it (registry close, idle checker, the protocol itself).
+   */
+  onClose?: () => void | Promise<void>;
+  /** close the mount table's backends on close() (when the mounts belong to this connection only) */
+  closeMounts?: boolean;
+}
+
+export interface UploadOptions {
+  /**
+   * truncate: replace the content (a new file is created when missing);
+   * append: continue after the current end (writes below the current size are refused);
+   * resume: continue at `offset` (≤ current size; FTP REST + STOR);
+   * inplace: positional writes anywhere in the existing content, nothing truncated (SFTP
+   * open for writing without TRUNC/APPEND).
+   * A missing file is created in every mode.
+   */
+  mode: UploadOpenMode;
+  offset?: number;
+}
+
+export interface QuotaCheckResult {
+  hasSpace: boolean;
+  quotaSize: number;
+  quotaFiles: number;
+  usedSize: number;
+  usedFiles: number;
+}
+
+type UploadLimits = { maxWriteSize: number };
+
+const VIRTUAL_DIR_MODE = S_IFDIR | 0o755;
+
+function virtualDirInfo(name: string): FileInfo {
+  const now = new Date();
+  return {
+    name,
+    size: 0,
+    mode: VIRTUAL_DIR_MODE,
+    mtime: now,
+    atime: now,
+    isDirectory: true,
+    isSymlink: false,
+    isFile: false,
+    uid: 0,
+    gid: 0,
+  };
+}
+
+function remainingSize(q: QuotaCheckResult): number {
+  return q.quotaSize > 0 ? q.quotaSize - q.usedSize : 0;
+}
+
+export class Connection implements ActiveConnection {
+  readonly id: string;
+  readonly protocol: Protocol;
+  readonly user: User;
+  readonly mounts: MountTable;
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  readonly clientVersion: string | undefined;
+  readonly connectionTime: number;
+  readonly log: Logger;
+  /** last command / WebDAV method, shown in connection listings */
+  command = '';
+  private lastActivityMs: number;
+  private readonly provider: QuotaStore;
+  private readonly config: ConnectionConfig;
+  private readonly registry: ConnectionRegistry | undefined;
+  private readonly onClose: (() => void | Promise<void>) | undefined;
+  private readonly closeMounts: boolean;
+  private readonly transfers = new Set<Transfer>();
+  private transferSeq = 0;
+  private closing: Promise<void> | undefined;
+  private readonly host: TransferHost;
+
+  constructor(o: ConnectionOptions) {
+    this.id = o.id;
+    this.protocol = o.protocol;
+    this.user = o.user;
+    this.mounts = o.mounts;
+    this.remoteAddress = o.remoteAddress;
+    this.localAddress = o.localAddress ?? '';
+    this.clientVersion = o.clientVersion;
+    this.log = o.logger;
+    this.provider = o.provider;
+    this.config = o.config;
+    this.registry = o.registry;
+    this.onClose = o.onClose;
+    this.closeMounts = o.closeMounts ?? false;
+    this.connectionTime = Date.now();
+    this.lastActivityMs = this.connectionTime;
+    this.host = {
+      id: this.id,
+      protocol: this.protocol,
+      username: this.username,
+      log: this.log,
+      touch: () => this.touch(),
+      nextTransferId: () => ++this.transferSeq,
+      removeTransfer: (t) => {
+        this.transfers.delete(t);
+      },
+      updateQuota: (p, files, size) => this.updateQuota(p, files, size),
+      applyDeferredStat: (p, attrs) => this.applyDeferredStat(p, attrs),
+    };
+  }
+
+  // ---------------------------------------------------------------- ActiveConnection
+
+  get username(): string {
+    return this.user.username ?? '';
+  }
+
+  get maxSessions(): number {
+    return this.user.max_sessions ?? 0;
+  }
+
+  /** ms since epoch */
+  get lastActivity(): number {
+    return this.lastActivityMs;
+  }
+
+  /** marks activity now (every operation does it) */
+  touch(): void {
+    this.lastActivityMs = Date.now();
+  }
+
+  activeTransfers(): TransferStatus[] {
+    return [...this.transfers].map((t) => t.status());
+  }
+
+  /** the open transfers (for the protocol: e.g. to find the upload of a path) */
+  transfersList(): Transfer[] {
+    return [...this.transfers];
+  }
+
+  /** adds this connection to its registry (enforces max_total_connections and max_sessions) */
+  register(): void {
+    if (!this.registry) throw new SftpgoError('INTERNAL', 'the connection has no registry');
+    this.registry.add(this);
+  }
+
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  /**
+   * Closes the session: active transfers are aborted cleanly (per upload_mode), the
+   * connection leaves the registry, the protocol's close callback runs. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    await Promise.all(
+      [...this.transfers].map((t) =>
+        t.abort(new SftpgoError('ABORTED', 'transfer aborted: connection closed')),
+      ),
+    );
+    this.registry?.remove(this);
+    if (this.closeMounts) {
+      await this.mounts.close().catch((e: unknown) => {
+        this.log.warn(
+          { sender: this.protocol, connection_id: this.id, err: e },
+          'error closing the filesystems',
+        );
+      });
+    }
+    try {
+      await this.onClose?.();
+    } catch (e) {
+      this.log.warn(
+        { sender: this.protocol, connection_id: this.id, err: e },
+        'error in the close callback',
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private begin(p: string): string {
+    if (this.closing) throw new SftpgoError('ABORTED', 'the connection is closed');
+    this.touch();
+    return normalizeVirtualPath(p);
+  }
+
+  private requirePerm(perm: Permission, dir: string): void {
+    if (!hasPerm(this.user, perm, dir))
+      throw new SftpgoError('PERMISSION_DENIED', 'permission denied');
+  }
+
+  private requireFileAllowed(p: string): void {
+    if (!isFileAllowed(this.user, p)) {
+      throw new SftpgoError(
+        'NAME_NOT_ALLOWED',
+        `${JSON.stringify(virtualBase(p))} is not allowed by the file pattern filters`,
+      );
+    }
+  }
+
+  private logCommand(sender: string, fields: Record<string, unknown>): void {
+    this.log.info(
+      {
+        sender,
+        connection_id: this.id,
+        protocol: this.protocol,
+        username: this.username,
+        ...fields,
+      },
+      sender,
+    );
+  }
+
+  private folderFor(p: string): MountFolder | undefined {
+    return this.mounts.folderMountFor(p)?.folder;
+  }
+
+  private uploadFor(p: string): UploadTransfer | undefined {
+    for (const t of this.transfers) {
+      if (t.type === 'upload' && t.virtualPath === p && !t.closed) return t;
+    }
+    return undefined;
+  }
+
+  private async statIn(r: Resolved, follow: boolean): Promise<FileInfo | undefined> {
+    try {
+      return follow ? await r.fs.stat(r.relPath) : await r.fs.lstat(r.relPath);
+    } catch (e) {
+      if (SftpgoError.is(e, 'NOT_FOUND')) return undefined;
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------- quota
+
+  /**
+   * The quota situation for a path (upstream HasSpace): the folder's own quota when the path is
+   * in a virtual folder not counted in the user quota, the user quota otherwise. `checkFiles`
+   * includes the number-of-files limit (new files).
+   */
+  async checkQuota(checkFiles: boolean, virtualPath: string): Promise<QuotaCheckResult> {
+    return this.quotaOf(
+      this.folderFor(virtualDir(normalizeVirtualPath(virtualPath))),
+      checkFiles,
+      false,
+    );
+  }
+
+  private async quotaOf(
+    folder: MountFolder | undefined,
+    checkFiles: boolean,
+    includeUsage: boolean,
+  ): Promise<QuotaCheckResult> {
+    const res: QuotaCheckResult = {
+      hasSpace: true,
+      quotaSize: 0,
+      quotaFiles: 0,
+      usedSize: 0,
+      usedFiles: 0,
+    };
+    if (this.config.track_quota === 0) return res;
+    try {
+      if (folder && !isFolderIncludedInUserQuota(folder)) {
+        if (folder.quotaSize === 0 && (!checkFiles || folder.quotaFiles === 0) && !includeUsage)
+          return res;
+        res.quotaSize = folder.quotaSize;
+        res.quotaFiles = folder.quotaFiles;
+        const u = await this.provider.getFolderUsedQuota(folder.name);
+        res.usedSize = u.usedQuotaSize;
+        res.usedFiles = u.usedQuotaFiles;
+      } else {
+        if (userHasNoQuotaRestrictions(this.user, checkFiles) && !includeUsage) return res;
+        res.quotaSize = this.user.quota_size ?? 0;
+        res.quotaFiles = this.user.quota_files ?? 0;
+        const u = await this.provider.getUserUsedQuota(this.username);
+        res.usedSize = u.usedQuotaSize;
+        res.usedFiles = u.usedQuotaFiles;
+      }
+    } catch (e) {
+      this.log.error(
+        { sender: this.protocol, connection_id: this.id, err: e },
+        'error getting the used quota',
+      );
+      res.hasSpace = false;
+      return res;
+    }
+    if (
+      (checkFiles && res.quotaFiles > 0 && res.usedFiles >= res.quotaFiles) ||
+      (res.quotaSize > 0 && res.usedSize >= res.quotaSize)
+    ) {
+      res.hasSpace = false;
+    }
+    return res;
+  }
+
+  /**
+   * Applies a quota delta for a virtual path: to its virtual folder (and to the user when the
+   * folder counts in the user quota) or to the user; honours track_quota (2: users without
+   * quota limits are not updated, folders always are). Errors are logged, never thrown.
+   */
+  async updateQuota(virtualPath: string, filesDelta: number, sizeDelta: number): Promise<void> {
+    const track = this.config.track_quota;
+    if (track === 0 || (filesDelta === 0 && sizeDelta === 0)) return;
+    const folder = this.folderFor(virtualDir(virtualPath));
+    const updateUser = async (): Promise<void> => {
+      if (track === 2 && !userHasQuotaRestrictions(this.user)) return;
+      await this.provider.updateUserQuota(this.username, sizeDelta, filesDelta, false);
+    };
+    try {
+      if (folder) {
+        await this.provider.updateFolderQuota(folder.name, sizeDelta, filesDelta, false);
+        if (isFolderIncludedInUserQuota(folder)) await updateUser();
+      } else await updateUser();
+    } catch (e) {
+      this.log.error(
+        {
+          sender: this.protocol,
+          connection_id: this.id,
+          err: e,
+          files: filesDelta,
+          size: sizeDelta,
+        },
+        'unable to update the quota',
+      );
+    }
+  }
+
+  /** upstream GetMaxWriteSize */
+  private maxWriteSize(q: QuotaCheckResult, isResume: boolean, fileSize: number): UploadLimits {
+    const maxUpload = this.user.filters?.max_upload_file_size ?? 0;
+    let max = remainingSize(q);
+    if (isResume) {
+      if (maxUpload > 0 && maxUpload <= fileSize) throw quotaExceededError();
+      if (maxUpload > 0) {
+        const left = maxUpload - fileSize;
+        if (left < max || max === 0) max = left;
+      }
+    } else {
+      if (max > 0) max += fileSize;
+      if (maxUpload > 0 && (maxUpload < max || max === 0)) max = maxUpload;
+    }
+    return { maxWriteSize: max };
+  }
+
+  // ---------------------------------------------------------------- read-only operations
+
+  /** stat (symlinks followed); needs `list` on the parent directory */
+  async stat(virtualPath: string): Promise<FileInfo> {
+    return this.doStat(virtualPath, true);
+  }
+
+  /** lstat (a final symlink is described itself); needs `list` on the parent directory */
+  async lstat(virtualPath: string): Promise<FileInfo> {
+    return this.doStat(virtualPath, false);
+  }
+
+  private async doStat(virtualPath: string, follow: boolean): Promise<FileInfo> {
+    const p = this.begin(virtualPath);
+    this.requirePerm('list', virtualDir(p));
+    const r = this.mounts.resolve(p);
+    let info: FileInfo;
+    try {
+      info = follow ? await r.fs.stat(r.relPath) : await r.fs.lstat(r.relPath);
+    } catch (e) {
+      if (SftpgoError.is(e, 'NOT_FOUND') && this.mounts.isVirtualDir(p))
+        return virtualDirInfo(virtualBase(p));
+      throw e;
+    }
+    return { ...info, name: virtualBase(p) };
+  }
+
+  /**
+   * Lists a directory (needs `list` on it). Virtual folders mounted inside appear as
+   * directories. Errors (NOT_FOUND, …) are thrown here, not during the iteration. The
+   * iterator holds an open directory handle: iterate to the end, or call `return()` when
+   * abandoning it (SFTP CLOSE of a directory handle).
+   */
+  async list(virtualDirPath: string): Promise<AsyncIterableIterator<FileInfo>> {
+    const p = this.begin(virtualDirPath);
+    this.requirePerm('list', p);
+    const r = this.mounts.resolve(p);
+    const virtualNames = new Set(this.mounts.virtualDirsIn(p));
+    const it = r.fs.list(r.relPath);
+    let first: IteratorResult<FileInfo>;
+    try {
+      first = await it.next();
+    } catch (e) {
+      if (SftpgoError.is(e, 'NOT_FOUND') && virtualNames.size > 0) {
+        first = { done: true, value: undefined };
+      } else throw e;
+    }
+    const touch = (): void => this.touch();
+    async function* merged(): AsyncGenerator<FileInfo> {
+      const seen = new Set<string>();
+      try {
+        let cur = first;
+        while (!cur.done) {
+          const info = cur.value;
+          if (virtualNames.has(info.name)) {
+            seen.add(info.name);
+            yield virtualDirInfo(info.name);
+          } else yield info;
+          touch();
+          cur = await it.next();
+        }
+      } finally {
+        await it.return?.();
+      }
+      for (const name of virtualNames) if (!seen.has(name)) yield virtualDirInfo(name);
+    }
+    return merged();
+  }
+
+  /** the target of a symlink as a virtual path; needs `list` on the parent directory */
+  async readlink(virtualPath: string): Promise<string> {
+    const p = this.begin(virtualPath);
+    this.requirePerm('list', virtualDir(p));
+    const r = this.mounts.resolve(p);
+    if (!r.fs.readlink)
+      throw new SftpgoError('OP_UNSUPPORTED', 'symlinks are not supported by this storage backend');
+    return joinVirtual(r.mount.path, await r.fs.readlink(r.relPath));
+  }
+
+  /**
+   * The canonical virtual path (upstream SFTP realpath: a lexical clean, relative paths taken
+   * from `cwd`). Symlinks are not resolved: clients see their own namespace.
+   */
+  realpath(virtualPath: string, cwd = '/'): string {
+    this.touch();
+    return normalizeVirtualPath(virtualPath, cwd);
+  }
+
+  /** statvfs@openssh.com: from the quota limits when the user/folder has some, from the disk otherwise */
+  async statVfs(virtualPath: string): Promise<StatVfs> {
+    const p = this.begin(virtualPath);
+    const r = this.mounts.resolve(p);
+    const q = await this.checkQuota(true, p);
+    const limited = q.quotaSize > 0 || q.quotaFiles > 0;
+    if (!limited) {
+      if (!r.fs.statVfs)
+        throw new SftpgoError('OP_UNSUPPORTED', 'statvfs is not supported by this storage backend');
+      return r.fs.statVfs(r.relPath);
+    }
+    let quotaSize = q.quotaSize;
+    let quotaFiles = q.quotaFiles;
+    if ((quotaSize === 0 || quotaFiles === 0) && r.fs.statVfs) {
+      const disk = await r.fs.statVfs(r.relPath);
+      if (quotaSize === 0) quotaSize = disk.blocks * disk.frsize;
+      if (quotaFiles === 0) quotaFiles = disk.files;
+    }
+    let bsize = 4096;
+    while (bsize > quotaSize && bsize > 1) bsize = Math.floor(bsize / 4) || 1;
+    const blocks = Math.floor(quotaSize / bsize);
+    let bfree = Math.max(0, Math.floor((quotaSize - q.usedSize) / bsize));
+    let ffree = Math.max(0, quotaFiles - q.usedFiles);
+    if (!q.hasSpace) {
+      bfree = 0;
+      ffree = 0;
+    }
+    return {
+      bsize,
+      frsize: bsize,
+      blocks,
+      bfree,
+      bavail: bfree,
+      files: quotaFiles,
+      ffree,
+      favail: ffree,
+      fsid: 0,
+      flag: 0,
+      namemax: 255,
+    };
+  }
+
+  /**
+   * Used and allowed quota of the quota scope a path belongs to: its virtual folder when the
+   * folder has its own quota, the user otherwise (all zero when quota tracking is off).
+   */
+  async getUsage(virtualPath = '/'): Promise<QuotaCheckResult> {
+    const p = this.begin(virtualPath);
+    return this.quotaOf(this.folderFor(p), true, true);
+  }
+
+  // ---------------------------------------------------------------- mutations
+
+  /** creates a directory; needs `create_dirs` on the parent */
+  async mkdir(virtualPath: string): Promise<void> {
+    const p = this.begin(virtualPath);
+    this.requirePerm('create_dirs', virtualDir(p));
+    if (p === '/' || this.mounts.isMountPoint(p) || this.mounts.isVirtualDir(p)) {
+      throw new SftpgoError(
+        'PERMISSION_DENIED',
+        `${JSON.stringify(p)} is a virtual folder: it cannot be created`,
+      );
+    }
+    const r = this.mounts.resolve(p);
+    await r.fs.mkdir(r.relPath);
+    this.logCommand('Mkdir', { file_path: p });
+  }
+
+  /** removes a file or symlink; needs `delete` on the parent; the quota is decremented */
+  async remove(virtualPath: string): Promise<void> {
+    const p = this.begin(virtualPath);
+    this.requirePerm('delete', virtualDir(p));
+    this.requireFileAllowed(p);
+    if (p === '/' || this.mounts.isMountPoint(p))
+      throw new SftpgoError('PERMISSION_DENIED', 'removing a virtual folder is not allowed');
+    const r = this.mounts.resolve(p);
+    const info = await r.fs.lstat(r.relPath);
+    if (info.isDirectory)
+      throw new SftpgoError('INVALID_INPUT', `${JSON.stringify(p)} is a directory`);
+    await r.fs.remove(r.relPath);
+    this.logCommand('Remove', { file_path: p });
+    if (!info.isSymlink) await this.updateQuota(p, -1, -info.size);
+  }
+
+  /** removes an empty directory; needs `delete` on the parent */
+  async rmdir(virtualPath: string): Promise<void> {
+    const p = this.begin(virtualPath);
+    if (p === '/')
+      throw new SftpgoError('PERMISSION_DENIED', 'removing the root directory is not allowed');
+    if (this.mounts.isMountPoint(p))
+      throw new SftpgoError('PERMISSION_DENIED', 'removing a virtual folder is not allowed');
+    if (this.mounts.hasMountsInside(p)) {
+      throw new SftpgoError(
+        'OP_UNSUPPORTED',
+        'removing a directory with a virtual folder inside is not supported',
+      );
+    }
+    this.requirePerm('delete', virtualDir(p));
+    const r = this.mounts.resolve(p);
+    const info = await r.fs.lstat(r.relPath);
+    if (!info.isDirectory || info.isSymlink)
+      throw new SftpgoError('INVALID_INPUT', `${JSON.stringify(p)} is not a directory`);
+    await r.fs.remove(r.relPath, { dir: true });
+    this.logCommand('Rmdir', { file_path: p });
+  }
+
+  private checkRenameNames(from: string, to: string, info: FileInfo): void {
+    if (info.isFile && (!isFileAllowed(this.user, from) || !isFileAllowed(this.user, to))) {
+      throw new SftpgoError(
+        'NAME_NOT_ALLOWED',
+        'renaming this file is not allowed by the file pattern filters',
+      );
+    }
+  }
+
+  /** upstream isRenamePermitted: `rename` on both sides, or `delete` on the source and the creation permission on the target */
+  private hasRenamePerms(from: string, to: string, info: FileInfo): boolean {
+    const src = virtualDir(from);
+    const dst = virtualDir(to);
+    if (hasPerm(this.user, 'rename', src) && hasPerm(this.user, 'rename', dst)) return true;
+    if (!hasPerm(this.user, 'delete', src)) return false;
+    if (info.isDirectory) return hasPerm(this.user, 'create_dirs', dst);
+    if (info.isSymlink) return hasPerm(this.user, 'create_symlinks', dst);
+    return hasPerm(this.user, 'upload', dst);
+  }
+
+  private async checkRecursiveRename(
+    fs: Fs,
+    relFrom: string,
+    from: string,
+    to: string,
+  ): Promise<void> {
+    const stack: { rel: string; from: string; to: string }[] = [{ rel: relFrom, from, to }];
+    while (stack.length > 0) {
+      const cur = stack.pop() as { rel: string; from: string; to: string };
+      for await (const e of fs.list(cur.rel)) {
+        const childFrom = posix.join(cur.from, e.name);
+        const childTo = posix.join(cur.to, e.name);
+        this.checkRenameNames(childFrom, childTo, e);
+        if (!this.hasRenamePerms(childFrom, childTo, e)) {
+          throw new SftpgoError(
+            'PERMISSION_DENIED',
+            `renaming ${JSON.stringify(childFrom)} is not allowed`,
+          );
+        }
+        if (e.isDirectory && !e.isSymlink)
+          stack.push({ rel: posix.join(cur.rel, e.name), from: childFrom, to: childTo });
+      }
+    }
+  }
+
+  /**
+   * Renames (moves) a file or directory. Needs `rename` on both parents, or `delete` on the
+   * source parent and `upload` / `create_dirs` / `create_symlinks` (by type) on the target
+   * parent, plus `overwrite` when replacing a file. Virtual folders themselves cannot be
+   * renamed, and moving across virtual folders is refused.
+   */
+  async rename(fromPath: string, toPath: string): Promise<void> {
+    const from = this.begin(fromPath);
+    const to = normalizeVirtualPath(toPath);
+    if (from === to)
+      throw new SftpgoError('OP_UNSUPPORTED', 'the rename source and target cannot be the same');
+    if (from === '/' || to === '/')
+      throw new SftpgoError('PERMISSION_DENIED', 'renaming the root directory is not allowed');
+    if (
+      this.mounts.isMountPoint(from) ||
+      this.mounts.isMountPoint(to) ||
+      this.mounts.isVirtualDir(from) ||
+      this.mounts.isVirtualDir(to)
+    ) {
+      throw new SftpgoError('PERMISSION_DENIED', 'renaming a virtual folder is not allowed');
+    }
+    const rf = this.mounts.resolve(from);
+    const rt = this.mounts.resolve(to);
+    if (rf.mount !== rt.mount) {
+      throw new SftpgoError(
+        'PERMISSION_DENIED',
+        'renaming across virtual folders is not supported',
+      );
+    }
+    const srcInfo = await rf.fs.lstat(rf.relPath);
+    this.checkRenameNames(from, to, srcInfo);
+    if (!this.hasRenamePerms(from, to, srcInfo))
+      throw new SftpgoError('PERMISSION_DENIED', 'permission denied');
+    let initialSize = -1;
+    const dstInfo = await this.statIn(rt, false);
+    if (dstInfo) {
+      if (dstInfo.isDirectory)
+        throw new SftpgoError(
+          'OP_UNSUPPORTED',
+          'renaming onto an existing directory is not supported',
+        );
+      if (dstInfo.isFile) initialSize = dstInfo.size;
+      this.requirePerm('overwrite', virtualDir(to));
+    }
+    if (srcInfo.isDirectory) {
+      if (this.mounts.hasMountsInside(from)) {
+        throw new SftpgoError(
+          'OP_UNSUPPORTED',
+          'renaming a directory with virtual folders inside is not supported',
+        );
+      }
+      if (this.mounts.hasMountsInside(to))
+        throw new SftpgoError(
+          'PERMISSION_DENIED',
+          'renaming onto a virtual folder path is not allowed',
+        );
+      if (hasPermissionsInside(this.user, from) || hasPermissionsInside(this.user, to)) {
+        await this.checkRecursiveRename(rf.fs, rf.relPath, from, to);
+      }
+    }
+    await rf.fs.rename(rf.relPath, rt.relPath);
+    this.logCommand('Rename', { file_path: from, target_path: to });
+    // same mount: only an overwritten file changes the counters
+    if (initialSize !== -1) await this.updateQuota(to, -1, -initialSize);
+  }
+
+  /**
+   * Creates `linkPath` as a symlink to `target` (a virtual path, absolute or relative to the
+   * link's directory); stored relative, inside the same filesystem. Needs `create_symlinks`
+   * on the link's parent.
+   */
+  async symlink(target: string, linkPath: string): Promise<void> {
+    const link = this.begin(linkPath);
+    if (typeof target !== 'string' || target === '')
+      throw new SftpgoError('INVALID_INPUT', 'invalid symlink target');
+    const tgt = normalizeVirtualPath(target, virtualDir(link));
+    const rl = this.mounts.resolve(link);
+    const rt = this.mounts.resolve(tgt);
+    if (link === '/' || rl.relPath === '/' || this.mounts.isVirtualDir(link)) {
+      throw new SftpgoError(
+        'PERMISSION_DENIED',
+        'a virtual folder cannot be replaced by a symlink',
+      );
+    }
+    if (rl.mount !== rt.mount)
+      throw new SftpgoError('OP_UNSUPPORTED', 'cross folder symlinks are not supported');
+    if (rt.relPath === '/')
+      throw new SftpgoError('PERMISSION_DENIED', 'symlinking the root directory is not allowed');
+    this.requirePerm('create_symlinks', virtualDir(link));
+    this.requireFileAllowed(link);
+    if (!rl.fs.capabilities.symlinks || !rl.fs.symlink) {
+      throw new SftpgoError('OP_UNSUPPORTED', 'symlinks are not supported by this storage backend');
+    }
+    const rel = posix.relative(posix.dirname(rl.relPath), rt.relPath) || '.';
+    await rl.fs.symlink(rel, rl.relPath);
+    this.logCommand('Symlink', { file_path: tgt, target_path: link });
+  }
+
+  /**
+   * chmod / chown / chtimes / truncate, honouring setstat_mode (0 execute, 1 ignore silently,
+   * 2 ignore where the backend cannot do it). Needs `chmod`/`chown`/`chtimes`, and `overwrite`
+   * for a size change. Attributes of a file being uploaded on this connection are applied
+   * once the upload completes (the size change applies at once).
+   */
+  async setStat(virtualPath: string, attrs: SetStatAttrs): Promise<void> {
+    const p = this.begin(virtualPath);
+    this.requireFileAllowed(p);
+    const r = this.mounts.resolve(p);
+    const upload = this.uploadFor(p);
+    let info: FileInfo | undefined;
+    if (!upload) info = await this.statIn(r, false);
+    const permPath = info?.isDirectory ? virtualDir(p) : p;
+    const mode = this.config.setstat_mode;
+    const caps = r.fs.capabilities;
+    const deferred: SetStatAttrs = {};
+
+    if (attrs.atime !== undefined || attrs.mtime !== undefined) {
+      this.requirePerm('chtimes', permPath);
+      if (mode !== 1) {
+        const times: SetStatAttrs = {};
+        if (attrs.atime !== undefined) times.atime = attrs.atime;
+        if (attrs.mtime !== undefined) times.mtime = attrs.mtime;
+        if (upload) Object.assign(deferred, times);
+        else if (!(mode === 2 && !caps.chtimes)) await this.fsSetStat(r, times, caps.chtimes);
+      }
+    }
+    if (attrs.mode !== undefined) {
+      this.requirePerm('chmod', permPath);
+      if (!(mode === 1 || (mode === 2 && !caps.chmod))) {
+        if (upload) deferred.mode = attrs.mode;
+        else await this.fsSetStat(r, { mode: attrs.mode }, caps.chmod);
+        this.logCommand('Chmod', { file_path: p, mode: (attrs.mode & 0o7777).toString(8) });
+      }
+    }
+    if (attrs.uid !== undefined || attrs.gid !== undefined) {
+      this.requirePerm('chown', permPath);
+      if (!(mode === 1 || (mode === 2 && !caps.chown))) {
+        const owner: SetStatAttrs = {};
+        if (attrs.uid !== undefined) owner.uid = attrs.uid;
+        if (attrs.gid !== undefined) owner.gid = attrs.gid;
+        if (upload) Object.assign(deferred, owner);
+        else await this.fsSetStat(r, owner, caps.chown);
+        this.logCommand('Chown', { file_path: p, uid: attrs.uid, gid: attrs.gid });
+      }
+    }
+    if (attrs.size !== undefined) {
+      this.requirePerm('overwrite', permPath);
+      if (!Number.isSafeInteger(attrs.size) || attrs.size < 0)
+        throw new SftpgoError('INVALID_INPUT', 'invalid size');
+      if (upload) {
+        await upload.truncate(attrs.size);
+      } else {
+        if (!caps.truncate || !r.fs.setStat)
+          throw new SftpgoError(
+            'OP_UNSUPPORTED',
+            'truncate is not supported by this storage backend',
+          );
+        const before = await r.fs.stat(r.relPath);
+        if (before.isDirectory)
+          throw new SftpgoError('INVALID_INPUT', `${JSON.stringify(p)} is a directory`);
+        await r.fs.setStat(r.relPath, { size: attrs.size });
+        await this.updateQuota(p, 0, attrs.size - before.size);
+      }
+      this.logCommand('Truncate', { file_path: p, size: attrs.size });
+    }
+    if (upload && Object.keys(deferred).length > 0) upload.deferStat(deferred);
+  }
+
+  /** truncates a file (SFTP SETSTAT size, FTP/WebDAV helpers) */
+  async truncate(virtualPath: string, size: number): Promise<void> {
+    await this.setStat(virtualPath, { size });
+  }
+
+  private async fsSetStat(r: Resolved, attrs: SetStatAttrs, supported: boolean): Promise<void> {
+    if (!supported || !r.fs.setStat)
+      throw new SftpgoError(
+        'OP_UNSUPPORTED',
+        'this attribute change is not supported by this storage backend',
+      );
+    await r.fs.setStat(r.relPath, attrs);
+  }
+
+  private async applyDeferredStat(p: string, attrs: SetStatAttrs): Promise<void> {
+    const r = this.mounts.resolve(p);
+    if (!r.fs.setStat) return;
+    const a: SetStatAttrs = {};
+    const caps = r.fs.capabilities;
+    if (caps.chmod && attrs.mode !== undefined) a.mode = attrs.mode;
+    if (caps.chown && (attrs.uid !== undefined || attrs.gid !== undefined)) {
+      if (attrs.uid !== undefined) a.uid = attrs.uid;
+      if (attrs.gid !== undefined) a.gid = attrs.gid;
+    }
+    if (caps.chtimes && (attrs.atime !== undefined || attrs.mtime !== undefined)) {
+      if (attrs.atime !== undefined) a.atime = attrs.atime;
+      if (attrs.mtime !== undefined) a.mtime = attrs.mtime;
+    }
+    if (Object.keys(a).length > 0) await r.fs.setStat(r.relPath, a);
+  }
+
+  // ---------------------------------------------------------------- transfers
+
+  /**
+   * Opens a file for download; needs `download` on the parent and the file pattern
+   * allowance. The transfer is listed as active until closed.
+   */
+  async openDownload(virtualPath: string, o: { offset?: number } = {}): Promise<DownloadTransfer> {
+    const p = this.begin(virtualPath);
+    const offset = o.offset ?? 0;
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      throw new SftpgoError('INVALID_INPUT', 'invalid offset');
+    this.requirePerm('download', virtualDir(p));
+    this.requireFileAllowed(p);
+    const r = this.mounts.resolve(p);
+    let source: DownloadSource;
+    let fileSize: number | undefined;
+    if (r.fs.capabilities.randomAccess && r.fs.openFile) {
+      const h = await r.fs.openFile(r.relPath, { read: true });
+      try {
+        const st = await h.stat();
+        if (st.isDirectory)
+          throw new SftpgoError('INVALID_INPUT', `${JSON.stringify(p)} is a directory`);
+        fileSize = st.size;
+      } catch (e) {
+        await h.close();
+        throw mapFsError(e, p);
+      }
+      source = handleSource(h);
+    } else {
+      source = streamSource(await r.fs.openRead(r.relPath, { offset }), offset);
+    }
+    const t = new DownloadTransfer({
+      host: this.host,
+      virtualPath: p,
+      source,
+      offset,
+      bandwidth: this.user.download_bandwidth ?? 0,
+      ...(fileSize !== undefined ? { fileSize } : {}),
+    });
+    this.transfers.add(t);
+    return t;
+  }
+
+  /**
+   * Opens a file for upload. Checks `upload` on the parent (+ `overwrite` when the file
+   * exists), the file patterns, the quota (user or folder) and max_upload_file_size; throws
+   * QUOTA_EXCEEDED ("denying write due to space limit") when there is no room. Atomic
+   * (upload_mode 1/2) when the backend supports it.
+   */
+  async openUpload(
+    virtualPath: string,
+    o: UploadOptions = { mode: 'truncate' },
+  ): Promise<UploadTransfer> {
+    const p = this.begin(virtualPath);
+    this.requirePerm('upload', virtualDir(p));
+    this.requireFileAllowed(p);
+    if (p === '/' || this.mounts.isVirtualDir(p))
+      throw new SftpgoError('INVALID_INPUT', `${JSON.stringify(p)} is a directory`);
+    const r = this.mounts.resolve(p);
+    const caps = r.fs.capabilities;
+    const existing = await this.statIn(r, true);
+    if (existing?.isDirectory)
+      throw new SftpgoError('INVALID_INPUT', `${JSON.stringify(p)} is a directory`);
+    if (existing) this.requirePerm('overwrite', virtualDir(p));
+
+    let mode: UploadOpenMode = existing ? o.mode : 'truncate';
+    const fileSize = existing?.size ?? 0;
+    let startOffset = 0;
+    if (mode === 'append') startOffset = fileSize;
+    else if (mode === 'resume') {
+      const off = o.offset ?? fileSize;
+      if (!Number.isSafeInteger(off) || off < 0 || off > fileSize) {
+        throw new SftpgoError(
+          'INVALID_INPUT',
+          `invalid resume offset ${String(off)}: the file has ${fileSize} bytes`,
+        );
+      }
+      startOffset = off;
+      if (off === 0) mode = 'truncate';
+    }
+    const isResume = mode === 'append' || mode === 'resume';
+    if ((isResume || mode === 'inplace') && !caps.resume) {
+      throw new SftpgoError(
+        'OP_UNSUPPORTED',
+        'resuming uploads is not supported by this storage backend',
+      );
+    }
+
+    const q = await this.checkQuota(!existing, p);
+    if (!q.hasSpace) throw quotaExceededError();
+    const { maxWriteSize } = this.maxWriteSize(q, isResume, fileSize);
+
+    const atomic = this.config.upload_mode !== 0 && caps.atomicUpload;
+    let sink: UploadSink;
+    if (caps.randomAccess && r.fs.openFile) {
+      const h = await r.fs.openFile(
+        r.relPath,
+        { write: true, create: true, truncate: mode === 'truncate', append: isResume },
+        { atomic },
+      );
+      sink = handleSink(h);
+    } else {
+      if (mode === 'inplace')
+        throw new SftpgoError(
+          'OP_UNSUPPORTED',
+          'random access writes are not supported by this storage backend',
+        );
+      const up = await r.fs.openWrite(r.relPath, {
+        offset: startOffset,
+        truncate: mode === 'truncate',
+        atomic,
+      });
+      sink = streamSink(up, startOffset);
+    }
+    const t = new UploadTransfer({
+      host: this.host,
+      virtualPath: p,
+      sink,
+      mode,
+      uploadMode: this.config.upload_mode,
+      isNewFile: !existing,
+      initialSize: fileSize,
+      minWriteOffset: isResume ? startOffset : 0,
+      maxWriteSize,
+      streamOffset: startOffset,
+      bandwidth: this.user.upload_bandwidth ?? 0,
+    });
+    this.transfers.add(t);
+    return t;
+  }
+}

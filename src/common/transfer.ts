@@ -1,0 +1,615 @@
+/**
+ * Uploads and downloads of one connection (upstream common/transfer.go), protocol-independent.
+ *
+ * Upload lifecycle: opened by Connection.openUpload (perms, patterns, quota and size limits
+ * checked there), written with positional `write()` (merged by a per-transfer queue into
+ * writev calls, one in flight) or through `writable()`, then `close()`d, which waits for the
+ * data to be durable and commits it, or `abort()`ed. On error, the outcome follows
+ * common.upload_mode: 0 keeps what was written, 1 (atomic) removes the temp file and leaves
+ * the target untouched, 2 (atomic with resume) moves the partial file onto the target.
+ * A quota overrun always removes the partial data (a resumed file is cut back to its
+ * original size). Quota counters are updated once, at the end, from the final state.
+ */
+import { once } from 'node:events';
+import { Readable, Writable } from 'node:stream';
+import { SftpgoError } from '../errors/index.js';
+import { mapFsError, type FileHandle, type SetStatAttrs, type Upload } from '../vfs/index.js';
+import { Throttle } from './throttle.js';
+import type { Logger, Protocol, TransferStatus, UploadMode } from './types.js';
+import { WriteQueue } from './write-queue.js';
+
+/** what a transfer needs from its connection */
+export interface TransferHost {
+  readonly id: string;
+  readonly protocol: Protocol;
+  readonly username: string;
+  readonly log: Logger;
+  /** updates the connection's last activity */
+  touch(): void;
+  nextTransferId(): number;
+  removeTransfer(t: Transfer): void;
+  /** applies a quota delta for a virtual path (folder / user rules, track_quota) */
+  updateQuota(virtualPath: string, filesDelta: number, sizeDelta: number): Promise<void>;
+  /** applies attributes received while the upload was open, once the file is in place */
+  applyDeferredStat(virtualPath: string, attrs: SetStatAttrs): Promise<void>;
+}
+
+export type Transfer = UploadTransfer | DownloadTransfer;
+
+export const ERR_QUOTA_EXCEEDED = 'denying write due to space limit';
+
+export function quotaExceededError(): SftpgoError {
+  return new SftpgoError('QUOTA_EXCEEDED', ERR_QUOTA_EXCEEDED);
+}
+
+function abortedError(): SftpgoError {
+  return new SftpgoError('ABORTED', 'transfer aborted');
+}
+
+const STREAM_CHUNK = 256 * 1024;
+
+// ------------------------------------------------------------------ sinks and sources
+
+/** where upload bytes go: a FileHandle (random access) or a sequential backend stream */
+export interface UploadSink {
+  /** the target changes only on commit */
+  readonly atomic: boolean;
+  /** a partial upload can be kept (files); object stores upload nothing on error */
+  readonly resumable: boolean;
+  writev(position: number, data: readonly Buffer[]): Promise<void>;
+  /** current size of the written file, when known */
+  size(): Promise<number | undefined>;
+  truncate(length: number): Promise<void>;
+  commit(): Promise<void>;
+  discard(o?: { keepBytes?: number }): Promise<void>;
+}
+
+export function handleSink(h: FileHandle): UploadSink {
+  return {
+    atomic: h.atomic,
+    resumable: true,
+    writev: (p, d) => h.writev(p, d),
+    size: async () => (await h.stat()).size,
+    truncate: (n) => h.truncate(n),
+    commit: () => h.commit(),
+    discard: (o) => h.discard(o),
+  };
+}
+
+/** a sequential-only sink over a streamed backend upload (object stores are atomic) */
+export function streamSink(u: Upload, startOffset: number): UploadSink {
+  let pos = startOffset;
+  // stream errors surface through writes and `done`; without a listener they would crash the process
+  u.stream.on('error', () => undefined);
+  return {
+    atomic: true,
+    resumable: false,
+    async writev(position, data) {
+      if (position !== pos) {
+        throw new SftpgoError(
+          'OP_UNSUPPORTED',
+          'non-sequential writes are not supported by this storage backend',
+        );
+      }
+      for (const b of data) {
+        pos += b.length;
+        if (!u.stream.write(b)) await once(u.stream, 'drain');
+      }
+    },
+    size: () => Promise.resolve(pos),
+    truncate: () =>
+      Promise.reject(
+        new SftpgoError('OP_UNSUPPORTED', 'truncate is not supported by this storage backend'),
+      ),
+    async commit() {
+      u.stream.end();
+      await u.done;
+    },
+    async discard() {
+      u.stream.destroy(abortedError());
+      await u.done.catch(() => undefined);
+    },
+  };
+}
+
+/** where download bytes come from */
+export interface DownloadSource {
+  read(position: number, length: number): Promise<Buffer | null>;
+  close(): Promise<void>;
+}
+
+export function handleSource(h: FileHandle): DownloadSource {
+  return { read: (p, l) => h.read(p, l), close: () => h.close() };
+}
+
+/** a sequential-only source over a backend read stream opened at `startOffset` */
+export function streamSource(r: Readable, startOffset: number): DownloadSource {
+  let pos = startOffset;
+  let pending: Buffer | null = null;
+  let ended = false;
+  r.on('end', () => {
+    ended = true;
+  });
+  const iterator = r[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  // requests are served one at a time in arrival order, so pipelined in-order reads work
+  let chain: Promise<unknown> = Promise.resolve();
+  const readNext = async (position: number, length: number): Promise<Buffer | null> => {
+    if (position !== pos) {
+      throw new SftpgoError(
+        'OP_UNSUPPORTED',
+        'non-sequential reads are not supported by this storage backend',
+      );
+    }
+    let chunk = pending;
+    pending = null;
+    if (!chunk) {
+      if (ended) return null;
+      const n = await iterator.next();
+      if (n.done) return null;
+      chunk = n.value;
+    }
+    if (chunk.length > length) {
+      pending = chunk.subarray(length);
+      chunk = chunk.subarray(0, length);
+    }
+    pos += chunk.length;
+    return chunk;
+  };
+  return {
+    read(position, length) {
+      const p = chain.then(() => readNext(position, length));
+      chain = p.catch(() => undefined);
+      return p;
+    },
+    async close() {
+      r.destroy();
+    },
+  };
+}
+
+// ------------------------------------------------------------------ upload
+
+export type UploadOpenMode = 'truncate' | 'append' | 'resume' | 'inplace';
+
+export interface UploadTransferInit {
+  host: TransferHost;
+  virtualPath: string;
+  sink: UploadSink;
+  mode: UploadOpenMode;
+  uploadMode: UploadMode;
+  isNewFile: boolean;
+  /** size of the file before the upload (0 for a new file) */
+  initialSize: number;
+  /** writes below this offset are refused (resume) */
+  minWriteOffset: number;
+  /** max bytes this transfer may write (quota / max_upload_file_size), 0 = unlimited */
+  maxWriteSize: number;
+  /** where writable() starts */
+  streamOffset: number;
+  /** KB/s, 0 = unlimited */
+  bandwidth: number;
+}
+
+export class UploadTransfer {
+  readonly type = 'upload' as const;
+  readonly id: number;
+  readonly virtualPath: string;
+  readonly startTime: number;
+  private readonly host: TransferHost;
+  private readonly sink: UploadSink;
+  private readonly queue: WriteQueue;
+  private readonly throttle: Throttle;
+  private readonly init: UploadTransferInit;
+  private bytesReceived = 0;
+  private minWriteOffset: number;
+  private maxWriteSize: number;
+  private writtenEnd = 0;
+  private error: SftpgoError | undefined;
+  private closeError: SftpgoError | undefined;
+  private finalizing: Promise<void> | undefined;
+  private deferred: SetStatAttrs | undefined;
+  private stream: Writable | undefined;
+
+  constructor(init: UploadTransferInit) {
+    this.init = init;
+    this.host = init.host;
+    this.sink = init.sink;
+    this.id = init.host.nextTransferId();
+    this.virtualPath = init.virtualPath;
+    this.startTime = Date.now();
+    this.minWriteOffset = init.minWriteOffset;
+    this.maxWriteSize = init.maxWriteSize;
+    this.queue = new WriteQueue(this.sink);
+    this.throttle = new Throttle(init.bandwidth);
+  }
+
+  /** bytes received so far */
+  get size(): number {
+    return this.bytesReceived;
+  }
+
+  /** true once close() or abort() started (or a write failed) */
+  get closed(): boolean {
+    return this.finalizing !== undefined;
+  }
+
+  status(): TransferStatus {
+    return {
+      operation_type: 'upload',
+      path: this.virtualPath,
+      start_time: this.startTime,
+      size: this.bytesReceived,
+    };
+  }
+
+  /**
+   * Writes `data` at `position`. Concurrent calls are fine: contiguous writes are merged, one
+   * batch in flight. Rejects with QUOTA_EXCEEDED ("denying write due to space limit") when the
+   * quota or max_upload_file_size would be exceeded — the transfer is then aborted and the
+   * partial data removed — and with the transfer's error once it failed or was aborted.
+   */
+  async write(position: number, data: Buffer): Promise<void> {
+    this.host.touch();
+    if (this.error) throw this.error;
+    if (this.finalizing) throw new SftpgoError('INVALID_INPUT', 'the transfer is closed');
+    if (!Number.isSafeInteger(position) || position < 0) {
+      throw new SftpgoError('INVALID_INPUT', `invalid write offset: ${position}`);
+    }
+    if (position < this.minWriteOffset) {
+      const err = new SftpgoError(
+        'INVALID_INPUT',
+        `invalid write offset: ${position} minimum valid value: ${this.minWriteOffset}`,
+      );
+      void this.fail(err);
+      throw err;
+    }
+    if (this.maxWriteSize > 0 && this.bytesReceived + data.length > this.maxWriteSize) {
+      const err = quotaExceededError();
+      void this.fail(err);
+      throw err;
+    }
+    this.bytesReceived += data.length;
+    try {
+      await this.queue.write(position, data);
+    } catch (e) {
+      const err = this.error ?? mapFsError(e, this.virtualPath, 'write');
+      void this.fail(err);
+      throw err;
+    }
+    this.writtenEnd = Math.max(this.writtenEnd, position + data.length);
+    if (this.throttle.enabled) await this.throttle.wait(this.bytesReceived);
+  }
+
+  /**
+   * A Writable for stream protocols, writing sequentially from the open offset. Ending it
+   * closes the transfer (its 'finish' comes after the data is durable); destroying it with an
+   * error aborts the transfer.
+   */
+  writable(): Writable {
+    if (this.stream) return this.stream;
+    let pos = this.init.streamOffset;
+    const w = new Writable({
+      highWaterMark: 1024 * 1024,
+      write: (chunk: Buffer, _enc, cb) => {
+        const at = pos;
+        pos += chunk.length;
+        this.write(at, chunk).then(() => cb(), cb);
+      },
+      writev: (chunks, cb) => {
+        const ps: Promise<void>[] = [];
+        for (const c of chunks) {
+          const b = c.chunk as Buffer;
+          ps.push(this.write(pos, b));
+          pos += b.length;
+        }
+        Promise.all(ps).then(() => cb(), cb);
+      },
+      final: (cb) => {
+        this.close().then(() => cb(), cb);
+      },
+      destroy: (err, cb) => {
+        if (this.finalizing) {
+          cb(err);
+          return;
+        }
+        this.abort(err ? mapFsError(err, this.virtualPath) : abortedError()).then(
+          () => cb(err),
+          () => cb(err),
+        );
+      },
+    });
+    this.stream = w;
+    return w;
+  }
+
+  /**
+   * Truncates the file being written (SFTP FSETSTAT/SETSTAT with a size while the handle is
+   * open). Returns the size before truncation.
+   */
+  async truncate(size: number): Promise<number> {
+    if (this.error) throw this.error;
+    if (this.finalizing) throw new SftpgoError('INVALID_INPUT', 'the transfer is closed');
+    await this.queue.drain();
+    const before = (await this.sink.size()) ?? this.writtenEnd;
+    await this.sink.truncate(size);
+    if (before > size) this.bytesReceived = Math.max(0, this.bytesReceived - (before - size));
+    this.minWriteOffset = Math.min(this.minWriteOffset, size);
+    this.writtenEnd = Math.min(this.writtenEnd, size);
+    return before;
+  }
+
+  /** remembers attributes (mode, owner, times) to apply once the file is in place */
+  deferStat(attrs: SetStatAttrs): void {
+    this.deferred = { ...this.deferred, ...attrs };
+  }
+
+  /**
+   * Finishes the upload: waits for the queued writes, commits (data durable, atomic temp
+   * moved onto the target), updates quota counters. Rejects with the transfer error if the
+   * transfer failed or was aborted. Idempotent.
+   */
+  async close(): Promise<void> {
+    this.finalizing ??= this.finalize();
+    await this.finalizing;
+    if (this.error) throw this.error;
+    if (this.closeError) throw this.closeError;
+  }
+
+  /**
+   * Aborts the upload (connection closed, admin request, client error); the outcome follows
+   * upload_mode. Resolves when the cleanup is done; never rejects.
+   */
+  abort(err: unknown = abortedError()): Promise<void> {
+    return this.fail(SftpgoError.is(err) ? err : mapFsError(err, this.virtualPath));
+  }
+
+  private fail(err: SftpgoError): Promise<void> {
+    if (!this.finalizing && !this.error) {
+      this.error = err;
+      this.queue.fail(err);
+    }
+    this.finalizing ??= this.finalize();
+    return this.finalizing;
+  }
+
+  private async finalize(): Promise<void> {
+    await this.queue.drain();
+    const err = this.error;
+    const { isNewFile, initialSize } = this.init;
+    let kept: boolean | undefined;
+    let finalSize = 0;
+    try {
+      if (!err) {
+        finalSize = await this.measure();
+        await this.sink.commit();
+        kept = true;
+      } else if (
+        err.code === 'QUOTA_EXCEEDED' ||
+        !this.sink.resumable ||
+        (this.sink.atomic && this.init.uploadMode !== 2)
+      ) {
+        // quota overrun: no partial data; object stores: nothing uploaded; atomic mode 1: target untouched
+        const keepBytes =
+          !this.sink.atomic && !isNewFile && this.isResume() ? initialSize : undefined;
+        await this.sink.discard(keepBytes === undefined ? {} : { keepBytes });
+        kept = false;
+      } else {
+        // direct writes keep what was written (mode 0); mode 2 moves the partial file onto the target
+        finalSize = await this.measure();
+        await this.sink.commit();
+        kept = true;
+      }
+    } catch (e) {
+      this.closeError = mapFsError(e, this.virtualPath, 'close');
+      this.host.log.error(
+        { sender: 'Upload', connection_id: this.host.id, file_path: this.virtualPath, err: e },
+        'unable to finalize the upload',
+      );
+      if (kept === undefined && !err) {
+        // the commit failed: try to leave no temp file behind
+        await this.sink.discard().catch((de: unknown) => {
+          this.host.log.warn(
+            { sender: 'Upload', connection_id: this.host.id, file_path: this.virtualPath, err: de },
+            'cleanup after a failed commit',
+          );
+        });
+        kept = false;
+      }
+    }
+    try {
+      if (kept === true) {
+        if (isNewFile) await this.host.updateQuota(this.virtualPath, 1, finalSize);
+        else await this.host.updateQuota(this.virtualPath, 0, finalSize - initialSize);
+        if (this.deferred) await this.host.applyDeferredStat(this.virtualPath, this.deferred);
+      } else if (kept === false && !this.sink.atomic && !isNewFile && !this.isResume()) {
+        // the overwritten file was removed together with the partial data
+        await this.host.updateQuota(this.virtualPath, -1, -initialSize);
+      }
+    } catch (e) {
+      this.host.log.warn(
+        { sender: 'Upload', connection_id: this.host.id, file_path: this.virtualPath, err: e },
+        'post-upload update failed',
+      );
+    }
+    this.host.removeTransfer(this);
+    this.host.touch();
+    const fields = {
+      sender: 'Upload',
+      connection_id: this.host.id,
+      protocol: this.host.protocol,
+      username: this.host.username,
+      file_path: this.virtualPath,
+      elapsed_ms: Date.now() - this.startTime,
+      size_bytes: this.bytesReceived,
+    };
+    if (err) this.host.log.warn({ ...fields, err }, 'upload failed');
+    else this.host.log.info(fields, 'upload completed');
+  }
+
+  private isResume(): boolean {
+    return this.init.mode === 'append' || this.init.mode === 'resume';
+  }
+
+  private async measure(): Promise<number> {
+    try {
+      const s = await this.sink.size();
+      if (s !== undefined) return s;
+    } catch (e) {
+      this.host.log.debug(
+        { sender: 'Upload', connection_id: this.host.id, err: e },
+        'size of the uploaded file unknown',
+      );
+    }
+    const base = this.init.mode === 'truncate' || this.init.isNewFile ? 0 : this.init.initialSize;
+    return Math.max(base, this.writtenEnd);
+  }
+}
+
+// ------------------------------------------------------------------ download
+
+export interface DownloadTransferInit {
+  host: TransferHost;
+  virtualPath: string;
+  source: DownloadSource;
+  /** where stream() starts */
+  offset: number;
+  /** KB/s, 0 = unlimited */
+  bandwidth: number;
+  /** file size at open, when known */
+  fileSize?: number;
+}
+
+export class DownloadTransfer {
+  readonly type = 'download' as const;
+  readonly id: number;
+  readonly virtualPath: string;
+  readonly startTime: number;
+  /** size of the file when it was opened */
+  readonly fileSize: number | undefined;
+  private readonly host: TransferHost;
+  private readonly source: DownloadSource;
+  private readonly throttle: Throttle;
+  private readonly offset: number;
+  private bytesSent = 0;
+  private error: SftpgoError | undefined;
+  private finalizing: Promise<void> | undefined;
+  private inFlight = 0;
+  private idle: (() => void) | undefined;
+
+  constructor(init: DownloadTransferInit) {
+    this.host = init.host;
+    this.source = init.source;
+    this.id = init.host.nextTransferId();
+    this.virtualPath = init.virtualPath;
+    this.startTime = Date.now();
+    this.offset = init.offset;
+    this.throttle = new Throttle(init.bandwidth);
+    this.fileSize = init.fileSize;
+  }
+
+  get size(): number {
+    return this.bytesSent;
+  }
+
+  get closed(): boolean {
+    return this.finalizing !== undefined;
+  }
+
+  status(): TransferStatus {
+    return {
+      operation_type: 'download',
+      path: this.virtualPath,
+      start_time: this.startTime,
+      size: this.bytesSent,
+    };
+  }
+
+  /** reads up to `length` bytes at `position`; null at end of file */
+  async read(position: number, length: number): Promise<Buffer | null> {
+    this.host.touch();
+    if (this.error) throw this.error;
+    if (this.finalizing) throw new SftpgoError('INVALID_INPUT', 'the transfer is closed');
+    if (
+      !Number.isSafeInteger(position) ||
+      position < 0 ||
+      !Number.isSafeInteger(length) ||
+      length < 0
+    ) {
+      throw new SftpgoError('INVALID_INPUT', 'invalid read request');
+    }
+    this.inFlight++;
+    let buf: Buffer | null;
+    try {
+      buf = await this.source.read(position, length);
+    } catch (e) {
+      const err = mapFsError(e, this.virtualPath, 'read');
+      // a refused request leaves the transfer usable; a failed read ends it
+      if (err.code !== 'OP_UNSUPPORTED' && err.code !== 'INVALID_INPUT') this.error ??= err;
+      throw err;
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0) this.idle?.();
+    }
+    if (this.error) throw this.error;
+    if (buf) {
+      this.bytesSent += buf.length;
+      if (this.throttle.enabled) await this.throttle.wait(this.bytesSent);
+    }
+    return buf;
+  }
+
+  /**
+   * The file from the open offset as a stream, for stream protocols (throttled, counted).
+   * Call close() once it has been consumed (or failed); abort() makes it error.
+   */
+  stream(): Readable {
+    let pos = this.offset;
+    const gen = async function* (this: DownloadTransfer): AsyncGenerator<Buffer> {
+      for (;;) {
+        const chunk = await this.read(pos, STREAM_CHUNK);
+        if (chunk === null || chunk.length === 0) return;
+        pos += chunk.length;
+        yield chunk;
+      }
+    }.call(this);
+    return Readable.from(gen, { objectMode: false, highWaterMark: STREAM_CHUNK });
+  }
+
+  /** ends the download: closes the source, logs the transfer. Idempotent; never rejects. */
+  async close(): Promise<void> {
+    this.finalizing ??= this.finalize();
+    await this.finalizing;
+  }
+
+  /** aborts the download; pending and future reads fail with `err`. Never rejects. */
+  abort(err: unknown = abortedError()): Promise<void> {
+    this.error ??= SftpgoError.is(err) ? err : mapFsError(err, this.virtualPath);
+    this.finalizing ??= this.finalize();
+    return this.finalizing;
+  }
+
+  private async finalize(): Promise<void> {
+    if (this.inFlight > 0) await new Promise<void>((r) => (this.idle = r));
+    try {
+      await this.source.close();
+    } catch (e) {
+      this.host.log.warn(
+        { sender: 'Download', connection_id: this.host.id, file_path: this.virtualPath, err: e },
+        'close error',
+      );
+    }
+    this.host.removeTransfer(this);
+    this.host.touch();
+    const fields = {
+      sender: 'Download',
+      connection_id: this.host.id,
+      protocol: this.host.protocol,
+      username: this.host.username,
+      file_path: this.virtualPath,
+      elapsed_ms: Date.now() - this.startTime,
+      size_bytes: this.bytesSent,
+    };
+    if (this.error) this.host.log.warn({ ...fields, err: this.error }, 'download failed');
+    else this.host.log.info(fields, 'download completed');
+  }
+}

@@ -1,0 +1,868 @@
+/**
+ * Local filesystem backend (provider 0), rooted at a directory (upstream vfs/osfs.go).
+ *
+ * Escapes are impossible by construction:
+ * - every path is normalized as a virtual path first (`..` cannot climb above "/", NUL refused);
+ * - before every operation the real location is computed: `fs.realpath` of the path, or of its
+ *   deepest existing ancestor (dangling symlinks are followed by hand), and a location outside
+ *   the real root is refused with PERMISSION_DENIED. Operations that act on a link itself
+ *   (lstat, remove, rename, readlink, symlink creation) check the parent directory instead;
+ * - the operation then runs on the resolved real path, and files are opened with O_NOFOLLOW,
+ *   so a final component swapped for a symlink after the check fails instead of escaping
+ *   (the remaining race — an intermediate directory swapped between check and use — is the
+ *   same as upstream's, which also checks the realpath before each operation);
+ * - symlink creation refuses absolute targets and relative targets that resolve outside.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants as C, type Dir, type Dirent, type Stats } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import type { FileHandle as NodeFileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { addAbortSignal, type Readable, Writable } from 'node:stream';
+import { SftpgoError } from '../../../errors/index.js';
+import { errnoCode, mapFsError } from '../../errors.js';
+import { joinVirtual, normalizeVirtualPath } from '../../path.js';
+import type {
+  FileHandle,
+  FileInfo,
+  Fs,
+  FsCapabilities,
+  Op,
+  OpenFileOptions,
+  OpenFlags,
+  SetStatAttrs,
+  StatVfs,
+  Upload,
+  Usage,
+  WriteStreamOptions,
+} from '../../types.js';
+
+export interface LocalFsOptions {
+  /** absolute server directory serving as "/" */
+  root: string;
+  /** the virtual mount point, used only to name paths in error messages */
+  displayPrefix?: string;
+  /** absolute directory for atomic-upload temp files (common.temp_path); default: beside the target */
+  tempDir?: string;
+  /** fsync uploads before they are reported complete (default true) */
+  fsync?: boolean;
+  /** create the root directory (mkdir -p) on first access when it is missing */
+  createRoot?: boolean;
+  /** owner for created files and directories when running as root (0/undefined: unchanged) */
+  uid?: number;
+  gid?: number;
+}
+
+const CAPABILITIES: FsCapabilities = Object.freeze({
+  resume: true,
+  atomicUpload: true,
+  randomAccess: true,
+  symlinks: true,
+  chmod: true,
+  chown: true,
+  chtimes: true,
+  truncate: true,
+  statvfs: true,
+});
+
+const MAX_LINK_DEPTH = 40;
+const LIST_BATCH = 128;
+const TEMP_PREFIX = '.sftpgo-upload.';
+
+interface ResolvedPath {
+  /** normalized path relative to the root */
+  rel: string;
+  /** real absolute path the operation runs on */
+  real: string;
+  /** client-visible path for messages */
+  display: string;
+}
+
+function toInfo(st: Stats, name: string): FileInfo {
+  return {
+    name,
+    size: st.size,
+    mode: st.mode,
+    mtime: st.mtime,
+    atime: st.atime,
+    isDirectory: st.isDirectory(),
+    isSymlink: st.isSymbolicLink(),
+    isFile: st.isFile(),
+    uid: st.uid,
+    gid: st.gid,
+  };
+}
+
+function relName(rel: string): string {
+  return rel === '/' ? '/' : path.posix.basename(rel);
+}
+
+export class LocalFs implements Fs {
+  readonly kind = 'local' as const;
+  readonly capabilities: FsCapabilities = CAPABILITIES;
+  private readonly rootDir: string;
+  private readonly displayPrefix: string;
+  private readonly tempDir: string | undefined;
+  private readonly fsync: boolean;
+  private readonly uid: number;
+  private readonly gid: number;
+  private readonly createRoot: boolean;
+  private realRoot: string | undefined;
+
+  constructor(o: LocalFsOptions) {
+    if (!path.isAbsolute(o.root)) {
+      throw new SftpgoError(
+        'INVALID_INPUT',
+        'the root of a local filesystem must be an absolute path',
+      );
+    }
+    if (o.tempDir !== undefined && o.tempDir !== '' && !path.isAbsolute(o.tempDir)) {
+      throw new SftpgoError('INVALID_INPUT', 'temp_path must be an absolute path');
+    }
+    this.rootDir = path.resolve(o.root);
+    this.displayPrefix = o.displayPrefix ?? '/';
+    this.tempDir = o.tempDir ? path.resolve(o.tempDir) : undefined;
+    this.fsync = o.fsync ?? true;
+    this.uid = o.uid ?? 0;
+    this.gid = o.gid ?? 0;
+    this.createRoot = o.createRoot ?? false;
+  }
+
+  // ---------------------------------------------------------------- path safety
+
+  private display(rel: string): string {
+    return joinVirtual(normalizeVirtualPath(this.displayPrefix), rel);
+  }
+
+  /** the real path of the root; cached once it exists */
+  private async root(): Promise<string> {
+    if (this.realRoot !== undefined) return this.realRoot;
+    try {
+      this.realRoot = await fsp.realpath(this.rootDir);
+    } catch (e) {
+      if (!this.createRoot || errnoCode(e) !== 'ENOENT')
+        throw mapFsError(e, this.display('/'), 'root directory');
+      try {
+        await fsp.mkdir(this.rootDir, { recursive: true });
+        await this.chownIfNeeded(this.rootDir);
+        this.realRoot = await fsp.realpath(this.rootDir);
+      } catch (e2) {
+        throw mapFsError(e2, this.display('/'), 'create root directory');
+      }
+    }
+    return this.realRoot;
+  }
+
+  private inside(real: string, root: string): boolean {
+    if (root === path.sep) return true;
+    return real === root || real.startsWith(root + path.sep);
+  }
+
+  /**
+   * The real location `abs` designates: realpath when it exists; otherwise the real path of
+   * its deepest existing ancestor joined with the missing tail, following dangling symlinks.
+   */
+  private async realOf(abs: string, depth = 0): Promise<string> {
+    if (depth > MAX_LINK_DEPTH) {
+      const err = Object.assign(new Error('too many levels of symbolic links'), { code: 'ELOOP' });
+      throw err;
+    }
+    try {
+      return await fsp.realpath(abs);
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+    }
+    let isLink = false;
+    try {
+      isLink = (await fsp.lstat(abs)).isSymbolicLink();
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+    }
+    if (isLink) {
+      const target = await fsp.readlink(abs);
+      return this.realOf(path.resolve(path.dirname(abs), target), depth + 1);
+    }
+    const parent = path.dirname(abs);
+    if (parent === abs) return abs;
+    return path.join(await this.realOf(parent, depth + 1), path.basename(abs));
+  }
+
+  /**
+   * Normalizes `p`, computes its real location and refuses it when outside the root.
+   * `follow`: the final component is resolved too (stat, open, list, chmod …); otherwise only
+   * its parent is (lstat, remove, rename, symlink, readlink).
+   */
+  private async resolve(p: string, follow: boolean): Promise<ResolvedPath> {
+    const rel = normalizeVirtualPath(p);
+    const display = this.display(rel);
+    const root = await this.root();
+    const abs = rel === '/' ? root : path.join(root, ...rel.split('/').filter(Boolean));
+    let real: string;
+    try {
+      if (rel === '/') real = follow ? await this.realOf(root) : root;
+      else if (follow) real = await this.realOf(abs);
+      else real = path.join(await this.realOf(path.dirname(abs)), path.basename(abs));
+    } catch (e) {
+      throw mapFsError(e, display);
+    }
+    if (!this.inside(real, root)) {
+      throw new SftpgoError(
+        'PERMISSION_DENIED',
+        `access to ${JSON.stringify(display)} is not allowed: it leads outside the root directory`,
+      );
+    }
+    return { rel, real, display };
+  }
+
+  private toRootRelative(real: string, root: string): string {
+    const r = path.relative(root, real);
+    return r === '' ? '/' : `/${r.split(path.sep).join('/')}`;
+  }
+
+  private async chownIfNeeded(real: string): Promise<void> {
+    if ((this.uid <= 0 && this.gid <= 0) || process.getuid?.() !== 0) return;
+    await fsp.lchown(real, this.uid > 0 ? this.uid : -1, this.gid > 0 ? this.gid : -1);
+  }
+
+  // ---------------------------------------------------------------- Fs
+
+  async stat(p: string, _o?: Op): Promise<FileInfo> {
+    const r = await this.resolve(p, true);
+    try {
+      return toInfo(await fsp.stat(r.real), relName(r.rel));
+    } catch (e) {
+      throw mapFsError(e, r.display);
+    }
+  }
+
+  async lstat(p: string, _o?: Op): Promise<FileInfo> {
+    const r = await this.resolve(p, false);
+    try {
+      return toInfo(await fsp.lstat(r.real), relName(r.rel));
+    } catch (e) {
+      throw mapFsError(e, r.display);
+    }
+  }
+
+  async *list(dir: string, o?: Op): AsyncIterableIterator<FileInfo> {
+    const r = await this.resolve(dir, true);
+    let handle: Dir;
+    try {
+      handle = await fsp.opendir(r.real, { bufferSize: LIST_BATCH });
+    } catch (e) {
+      throw mapFsError(e, r.display, 'list');
+    }
+    try {
+      for (;;) {
+        o?.signal?.throwIfAborted();
+        const batch: Dirent[] = [];
+        for (let i = 0; i < LIST_BATCH; i++) {
+          const d = await handle.read();
+          if (d === null) break;
+          batch.push(d);
+        }
+        if (batch.length === 0) return;
+        const infos = await Promise.all(
+          batch.map(async (d) => {
+            try {
+              return toInfo(await fsp.lstat(path.join(r.real, d.name)), d.name);
+            } catch (e) {
+              // removed between readdir and lstat: the entry no longer exists, skip it
+              if (errnoCode(e) === 'ENOENT') return undefined;
+              throw mapFsError(e, path.posix.join(r.display, d.name));
+            }
+          }),
+        );
+        for (const info of infos) if (info) yield info;
+      }
+    } catch (e) {
+      throw mapFsError(e, r.display, 'list');
+    } finally {
+      await handle.close().catch((e: unknown) => {
+        // already closed by the runtime: nothing left to release
+        if (errnoCode(e) !== 'ERR_DIR_CLOSED') throw e;
+      });
+    }
+  }
+
+  async openRead(p: string, o?: Op & { offset?: number }): Promise<Readable> {
+    const offset = o?.offset ?? 0;
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      throw new SftpgoError('INVALID_INPUT', 'invalid read offset');
+    const r = await this.resolve(p, true);
+    let fh: NodeFileHandle;
+    try {
+      fh = await fsp.open(r.real, C.O_RDONLY | C.O_NOFOLLOW);
+    } catch (e) {
+      throw mapFsError(e, r.display, 'open');
+    }
+    try {
+      const st = await fh.stat();
+      if (st.isDirectory())
+        throw new SftpgoError('INVALID_INPUT', `${JSON.stringify(r.display)} is a directory`);
+    } catch (e) {
+      await fh.close();
+      throw mapFsError(e, r.display, 'open');
+    }
+    const stream = fh.createReadStream({
+      start: offset,
+      autoClose: true,
+      highWaterMark: 256 * 1024,
+    });
+    if (o?.signal) addAbortSignal(o.signal, stream);
+    return stream;
+  }
+
+  async openFile(p: string, flags: OpenFlags, o?: OpenFileOptions): Promise<FileHandle> {
+    o?.signal?.throwIfAborted();
+    const r = await this.resolve(p, true);
+    const writing = flags.write === true;
+    const atomic = writing && o?.atomic === true;
+    let numeric = C.O_NOFOLLOW;
+    numeric |= flags.read && writing ? C.O_RDWR : writing ? C.O_WRONLY : C.O_RDONLY;
+    if (!atomic) {
+      if (flags.create) numeric |= C.O_CREAT;
+      if (flags.exclusive) numeric |= C.O_EXCL;
+      if (flags.truncate && writing) numeric |= C.O_TRUNC;
+      let fh: NodeFileHandle;
+      try {
+        fh = await fsp.open(r.real, numeric, o?.mode ?? 0o666);
+      } catch (e) {
+        throw mapFsError(e, r.display, 'open');
+      }
+      try {
+        const st = await fh.stat();
+        if (st.isDirectory())
+          throw new SftpgoError('INVALID_INPUT', `${JSON.stringify(r.display)} is a directory`);
+        if (flags.create) await this.chownIfNeeded(r.real);
+      } catch (e) {
+        await fh.close();
+        throw mapFsError(e, r.display, 'open');
+      }
+      return new LocalFileHandle(fh, {
+        path: r.rel,
+        display: r.display,
+        real: r.real,
+        writing,
+        fsync: this.fsync,
+      });
+    }
+    return this.openAtomic(r, flags, o);
+  }
+
+  private async openAtomic(
+    r: ResolvedPath,
+    flags: OpenFlags,
+    o?: OpenFileOptions,
+  ): Promise<FileHandle> {
+    let existing: Stats | undefined;
+    try {
+      existing = await fsp.stat(r.real);
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOENT') throw mapFsError(e, r.display, 'open');
+    }
+    if (existing?.isDirectory())
+      throw new SftpgoError('INVALID_INPUT', `${JSON.stringify(r.display)} is a directory`);
+    if (!existing && !flags.create)
+      throw new SftpgoError(
+        'NOT_FOUND',
+        `open ${JSON.stringify(r.display)}: no such file or directory`,
+      );
+    if (existing && flags.exclusive)
+      throw new SftpgoError('ALREADY_EXISTS', `open ${JSON.stringify(r.display)}: file exists`);
+
+    const dir = this.tempDir ?? path.dirname(r.real);
+    const temp = path.join(
+      dir,
+      `${TEMP_PREFIX}${randomBytes(10).toString('hex')}.${path.basename(r.real)}`,
+    );
+    const rw = (flags.read ? C.O_RDWR : C.O_WRONLY) | C.O_NOFOLLOW;
+    let kind: AtomicKind = 'fresh';
+    let originalSize = 0;
+    try {
+      if (existing && !flags.truncate && flags.append) {
+        // resume: move the file aside, append to it, move it back on commit or discard
+        await moveFile(r.real, temp);
+        kind = 'moved';
+        originalSize = existing.size;
+      } else if (existing && !flags.truncate) {
+        // in-place writes: work on a copy so the original stays intact until commit
+        await fsp.copyFile(r.real, temp, C.COPYFILE_EXCL);
+        kind = 'copied';
+      }
+    } catch (e) {
+      throw mapFsError(e, r.display, 'open');
+    }
+    let fh: NodeFileHandle;
+    try {
+      fh = await fsp.open(
+        temp,
+        kind === 'fresh' ? rw | C.O_CREAT | C.O_EXCL : rw,
+        o?.mode ?? 0o666,
+      );
+      await this.chownIfNeeded(temp);
+    } catch (e) {
+      if (kind === 'moved') await moveFile(temp, r.real).catch(() => undefined);
+      throw mapFsError(e, r.display, 'open');
+    }
+    return new LocalFileHandle(fh, {
+      path: r.rel,
+      display: r.display,
+      real: r.real,
+      writing: true,
+      fsync: this.fsync,
+      atomic: { temp, kind, originalSize },
+    });
+  }
+
+  async openWrite(p: string, o?: WriteStreamOptions): Promise<Upload> {
+    const offset = o?.offset ?? 0;
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      throw new SftpgoError('INVALID_INPUT', 'invalid write offset');
+    const truncate = o?.truncate ?? offset === 0;
+    const handle = await this.openFile(
+      p,
+      { write: true, create: true, truncate, append: offset > 0 },
+      { atomic: o?.atomic === true, ...(o?.signal ? { signal: o.signal } : {}) },
+    );
+    if (offset > 0) {
+      try {
+        const size = (await handle.stat()).size;
+        if (offset > size)
+          throw new SftpgoError(
+            'INVALID_INPUT',
+            `invalid resume offset ${offset}: the file has ${size} bytes`,
+          );
+        if (offset < size) await handle.truncate(offset);
+      } catch (e) {
+        await handle.discard(handle.atomic ? {} : { keepBytes: offset }).catch(() => undefined);
+        throw e;
+      }
+    }
+    return streamUpload(handle, offset, o?.signal);
+  }
+
+  async mkdir(p: string, o?: Op & { recursive?: boolean; mode?: number }): Promise<void> {
+    const r = await this.resolve(p, false);
+    try {
+      await fsp.mkdir(r.real, { recursive: o?.recursive === true, mode: o?.mode ?? 0o777 });
+      await this.chownIfNeeded(r.real);
+    } catch (e) {
+      throw mapFsError(e, r.display, 'mkdir');
+    }
+  }
+
+  async rename(from: string, to: string, _o?: Op): Promise<void> {
+    const rf = await this.resolve(from, false);
+    const rt = await this.resolve(to, false);
+    if (rf.rel === '/' || rt.rel === '/') {
+      throw new SftpgoError('PERMISSION_DENIED', 'renaming the root directory is not allowed');
+    }
+    try {
+      await moveFile(rf.real, rt.real);
+    } catch (e) {
+      throw mapFsError(e, rf.display, 'rename');
+    }
+  }
+
+  async remove(p: string, o?: Op & { dir?: boolean }): Promise<void> {
+    const r = await this.resolve(p, false);
+    if (r.rel === '/')
+      throw new SftpgoError('PERMISSION_DENIED', 'removing the root directory is not allowed');
+    try {
+      if (o?.dir) await fsp.rmdir(r.real);
+      else await fsp.unlink(r.real);
+    } catch (e) {
+      throw mapFsError(e, r.display, 'remove');
+    }
+  }
+
+  async symlink(target: string, p: string, _o?: Op): Promise<void> {
+    if (typeof target !== 'string' || target === '' || target.includes('\0')) {
+      throw new SftpgoError('INVALID_INPUT', 'invalid symlink target');
+    }
+    if (target.startsWith('/')) {
+      throw new SftpgoError(
+        'PERMISSION_DENIED',
+        'symlinks with an absolute target are not allowed',
+      );
+    }
+    const r = await this.resolve(p, false);
+    if (r.rel === '/')
+      throw new SftpgoError('PERMISSION_DENIED', 'the root directory cannot be a symlink');
+    const root = await this.root();
+    let targetReal: string;
+    try {
+      targetReal = await this.realOf(path.resolve(path.dirname(r.real), target));
+    } catch (e) {
+      throw mapFsError(e, r.display, 'symlink');
+    }
+    if (!this.inside(targetReal, root)) {
+      throw new SftpgoError(
+        'PERMISSION_DENIED',
+        'the symlink target leads outside the root directory',
+      );
+    }
+    try {
+      await fsp.symlink(target, r.real);
+    } catch (e) {
+      throw mapFsError(e, r.display, 'symlink');
+    }
+  }
+
+  async readlink(p: string, _o?: Op): Promise<string> {
+    const r = await this.resolve(p, false);
+    const root = await this.root();
+    let target: string;
+    try {
+      target = await fsp.readlink(r.real);
+    } catch (e) {
+      throw mapFsError(e, r.display, 'readlink');
+    }
+    const abs = path.resolve(path.dirname(r.real), target);
+    if (!this.inside(abs, root)) {
+      throw new SftpgoError(
+        'PERMISSION_DENIED',
+        `the target of ${JSON.stringify(r.display)} is outside the root directory`,
+      );
+    }
+    return this.toRootRelative(abs, root);
+  }
+
+  async setStat(p: string, attrs: SetStatAttrs, _o?: Op): Promise<void> {
+    const r = await this.resolve(p, true);
+    try {
+      if (attrs.size !== undefined) {
+        if (!Number.isSafeInteger(attrs.size) || attrs.size < 0)
+          throw new SftpgoError('INVALID_INPUT', 'invalid size');
+        await fsp.truncate(r.real, attrs.size);
+      }
+      if (attrs.mode !== undefined) await fsp.chmod(r.real, attrs.mode & 0o7777);
+      if (attrs.uid !== undefined || attrs.gid !== undefined) {
+        await fsp.chown(r.real, attrs.uid ?? -1, attrs.gid ?? -1);
+      }
+      if (attrs.atime !== undefined || attrs.mtime !== undefined) {
+        let { atime, mtime } = attrs;
+        if (atime === undefined || mtime === undefined) {
+          const st = await fsp.stat(r.real);
+          atime ??= st.atime;
+          mtime ??= st.mtime;
+        }
+        await fsp.utimes(r.real, atime, mtime);
+      }
+    } catch (e) {
+      throw mapFsError(e, r.display, 'setstat');
+    }
+  }
+
+  async usage(dir: string, o?: Op): Promise<Usage> {
+    const r = await this.resolve(dir, true);
+    let files = 0;
+    let bytes = 0;
+    const stack = [r.real];
+    while (stack.length > 0) {
+      o?.signal?.throwIfAborted();
+      const cur = stack.pop() as string;
+      let entries: Dirent[];
+      try {
+        entries = await fsp.readdir(cur, { withFileTypes: true });
+      } catch (e) {
+        // a subdirectory removed while scanning no longer counts
+        if (cur !== r.real && errnoCode(e) === 'ENOENT') continue;
+        throw mapFsError(e, r.display, 'usage');
+      }
+      for (const d of entries) {
+        const full = path.join(cur, d.name);
+        if (d.isDirectory()) stack.push(full);
+        else if (d.isFile()) {
+          try {
+            bytes += (await fsp.lstat(full)).size;
+            files++;
+          } catch (e) {
+            // removed while scanning: not counted
+            if (errnoCode(e) !== 'ENOENT') throw mapFsError(e, r.display, 'usage');
+          }
+        }
+      }
+    }
+    return { files, bytes };
+  }
+
+  async statVfs(p: string, _o?: Op): Promise<StatVfs> {
+    const r = await this.resolve(p, true);
+    try {
+      const s = await fsp.statfs(r.real);
+      return {
+        bsize: s.bsize,
+        frsize: s.bsize,
+        blocks: s.blocks,
+        bfree: s.bfree,
+        bavail: s.bavail,
+        files: s.files,
+        ffree: s.ffree,
+        favail: s.ffree,
+        fsid: 0,
+        flag: 0,
+        namemax: 255,
+      };
+    } catch (e) {
+      throw mapFsError(e, r.display, 'statvfs');
+    }
+  }
+
+  async realpath(p: string, _o?: Op): Promise<string> {
+    const r = await this.resolve(p, true);
+    return this.toRootRelative(r.real, await this.root());
+  }
+
+  async close(): Promise<void> {
+    // nothing is held between operations
+  }
+}
+
+/** rename(2), falling back to copy + delete across devices */
+async function moveFile(from: string, to: string): Promise<void> {
+  try {
+    await fsp.rename(from, to);
+  } catch (e) {
+    if (errnoCode(e) !== 'EXDEV') throw e;
+    const st = await fsp.lstat(from);
+    if (st.isDirectory()) {
+      await fsp.cp(from, to, {
+        recursive: true,
+        preserveTimestamps: true,
+        verbatimSymlinks: true,
+        errorOnExist: true,
+        force: false,
+      });
+      await fsp.rm(from, { recursive: true });
+    } else {
+      await fsp.copyFile(from, to);
+      await fsp.utimes(to, st.atime, st.mtime);
+      await fsp.unlink(from);
+    }
+  }
+}
+
+type AtomicKind = 'fresh' | 'copied' | 'moved';
+
+interface HandleInit {
+  path: string;
+  display: string;
+  real: string;
+  writing: boolean;
+  fsync: boolean;
+  atomic?: { temp: string; kind: AtomicKind; originalSize: number };
+}
+
+class LocalFileHandle implements FileHandle {
+  readonly path: string;
+  readonly atomic: boolean;
+  private closed = false;
+  private finished = false;
+
+  constructor(
+    private readonly fh: NodeFileHandle,
+    private readonly init: HandleInit,
+  ) {
+    this.path = init.path;
+    this.atomic = init.atomic !== undefined;
+  }
+
+  private err(e: unknown, op: string): SftpgoError {
+    return mapFsError(e, this.init.display, op);
+  }
+
+  async read(position: number, length: number): Promise<Buffer | null> {
+    if (length <= 0) return Buffer.alloc(0);
+    const buf = Buffer.allocUnsafe(length);
+    try {
+      const { bytesRead } = await this.fh.read(buf, 0, length, position);
+      if (bytesRead === 0) return null;
+      return bytesRead < length ? buf.subarray(0, bytesRead) : buf;
+    } catch (e) {
+      throw this.err(e, 'read');
+    }
+  }
+
+  async write(position: number, data: Buffer): Promise<void> {
+    try {
+      let off = 0;
+      while (off < data.length) {
+        const { bytesWritten } = await this.fh.write(data, off, data.length - off, position + off);
+        off += bytesWritten;
+      }
+    } catch (e) {
+      throw this.err(e, 'write');
+    }
+  }
+
+  async writev(position: number, data: readonly Buffer[]): Promise<void> {
+    if (data.length === 1) return this.write(position, data[0] as Buffer);
+    let total = 0;
+    for (const b of data) total += b.length;
+    let written: number;
+    try {
+      written = (await this.fh.writev(data as Buffer[], position)).bytesWritten;
+    } catch (e) {
+      throw this.err(e, 'write');
+    }
+    if (written === total) return;
+    // short write: finish the rest buffer by buffer
+    let pos = position;
+    for (const b of data) {
+      if (written >= b.length) {
+        written -= b.length;
+        pos += b.length;
+        continue;
+      }
+      const rest = b.subarray(written);
+      await this.write(pos + written, rest);
+      pos += b.length;
+      written = 0;
+    }
+  }
+
+  async stat(): Promise<FileInfo> {
+    try {
+      return toInfo(await this.fh.stat(), relName(this.path));
+    } catch (e) {
+      throw this.err(e, 'stat');
+    }
+  }
+
+  async truncate(length: number): Promise<void> {
+    try {
+      await this.fh.truncate(length);
+    } catch (e) {
+      throw this.err(e, 'truncate');
+    }
+  }
+
+  async sync(): Promise<void> {
+    try {
+      await this.fh.datasync();
+    } catch (e) {
+      throw this.err(e, 'sync');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.fh.close();
+    } catch (e) {
+      throw this.err(e, 'close');
+    }
+  }
+
+  async commit(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.init.writing && this.init.fsync && !this.closed) await this.sync();
+    await this.close();
+    const a = this.init.atomic;
+    if (!a) return;
+    try {
+      await moveFile(a.temp, this.init.real);
+    } catch (e) {
+      throw this.err(e, 'commit');
+    }
+  }
+
+  async discard(o?: { keepBytes?: number }): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    const a = this.init.atomic;
+    try {
+      if (a?.kind === 'moved') {
+        if (!this.closed) await this.fh.truncate(a.originalSize);
+        await this.close();
+        await moveFile(a.temp, this.init.real);
+        return;
+      }
+      if (!a && o?.keepBytes !== undefined) {
+        if (!this.closed) await this.fh.truncate(o.keepBytes);
+        await this.close();
+        return;
+      }
+      await this.close();
+      await fsp.unlink(a ? a.temp : this.init.real).catch((e: unknown) => {
+        // already gone: the goal (no partial file) is reached
+        if (errnoCode(e) !== 'ENOENT') throw e;
+      });
+    } catch (e) {
+      throw this.err(e, 'discard');
+    }
+  }
+}
+
+/** a Writable over a FileHandle: sequential writes from `offset`, commit on end, discard on destroy */
+function streamUpload(handle: FileHandle, offset: number, signal?: AbortSignal): Upload {
+  let pos = offset;
+  let bytes = 0;
+  let settled = false;
+  let resolveDone!: (v: { bytes: number }) => void;
+  let rejectDone!: (e: unknown) => void;
+  const done = new Promise<{ bytes: number }>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
+  // callers may only look at `stream`; avoid an unhandled rejection for them
+  done.catch(() => undefined);
+  const stream = new Writable({
+    highWaterMark: 1024 * 1024,
+    write(chunk: Buffer, _enc, cb) {
+      const at = pos;
+      pos += chunk.length;
+      handle.write(at, chunk).then(() => {
+        bytes += chunk.length;
+        cb();
+      }, cb);
+    },
+    writev(chunks, cb) {
+      const bufs = chunks.map((c) => c.chunk as Buffer);
+      const at = pos;
+      const len = bufs.reduce((n, b) => n + b.length, 0);
+      pos += len;
+      handle.writev(at, bufs).then(() => {
+        bytes += len;
+        cb();
+      }, cb);
+    },
+    final(cb) {
+      handle.commit().then(
+        () => {
+          settled = true;
+          resolveDone({ bytes });
+          cb();
+        },
+        (e: unknown) => cb(e as Error),
+      );
+    },
+    destroy(err, cb) {
+      if (settled) {
+        cb(err);
+        return;
+      }
+      settled = true;
+      const reason = err ?? new SftpgoError('ABORTED', 'upload aborted');
+      const cleanup = handle.atomic ? handle.discard() : handle.close();
+      cleanup.then(
+        () => {
+          rejectDone(mapFsError(reason, handle.path));
+          cb(err);
+        },
+        (e: unknown) => {
+          rejectDone(mapFsError(reason, handle.path));
+          cb((err ?? e) as Error);
+        },
+      );
+    },
+  });
+  if (signal) addAbortSignal(signal, stream);
+  return { stream, done };
+}

@@ -1,0 +1,370 @@
+import assert from 'node:assert/strict';
+import * as fsp from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { SftpgoError, type ErrorCode } from '../../../errors/index.js';
+import type { FileInfo } from '../../types.js';
+import { LocalFs } from './index.js';
+
+function code(c: ErrorCode) {
+  return (e: unknown): boolean => {
+    assert.ok(SftpgoError.is(e), `expected SftpgoError, got ${String(e)}`);
+    assert.equal(e.code, c, `expected ${c}, got ${e.code}: ${e.message}`);
+    return true;
+  };
+}
+
+async function collect(it: AsyncIterable<FileInfo>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const i of it) out.push(i.name);
+  return out.sort();
+}
+
+let base: string;
+let root: string;
+let outside: string;
+let fs: LocalFs;
+
+before(async () => {
+  base = await fsp.realpath(await fsp.mkdtemp(path.join(tmpdir(), 'sftpgo-localfs-')));
+  root = path.join(base, 'root');
+  outside = path.join(base, 'outside');
+  await fsp.mkdir(path.join(root, 'dir', 'sub'), { recursive: true });
+  await fsp.mkdir(outside);
+  await fsp.writeFile(path.join(outside, 'secret'), 'top secret');
+  await fsp.writeFile(path.join(root, 'file.txt'), 'hello');
+  await fsp.writeFile(path.join(root, 'dir', 'a.bin'), Buffer.alloc(10));
+  await fsp.writeFile(path.join(root, 'dir', 'sub', 'b.bin'), Buffer.alloc(20));
+  // links planted by someone with shell access
+  await fsp.symlink('/', path.join(root, 'to-slash'));
+  await fsp.symlink('../outside', path.join(root, 'escape-rel'));
+  await fsp.symlink(path.join(outside, 'secret'), path.join(root, 'abs-secret'));
+  await fsp.symlink(path.join(outside, 'newfile'), path.join(root, 'dangling-out'));
+  await fsp.symlink('dir/a.bin', path.join(root, 'good-link'));
+  await fsp.symlink('missing-inside', path.join(root, 'dangling-in'));
+  fs = new LocalFs({ root, fsync: false });
+});
+
+after(async () => {
+  await fsp.rm(base, { recursive: true, force: true });
+});
+
+void describe('LocalFs traversal safety', () => {
+  void it('clamps .. at the root', async () => {
+    await assert.rejects(fs.stat('../../etc/passwd'), code('NOT_FOUND'));
+    await assert.rejects(fs.stat('/../outside/secret'), code('NOT_FOUND'));
+    const info = await fs.stat('/../../file.txt');
+    assert.equal(info.size, 5);
+  });
+
+  void it('keeps %2e%2e literal', async () => {
+    await assert.rejects(fs.stat('/%2e%2e/outside/secret'), code('NOT_FOUND'));
+    await fs.mkdir('/%2e%2e');
+    assert.ok((await fsp.stat(path.join(root, '%2e%2e'))).isDirectory());
+    await fs.remove('/%2e%2e', { dir: true });
+  });
+
+  void it('refuses NUL bytes', async () => {
+    await assert.rejects(fs.stat('/file.txt\0'), code('INVALID_INPUT'));
+  });
+
+  void it('refuses following a symlink to /', async () => {
+    await assert.rejects(fs.stat('/to-slash/etc/passwd'), code('PERMISSION_DENIED'));
+    await assert.rejects(fs.stat('/to-slash'), code('PERMISSION_DENIED'));
+    await assert.rejects(collect(fs.list('/to-slash')), code('PERMISSION_DENIED'));
+    await assert.rejects(fs.openRead('/to-slash/etc/hostname'), code('PERMISSION_DENIED'));
+  });
+
+  void it('refuses relative and absolute symlinks leading outside', async () => {
+    await assert.rejects(fs.openRead('/escape-rel/secret'), code('PERMISSION_DENIED'));
+    await assert.rejects(fs.openRead('/abs-secret'), code('PERMISSION_DENIED'));
+    await assert.rejects(fs.openFile('/abs-secret', { read: true }), code('PERMISSION_DENIED'));
+    await assert.rejects(fs.setStat('/abs-secret', { mode: 0o777 }), code('PERMISSION_DENIED'));
+    await assert.rejects(fs.realpath('/escape-rel'), code('PERMISSION_DENIED'));
+    await assert.rejects(fs.usage('/escape-rel'), code('PERMISSION_DENIED'));
+  });
+
+  void it('refuses creating a file through a dangling symlink leading outside', async () => {
+    await assert.rejects(
+      fs.openFile('/dangling-out', { write: true, create: true }),
+      code('PERMISSION_DENIED'),
+    );
+    await assert.rejects(fs.openWrite('/dangling-out'), code('PERMISSION_DENIED'));
+    await assert.rejects(fsp.stat(path.join(outside, 'newfile')), { code: 'ENOENT' });
+  });
+
+  void it('allows a dangling symlink leading inside', async () => {
+    const h = await fs.openFile('/dangling-in', { write: true, create: true });
+    await h.write(0, Buffer.from('x'));
+    await h.commit();
+    assert.equal(await fsp.readFile(path.join(root, 'missing-inside'), 'utf8'), 'x');
+    await fsp.unlink(path.join(root, 'missing-inside'));
+  });
+
+  void it('lets lstat / remove act on an escaping link itself', async () => {
+    const info = await fs.lstat('/to-slash');
+    assert.equal(info.isSymlink, true);
+    await fsp.symlink('/', path.join(root, 'victim-link'));
+    await fs.remove('/victim-link');
+    await assert.rejects(fsp.lstat(path.join(root, 'victim-link')), { code: 'ENOENT' });
+  });
+
+  void it('refuses renames into or out of an escaping location', async () => {
+    await assert.rejects(fs.rename('/file.txt', '/escape-rel/stolen'), code('PERMISSION_DENIED'));
+    await assert.rejects(fs.rename('/escape-rel/secret', '/mine'), code('PERMISSION_DENIED'));
+    await assert.rejects(fsp.stat(path.join(outside, 'stolen')), { code: 'ENOENT' });
+    await assert.rejects(fs.rename('/', '/x'), code('PERMISSION_DENIED'));
+  });
+
+  void it('refuses creating symlinks with absolute or escaping targets', async () => {
+    await assert.rejects(fs.symlink('/etc/passwd', '/l1'), code('PERMISSION_DENIED'));
+    await assert.rejects(fs.symlink('../outside/secret', '/l2'), code('PERMISSION_DENIED'));
+    await assert.rejects(fs.symlink('dir/../../outside', '/l3'), code('PERMISSION_DENIED'));
+    await assert.rejects(fs.symlink('to-slash/etc', '/l4'), code('PERMISSION_DENIED'));
+    await assert.rejects(fs.symlink('x', '/escape-rel/l5'), code('PERMISSION_DENIED'));
+    await fs.symlink('../file.txt', '/dir/ok-link');
+    assert.equal(await fsp.readlink(path.join(root, 'dir', 'ok-link')), '../file.txt');
+    assert.equal(await fs.readlink('/dir/ok-link'), '/file.txt');
+    assert.equal((await fs.stat('/dir/ok-link')).size, 5);
+    await fs.remove('/dir/ok-link');
+  });
+
+  void it('readlink refuses targets outside and realpath resolves inside', async () => {
+    await assert.rejects(fs.readlink('/abs-secret'), code('PERMISSION_DENIED'));
+    assert.equal(await fs.readlink('/good-link'), '/dir/a.bin');
+    assert.equal(await fs.realpath('/good-link'), '/dir/a.bin');
+    assert.equal(await fs.realpath('/'), '/');
+  });
+
+  void it('error messages never carry the server path', async () => {
+    const ops = [
+      () => fs.stat('/nope'),
+      () => fs.openRead('/to-slash/etc/passwd'),
+      () => fs.remove('/dir', { dir: true }),
+    ];
+    for (const op of ops) {
+      await assert.rejects(op(), (e: unknown) => {
+        assert.ok(SftpgoError.is(e));
+        assert.ok(!e.message.includes(base), e.message);
+        return true;
+      });
+    }
+  });
+});
+
+void describe('LocalFs error mapping', () => {
+  void it('maps errno codes', async () => {
+    await assert.rejects(fs.stat('/missing'), code('NOT_FOUND'));
+    await assert.rejects(fs.mkdir('/dir'), code('ALREADY_EXISTS'));
+    await assert.rejects(fs.mkdir('/no/such/parent'), code('NOT_FOUND'));
+    await assert.rejects(fs.remove('/dir', { dir: true }), code('NOT_EMPTY'));
+    await assert.rejects(fs.remove('/dir'), code('INVALID_INPUT'));
+    await assert.rejects(fs.openRead('/dir'), code('INVALID_INPUT'));
+    await assert.rejects(fs.openFile('/dir', { write: true }), code('INVALID_INPUT'));
+    await assert.rejects(
+      fs.openFile('/file.txt', { write: true, create: true, exclusive: true }),
+      code('ALREADY_EXISTS'),
+    );
+    await assert.rejects(collect(fs.list('/file.txt')), code('NOT_FOUND'));
+    await assert.rejects(fs.stat('/file.txt/x'), code('NOT_FOUND'));
+    await assert.rejects(fs.remove('/'), code('PERMISSION_DENIED'));
+  });
+
+  void it('a missing root is NOT_FOUND, or created when asked', async () => {
+    const missing = new LocalFs({ root: path.join(base, 'nohome') });
+    await assert.rejects(missing.stat('/'), code('NOT_FOUND'));
+    const created = new LocalFs({ root: path.join(base, 'newhome', 'deep'), createRoot: true });
+    assert.equal((await created.stat('/')).isDirectory, true);
+  });
+});
+
+void describe('LocalFs operations', () => {
+  void it('lists lazily with lstat semantics', async () => {
+    const names = await collect(fs.list('/dir'));
+    assert.deepEqual(names, ['a.bin', 'sub']);
+    const infos: FileInfo[] = [];
+    for await (const i of fs.list('/')) infos.push(i);
+    const link = infos.find((i) => i.name === 'to-slash');
+    assert.equal(link?.isSymlink, true);
+  });
+
+  void it('walks usage (regular files only, links not followed)', async () => {
+    assert.deepEqual(await fs.usage('/dir'), { files: 2, bytes: 30 });
+    const all = await fs.usage('/');
+    assert.equal(all.files, 3);
+    assert.equal(all.bytes, 35);
+  });
+
+  void it('reads from an offset and positional reads hit EOF', async () => {
+    const r = await fs.openRead('/file.txt', { offset: 2 });
+    const chunks: Buffer[] = [];
+    for await (const c of r) chunks.push(c as Buffer);
+    assert.equal(Buffer.concat(chunks).toString(), 'llo');
+    const h = await fs.openFile('/file.txt', { read: true });
+    assert.equal((await h.read(1, 3))?.toString(), 'ell');
+    assert.equal(await h.read(5, 10), null);
+    await h.close();
+  });
+
+  void it('setStat changes mode, times and size', async () => {
+    await fsp.writeFile(path.join(root, 'attrs'), 'abcdef');
+    const mtime = new Date('2020-01-02T03:04:05Z');
+    await fs.setStat('/attrs', { mode: 0o600, mtime, size: 3 });
+    const st = await fs.stat('/attrs');
+    assert.equal(st.mode & 0o777, 0o600);
+    assert.equal(st.mtime.getTime(), mtime.getTime());
+    assert.equal(st.size, 3);
+    await fs.remove('/attrs');
+  });
+
+  void it('statVfs reports figures', async () => {
+    const s = await fs.statVfs('/');
+    assert.ok(s.bsize > 0 && s.blocks > 0);
+  });
+
+  void it('writes through a stream and commits on end', async () => {
+    const up = await fs.openWrite('/streamed.txt');
+    await pipeline(Readable.from([Buffer.from('abc'), Buffer.from('def')]), up.stream);
+    assert.deepEqual(await up.done, { bytes: 6 });
+    assert.equal(await fsp.readFile(path.join(root, 'streamed.txt'), 'utf8'), 'abcdef');
+    const resume = await fs.openWrite('/streamed.txt', { offset: 6 });
+    await pipeline(Readable.from([Buffer.from('gh')]), resume.stream);
+    await resume.done;
+    assert.equal(await fsp.readFile(path.join(root, 'streamed.txt'), 'utf8'), 'abcdefgh');
+    await fs.remove('/streamed.txt');
+  });
+
+  void it('an aborted atomic stream leaves the old file and no temp file', async () => {
+    await fsp.writeFile(path.join(root, 'keep.txt'), 'old');
+    const up = await fs.openWrite('/keep.txt', { atomic: true });
+    const errored = new Promise((resolve) => up.stream.once('error', resolve));
+    up.stream.write(Buffer.from('new partial'));
+    up.stream.destroy(new Error('client went away'));
+    await errored;
+    await assert.rejects(up.done);
+    assert.equal(await fsp.readFile(path.join(root, 'keep.txt'), 'utf8'), 'old');
+    const leftovers = (await fsp.readdir(root)).filter((n) => n.startsWith('.sftpgo-upload.'));
+    assert.deepEqual(leftovers, []);
+    await fs.remove('/keep.txt');
+  });
+
+  void it('atomic handles: commit replaces, discard restores (append moves back, truncated)', async () => {
+    await fsp.writeFile(path.join(root, 'atom.txt'), 'original');
+    const h1 = await fs.openFile(
+      '/atom.txt',
+      { write: true, create: true, truncate: true },
+      { atomic: true },
+    );
+    await h1.write(0, Buffer.from('replaced'));
+    assert.equal(await fsp.readFile(path.join(root, 'atom.txt'), 'utf8'), 'original');
+    await h1.commit();
+    assert.equal(await fsp.readFile(path.join(root, 'atom.txt'), 'utf8'), 'replaced');
+
+    const h2 = await fs.openFile(
+      '/atom.txt',
+      { write: true, create: true, append: true },
+      { atomic: true },
+    );
+    await assert.rejects(fsp.stat(path.join(root, 'atom.txt')), { code: 'ENOENT' });
+    await h2.write(8, Buffer.from('+more'));
+    await h2.discard();
+    assert.equal(await fsp.readFile(path.join(root, 'atom.txt'), 'utf8'), 'replaced');
+
+    const h3 = await fs.openFile('/atom.txt', { write: true, create: true }, { atomic: true });
+    await h3.write(0, Buffer.from('RE'));
+    assert.equal(await fsp.readFile(path.join(root, 'atom.txt'), 'utf8'), 'replaced');
+    await h3.commit();
+    assert.equal(await fsp.readFile(path.join(root, 'atom.txt'), 'utf8'), 'REplaced');
+    const leftovers = (await fsp.readdir(root)).filter((n) => n.startsWith('.sftpgo-upload.'));
+    assert.deepEqual(leftovers, []);
+    await fs.remove('/atom.txt');
+  });
+
+  void it('atomic uploads can use a temp dir outside the root', async () => {
+    const tmp = path.join(base, 'tmp');
+    await fsp.mkdir(tmp);
+    const withTemp = new LocalFs({ root, tempDir: tmp, fsync: true });
+    const h = await withTemp.openFile(
+      '/via-temp.txt',
+      { write: true, create: true, truncate: true },
+      { atomic: true },
+    );
+    await h.writev(0, [Buffer.from('a'), Buffer.from('b')]);
+    assert.equal((await fsp.readdir(tmp)).length, 1);
+    await h.commit();
+    assert.equal(await fsp.readFile(path.join(root, 'via-temp.txt'), 'utf8'), 'ab');
+    assert.deepEqual(await fsp.readdir(tmp), []);
+    await fs.remove('/via-temp.txt');
+  });
+
+  void it('direct discard removes the file or cuts it back', async () => {
+    const h = await fs.openFile('/direct.txt', { write: true, create: true, truncate: true });
+    await h.write(0, Buffer.from('abcdef'));
+    await h.discard({ keepBytes: 2 });
+    assert.equal(await fsp.readFile(path.join(root, 'direct.txt'), 'utf8'), 'ab');
+    const h2 = await fs.openFile('/direct.txt', { write: true });
+    await h2.discard();
+    await assert.rejects(fsp.stat(path.join(root, 'direct.txt')), { code: 'ENOENT' });
+  });
+
+  void it('rename replaces files and keeps directories', async () => {
+    await fsp.writeFile(path.join(root, 'r1'), '1');
+    await fsp.writeFile(path.join(root, 'r2'), '22');
+    await fs.rename('/r1', '/r2');
+    assert.equal(await fsp.readFile(path.join(root, 'r2'), 'utf8'), '1');
+    await assert.rejects(fs.rename('/r2', '/dir'), code('INVALID_INPUT'));
+    await fs.remove('/r2');
+  });
+});
+
+/** a writable directory on another device than `ref`, when the machine has one */
+async function otherDeviceDir(ref: string): Promise<string | undefined> {
+  const dev = (await fsp.stat(ref)).dev;
+  for (const c of ['/dev/shm', '/run/user', '/run']) {
+    try {
+      if ((await fsp.stat(c)).dev === dev) continue;
+      return await fsp.mkdtemp(path.join(c, 'sftpgo-xdev-'));
+    } catch {
+      // not present or not writable here: try the next candidate
+    }
+  }
+  return undefined;
+}
+
+void describe('LocalFs across devices', () => {
+  void it('atomic uploads with a temp dir on another device commit and restore by copy + delete', async (t) => {
+    const other = await otherDeviceDir(root);
+    const tmp = other ?? path.join(base, 'same-device-tmp');
+    if (!other) {
+      t.diagnostic('no second device on this machine: the EXDEV fallback is not exercised');
+      await fsp.mkdir(tmp);
+    }
+    try {
+      const x = new LocalFs({ root, tempDir: tmp });
+      const h = await x.openFile(
+        '/xdev.txt',
+        { write: true, create: true, truncate: true },
+        { atomic: true },
+      );
+      await h.write(0, Buffer.from('across'));
+      await h.commit();
+      assert.equal(await fsp.readFile(path.join(root, 'xdev.txt'), 'utf8'), 'across');
+      // resume: the file moves to the temp dir (copy + delete) and comes back on discard
+      const r = await x.openFile(
+        '/xdev.txt',
+        { write: true, create: true, append: true },
+        { atomic: true },
+      );
+      await r.write(6, Buffer.from(' devices'));
+      await r.discard();
+      assert.equal(await fsp.readFile(path.join(root, 'xdev.txt'), 'utf8'), 'across');
+      assert.deepEqual(await fsp.readdir(tmp), []);
+      await x.remove('/xdev.txt');
+    } finally {
+      await fsp.rm(tmp, { recursive: true, force: true });
+    }
+  });
+});

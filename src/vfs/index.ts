@@ -1,0 +1,39 @@
+/**
+ * Public surface of the virtual filesystem layer (STYLE.md §D).
+ */
+export type {
+  FileHandle,
+  FileInfo,
+  Fs,
+  FsCapabilities,
+  FsKind,
+  Op,
+  OpenFileOptions,
+  OpenFlags,
+  SetStatAttrs,
+  StatVfs,
+  Upload,
+  Usage,
+  WriteStreamOptions,
+} from './types.js';
+export { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './types.js';
+export {
+  dirsForVirtualPath,
+  isSameOrBelow,
+  isStrictlyBelow,
+  joinVirtual,
+  normalizeVirtualPath,
+  virtualBase,
+  virtualDir,
+} from './path.js';
+export { errnoCode, mapFsError } from './errors.js';
+export { MountTable, type Mount, type MountFolder, type Resolved } from './mount-table.js';
+export {
+  createFs,
+  fsKindOf,
+  PROVIDER_KINDS,
+  type CreateFsOptions,
+  type FilesystemConfig,
+  type ProviderNumber,
+} from './registry.js';
+export { LocalFs, type LocalFsOptions } from './backends/local/index.js';

@@ -1,0 +1,87 @@
+/**
+ * Backend factory by filesystem provider number (REST `FilesystemConfig.provider`):
+ * 0 local, 1 s3, 2 gcs, 3 azblob, 4 crypt, 5 sftp. Backends are loaded with a lazy
+ * `import()` so a backend's dependencies (cloud SDKs) load only when a user or folder uses it.
+ */
+import type { ApiFilesystemConfig } from '../api/index.js';
+import { SftpgoError } from '../errors/index.js';
+import type { Fs, FsKind } from './types.js';
+
+export type FilesystemConfig = ApiFilesystemConfig;
+export type ProviderNumber = 0 | 1 | 2 | 3 | 4 | 5;
+
+export const PROVIDER_KINDS: Readonly<Record<ProviderNumber, FsKind>> = Object.freeze({
+  0: 'local',
+  1: 's3',
+  2: 'gcs',
+  3: 'azblob',
+  4: 'crypt',
+  5: 'sftp',
+});
+
+const PROVIDER_LABELS: Readonly<Record<FsKind, string>> = Object.freeze({
+  local: 'local filesystem',
+  s3: 'S3 Compatible Object Storage',
+  gcs: 'Google Cloud Storage',
+  azblob: 'Azure Blob Storage',
+  crypt: 'encrypted local filesystem',
+  sftp: 'SFTP filesystem',
+});
+
+export interface CreateFsOptions {
+  /** absolute server directory: the user's home_dir or the folder's mapped_path */
+  root: string;
+  /** virtual mount point, for error messages */
+  displayPrefix?: string;
+  /** common.temp_path: where atomic-upload temp files go (default: beside the target) */
+  tempDir?: string;
+  /** fsync uploads before reporting them complete (default true) */
+  fsync?: boolean;
+  /** create the root directory (mkdir -p) when it is missing, on first access */
+  createRoot?: boolean;
+  /** owner for created files when running as root */
+  uid?: number;
+  gid?: number;
+}
+
+/** the backend kind of a filesystem config (absent config = local) */
+export function fsKindOf(config: FilesystemConfig | undefined): FsKind {
+  const n = config?.provider ?? 0;
+  const kind = PROVIDER_KINDS[n as ProviderNumber];
+  if (!kind) throw new SftpgoError('INVALID_INPUT', `invalid filesystem provider ${String(n)}`);
+  return kind;
+}
+
+/**
+ * Builds the backend for a filesystem config. Unimplemented providers throw OP_UNSUPPORTED
+ * naming the provider, so a login for such a user fails with a clear message.
+ */
+export async function createFs(
+  config: FilesystemConfig | undefined,
+  o: CreateFsOptions,
+): Promise<Fs> {
+  const kind = fsKindOf(config);
+  switch (kind) {
+    case 'local': {
+      const { LocalFs } = await import('./backends/local/index.js');
+      return new LocalFs({
+        root: o.root,
+        ...(o.displayPrefix !== undefined ? { displayPrefix: o.displayPrefix } : {}),
+        ...(o.tempDir ? { tempDir: o.tempDir } : {}),
+        ...(o.fsync !== undefined ? { fsync: o.fsync } : {}),
+        ...(o.createRoot !== undefined ? { createRoot: o.createRoot } : {}),
+        ...(o.uid !== undefined ? { uid: o.uid } : {}),
+        ...(o.gid !== undefined ? { gid: o.gid } : {}),
+      });
+    }
+    case 's3':
+    case 'gcs':
+    case 'azblob':
+    case 'crypt':
+    case 'sftp':
+      throw new SftpgoError(
+        'OP_UNSUPPORTED',
+        `the ${PROVIDER_LABELS[kind]} backend (provider ${String(config?.provider)}) is not supported yet`,
+      );
+  }
+}

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import * as fsp from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import {
+  Connection,
+  createUserFs,
+  scanUserQuota,
+  silentLogger,
+} from '../../../src/common/index.js';
+import { createFs, type Fs } from '../../../src/vfs/index.js';
+import { code, exists, makeEnv, type Env } from './helpers.js';
+
+let env: Env;
+
+beforeEach(async () => {
+  env = await makeEnv();
+});
+afterEach(async () => {
+  await env.cleanup();
+});
+
+/** a view of a backend without random access, as object stores are (uploads go through openWrite) */
+function streamOnly(fs: Fs): Fs {
+  const caps = { ...fs.capabilities, randomAccess: false, resume: false, atomicUpload: false };
+  return new Proxy(fs, {
+    get(target, prop, receiver) {
+      if (prop === 'capabilities') return caps;
+      if (prop === 'openFile') return undefined;
+      const v: unknown = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+void describe('createUserFs', () => {
+  void it('does not create anything with disable_fs_checks', async () => {
+    const user = env.user({
+      filters: { disable_fs_checks: true },
+      virtual_folders: [{ name: 'f', mapped_path: env.p('f'), virtual_path: '/a/f' }],
+    });
+    const mounts = await createUserFs(user);
+    assert.equal(await exists(env.home), false);
+    assert.equal(await exists(env.p('f')), false);
+    await assert.rejects(mounts.home.fs.stat('/'), code('NOT_FOUND'));
+  });
+
+  void it('refuses unimplemented providers with a clear message', async () => {
+    await assert.rejects(
+      createUserFs(env.user({ filesystem: { provider: 1, s3config: { bucket: 'b' } } })),
+      code(
+        'OP_UNSUPPORTED',
+        'S3 Compatible Object Storage backend \\(provider 1\\) is not supported yet',
+      ),
+    );
+    await assert.rejects(
+      createUserFs(
+        env.user({
+          virtual_folders: [
+            { name: 'c', mapped_path: env.p('c'), virtual_path: '/c', filesystem: { provider: 4 } },
+          ],
+        }),
+      ),
+      code('OP_UNSUPPORTED', 'encrypted local filesystem'),
+    );
+  });
+
+  void it('scans the user quota: home plus folders counted in it', async () => {
+    const user = env.user({
+      virtual_folders: [
+        {
+          name: 'in',
+          mapped_path: env.p('in'),
+          virtual_path: '/in',
+          quota_size: -1,
+          quota_files: -1,
+        },
+        {
+          name: 'own',
+          mapped_path: env.p('own'),
+          virtual_path: '/own',
+          quota_size: 0,
+          quota_files: 0,
+        },
+      ],
+    });
+    const mounts = await createUserFs(user);
+    await fsp.writeFile(path.join(env.home, 'a'), '12');
+    await fsp.writeFile(env.p('in', 'b'), '345');
+    await fsp.writeFile(env.p('own', 'c'), '6789');
+    assert.deepEqual(await scanUserQuota(mounts), { files: 2, size: 5 });
+  });
+});
+
+void describe('a backend without random access', () => {
+  async function connect(uploadMode: 0 | 1 | 2): Promise<Connection> {
+    const user = env.user();
+    const mounts = await createUserFs(user, {
+      createFs: async (cfg, o) => streamOnly(await createFs(cfg, o)),
+    });
+    return new Connection({
+      id: 'SFTP_stream_1',
+      protocol: 'SFTP',
+      user,
+      mounts,
+      remoteAddress: '127.0.0.1:1',
+      logger: silentLogger,
+      provider: env.quota,
+      config: { upload_mode: uploadMode, setstat_mode: 0, track_quota: 1 },
+    });
+  }
+
+  void it('uploads sequentially through openWrite and downloads through openRead', async () => {
+    const c = await connect(0);
+    const t = await c.openUpload('/s.txt');
+    await t.write(0, Buffer.from('abc'));
+    await t.write(3, Buffer.from('def'));
+    await assert.rejects(t.write(100, Buffer.from('x')), code('OP_UNSUPPORTED'));
+    const t2 = await c.openUpload('/s2.txt');
+    await t2.write(0, Buffer.from('hello'));
+    await t2.close();
+    assert.equal(await fsp.readFile(path.join(env.home, 's2.txt'), 'utf8'), 'hello');
+    assert.deepEqual(env.quota.user(), { size: 5, files: 1 });
+
+    const d = await c.openDownload('/s2.txt', { offset: 1 });
+    assert.equal((await d.read(1, 2))?.toString(), 'el');
+    await assert.rejects(d.read(0, 2), code('OP_UNSUPPORTED'));
+    assert.equal((await d.read(3, 10))?.toString(), 'lo');
+    assert.equal(await d.read(5, 10), null);
+    await d.close();
+  });
+
+  void it('refuses resume and in-place writes', async () => {
+    const c = await connect(0);
+    await fsp.mkdir(env.home, { recursive: true });
+    await fsp.writeFile(path.join(env.home, 'r.txt'), 'base');
+    await assert.rejects(c.openUpload('/r.txt', { mode: 'append' }), code('OP_UNSUPPORTED'));
+    await assert.rejects(c.openUpload('/r.txt', { mode: 'inplace' }), code('OP_UNSUPPORTED'));
+  });
+});
