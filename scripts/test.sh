@@ -9,6 +9,7 @@ declare -A TOOLS=(
   [openssh-client]=sftp
   [openssh-server]=/usr/sbin/sshd
   [postgresql]=/usr/lib/postgresql
+  [mariadb-server]=/usr/sbin/mariadbd
   [curl]=curl
   [sshpass]=sshpass
   [tmux]=tmux

@@ -25,6 +25,17 @@ export interface ListOptions {
   order?: 'ASC' | 'DESC';
 }
 
+/**
+ * How an update treats the incoming object:
+ * - 'api' (default): REST PUT semantics, the body is decoded over the stored object (see
+ *   updateUser); a secret sent back encrypted or Redacted keeps the stored one;
+ * - 'restore': loaddata semantics, the object replaces the stored one (id, name, quota usage and
+ *   last login excepted) and encrypted secrets are stored as given (Redacted keeps the stored one).
+ */
+export interface UpdateOptions {
+  mode?: 'api' | 'restore';
+}
+
 export interface QuotaUsage {
   usedQuotaSize: number;
   usedQuotaFiles: number;
@@ -35,8 +46,9 @@ export interface DataProvider {
   readonly driver: string;
 
   // ---- users (virtual_folders are returned joined, with the folder's used quota) ----
+  /** a page ordered by username; list results are already redacted (redactUser) */
   getUsers(o?: ListOptions): Promise<User[]>;
-  /** throws NOT_FOUND */
+  /** the stored user (password hash, encrypted secrets); throws NOT_FOUND */
   getUser(username: string): Promise<User>;
   /** validates, hashes a plain password, encrypts Plain secrets, creates missing folders */
   addUser(u: User): Promise<User>;
@@ -45,34 +57,43 @@ export interface DataProvider {
    * semantics: omitted password keeps the stored one; omitted permissions keep the stored ones;
    * a secret sent back encrypted (as GET returned it) or with status Redacted keeps the stored one.
    */
-  updateUser(username: string, u: User): Promise<User>;
+  updateUser(username: string, u: User, o?: UpdateOptions): Promise<User>;
   deleteUser(username: string): Promise<void>;
   /** every user, unredacted, for dumps */
   dumpUsers(): Promise<User[]>;
 
   // ---- admins ----
+  /** a page ordered by username, already redacted (no password) */
   getAdmins(o?: ListOptions): Promise<Admin[]>;
   getAdmin(username: string): Promise<Admin>;
   addAdmin(a: Admin): Promise<Admin>;
-  updateAdmin(username: string, a: Admin): Promise<Admin>;
+  updateAdmin(username: string, a: Admin, o?: UpdateOptions): Promise<Admin>;
   deleteAdmin(username: string): Promise<void>;
   dumpAdmins(): Promise<Admin[]>;
   /** number of admins in the store (first-admin logic) */
   countAdmins(): Promise<number>;
 
   // ---- folders (`users` lists the names of the users mapping the folder) ----
+  /** a page ordered by name, already redacted (secrets) */
   getFolders(o?: ListOptions): Promise<Folder[]>;
   getFolder(name: string): Promise<Folder>;
   addFolder(f: Folder): Promise<Folder>;
-  updateFolder(name: string, f: Folder): Promise<Folder>;
+  updateFolder(name: string, f: Folder, o?: UpdateOptions): Promise<Folder>;
   deleteFolder(name: string): Promise<void>;
   dumpFolders(): Promise<Folder[]>;
 
   // ---- authentication ----
-  /** returns the user when the password matches the stored hash; throws AUTH_FAILED otherwise */
+  /**
+   * returns the user when the password matches the stored hash; throws AUTH_FAILED otherwise
+   * (also for a disabled or expired user). For an unknown user the AUTH_FAILED error's `cause`
+   * is the NOT_FOUND error (defender: "user not found" event).
+   */
   checkUserPassword(username: string, password: string): Promise<User>;
-  /** returns the admin when the password matches; throws AUTH_FAILED otherwise */
-  checkAdminPassword(username: string, password: string): Promise<Admin>;
+  /**
+   * returns the admin when the password matches; throws AUTH_FAILED otherwise (disabled admin,
+   * unknown admin with a NOT_FOUND cause). When `ip` is given the admin's allow_list applies.
+   */
+  checkAdminPassword(username: string, password: string, ip?: string): Promise<Admin>;
   /** hash and store a new password (admin changepwd) */
   setAdminPassword(username: string, newPassword: string): Promise<void>;
   setUserPassword(username: string, newPassword: string): Promise<void>;
@@ -82,8 +103,18 @@ export interface DataProvider {
 
   // ---- quota ----
   /** reset=false adds the (possibly negative) deltas; reset=true sets the values */
-  updateUserQuota(username: string, sizeDelta: number, filesDelta: number, reset: boolean): Promise<void>;
-  updateFolderQuota(name: string, sizeDelta: number, filesDelta: number, reset: boolean): Promise<void>;
+  updateUserQuota(
+    username: string,
+    sizeDelta: number,
+    filesDelta: number,
+    reset: boolean,
+  ): Promise<void>;
+  updateFolderQuota(
+    name: string,
+    sizeDelta: number,
+    filesDelta: number,
+    reset: boolean,
+  ): Promise<void>;
   getUserUsedQuota(username: string): Promise<QuotaUsage>;
   getFolderUsedQuota(name: string): Promise<QuotaUsage>;
 

@@ -1,0 +1,262 @@
+/**
+ * Public surface of the data provider layer: users, admins, virtual folders, quota counters and
+ * last login, stored with TypeORM in SQLite (default), PostgreSQL or MySQL; the model validation
+ * shared by the REST API, loaddata and the CLI; password hashing; secret redaction.
+ */
+import { DataSource } from 'typeorm';
+import { SftpgoError } from '../errors/index.js';
+import {
+  resolveDataProviderConfig,
+  type DataProviderConfig,
+  type DataProviderConfigInput,
+} from './config.js';
+import { buildDataSourceOptions, dialectOf } from './data-source.js';
+import { createEntities, tableNames } from './entities.js';
+import { createMigrations, type Dialect } from './migrations.js';
+import type { DataProvider } from './provider.js';
+import type { SecretEncrypter } from './secrets.js';
+import { TypeormProvider, type ProviderLogger } from './typeorm-provider.js';
+
+export type {
+  Admin,
+  DataProvider,
+  Folder,
+  ListOptions,
+  QuotaUsage,
+  UpdateOptions,
+  User,
+} from './provider.js';
+export {
+  defaultDataProviderConfig,
+  resolveDataProviderConfig,
+  SUPPORTED_DRIVERS,
+  type DataProviderConfig,
+  type DataProviderConfigInput,
+  type PasswordHashingConfig,
+} from './config.js';
+export { sqlitePath } from './data-source.js';
+export { SCHEMA_VERSION } from './migrations.js';
+export { DUMP_VERSION, LAST_LOGIN_MIN_DELAY_MS, type ProviderLogger } from './typeorm-provider.js';
+export { redactAdmin, redactFolder, redactUser } from './redact.js';
+export {
+  isSecretEmpty,
+  isSecretEncrypted,
+  isSecretPlain,
+  isSecretRedacted,
+  redactSecret,
+  type Secret,
+  type SecretEncrypter,
+} from './secrets.js';
+export {
+  ADMIN_HASH_PREFIXES,
+  hashPassword,
+  isAdminPasswordHashed,
+  isUserPasswordHashed,
+  PasswordCache,
+  USER_HASH_PREFIXES,
+  verifyPassword,
+} from './passwords.js';
+export {
+  validateUser,
+  validatePermissions,
+  validatePublicKeys,
+  validateUserFilters,
+  VALID_LOGIN_METHODS,
+  VALID_PERMISSIONS,
+  VALID_PROTOCOLS,
+  VALID_TLS_USERNAMES,
+  VALID_WEB_CLIENT_OPTIONS,
+  type UserValidationOptions,
+  type ValidatedUser,
+  type ValidatedVirtualFolder,
+} from './validation/user.js';
+export { validateAdmin, VALID_ADMIN_PERMISSIONS } from './validation/admin.js';
+export {
+  validateFolder,
+  type NaturalKeyOptions,
+  type ValidatedFolder,
+} from './validation/folder.js';
+export { validateFilesystem } from './validation/filesystem.js';
+export { cleanPath, isValidGlob, parseCidr, type ParsedCidr } from './validation/common.js';
+export { parseAuthorizedKey } from './validation/ssh-keys.js';
+
+export interface CreateProviderOptions {
+  /** directory the sqlite file name is resolved against */
+  configDir: string;
+  logger?: ProviderLogger;
+  /** encrypts Plain secrets on save (src/kms); without it, saving a Plain secret fails */
+  kms?: SecretEncrypter;
+  /** clock in ms (tests) */
+  now?: () => number;
+}
+
+interface Opened {
+  ds: DataSource;
+  cfg: DataProviderConfig;
+  dialect: Dialect;
+  entities: ReturnType<typeof createEntities>;
+}
+
+async function open(input: DataProviderConfigInput, o: CreateProviderOptions): Promise<Opened> {
+  const cfg = resolveDataProviderConfig(input);
+  const dialect = dialectOf(cfg.driver);
+  const entities = createEntities(cfg.sql_tables_prefix, dialect);
+  const ds = new DataSource(
+    buildDataSourceOptions(
+      cfg,
+      o.configDir,
+      entities,
+      createMigrations(dialect, cfg.sql_tables_prefix),
+    ),
+  );
+  try {
+    await ds.initialize();
+  } catch (e) {
+    throw new SftpgoError(
+      'BACKEND_UNAVAILABLE',
+      `unable to open the ${cfg.driver} data provider: ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
+  return { ds, cfg, dialect, entities };
+}
+
+/**
+ * Runs pending migrations under a cross-process lock where the database offers one (pg advisory
+ * lock, MySQL GET_LOCK), so several `sftpgo serve` instances can start together. Returns how
+ * many migrations ran.
+ */
+async function migrate(ds: DataSource, dialect: Dialect, prefix: string): Promise<number> {
+  const lockName = `sftpgo_${tableNames(prefix).migrations}`;
+  const qr = dialect === 'sqlite' ? undefined : ds.createQueryRunner();
+  try {
+    if (dialect === 'postgres')
+      await qr?.query('SELECT pg_advisory_lock(hashtext($1))', [lockName]);
+    if (dialect === 'mysql') await qr?.query('SELECT GET_LOCK(?, 60)', [lockName]);
+    const ran = await ds.runMigrations({ transaction: dialect === 'mysql' ? 'each' : 'all' });
+    return ran.length;
+  } finally {
+    if (qr !== undefined) {
+      try {
+        if (dialect === 'postgres')
+          await qr.query('SELECT pg_advisory_unlock(hashtext($1))', [lockName]);
+        if (dialect === 'mysql') await qr.query('SELECT RELEASE_LOCK(?)', [lockName]);
+      } finally {
+        await qr.release();
+      }
+    }
+  }
+}
+
+function migrationError(cfg: DataProviderConfig, e: unknown): SftpgoError {
+  if (SftpgoError.is(e)) return e;
+  return new SftpgoError(
+    'BACKEND_UNAVAILABLE',
+    `unable to initialize the ${cfg.driver} data provider: ${(e as Error).message}`,
+    { cause: e },
+  );
+}
+
+/**
+ * Opens the configured store. With update_mode 0 pending migrations run first; with update_mode 1
+ * a store that is not up to date is refused (run `sftpgo initprovider`).
+ * Throws INVALID_INPUT for a bad config slice, BACKEND_UNAVAILABLE when the database cannot be
+ * opened or migrated.
+ */
+export async function createProvider(
+  cfgInput: DataProviderConfigInput,
+  o: CreateProviderOptions,
+): Promise<DataProvider> {
+  const { ds, cfg, dialect, entities } = await open(cfgInput, o);
+  try {
+    if (cfg.update_mode === 0 || cfg.driver === 'memory') {
+      const n = await migrate(ds, dialect, cfg.sql_tables_prefix);
+      if (n > 0)
+        o.logger?.info({ sender: 'dataprovider', driver: cfg.driver }, 'data provider initialized');
+    } else if (await ds.showMigrations()) {
+      throw new SftpgoError(
+        'BACKEND_UNAVAILABLE',
+        'the data provider is not initialized or not up to date, run "sftpgo initprovider" (update_mode is 1)',
+      );
+    }
+  } catch (e) {
+    await ds.destroy();
+    throw migrationError(cfg, e);
+  }
+  return new TypeormProvider({
+    dataSource: ds,
+    entities,
+    dialect,
+    config: cfg,
+    kms: o.kms,
+    logger: o.logger,
+    ...(o.now !== undefined ? { now: o.now } : {}),
+  });
+}
+
+export type InitializeResult = 'created' | 'up to date';
+
+/**
+ * `sftpgo initprovider`: creates or updates the schema. Returns 'up to date' when there was
+ * nothing to do (upstream's "the data provider is up to date"), 'created' otherwise.
+ */
+export async function initializeProvider(
+  cfgInput: DataProviderConfigInput,
+  o: CreateProviderOptions,
+): Promise<InitializeResult> {
+  const { ds, cfg, dialect } = await open(cfgInput, o);
+  try {
+    const n = await migrate(ds, dialect, cfg.sql_tables_prefix);
+    return n > 0 ? 'created' : 'up to date';
+  } catch (e) {
+    throw migrationError(cfg, e);
+  } finally {
+    await ds.destroy();
+  }
+}
+
+export type DefaultAdminResult =
+  | { action: 'exists' }
+  | { action: 'created_from_env'; username: string }
+  | { action: 'created_default'; username: string }
+  | { action: 'none' };
+
+export interface EnsureDefaultAdminOptions {
+  /** data_provider.create_default_admin */
+  createDefaultAdmin: boolean;
+  /** the process environment (passed in: no code below service reads process.env) */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * First-admin logic, when the store has no admin: SFTPGO_DEFAULT_ADMIN_USERNAME and
+ * SFTPGO_DEFAULT_ADMIN_PASSWORD (both set) create that admin with `*`; otherwise
+ * create_default_admin creates admin/password with `*`; otherwise nothing is done.
+ */
+export async function ensureDefaultAdmin(
+  provider: DataProvider,
+  o: EnsureDefaultAdminOptions,
+): Promise<DefaultAdminResult> {
+  if ((await provider.countAdmins()) > 0) return { action: 'exists' };
+  const envUser = o.env['SFTPGO_DEFAULT_ADMIN_USERNAME'] ?? '';
+  const envPassword = o.env['SFTPGO_DEFAULT_ADMIN_PASSWORD'] ?? '';
+  if (envUser !== '' && envPassword !== '') {
+    await provider.addAdmin({
+      username: envUser,
+      password: envPassword,
+      status: 1,
+      permissions: ['*'],
+    });
+    return { action: 'created_from_env', username: envUser };
+  }
+  if (o.createDefaultAdmin) {
+    await provider.addAdmin({
+      username: 'admin',
+      password: 'password',
+      status: 1,
+      permissions: ['*'],
+    });
+    return { action: 'created_default', username: 'admin' };
+  }
+  return { action: 'none' };
+}
