@@ -27,9 +27,10 @@ const ALLOWED = {
   cli: ALL.filter((l) => l !== 'cli'),
 };
 
-const layerRules = Object.entries(ALLOWED).map(([layer, allowed]) => {
+const layerRules = Object.entries(ALLOWED).flatMap(([layer, allowed]) => {
   const forbidden = ALL.filter((l) => l !== layer && !allowed.includes(l));
-  return {
+  if (forbidden.length === 0) return [];
+  return [{
     files: [`src/${layer}/**/*.{ts,tsx}`],
     ignores: ['src/**/*.test.{ts,tsx}'],
     rules: {
@@ -40,7 +41,7 @@ const layerRules = Object.entries(ALLOWED).map(([layer, allowed]) => {
         }],
       }],
     },
-  };
+  }];
 });
 
 export default tseslint.config(
