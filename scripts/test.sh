@@ -11,6 +11,7 @@ declare -A TOOLS=(
   [postgresql]=/usr/lib/postgresql
   [mariadb-server]=/usr/sbin/mariadbd
   [curl]=curl
+  [openssl]=openssl
   [sshpass]=sshpass
   [tmux]=tmux
   [unzip]=unzip
@@ -39,4 +40,6 @@ fi
 npm run --silent build
 npm run --silent typecheck
 npm run --silent lint
+npm run --silent check:api    # src/api/types.gen.ts matches openapi.yaml
+npm run --silent check:docs   # completions/ and man/ match the command tree
 node scripts/run-tests.mjs all

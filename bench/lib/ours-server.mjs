@@ -1,0 +1,53 @@
+// Starts sftpgo-ts's service (sftpd only) for the benchmark:
+//   node bench/lib/ours-server.mjs <configDir> <port> <homeDir> <publicKeyFile>
+// BENCH_SERVICE_MODULE: the service module to load (a compiled dist/service/index.js);
+// default src/service/index.ts, which needs `node --import tsx`.
+// Creates the user "bench" (all permissions, the given public key), then prints one JSON line
+// {"ready":true,"pid":...,"port":...} on stdout and runs until SIGTERM.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const serviceModule = process.env.BENCH_SERVICE_MODULE
+  ? pathToFileURL(process.env.BENCH_SERVICE_MODULE).href
+  : new URL('../../src/service/index.ts', import.meta.url).href;
+const { startService } = await import(serviceModule);
+
+const [configDir, port, home, pubKeyFile] = process.argv.slice(2);
+if (!configDir || !port || !home || !pubKeyFile) {
+  process.stderr.write('usage: ours-server.mjs <configDir> <port> <homeDir> <publicKeyFile>\n');
+  process.exit(2);
+}
+const config = {
+  sftpd: {
+    bindings: [{ port: Number(port), address: '127.0.0.1' }],
+    host_keys: [join(configDir, 'id_ed25519'), join(configDir, 'id_ecdsa')],
+  },
+  httpd: { bindings: [{ port: 0 }] },
+  data_provider: { driver: 'sqlite', name: 'sftpgo.db' },
+};
+await writeFile(join(configDir, 'sftpgo.json'), JSON.stringify(config, null, 2));
+const svc = await startService({
+  configDir,
+  env: {},
+  logFilePath: 'sftpgo.log',
+  logVerbose: false,
+  summary: { write: () => true },
+});
+const publicKey = (await readFile(pubKeyFile, 'utf8')).trim();
+await svc.provider.addUser({
+  username: 'bench',
+  status: 1,
+  home_dir: home,
+  public_keys: [publicKey],
+  permissions: { '/': ['*'] },
+});
+const stop = () => {
+  svc.stop().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+process.stdout.write(`${JSON.stringify({ ready: true, pid: process.pid, port: Number(port) })}\n`);

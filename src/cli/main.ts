@@ -1,0 +1,226 @@
+/**
+ * The `sftpgo` executable: `serve`, `initprovider`, `--version`, plus the REST-client
+ * subcommands registered by src/cli/commands. Exit codes: 0 ok, 1 failure, 2 usage error.
+ * Flags win over their SFTPGO_* environment equivalents (reference §2), which win over defaults.
+ */
+import { resolve } from 'node:path';
+import {
+  Command,
+  CommanderError,
+  InvalidArgumentError,
+  type OutputConfiguration,
+} from '@commander-js/extra-typings';
+import { loadConfig } from '../config/index.js';
+import { initializeProvider } from '../dataprovider/index.js';
+import { exposedMessage, SftpgoError } from '../errors/index.js';
+import { createKms } from '../kms/index.js';
+import { openRootLogger } from '../logger/index.js';
+import { runService, secretEncrypter, type StartServiceOptions, type TextSink } from '../service/index.js';
+import { VERSION } from '../util/version.js';
+import { registerClientCommands } from './commands/index.js';
+
+export interface MainIo {
+  env: Readonly<Record<string, string | undefined>>;
+  stdout: TextSink;
+  stderr: TextSink;
+  /** ends the process after a signal-triggered stop (default process.exit) */
+  exit: (code: number) => void;
+}
+
+/** a usage problem found after commander parsed the line (bad env value, ...) -> exit 2 */
+class UsageError extends Error {
+  readonly exitCode = 2;
+}
+
+const TRUE = new Set(['1', 't', 'true', 'yes', 'y', 'on']);
+const FALSE = new Set(['0', 'f', 'false', 'no', 'n', 'off']);
+
+export function parseBool(v: string): boolean {
+  const s = v.trim().toLowerCase();
+  if (TRUE.has(s)) return true;
+  if (FALSE.has(s)) return false;
+  throw new InvalidArgumentError(`expected true or false, got "${v}"`);
+}
+
+export function parseInteger(v: string): number {
+  if (!/^[+-]?\d+$/.test(v.trim())) throw new InvalidArgumentError(`expected an integer, got "${v}"`);
+  return Number(v.trim());
+}
+
+function fromEnv<T>(
+  flag: T | undefined,
+  env: MainIo['env'],
+  name: string,
+  parse: (v: string) => T,
+): T | undefined {
+  if (flag !== undefined) return flag;
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    return parse(raw);
+  } catch (e) {
+    throw new UsageError(`invalid value for ${name}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+const asString = (v: string): string => v;
+
+function configDirOf(flag: string | undefined, env: MainIo['env']): string {
+  return resolve(fromEnv(flag, env, 'SFTPGO_CONFIG_DIR', asString) ?? '.');
+}
+
+function buildProgram(io: MainIo): Command {
+  const program = new Command()
+    .name('sftpgo')
+    .description(
+      'Fully featured and highly configurable SFTP server with optional HTTP, FTP/S and WebDAV support ' +
+        '(sftpgo-ts, compatible with SFTPGo 2.1.2)',
+    )
+    .version(`SFTPGo ${VERSION}`, '-v, --version', 'print the version and exit')
+    .enablePositionalOptions()
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('serve')
+    .description(
+      'Start the SFTPGo service: the REST API and every protocol with an enabled binding. ' +
+        'Unlike SFTPGo 2.1.2, a configuration with only the HTTP server enabled starts too.',
+    )
+    .option('-c, --config-dir <dir>', 'configuration directory (default ".", env SFTPGO_CONFIG_DIR)')
+    .option('--config-file <file>', 'config file, absolute or relative to the config dir (env SFTPGO_CONFIG_FILE)')
+    .option(
+      '-l, --log-file-path <path>',
+      'log file, relative to the config dir; "" logs to standard output (default "sftpgo.log", env SFTPGO_LOG_FILE_PATH)',
+    )
+    .option('-s, --log-max-size <MB>', 'rotate the log file at this size (default 10, env SFTPGO_LOG_MAX_SIZE)', parseInteger)
+    .option('-b, --log-max-backups <n>', 'rotated log files to keep (default 5, env SFTPGO_LOG_MAX_BACKUPS)', parseInteger)
+    .option('-a, --log-max-age <days>', 'days to keep rotated logs (default 28, env SFTPGO_LOG_MAX_AGE)', parseInteger)
+    .option('-z, --log-compress [bool]', 'gzip rotated log files (default false, env SFTPGO_LOG_COMPRESS)', parseBool)
+    .option('-v, --log-verbose [bool]', 'debug level logs (default true, env SFTPGO_LOG_VERBOSE)', parseBool)
+    .option('--loaddata-from <file>', 'absolute path of a dump to load at start (env SFTPGO_LOADDATA_FROM)')
+    .option(
+      '--loaddata-mode <n>',
+      '0 add and update, 1 add only (default 1, env SFTPGO_LOADDATA_MODE)',
+      parseInteger,
+    )
+    .option(
+      '--loaddata-scan <n>',
+      'quota scan after loading: 0 none, 1 all users, 2 users with quota (default 0, env SFTPGO_LOADDATA_QUOTA_SCAN)',
+      parseInteger,
+    )
+    .option('--loaddata-clean [bool]', 'remove the dump after loading it (default false, env SFTPGO_LOADDATA_CLEAN)', parseBool)
+    .action(async (o) => {
+      const env = io.env;
+      const configDir = configDirOf(o.configDir, env);
+      const opts: StartServiceOptions = {
+        configDir,
+        configFile: fromEnv(o.configFile, env, 'SFTPGO_CONFIG_FILE', asString),
+        env,
+        logFilePath: o.logFilePath ?? env.SFTPGO_LOG_FILE_PATH ?? 'sftpgo.log',
+        logMaxSize: fromEnv(o.logMaxSize, env, 'SFTPGO_LOG_MAX_SIZE', parseInteger) ?? 10,
+        logMaxBackups: fromEnv(o.logMaxBackups, env, 'SFTPGO_LOG_MAX_BACKUPS', parseInteger) ?? 5,
+        logMaxAge: fromEnv(o.logMaxAge, env, 'SFTPGO_LOG_MAX_AGE', parseInteger) ?? 28,
+        logCompress: fromEnv(o.logCompress, env, 'SFTPGO_LOG_COMPRESS', parseBool) ?? false,
+        logVerbose: fromEnv(o.logVerbose, env, 'SFTPGO_LOG_VERBOSE', parseBool) ?? true,
+        loaddataFrom: fromEnv(o.loaddataFrom, env, 'SFTPGO_LOADDATA_FROM', asString),
+        loaddataMode: fromEnv(o.loaddataMode, env, 'SFTPGO_LOADDATA_MODE', parseInteger) ?? 1,
+        loaddataScan: fromEnv(o.loaddataScan, env, 'SFTPGO_LOADDATA_QUOTA_SCAN', parseInteger) ?? 0,
+        loaddataClean: fromEnv(o.loaddataClean, env, 'SFTPGO_LOADDATA_CLEAN', parseBool) ?? false,
+        summary: io.stderr,
+      };
+      await runService(opts, { exit: io.exit });
+    });
+
+  program
+    .command('initprovider')
+    .description(
+      'Initialize or update the data provider schema (needed when data_provider.update_mode is 1)',
+    )
+    .option('-c, --config-dir <dir>', 'configuration directory (default ".", env SFTPGO_CONFIG_DIR)')
+    .option('--config-file <file>', 'config file, absolute or relative to the config dir (env SFTPGO_CONFIG_FILE)')
+    .action(async (o) => {
+      const env = io.env;
+      const configDir = configDirOf(o.configDir, env);
+      const configFile = fromEnv(o.configFile, env, 'SFTPGO_CONFIG_FILE', asString);
+      const { config } = loadConfig({ configDir, env, ...(configFile ? { configFile } : {}) });
+      // diagnostics go to stderr; stdout carries only the result line
+      const root = openRootLogger({ verbose: false, stream: process.stderr });
+      const logger = root.logger;
+      const kms = createKms(config.kms, configDir);
+      try {
+        const r = await initializeProvider(config.data_provider, { configDir, logger, kms: secretEncrypter(kms) });
+        io.stdout.write(
+          r === 'created'
+            ? 'Data provider successfully initialized/updated\n'
+            : 'The data provider is up to date\n',
+        );
+      } catch (e) {
+        throw new SftpgoError('INTERNAL', `Unable to initialize/update the data provider: ${exposedMessage(e)}`, {
+          cause: e,
+          expose: true,
+        });
+      }
+    });
+
+  registerClientCommands(program);
+
+  const output: OutputConfiguration = {
+    writeOut: (s) => io.stdout.write(s),
+    writeErr: (s) => io.stderr.write(s),
+  };
+  const configure = (c: Command): void => {
+    c.exitOverride();
+    c.configureOutput(output);
+    for (const sub of c.commands) configure(sub as Command);
+  };
+  configure(program);
+  return program;
+}
+
+function commanderExitCode(e: CommanderError): number {
+  switch (e.code) {
+    case 'commander.helpDisplayed':
+    case 'commander.version':
+      return 0;
+    case 'commander.help':
+      return e.exitCode === 0 ? 0 : 2;
+    case 'commander.error':
+    case 'commander.executeSubCommandAsync':
+      return e.exitCode;
+    default:
+      return 2;
+  }
+}
+
+function errorMessage(e: unknown): string {
+  if (SftpgoError.is(e)) return exposedMessage(e);
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+/**
+ * Runs the CLI. Returns the exit code; with the default io it is also set as process.exitCode.
+ * `serve` returns once the service is up and leaves the process running.
+ */
+export async function main(argv: readonly string[], io: Partial<MainIo> = {}): Promise<number> {
+  const full: MainIo = {
+    env: io.env ?? process.env,
+    stdout: io.stdout ?? process.stdout,
+    stderr: io.stderr ?? process.stderr,
+    exit: io.exit ?? ((code: number) => process.exit(code)),
+  };
+  let code = 0;
+  try {
+    await buildProgram(full).parseAsync([...argv]);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      code = commanderExitCode(e);
+    } else {
+      const exitCode = (e as { exitCode?: unknown }).exitCode;
+      code = typeof exitCode === 'number' && exitCode > 0 ? exitCode : 1;
+      full.stderr.write(`Error: ${errorMessage(e)}\n`);
+    }
+  }
+  if (io.exit === undefined && io.stdout === undefined) process.exitCode = code;
+  return code;
+}

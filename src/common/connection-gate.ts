@@ -1,0 +1,77 @@
+/**
+ * The checks every protocol runs when a client connects, before authentication (upstream
+ * sftpd canAcceptConnection / httpd checkConnection at v2.1.2), and the reporting of failed
+ * logins to the defender. Written once here so SSH, FTP, WebDAV and HTTP refuse the same hosts.
+ *
+ * Order, as upstream: banned host (defender, blocklist) -> CONNECTION_DENIED; then the rate
+ * limiters of the protocol (which may delay) -> RATE_LIMITED when over the max wait.
+ * The per-host connection limit is the ConnectionRegistry's acceptClient.
+ */
+import { SftpgoError } from '../errors/index.js';
+import type { Defender, DefenderEvent } from './defender.js';
+import type { RateLimiters } from './ratelimiter.js';
+import { silentLogger, type Logger, type LoginProtocol } from './types.js';
+import { ipFromRemoteAddress } from './user-policy.js';
+
+export const BANNED_MESSAGE = 'your IP address is banned';
+
+export interface ConnectionGateOptions {
+  defender: Defender;
+  rateLimiters?: RateLimiters;
+  logger?: Logger;
+}
+
+/** the defender event of a failed login: unknown user -> user_not_found, anything else login_failed */
+export function loginFailureEvent(err: unknown): DefenderEvent {
+  if (SftpgoError.is(err, 'NOT_FOUND')) return 'user_not_found';
+  if (SftpgoError.is(err, 'AUTH_FAILED') && SftpgoError.is((err as Error).cause, 'NOT_FOUND')) return 'user_not_found';
+  return 'login_failed';
+}
+
+export class ConnectionGate {
+  readonly defender: Defender;
+  readonly rateLimiters: RateLimiters | undefined;
+  private readonly log: Logger;
+
+  constructor(o: ConnectionGateOptions) {
+    this.defender = o.defender;
+    this.rateLimiters = o.rateLimiters;
+    this.log = o.logger ?? silentLogger;
+  }
+
+  /**
+   * Call once per new client connection (SSH/FTP socket, WebDAV/HTTP request). Throws
+   * CONNECTION_DENIED for a banned or blocklisted host, RATE_LIMITED (RateLimitError, with
+   * retryAfterMs) when a rate limiter refuses; may wait up to a limiter's max delay.
+   */
+  async checkConnectionAllowed(ipOrAddress: string, protocol: LoginProtocol): Promise<void> {
+    const ip = ipFromRemoteAddress(ipOrAddress);
+    if (this.defender.isBanned(ip)) {
+      this.log.debug({ sender: protocol, remote_address: ip }, 'connection refused, IP is banned');
+      throw new SftpgoError('CONNECTION_DENIED', BANNED_MESSAGE);
+    }
+    if (this.rateLimiters) {
+      try {
+        await this.rateLimiters.limit(protocol, ip);
+      } catch (e) {
+        this.log.debug({ sender: protocol, remote_address: ip, err: e }, 'connection refused, rate limit exceeded');
+        throw e;
+      }
+    }
+  }
+
+  /** a failed authentication from `ipOrAddress` (pass the provider's error to pick the score) */
+  reportLoginFailure(ipOrAddress: string, err: unknown): void {
+    this.defender.addEvent(ipFromRemoteAddress(ipOrAddress), loginFailureEvent(err));
+  }
+
+  /** a client that went away (or timed out) without trying to authenticate */
+  reportNoLoginTried(ipOrAddress: string): void {
+    this.defender.addEvent(ipFromRemoteAddress(ipOrAddress), 'no_login_tried');
+  }
+
+  /** too many connections from the host, or another limit violation */
+  reportLimitExceeded(ipOrAddress: string): void {
+    this.defender.addEvent(ipFromRemoteAddress(ipOrAddress), 'limit_exceeded');
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * The HTTP server: REST API v2 under /api/v2 and /healthz, on every `httpd.bindings[]` entry
+ * with a port > 0 (0 = disabled, as upstream). Public surface of src/httpd.
+ */
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { isAbsolute, join } from 'node:path';
+import { SftpgoError } from '../errors/index.js';
+import type { DataProvider } from '../dataprovider/provider.js';
+import { ConnectionGate } from '../common/connection-gate.js';
+import { Defender } from '../common/defender.js';
+import { QuotaScanRegistry } from '../common/quota-scan-registry.js';
+import { ConnectionRegistry } from '../common/registry.js';
+import type { ListeningAddress, ProtocolServer } from '../common/server.js';
+import { BUILD_DATE, COMMIT_HASH, VERSION } from '../util/version.js';
+import { createApp } from './app.js';
+import type { ApiDeps, HttpdLogger, ServicesStatus, VersionInfo } from './context.js';
+import { createTokenManager, type TokenManager } from './jwt.js';
+import { ipMatcher } from './remote-ip.js';
+import type { ServiceDeps } from './service-deps.js';
+import { errorSummary } from './middleware/errors.js';
+
+export { createApp, API_PREFIX } from './app.js';
+export { createTokenManager, deriveSigningKey, TOKEN_DURATION_MS } from './jwt.js';
+export type { TokenManager, TokenClaims, IssuedToken, TokenAudience } from './jwt.js';
+export type { ApiDeps, HttpdLogger, ServicesStatus, VersionInfo } from './context.js';
+export type { ServiceDeps } from './service-deps.js';
+export { HTTP_STATUS } from './http-map.js';
+export { errorSummary } from './middleware/errors.js';
+
+export interface HttpdBindingConfig {
+  port: number;
+  /** empty = all interfaces; an absolute path = unix socket (enabled whatever the port) */
+  address: string;
+  enable_web_admin?: boolean;
+  enable_web_client?: boolean;
+  enable_https?: boolean;
+  client_auth_type?: number;
+  tls_cipher_suites?: readonly string[];
+  proxy_allowed?: readonly string[];
+}
+
+/** the slice of sftpgo.json `httpd` this server reads */
+export interface HttpdConfig {
+  bindings: readonly HttpdBindingConfig[];
+  /** our addition: JWT key derived from it when non-empty, random per start otherwise */
+  signing_passphrase?: string;
+  certificate_file?: string;
+  certificate_key_file?: string;
+  /** where dumpdata writes and relative loaddata input files are read (absolute; default <configDir>/backups) */
+  backups_path?: string;
+}
+
+export interface HttpdDeps {
+  provider: DataProvider;
+  logger: HttpdLogger;
+  /** base for relative certificate paths */
+  configDir?: string;
+  /** ssh/ftp/webdav/defender status for GET /status (service fills it from what runs) */
+  servicesStatus?: () => Promise<Omit<ServicesStatus, 'data_provider'>>;
+  disconnectUser?: (username: string) => unknown;
+  /** build features reported by GET /version, e.g. "+sqlite", "-bolt" */
+  features?: readonly string[];
+  /** injectable clock (ms) for tokens */
+  now?: () => number;
+  /** use this token manager instead of building one (shares revocations between servers) */
+  tokens?: TokenManager;
+  /**
+   * The service-wide objects (defender, rate limiters, connections, quota scans) and config
+   * slices the routes use; src/service passes the ones every protocol shares. Without it the
+   * server runs alone: defender off, no rate limits, its own registry.
+   */
+  services?: Partial<ServiceDeps>;
+}
+
+/** the ServiceDeps of a server running alone (no defender, no rate limiter, own registry) */
+function standaloneServices(cfg: HttpdConfig, deps: HttpdDeps): ServiceDeps {
+  const given = deps.services ?? {};
+  const defender =
+    given.defender ??
+    new Defender({
+      enabled: false,
+      ban_time: 30,
+      ban_time_increment: 50,
+      threshold: 15,
+      score_invalid: 2,
+      score_valid: 1,
+      score_limit_exceeded: 3,
+      observation_time: 30,
+      entries_soft_limit: 100,
+      entries_hard_limit: 150,
+      safelist_file: '',
+      blocklist_file: '',
+    });
+  const trackQuota = given.trackQuota ?? 2;
+  return {
+    defender,
+    gate: given.gate ?? new ConnectionGate({ defender }),
+    connections: given.connections ?? new ConnectionRegistry(),
+    quotaScans: given.quotaScans ?? new QuotaScanRegistry({ provider: deps.provider }),
+    trackQuota,
+    backupsPath: given.backupsPath ?? cfg.backups_path ?? join(deps.configDir ?? process.cwd(), 'backups'),
+    connectionConfig: given.connectionConfig ?? { upload_mode: 0, setstat_mode: 0, track_quota: trackQuota },
+    userFs: given.userFs ?? {},
+  };
+}
+
+export interface HttpdListener extends ListeningAddress {
+  https: boolean;
+  /** true for a unix socket (address is its path) */
+  unix: boolean;
+}
+
+export interface HttpdServer extends ProtocolServer {
+  readonly name: 'httpd';
+  readonly tokens: TokenManager;
+  /** the bound listeners with their scheme, in binding order */
+  listeners(): HttpdListener[];
+}
+
+export const DEFAULT_FEATURES: readonly string[] = [
+  '-bolt',
+  '-metrics',
+  '+mysql',
+  '+pgsql',
+  '-portable',
+  '+sqlite',
+];
+
+export function inactiveServicesStatus(): Omit<ServicesStatus, 'data_provider'> {
+  return {
+    ssh: { is_active: false, bindings: null, host_keys: null, ssh_commands: [] },
+    ftp: { is_active: false, bindings: null, passive_port_range: { start: 0, end: 0 } },
+    webdav: { is_active: false, bindings: null },
+    defender: { is_active: false },
+  };
+}
+
+const GRACE_MS = 5000;
+
+/** as upstream Binding.IsValid: a port > 0, or an absolute unix socket path as address */
+export function isBindingEnabled(b: HttpdBindingConfig): boolean {
+  return b.port > 0 || b.address.startsWith('/');
+}
+
+export function createHttpd(cfg: HttpdConfig, deps: HttpdDeps): HttpdServer {
+  const logger = deps.logger.child({ sender: 'httpd' });
+  const tokens =
+    deps.tokens ??
+    createTokenManager({
+      passphrase: cfg.signing_passphrase,
+      ...(deps.now ? { now: deps.now } : {}),
+    });
+  const version: VersionInfo = {
+    version: VERSION,
+    build_date: BUILD_DATE,
+    commit_hash: COMMIT_HASH,
+    features: [...(deps.features ?? DEFAULT_FEATURES)],
+  };
+  const apiDeps: ApiDeps = {
+    ...standaloneServices(cfg, deps),
+    provider: deps.provider,
+    tokens,
+    logger,
+    version,
+    servicesStatus: deps.servicesStatus ?? (() => Promise.resolve(inactiveServicesStatus())),
+    disconnectUser: deps.disconnectUser,
+  };
+  const bindings = cfg.bindings.filter(isBindingEnabled);
+  const servers: { server: http.Server; binding: HttpdBindingConfig }[] = [];
+
+  const resolve = (p: string): string =>
+    isAbsolute(p) || !deps.configDir ? p : join(deps.configDir, p);
+
+  async function listen(b: HttpdBindingConfig): Promise<http.Server> {
+    const proxies = b.proxy_allowed ?? [];
+    const app = createApp(apiDeps, { isAllowedProxy: ipMatcher(proxies) });
+    let server: http.Server;
+    if (b.enable_https) {
+      if (!cfg.certificate_file || !cfg.certificate_key_file) {
+        throw new SftpgoError(
+          'INVALID_INPUT',
+          `httpd: binding ${b.address}:${b.port} has enable_https but httpd.certificate_file/certificate_key_file are not set`,
+        );
+      }
+      const [cert, key] = await Promise.all([
+        readFile(resolve(cfg.certificate_file)),
+        readFile(resolve(cfg.certificate_key_file)),
+      ]);
+      server = https.createServer({ cert, key }, app.callback());
+    } else {
+      server = http.createServer(app.callback());
+    }
+    server.headersTimeout = 30_000;
+    server.requestTimeout = 60_000;
+    await new Promise<void>((res, rej) => {
+      const onError = (e: Error): void => {
+        rej(
+          new SftpgoError('INTERNAL', `httpd: cannot listen on ${b.address || '*'}:${b.port}: ${e.message}`, {
+            cause: e,
+            expose: true,
+          }),
+        );
+      };
+      server.once('error', onError);
+      const done = (): void => {
+        server.off('error', onError);
+        server.on('error', (e) => logger.error({ error: errorSummary(e) }, 'HTTP server error'));
+        res();
+      };
+      if (b.address.startsWith('/')) server.listen(b.address, done);
+      else if (b.address === '') server.listen(b.port, done);
+      else server.listen(b.port, b.address, done);
+    });
+    return server;
+  }
+
+  async function closeServer(server: http.Server): Promise<void> {
+    await new Promise<void>((res) => {
+      const timer = setTimeout(() => server.closeAllConnections(), GRACE_MS);
+      server.close(() => {
+        clearTimeout(timer);
+        res();
+      });
+      server.closeIdleConnections();
+    });
+  }
+
+  function listeners(): HttpdListener[] {
+    return servers.map(({ server, binding }) => {
+      const a = server.address();
+      const https = Boolean(binding.enable_https);
+      if (a === null || typeof a === 'string') {
+        return { address: a ?? binding.address, port: 0, https, unix: true };
+      }
+      return { address: (a as AddressInfo).address, port: (a as AddressInfo).port, https, unix: false };
+    });
+  }
+
+  return {
+    name: 'httpd',
+    tokens,
+    async start() {
+      try {
+        for (const b of bindings) {
+          const server = await listen(b);
+          servers.push({ server, binding: b });
+          const a = server.address();
+          logger.info(
+            { address: typeof a === 'string' ? a : `${a?.address ?? ''}:${a?.port ?? ''}`, https: Boolean(b.enable_https) },
+            'HTTP server listening',
+          );
+        }
+      } catch (e) {
+        await Promise.all(servers.splice(0).map((s) => closeServer(s.server)));
+        throw e;
+      }
+    },
+    async stop() {
+      await Promise.all(servers.splice(0).map((s) => closeServer(s.server)));
+    },
+    addresses(): ListeningAddress[] {
+      return listeners().map(({ address, port }) => ({ address, port }));
+    },
+    listeners,
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * Tag "folders": /folders CRUD, guarded by the user permissions as upstream
+ * (httpd/api_folder.go of SFTPGo 2.1.2). PUT semantics (body decoded over the stored folder,
+ * filesystem configs replaced) are the data provider's updateFolder.
+ */
+import type Router from '@koa/router';
+import { redactFolder } from '../../dataprovider/index.js';
+import type { ApiDeps, HttpdState } from '../context.js';
+import { readJsonBody } from '../body.js';
+import { decodeFolder } from '../decode.js';
+import { requireAdminToken, requirePermission } from '../middleware/auth.js';
+import { parseListOptions } from '../query.js';
+import { pathParam, sendJson, sendMessage } from './respond.js';
+
+export function registerFolderRoutes(router: Router<HttpdState>, deps: ApiDeps): void {
+  const auth = requireAdminToken(deps.tokens);
+  const { provider } = deps;
+
+  router.get('/folders', auth, requirePermission('view_users'), async (ctx) => {
+    const opts = parseListOptions(ctx.query);
+    const folders = await provider.getFolders(opts);
+    sendJson(ctx, 200, folders.map((f) => redactFolder(f)));
+  });
+
+  router.post('/folders', auth, requirePermission('add_users'), async (ctx) => {
+    const body = decodeFolder(await readJsonBody(ctx.req));
+    const added = await provider.addFolder(body);
+    sendJson(ctx, 201, redactFolder(added));
+  });
+
+  router.get('/folders/:name', auth, requirePermission('view_users'), async (ctx) => {
+    sendJson(ctx, 200, redactFolder(await provider.getFolder(pathParam(ctx, 'name'))));
+  });
+
+  router.put('/folders/:name', auth, requirePermission('edit_users'), async (ctx) => {
+    const name = pathParam(ctx, 'name');
+    await provider.getFolder(name); // 404 before looking at the body, as upstream
+    const body = decodeFolder(await readJsonBody(ctx.req));
+    await provider.updateFolder(name, body);
+    sendMessage(ctx, 200, 'Folder updated');
+  });
+
+  router.delete('/folders/:name', auth, requirePermission('del_users'), async (ctx) => {
+    await provider.deleteFolder(pathParam(ctx, 'name'));
+    sendMessage(ctx, 200, 'Folder deleted');
+  });
+}

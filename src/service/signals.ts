@@ -1,0 +1,70 @@
+/**
+ * Process signals for `sftpgo serve`: SIGTERM/SIGINT stop the servers gracefully and exit 0
+ * (upstream exits at once); SIGHUP reloads the defender's safelist and blocklist (certificates
+ * are not reloaded yet). The handlers are installed before the service starts, so a signal that
+ * arrives while it is starting stops it as soon as it is up.
+ */
+import { errorSummary } from '../httpd/index.js';
+import { startService, type RunningService, type StartServiceOptions } from './start.js';
+
+export interface RunServiceOptions {
+  /** how to end the process once stopped (default process.exit) */
+  exit?: (code: number) => void;
+}
+
+export async function runService(
+  opts: StartServiceOptions,
+  r: RunServiceOptions = {},
+): Promise<RunningService> {
+  const exit = r.exit ?? ((code: number) => process.exit(code));
+  let svc: RunningService | undefined;
+  let stopRequested: NodeJS.Signals | undefined;
+
+  const stopAndExit = (s: RunningService, signal: NodeJS.Signals): void => {
+    s.logger.info({ sender: 'service', signal }, 'received signal, stopping');
+    s.stop().then(
+      () => exit(0),
+      (e: unknown) => {
+        s.logger.error({ sender: 'service', error: errorSummary(e) }, 'error while stopping');
+        exit(1);
+      },
+    );
+  };
+  const onStop = (signal: NodeJS.Signals): void => {
+    remove();
+    if (svc) stopAndExit(svc, signal);
+    else stopRequested = signal;
+  };
+  const onHup = (): void => {
+    const s = svc;
+    if (!s) return;
+    s.logger.info({ sender: 'service', signal: 'SIGHUP' }, 'SIGHUP received, reloading');
+    s.reload().catch((e: unknown) => {
+      s.logger.error({ sender: 'service', error: errorSummary(e) }, 'reload failed, the previous settings stay in force');
+    });
+  };
+  const remove = (): void => {
+    process.off('SIGTERM', onStop);
+    process.off('SIGINT', onStop);
+    process.off('SIGHUP', onHup);
+  };
+  process.on('SIGTERM', onStop);
+  process.on('SIGINT', onStop);
+  process.on('SIGHUP', onHup);
+
+  try {
+    svc = await startService(opts);
+  } catch (e) {
+    remove();
+    throw e;
+  }
+  const started = svc;
+  if (stopRequested !== undefined) stopAndExit(started, stopRequested);
+  return {
+    ...started,
+    stop: async () => {
+      remove();
+      await started.stop();
+    },
+  };
+}

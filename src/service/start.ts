@@ -1,0 +1,298 @@
+/**
+ * The composition root of `sftpgo serve` (DESIGN.md, STYLE.md §A): config -> logger -> kms ->
+ * data provider -> protocol servers, started in that order and stopped in reverse. Nothing here
+ * is global: every call builds its own graph, so tests run several services in one process.
+ *
+ * Differences from upstream (service/service.go of SFTPGo 2.1.2):
+ * - a configuration with only the HTTP server enabled starts (upstream refuses it);
+ * - SIGINT/SIGTERM stop the servers gracefully before exiting 0 (see runService).
+ */
+import { isAbsolute, join, resolve } from 'node:path';
+import { ConnectionRegistry, type ProtocolServer, type TrackQuota } from '../common/index.js';
+import { ConnectionGate } from '../common/connection-gate.js';
+import { createDefender, type Defender } from '../common/defender.js';
+import { QuotaScanRegistry } from '../common/quota-scan-registry.js';
+import { RateLimiters } from '../common/ratelimiter.js';
+import { loadConfig, type Config } from '../config/index.js';
+import { createProvider, ensureDefaultAdmin, type SecretEncrypter } from '../dataprovider/index.js';
+import type { DataProvider } from '../dataprovider/provider.js';
+import { SftpgoError } from '../errors/index.js';
+import { createHttpd, errorSummary, isBindingEnabled, type HttpdServer } from '../httpd/index.js';
+import type { ApiSecret } from '../api/index.js';
+import { createKms, type Kms, type Secret as KmsSecret } from '../kms/index.js';
+import { openRootLogger, type Logger } from '../logger/index.js';
+import { loadInitialData, type LoaddataOptions } from './loaddata.js';
+import { buildServicesStatus, loadProtocol, type SftpdModule } from './protocols.js';
+import { formatSummary } from './summary.js';
+
+export interface TextSink {
+  write(text: string): unknown;
+}
+
+export interface StartServiceOptions {
+  /** `-c/--config-dir`; relative paths in the config resolve against it */
+  configDir: string;
+  /** `--config-file` */
+  configFile?: string | undefined;
+  /** where SFTPGO_* overrides and SFTPGO_DEFAULT_ADMIN_* come from; nothing when omitted */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** `-l`: default "sftpgo.log", relative to the config dir; "" = standard output */
+  logFilePath?: string | undefined;
+  logVerbose?: boolean | undefined;
+  logMaxSize?: number | undefined;
+  logMaxBackups?: number | undefined;
+  logMaxAge?: number | undefined;
+  logCompress?: boolean | undefined;
+  loaddataFrom?: string | undefined;
+  loaddataMode?: number | undefined;
+  loaddataScan?: number | undefined;
+  loaddataClean?: boolean | undefined;
+  /** the startup summary goes here (default: process.stderr) */
+  summary?: TextSink | undefined;
+}
+
+export interface RunningService {
+  readonly config: Readonly<Config>;
+  readonly configDir: string;
+  readonly provider: DataProvider;
+  readonly logger: Logger;
+  /** started servers, in start order */
+  readonly servers: readonly ProtocolServer[];
+  readonly httpd: HttpdServer | undefined;
+  /** the active connections of every protocol */
+  readonly connections: ConnectionRegistry;
+  /** the running quota scans */
+  readonly quotaScans: QuotaScanRegistry;
+  /** banned hosts and scores (common.defender); its lists reload on SIGHUP */
+  readonly defender: Defender;
+  /** the pre-authentication checks every protocol runs (defender + rate limiters) */
+  readonly gate: ConnectionGate;
+  /** SIGHUP: reloads what can change without a restart (the defender's safelist/blocklist) */
+  reload(): Promise<void>;
+  /** stops the servers in reverse order, then closes the provider; idempotent */
+  stop(): Promise<void>;
+}
+
+export const NOTHING_TO_DO = 'no service configured, nothing to do';
+
+function resolveLogPath(configDir: string, p: string | undefined): string {
+  const v = p ?? 'sftpgo.log';
+  if (v === '' || isAbsolute(v)) return v;
+  return join(configDir, v);
+}
+
+/** the data provider's view of the KMS: encrypt Plain secrets on save, redact on output */
+export function secretEncrypter(kms: Kms): SecretEncrypter {
+  // the KMS marks an empty secret with status ""; the API shape has no such status
+  const toApi = (s: KmsSecret): ApiSecret => {
+    const { status, ...rest } = s;
+    return status ? { ...rest, status } : rest;
+  };
+  return {
+    encrypt: async (secret) => toApi(await kms.encrypt(secret)),
+    redact: (secret) => toApi(kms.redact(secret)),
+  };
+}
+
+export async function startService(o: StartServiceOptions): Promise<RunningService> {
+  const configDir = resolve(o.configDir);
+  const env = o.env ?? {};
+  const loaded = loadConfig({
+    configDir,
+    env,
+    ...(o.configFile ? { configFile: o.configFile } : {}),
+  });
+  const config = loaded.config;
+
+  const sftpdMod = await loadProtocol<SftpdModule>('sftpd');
+  const unavailable: string[] = [];
+  const httpdEnabled = config.httpd.bindings.some(isBindingEnabled);
+  let sftpdEnabled = config.sftpd.bindings.some((b) => b.port > 0);
+  if (sftpdEnabled && !sftpdMod) {
+    unavailable.push('SFTP is configured but not available in this build');
+    sftpdEnabled = false;
+  }
+  if (config.ftpd.bindings.some((b) => b.port > 0)) {
+    unavailable.push('FTP is configured but not available in this build');
+  }
+  if (config.webdavd.bindings.some((b) => b.port > 0)) {
+    unavailable.push('WebDAV is configured but not available in this build');
+  }
+  if (!httpdEnabled && !sftpdEnabled) throw new SftpgoError('INVALID_INPUT', NOTHING_TO_DO);
+
+  const logFilePath = resolveLogPath(configDir, o.logFilePath);
+  const rootLogger = openRootLogger({
+    filePath: logFilePath,
+    verbose: o.logVerbose ?? true,
+    maxSizeMB: o.logMaxSize ?? 10,
+    maxBackups: o.logMaxBackups ?? 5,
+    maxAgeDays: o.logMaxAge ?? 28,
+    compress: o.logCompress ?? false,
+  });
+  const logger = rootLogger.logger;
+  for (const w of loaded.warnings) logger.warn({ sender: 'service' }, w);
+
+  // the defender reads its safelist/blocklist files here: a bad list fails the start
+  let defender: Defender;
+  try {
+    defender = await createDefender(config.common.defender, { logger: logger.child({ sender: 'defender' }) });
+  } catch (e) {
+    await rootLogger.close();
+    throw e;
+  }
+  const rateLimiters = new RateLimiters(config.common.rate_limiters, {
+    onLimitExceeded: (ip) => defender.addEvent(ip, 'limit_exceeded'),
+  });
+  const gate = new ConnectionGate({ defender, rateLimiters, logger: logger.child({ sender: 'connections' }) });
+  const connections = new ConnectionRegistry({
+    maxTotalConnections: config.common.max_total_connections,
+    maxPerHostConnections: config.common.max_per_host_connections,
+    logger: logger.child({ sender: 'connections' }),
+    // as upstream: a host over max_per_host_connections collects score_limit_exceeded
+    onHostLimitExceeded: (ip) => gate.reportLimitExceeded(ip),
+  });
+  const started: ProtocolServer[] = [];
+  let provider: DataProvider | undefined;
+  let quotaScans: QuotaScanRegistry | undefined;
+  let stopped: Promise<void> | undefined;
+  const stopAll = async (): Promise<void> => {
+    for (const s of [...started].reverse()) {
+      try {
+        await s.stop();
+      } catch (e) {
+        logger.error({ sender: 'service', error: errorSummary(e), service: s.name }, 'error stopping service');
+      }
+    }
+    started.length = 0;
+    connections.stopIdleChecker();
+    await connections.closeAll();
+    // running quota scans write to the provider: let them finish first
+    await quotaScans?.idle();
+    if (provider) {
+      try {
+        await provider.close();
+      } catch (e) {
+        logger.error({ sender: 'service', error: errorSummary(e) }, 'error closing the data provider');
+      }
+    }
+    await rootLogger.close();
+  };
+
+  try {
+    const kms = createKms(config.kms, configDir);
+    // update_mode 0: createProvider runs pending migrations; 1: it refuses an outdated schema
+    const p = await createProvider(config.data_provider, {
+      configDir,
+      logger,
+      kms: secretEncrypter(kms),
+    });
+    provider = p;
+    const scans = new QuotaScanRegistry({ provider: p, logger: logger.child({ sender: 'quota' }) });
+    quotaScans = scans;
+    await ensureDefaultAdmin(p, {
+      createDefaultAdmin: config.data_provider.create_default_admin,
+      env,
+    });
+    if (o.loaddataFrom) {
+      const ld: LoaddataOptions = {
+        file: o.loaddataFrom,
+        mode: o.loaddataMode ?? 1,
+        scanQuota: o.loaddataScan ?? 0,
+        clean: o.loaddataClean ?? false,
+      };
+      await loadInitialData(ld, {
+        provider: p,
+        quotaScans: scans,
+        trackQuota: config.data_provider.track_quota as TrackQuota,
+        logger,
+      });
+    }
+
+    let sftpd: ProtocolServer | undefined;
+    if (sftpdEnabled && sftpdMod) {
+      sftpd = sftpdMod.createSftpd(config.sftpd, {
+        config,
+        configDir,
+        logger,
+        provider: p,
+        connections,
+        gate,
+      });
+      await sftpd.start();
+      started.push(sftpd);
+    }
+    const sftpdRef = sftpd;
+    let httpd: HttpdServer | undefined;
+    if (httpdEnabled) {
+      httpd = createHttpd(config.httpd, {
+        provider: p,
+        logger,
+        configDir,
+        servicesStatus: () => Promise.resolve(buildServicesStatus(config, sftpdRef, defender)),
+        disconnectUser: (username: string) => connections.disconnectUser(username),
+        services: {
+          defender,
+          gate,
+          connections,
+          quotaScans: scans,
+          trackQuota: config.data_provider.track_quota as TrackQuota,
+          backupsPath: config.httpd.backups_path,
+          connectionConfig: {
+            upload_mode: config.common.upload_mode as 0 | 1 | 2,
+            setstat_mode: config.common.setstat_mode as 0 | 1 | 2,
+            track_quota: config.data_provider.track_quota as TrackQuota,
+            ...(config.common.temp_path ? { temp_path: config.common.temp_path } : {}),
+          },
+          userFs: config.common.temp_path ? { tempPath: config.common.temp_path } : {},
+        },
+      });
+      await httpd.start();
+      started.push(httpd);
+    }
+
+    if (config.common.idle_timeout > 0) connections.startIdleChecker(config.common.idle_timeout);
+
+    const adminCount = await p.countAdmins();
+    const summary = formatSummary({
+      config,
+      configDir,
+      configFile: loaded.file,
+      logFilePath,
+      httpd: httpd?.listeners(),
+      sftpd: sftpd?.addresses(),
+      unavailable,
+      adminCount,
+      warnings: loaded.warnings,
+    });
+    (o.summary ?? process.stderr).write(summary);
+    logger.info({ sender: 'service', services: started.map((s) => s.name) }, 'service started');
+
+    return {
+      config,
+      configDir,
+      provider: p,
+      logger,
+      servers: [...started],
+      httpd,
+      connections,
+      quotaScans: scans,
+      defender,
+      gate,
+      async reload() {
+        // a broken list keeps the previous lists in force and is reported to the caller
+        await defender.reload();
+        logger.info({ sender: 'service' }, 'defender lists reloaded');
+      },
+      stop() {
+        stopped ??= (async () => {
+          logger.info({ sender: 'service' }, 'stopping service');
+          await stopAll();
+        })();
+        return stopped;
+      },
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}

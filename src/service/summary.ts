@@ -1,0 +1,63 @@
+/**
+ * The startup summary printed to stderr by `sftpgo serve`: what runs, where it listens, where
+ * the data lives, and how to get a first admin when none exists.
+ */
+import type { ListeningAddress } from '../common/server.js';
+import type { Config } from '../config/index.js';
+import type { HttpdListener } from '../httpd/index.js';
+import { VERSION } from '../util/version.js';
+
+export interface SummaryInput {
+  config: Readonly<Config>;
+  configDir: string;
+  configFile: string | undefined;
+  logFilePath: string;
+  httpd: HttpdListener[] | undefined;
+  sftpd: ListeningAddress[] | undefined;
+  /** services configured but not available in this build, with the reason */
+  unavailable: string[];
+  adminCount: number;
+  warnings: readonly string[];
+}
+
+function hostPort(a: ListeningAddress): string {
+  return a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+function dataLocation(c: Readonly<Config>): string {
+  const dp = c.data_provider;
+  if (dp.driver === 'sqlite') return `sqlite database ${dp.name}`;
+  if (dp.connection_string) return `${dp.driver} (connection string)`;
+  return `${dp.driver} database "${dp.name}" on ${dp.host || 'localhost'}${dp.port ? `:${dp.port}` : ''}`;
+}
+
+export function formatSummary(s: SummaryInput): string {
+  const lines: string[] = [`SFTPGo ${VERSION} (sftpgo-ts) started`];
+  lines.push(`  config dir:    ${s.configDir}`);
+  lines.push(`  config file:   ${s.configFile ?? 'none found, using defaults and SFTPGO_* environment'}`);
+  lines.push(`  data provider: ${dataLocation(s.config)}`);
+  lines.push(`  log file:      ${s.logFilePath === '' ? 'standard output' : s.logFilePath}`);
+  if (s.httpd) {
+    for (const a of s.httpd) {
+      const url = a.unix ? `unix:${a.address}:` : `${a.https ? 'https' : 'http'}://${hostPort(a)}`;
+      lines.push(`  HTTP:          REST API listening on ${url}/api/v2 (health check ${url}/healthz)`);
+    }
+  } else {
+    lines.push('  HTTP:          disabled (no httpd binding with port > 0)');
+  }
+  if (s.sftpd && s.sftpd.length > 0) {
+    for (const a of s.sftpd) lines.push(`  SFTP:          listening on ${hostPort(a)}`);
+  } else {
+    lines.push('  SFTP:          disabled');
+  }
+  for (const u of s.unavailable) lines.push(`  note:          ${u}`);
+  for (const w of s.warnings) lines.push(`  warning:       ${w}`);
+  if (s.adminCount === 0) {
+    lines.push(
+      '  no admin exists yet: to create the first one restart with SFTPGO_DEFAULT_ADMIN_USERNAME and',
+      '  SFTPGO_DEFAULT_ADMIN_PASSWORD set, or set data_provider.create_default_admin to true',
+      '  (creates admin/password: change it at once); until then GET /api/v2/token can only fail',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

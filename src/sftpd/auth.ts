@@ -1,0 +1,282 @@
+/**
+ * SSH user authentication of one client connection (upstream sftpd/server.go at v2.1.2:
+ * validatePasswordCredentials, validatePublicKeyCredentials, validateKeyboardInteractiveCredentials,
+ * NextAuthMethodsCallback, MaxAuthTries, and x/crypto/ssh CertChecker).
+ *
+ * Methods: password (unless password_authentication is false), publickey (the user's
+ * public_keys, compared as key blobs; OpenSSH user certificates signed by a trusted CA and —
+ * as in 2.1.2 — also listed in public_keys), keyboard-interactive (one "Password: " prompt),
+ * and the multi-step publickey+password / publickey+keyboard-interactive through partial
+ * success. Every successful step passes through common's checkLogin. Every failure is logged
+ * as a `connection_failed` line (fail2ban's input) and counts towards max_auth_tries.
+ */
+import type { AuthContext, AuthenticationType, Connection as SshClient, KeyboardAuthContext, PasswordAuthContext, PublicKeyAuthContext } from 'ssh2';
+import { checkLogin, getNextAuthMethods, isPartialAuth, type SessionCounter } from '../common/login.js';
+import type { DataProvider, User } from '../dataprovider/provider.js';
+import { SftpgoError } from '../errors/index.js';
+import { logConnectionFailed, type Logger } from '../logger/index.js';
+import type { MountTable } from '../vfs/index.js';
+import {
+  checkUserCertificate,
+  fingerprintSha256,
+  isCertificateAlgo,
+  parseAuthorizedKey,
+  parseCertificate,
+  parsePublicKeyBlob,
+  verifyPlainSignature,
+  verifySshSignature,
+  type SshCertificate,
+} from './ssh-keys.js';
+
+export interface AuthSettings {
+  passwordAuthentication: boolean;
+  /** already resolved: 0 in config -> 6, negative -> Infinity */
+  maxAuthTries: number;
+  /** trusted user CA public key blobs */
+  trustedUserCAs: readonly Buffer[];
+}
+
+export interface AuthDeps {
+  provider: Pick<DataProvider, 'getUser' | 'checkUserPassword'>;
+  registry: SessionCounter;
+  /** the root logger: connection_failed lines must carry no other bindings */
+  rootLogger: Logger;
+  /** this connection's logger */
+  log: Logger;
+  /**
+   * Builds what the session needs (the user's mount table) before the client is told it is
+   * authenticated, so channel requests can be served synchronously. A failure rejects the login.
+   */
+  prepare: (user: User) => Promise<MountTable>;
+  /** [defender] told about every failed attempt (method as logged, the error of the failure) */
+  onFailure?: (method: string, err: unknown) => void;
+}
+
+export interface AuthResult {
+  user: User;
+  /** e.g. "publickey", "password", "publickey+password" */
+  loginMethod: string;
+  /** "SHA256:...", or the certificate description, for publickey logins */
+  keyId?: string;
+  mounts: MountTable;
+}
+
+/** resolves `sftpd.max_auth_tries` as upstream: 0 -> 6, negative -> unlimited */
+export function effectiveMaxAuthTries(v: number): number {
+  if (v === 0) return 6;
+  if (v < 0) return Number.POSITIVE_INFINITY;
+  return v;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class SshAuthenticator {
+  private partial: { username: string; user: User } | undefined;
+  private failures = 0;
+  private noneSeen = false;
+  /** max_auth_tries reached: the connection is being closed, later requests are ignored */
+  private disconnecting = false;
+  private done: AuthResult | undefined;
+
+  constructor(
+    private readonly client: SshClient,
+    private readonly remoteIp: string,
+    private readonly settings: AuthSettings,
+    private readonly deps: AuthDeps,
+  ) {}
+
+  /** the successful authentication, once the client is ready */
+  get result(): AuthResult | undefined {
+    return this.done;
+  }
+
+  /** the ssh2 'authentication' listener; never throws, answers every context exactly once */
+  handle(ctx: AuthContext): void {
+    if (this.disconnecting) return;
+    this.dispatch(ctx).catch((e: unknown) => {
+      this.deps.log.error({ err: e }, 'unexpected authentication error');
+      this.fail(ctx, ctx.method, ctx.username, e);
+    });
+  }
+
+  private baseMethods(): AuthenticationType[] {
+    const m: AuthenticationType[] = ['publickey'];
+    if (this.settings.passwordAuthentication) m.push('password');
+    m.push('keyboard-interactive');
+    return m;
+  }
+
+  private methodsLeft(): AuthenticationType[] {
+    if (this.partial) {
+      return getNextAuthMethods(this.partial.user, ['publickey'], this.settings.passwordAuthentication) as AuthenticationType[];
+    }
+    return this.baseMethods();
+  }
+
+  private async dispatch(ctx: AuthContext): Promise<void> {
+    if (this.partial && this.partial.username !== ctx.username) {
+      this.fail(ctx, ctx.method, ctx.username, new Error('username changed during a multi-step authentication'));
+      return;
+    }
+    switch (ctx.method) {
+      case 'none':
+        // an initial "none" probe is free, as in x/crypto/ssh
+        if (!this.noneSeen && this.failures === 0) {
+          this.noneSeen = true;
+          ctx.reject(this.methodsLeft());
+          return;
+        }
+        this.fail(ctx, 'none', ctx.username, new Error('no auth passed yet'));
+        return;
+      case 'password':
+        return this.password(ctx);
+      case 'keyboard-interactive':
+        return this.keyboardInteractive(ctx);
+      case 'publickey':
+        return this.publicKey(ctx);
+      case 'hostbased':
+        this.fail(ctx, 'hostbased', ctx.username, new Error('hostbased authentication is not supported'));
+        return;
+    }
+  }
+
+  private secondStepMethod(single: 'password' | 'keyboard-interactive'): string {
+    return this.partial ? `publickey+${single}` : single;
+  }
+
+  private async password(ctx: PasswordAuthContext): Promise<void> {
+    const method = this.secondStepMethod('password');
+    if (!this.settings.passwordAuthentication) {
+      this.fail(ctx, method, ctx.username, new Error('password authentication is disabled'));
+      return;
+    }
+    let user: User;
+    try {
+      user = await this.deps.provider.checkUserPassword(ctx.username, ctx.password);
+      this.checkLogin(user, method);
+    } catch (e) {
+      this.fail(ctx, method, ctx.username, e);
+      return;
+    }
+    await this.succeed(ctx, { user, loginMethod: method });
+  }
+
+  private async keyboardInteractive(ctx: KeyboardAuthContext): Promise<void> {
+    const method = this.secondStepMethod('keyboard-interactive');
+    const answers = await new Promise<string[] | Error>((resolve) => {
+      ctx.prompt([{ prompt: 'Password: ', echo: false }], (a: string[] | Error) => resolve(a));
+    });
+    if (answers instanceof Error) {
+      // the client started another method: ssh2 already dropped this context
+      this.deps.log.debug({ error: answers.message }, 'keyboard-interactive aborted');
+      return;
+    }
+    let user: User;
+    try {
+      if (answers.length !== 1) throw new SftpgoError('AUTH_FAILED', 'invalid keyboard-interactive answers');
+      user = await this.deps.provider.checkUserPassword(ctx.username, answers[0] ?? '');
+      this.checkLogin(user, method);
+    } catch (e) {
+      this.fail(ctx, method, ctx.username, e);
+      return;
+    }
+    await this.succeed(ctx, { user, loginMethod: method });
+  }
+
+  private async publicKey(ctx: PublicKeyAuthContext): Promise<void> {
+    const method = 'publickey';
+    const blob = ctx.key.data;
+    let cert: SshCertificate | undefined;
+    let keyId: string;
+    let user: User;
+    try {
+      if (isCertificateAlgo(ctx.key.algo)) {
+        cert = parseCertificate(blob);
+        checkUserCertificate(cert, { username: ctx.username, remoteIp: this.remoteIp, trustedCAs: this.settings.trustedUserCAs });
+        keyId = `${fingerprintSha256(cert.publicKey.blob)}: ID: ${cert.keyId}, serial: ${cert.serial}, CA ${cert.type} ${fingerprintSha256(cert.signatureKey)}`;
+      } else {
+        keyId = fingerprintSha256(blob);
+      }
+      user = await this.deps.provider.getUser(ctx.username);
+      const listed = (user.public_keys ?? []).some((line) => parseAuthorizedKey(line)?.blob.equals(blob) === true);
+      if (!listed) throw new SftpgoError('AUTH_FAILED', `the public key ${keyId} is not allowed for user ${JSON.stringify(ctx.username)}`);
+      if (!this.partialAfterKey(user)) this.checkLogin(user, method);
+      if (ctx.signature && ctx.blob) {
+        const ok = cert
+          ? verifySshSignature(cert.publicKey, ctx.blob, ctx.signature)
+          : verifyPlainSignature(parsePublicKeyBlob(blob), ctx.blob, ctx.signature, ctx.hashAlgo);
+        if (!ok) throw new SftpgoError('AUTH_FAILED', 'public key signature verification failed');
+      }
+    } catch (e) {
+      this.fail(ctx, method, ctx.username, e);
+      return;
+    }
+    if (!ctx.signature) {
+      // a query: the key would be accepted (PK_OK); the client now signs
+      ctx.accept();
+      return;
+    }
+    if (this.partialAfterKey(user)) {
+      this.partial = { username: ctx.username, user };
+      this.deps.log.debug({ username: ctx.username }, 'user authenticated with partial success');
+      ctx.reject(this.methodsLeft(), true);
+      return;
+    }
+    await this.succeed(ctx, { user, loginMethod: method, keyId });
+  }
+
+  /** true when the key is only the first step of a multi-step authentication */
+  private partialAfterKey(user: User): boolean {
+    return !this.partial && isPartialAuth(user, 'publickey');
+  }
+
+  private checkLogin(user: User, method: string): void {
+    if (!user.home_dir || !user.home_dir.startsWith('/')) {
+      throw new SftpgoError('PERMISSION_DENIED', `cannot login user with invalid home dir: ${JSON.stringify(user.home_dir ?? '')}`);
+    }
+    checkLogin(user, {
+      protocol: 'SSH',
+      loginMethod: method,
+      remoteIp: this.remoteIp,
+      registry: this.deps.registry,
+      partialSuccessMethods: this.partial ? ['publickey'] : [],
+    });
+  }
+
+  private async succeed(ctx: AuthContext, r: Omit<AuthResult, 'mounts'>): Promise<void> {
+    if (this.client.authenticated) return;
+    let mounts: MountTable;
+    try {
+      mounts = await this.deps.prepare(r.user);
+    } catch (e) {
+      this.fail(ctx, r.loginMethod, r.user.username ?? ctx.username, e);
+      return;
+    }
+    this.done = { ...r, mounts };
+    ctx.accept();
+  }
+
+  private fail(ctx: AuthContext, method: string, username: string, err: unknown): void {
+    this.failures++;
+    logConnectionFailed(this.deps.rootLogger, {
+      client_ip: this.remoteIp,
+      username,
+      login_type: method,
+      protocol: 'SSH',
+      error: message(err),
+    });
+    this.deps.onFailure?.(method, err);
+    try {
+      ctx.reject(this.methodsLeft());
+    } catch (e) {
+      this.deps.log.debug({ err: e }, 'unable to reject the authentication request');
+    }
+    if (this.failures >= this.settings.maxAuthTries && !this.disconnecting) {
+      this.disconnecting = true;
+      this.deps.log.info({ failures: this.failures }, 'too many authentication failures, disconnecting');
+      this.client.end();
+    }
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * What the SSH front end needs from a protocol connection of src/common: the structural subset
+ * of common's `Connection` the SFTP / SCP / SSH-command code calls (so unit tests can pass a
+ * fake). Every method takes virtual paths, checks permissions, file patterns and quota itself
+ * and throws SftpgoError.
+ */
+import type { FileInfo, SetStatAttrs, StatVfs } from '../vfs/index.js';
+
+export interface DownloadHandle {
+  read(position: number, length: number): Promise<Buffer | null>;
+  close(): Promise<void>;
+  abort(err?: unknown): Promise<void>;
+  /** file size at open, when known */
+  readonly fileSize: number | undefined;
+}
+
+export interface UploadHandle {
+  write(position: number, data: Buffer): Promise<void>;
+  /** waits for the data to be durable and commits; rejects with the transfer error */
+  close(): Promise<void>;
+  /** aborts; the outcome follows upload_mode. Never rejects. */
+  abort(err?: unknown): Promise<void>;
+}
+
+/** truncate / append / inplace (positional writes into the existing content) / resume at offset */
+export type UploadOpenMode = 'truncate' | 'append' | 'resume' | 'inplace';
+
+export interface SessionConnection {
+  readonly id: string;
+  stat(vpath: string): Promise<FileInfo>;
+  lstat(vpath: string): Promise<FileInfo>;
+  /** a directory listing (NOT_FOUND / not a directory / permission errors are thrown here) */
+  list(vpath: string): Promise<AsyncIterableIterator<FileInfo>>;
+  readlink(vpath: string): Promise<string>;
+  mkdir(vpath: string): Promise<void>;
+  /** removes a file or symlink */
+  remove(vpath: string): Promise<void>;
+  /** removes an empty directory */
+  rmdir(vpath: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  /** creates `link` pointing to `target` (a virtual path, relative to the link's directory when relative) */
+  symlink(target: string, link: string): Promise<void>;
+  setStat(vpath: string, attrs: SetStatAttrs): Promise<void>;
+  statVfs(vpath: string): Promise<StatVfs>;
+  openDownload(vpath: string, o?: { offset?: number }): Promise<DownloadHandle>;
+  openUpload(vpath: string, o?: { mode: UploadOpenMode; offset?: number }): Promise<UploadHandle>;
+}

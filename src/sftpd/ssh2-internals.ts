@@ -1,0 +1,264 @@
+/**
+ * Every use of ssh2 1.17.0 private internals lives in this file, so an ssh2 upgrade is
+ * checked in one place (test/integration/sftpd/ssh2-internals.test.ts exercises each one).
+ *
+ * - the SSH session id (connection ids are `SFTP_<hex session id>_<n>` as upstream);
+ * - exit-status on the SFTP channel: ssh2's SFTP object has no `exit()`, and OpenSSH's scp
+ *   (SFTP mode) exits 1 without it (reference/deps-evaluation.md §1);
+ * - raw SFTP packets: ssh2's server VERSION reply is a fixed buffer without extensions and
+ *   ssh2 has no API to send EXTENDED_REPLY; we answer INIT ourselves (advertising
+ *   posix-rename, statvfs, fsync and limits@openssh.com) and send EXTENDED_REPLY packets through
+ *   the same window-aware path ssh2 uses (reference/ssh2-performance.md §6).
+ */
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
+import type { Connection, SFTPWrapper } from 'ssh2';
+
+const require = createRequire(import.meta.url);
+
+interface ChannelSide {
+  id: number;
+  window: number;
+  packetSize: number;
+  state: string;
+}
+
+interface ProtocolInternals {
+  channelData(id: number, data: Buffer): void;
+  exitStatus(id: number, status: number): void;
+  _kex?: { sessionID?: Buffer };
+}
+
+interface SftpInternals {
+  server: boolean;
+  _waitChanDrain: boolean;
+  outgoing: ChannelSide;
+  incoming: ChannelSide;
+  _protocol: ProtocolInternals;
+  _buffer: Buffer[];
+  _waitWindow: boolean;
+  _chunkcb: (() => void) | undefined;
+  _version: number;
+  _isOpenSSH: boolean | null | undefined;
+  _extensions: Record<string, string>;
+  push(data: Buffer | null): unknown;
+  emit(event: string, ...args: unknown[]): boolean;
+}
+
+interface SftpClass {
+  prototype: { status(this: unknown, reqid: number, code: number, message?: string): void };
+}
+
+/** ssh2's module-private `drainBuffer`, captured once through a throw-away fake channel. */
+function captureDrainBuffer(): () => void {
+  const { SFTP } = require('ssh2/lib/protocol/SFTP.js') as { SFTP: SftpClass };
+  const fake = {
+    server: true,
+    outgoing: { id: 0, window: 0, packetSize: 32768, state: 'open' },
+    _buffer: [] as Buffer[],
+    _waitWindow: false,
+    _chunkcb: undefined as (() => void) | undefined,
+    _debug: undefined,
+  };
+  SFTP.prototype.status.call(fake, 0, 0, '');
+  const fn = fake._chunkcb;
+  if (typeof fn !== 'function') throw new Error('ssh2 internals changed: cannot capture SFTP drainBuffer');
+  return fn;
+}
+
+/** a function of the ssh2 module, constant for the process */
+const DRAIN_BUFFER = captureDrainBuffer();
+const drainBuffer = (): (() => void) => DRAIN_BUFFER;
+
+/** hex of the SSH session identifier (the first key exchange hash). */
+export function sessionIdHex(client: Connection): string | undefined {
+  const proto = (client as unknown as { _protocol?: ProtocolInternals })._protocol;
+  return proto?._kex?.sessionID?.toString('hex');
+}
+
+/** The raw socket under an accepted ssh2 server connection. */
+export function clientSocket(client: Connection): Socket | undefined {
+  return (client as unknown as { _sock?: Socket })._sock;
+}
+
+/** Sends exit-status on the channel carrying an SFTP session. No-op once the channel is closed. */
+export function sftpExitStatus(sftp: SFTPWrapper, status: number): void {
+  const s = sftp as unknown as SftpInternals;
+  if (s.outgoing.state !== 'open' && s.outgoing.state !== 'eof') return;
+  s._protocol.exitStatus(s.outgoing.id, status);
+}
+
+interface ChannelModule {
+  windowAdjust(channel: unknown): void;
+  WINDOW_THRESHOLD: number;
+}
+const CHANNEL = require('ssh2/lib/Channel.js') as ChannelModule;
+
+/**
+ * Inbound flow control for an SFTP channel. ssh2 refills the client's window as soon as it has
+ * parsed the data (its SFTP parser never reports backpressure), so a fast client could queue
+ * unbounded WRITE data in memory. While `busy()` is true, we report backpressure the way ssh2's
+ * own channels do (push() returning false): ssh2 then stops adjusting the window. `resume()`
+ * tops the window up again once the queue drained. Install before interceptSftpInit.
+ */
+export function sftpInboundFlowControl(sftp: SFTPWrapper, busy: () => boolean): { resume(): void } {
+  const s = sftp as unknown as SftpInternals;
+  const push = s.push;
+  s.push = (data: Buffer | null): unknown => {
+    const r = push.call(s, data);
+    return data !== null && busy() ? false : r;
+  };
+  return {
+    resume(): void {
+      if (!s._waitChanDrain) return;
+      s._waitChanDrain = false;
+      if (s.incoming.window <= CHANNEL.WINDOW_THRESHOLD) CHANNEL.windowAdjust(s);
+    },
+  };
+}
+
+/**
+ * Calls `onDrain` each time ssh2 resumes sending queued SFTP replies after the client opened
+ * its window again (ssh2 calls the channel's `_chunkcb` then; there is no public event).
+ */
+export function sftpOnWindowDrain(sftp: SFTPWrapper, onDrain: () => void): void {
+  const s = sftp as unknown as SftpInternals;
+  let fn = s._chunkcb;
+  Object.defineProperty(s, '_chunkcb', {
+    configurable: true,
+    enumerable: true,
+    get(): (() => void) | undefined {
+      const f = fn;
+      if (!f) return undefined;
+      return () => {
+        f.call(s);
+        onDrain();
+      };
+    },
+    set(v: (() => void) | undefined) {
+      fn = v;
+    },
+  });
+}
+
+/** bytes of SFTP replies waiting for the client's window (not yet handed to the socket) */
+export function sftpUnsentBytes(sftp: SFTPWrapper): number {
+  let n = 0;
+  for (const b of (sftp as unknown as SftpInternals)._buffer) n += b.length;
+  return n;
+}
+
+/** ssh2's detection of an OpenSSH/dropbear client (it swaps SYMLINK arguments for them). */
+export function sftpClientIsOpenSsh(sftp: SFTPWrapper): boolean {
+  return (sftp as unknown as SftpInternals)._isOpenSSH === true;
+}
+
+/** Whether the SFTP channel can still carry data to the client. */
+export function sftpWritable(sftp: SFTPWrapper): boolean {
+  return (sftp as unknown as SftpInternals).outgoing.state === 'open';
+}
+
+/**
+ * Sends one complete SFTP packet (length prefix included) on the channel, honouring the
+ * SSH window exactly as ssh2's own replies do, and in order with them.
+ */
+export function sendRawSftpPacket(sftp: SFTPWrapper, packet: Buffer): void {
+  const s = sftp as unknown as SftpInternals;
+  const out = s.outgoing;
+  if (out.state !== 'open') return;
+  if (s._buffer.length > 0 || s._waitWindow) {
+    s._buffer.push(packet);
+    s._waitWindow = true;
+    s._chunkcb ??= drainBuffer();
+    return;
+  }
+  let p = 0;
+  while (p < packet.length && out.window > 0) {
+    const n = Math.min(packet.length - p, out.window, out.packetSize);
+    out.window -= n;
+    s._protocol.channelData(out.id, p === 0 && n === packet.length ? packet : packet.subarray(p, p + n));
+    p += n;
+  }
+  if (p < packet.length) {
+    s._buffer.push(packet.subarray(p));
+    s._waitWindow = true;
+    s._chunkcb = drainBuffer();
+  } else if (out.window === 0) {
+    s._waitWindow = true;
+    s._chunkcb = drainBuffer();
+  }
+}
+
+const SSH_FXP_INIT = 1;
+const SSH_FXP_VERSION = 2;
+
+/**
+ * Takes over the SFTP INIT/VERSION exchange: answers INIT with version 3 and `extensions`,
+ * then hands the stream back to ssh2's parser. Must be called right after accepting the
+ * subsystem, before any data arrives. `onInit` receives the client's version.
+ */
+export function interceptSftpInit(
+  sftp: SFTPWrapper,
+  extensions: ReadonlyArray<readonly [string, string]>,
+  onInit?: (clientVersion: number) => void,
+): void {
+  const s = sftp as unknown as SftpInternals;
+  const originalPush = s.push;
+  let pending: Buffer = Buffer.alloc(0);
+  s.push = (data: Buffer | null): unknown => {
+    if (data === null) {
+      s.push = originalPush;
+      return originalPush.call(s, null);
+    }
+    pending = pending.length === 0 ? data : Buffer.concat([pending, data]);
+    if (pending.length < 5) return undefined;
+    const len = pending.readUInt32BE(0);
+    if (pending[4] !== SSH_FXP_INIT || len < 5) {
+      // not an INIT: let ssh2 report the protocol error
+      s.push = originalPush;
+      return originalPush.call(s, pending);
+    }
+    if (pending.length < 4 + len) return undefined;
+    const clientVersion = pending.readUInt32BE(5);
+    const rest = pending.subarray(4 + len);
+    s.push = originalPush;
+    const parts: Buffer[] = [];
+    for (const [name, value] of extensions) {
+      for (const v of [name, value]) {
+        const b = Buffer.from(v, 'utf8');
+        const l = Buffer.allocUnsafe(4);
+        l.writeUInt32BE(b.length, 0);
+        parts.push(l, b);
+      }
+    }
+    const body = Buffer.concat(parts);
+    const pkt = Buffer.allocUnsafe(9 + body.length);
+    pkt.writeUInt32BE(5 + body.length, 0);
+    pkt[4] = SSH_FXP_VERSION;
+    pkt.writeUInt32BE(3, 5);
+    body.copy(pkt, 9);
+    sendRawSftpPacket(sftp, pkt);
+    s._version = clientVersion;
+    s._extensions = {};
+    onInit?.(clientVersion);
+    s.emit('ready');
+    return rest.length > 0 ? originalPush.call(s, rest) : undefined;
+  };
+}
+
+const SSH_FXP_EXTENDED_REPLY = 201;
+
+/** Sends SSH_FXP_EXTENDED_REPLY with `payload` as its request-specific data. */
+export function sendExtendedReply(sftp: SFTPWrapper, reqid: number, payload: Buffer): void {
+  const pkt = Buffer.allocUnsafe(9 + payload.length);
+  pkt.writeUInt32BE(5 + payload.length, 0);
+  pkt[4] = SSH_FXP_EXTENDED_REPLY;
+  pkt.writeUInt32BE(reqid, 5);
+  payload.copy(pkt, 9);
+  sendRawSftpPacket(sftp, pkt);
+}
+
+/** `require('ssh2/lib/protocol/crypto.js').bindingAvailable`: is the native crypto binding loaded? */
+export function ssh2NativeCryptoAvailable(): boolean {
+  return (require('ssh2/lib/protocol/crypto.js') as { bindingAvailable?: boolean }).bindingAvailable === true;
+}

@@ -1,0 +1,11 @@
+import { startServer } from '../../helpers/server.js';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+const srv = await startServer({ config: { sftpd: { enabled_ssh_commands: ['*'] } } });
+const home = await mkdtemp(join(tmpdir(), 'home-'));
+await srv.api('POST', '/users', { username: 'u1', password: 'pass1', home_dir: home, permissions: { '/': ['*'] }, status: 1 });
+await writeFile('/tmp/sftpd-scratch/port', String(srv.sftpPort));
+console.log('READY', srv.sftpPort, srv.configDir);
+process.on('SIGTERM', () => { void srv.stop().then(() => process.exit(0)); });
+setInterval(() => {}, 1000);
