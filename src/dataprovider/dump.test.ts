@@ -260,6 +260,11 @@ void describe('dump / restore', () => {
     };
     bad('', /empty/);
     bad('{"users": [', /Unable to parse backup content/);
+    // the content of a file that is not JSON never comes back in the message
+    assert.throws(
+      () => parseBackupJson('PATH=/usr/bin\nSECRET=hunter2'),
+      (e: unknown) => SftpgoError.is(e, 'INVALID_INPUT') && !e.message.includes('PATH=') && e.message.includes("Unexpected token 'P'"),
+    );
     bad([], /expected a JSON object/);
     bad({ version: 9 }, /unsupported backup version 9/);
     bad({ version: '8' }, /"version" must be an integer/);

@@ -144,9 +144,19 @@ export function parseBackupJson(data: string | Buffer): Backup {
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw invalidInput(`Unable to parse backup content: ${(e as Error).message}`, e);
+    throw invalidInput(`Unable to parse backup content: ${jsonErrorMessage(e)}`, e);
   }
   return parseBackup(doc);
+}
+
+/**
+ * JSON.parse's message without the excerpt of the input V8 quotes in it (`Unexpected token 'P',
+ * "PATH=/usr/"... is not valid JSON`): loaddata may be pointed at any server file, whose
+ * content must not come back in an error.
+ */
+export function jsonErrorMessage(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.replace(/, ".*"(\.\.\.)? is not valid JSON$/s, ' (not valid JSON)');
 }
 
 export function parseRestoreMode(mode: number | undefined): RestoreMode {

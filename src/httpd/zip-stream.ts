@@ -10,12 +10,13 @@
  * may not download and subdirectories they may not list are skipped; a requested path that
  * does not exist or is not allowed is refused before anything is sent.
  */
+import { posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { ZipFile } from 'yazl';
 import type { Connection } from '../common/connection.js';
 import { hasPerm, isFileAllowed } from '../common/user-policy.js';
 import { SftpgoError } from '../errors/index.js';
-import { joinVirtual, normalizeVirtualPath, virtualDir, type FileInfo } from '../vfs/index.js';
+import { normalizeVirtualPath, virtualDir, type FileInfo } from '../vfs/index.js';
 import type { HttpdLogger } from './context.js';
 
 /** how many file entries the walk may queue ahead of the zip writer */
@@ -158,7 +159,7 @@ export function createZipStream(conn: Connection, entries: readonly ZipRequestEn
       }
       for await (const child of it) {
         if (stopped) break;
-        const cp = joinVirtual(dir, child.name);
+        const cp = posix.join(dir, child.name);
         if (child.isDirectory && !child.isSymlink) {
           if (!validName(cp)) continue;
           zip.addEmptyDirectory(entryName(cp), { mtime: child.mtime, mode: (child.mode & 0o7777) | S_IFDIR });

@@ -166,6 +166,12 @@ export class SftpServer implements ProtocolServer {
       track_quota: (deps.config?.data_provider.track_quota ?? deps.trackQuota ?? 2) as TrackQuota,
       ...(common?.temp_path ? { temp_path: common.temp_path } : {}),
     };
+    if (cfg.keyboard_interactive_auth_hook) {
+      this.log.warn(
+        { hook: cfg.keyboard_interactive_auth_hook },
+        'sftpd.keyboard_interactive_auth_hook is not supported by sftpgo-ts yet: keyboard-interactive asks for the password',
+      );
+    }
     const cmds = resolveSshCommands(cfg.enabled_ssh_commands);
     for (const u of cmds.unknown) this.log.warn({}, `unsupported ssh command: ${JSON.stringify(u)} ignored`);
     this.sshCommands = cmds.enabled;
@@ -227,7 +233,8 @@ export class SftpServer implements ProtocolServer {
     this.active = false;
     const servers = this.listeners.map((l) => l.server);
     this.listeners = [];
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    // stop accepting now; the close callbacks fire once the open sockets are gone (below)
+    const listenersClosed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     const closing = [...this.clients.values()].map((c) => Promise.all([...c.channels].map((ch) => ch.close())));
     await Promise.allSettled(closing);
     for (const client of this.sshClients) client.end();
@@ -248,6 +255,7 @@ export class SftpServer implements ProtocolServer {
           }),
       ),
     );
+    await listenersClosed;
   }
 
   addresses(): ListeningAddress[] {

@@ -23,6 +23,7 @@ import { SFTP_STATUS_CODE, toSftpStatus, type SftpStatusCode } from './status-ma
 import {
   interceptSftpInit,
   sendExtendedReply,
+  sendSftpData,
   sftpClientIsOpenSsh,
   sftpExitStatus,
   sftpInboundFlowControl,
@@ -266,7 +267,7 @@ export class SftpSession {
           s.handle(id, r.handle);
           break;
         case 'data':
-          s.data(id, r.data);
+          sendSftpData(s, id, r.data);
           break;
         case 'name':
           s.name(id, r.names);

@@ -159,34 +159,59 @@ export function sftpWritable(sftp: SFTPWrapper): boolean {
 }
 
 /**
- * Sends one complete SFTP packet (length prefix included) on the channel, honouring the
- * SSH window exactly as ssh2's own replies do, and in order with them.
+ * Sends one complete SFTP packet (length prefix included), given as consecutive parts, on the
+ * channel, honouring the SSH window exactly as ssh2's own replies do, and in order with them.
+ * Parts are sliced, not copied (ssh2 copies each chunk into its SSH packet anyway).
  */
-export function sendRawSftpPacket(sftp: SFTPWrapper, packet: Buffer): void {
+export function sendRawSftpPacket(sftp: SFTPWrapper, ...parts: Buffer[]): void {
   const s = sftp as unknown as SftpInternals;
   const out = s.outgoing;
   if (out.state !== 'open') return;
   if (s._buffer.length > 0 || s._waitWindow) {
-    s._buffer.push(packet);
+    for (const p of parts) if (p.length > 0) s._buffer.push(p);
     s._waitWindow = true;
     s._chunkcb ??= drainBuffer();
     return;
   }
-  let p = 0;
-  while (p < packet.length && out.window > 0) {
-    const n = Math.min(packet.length - p, out.window, out.packetSize);
-    out.window -= n;
-    s._protocol.channelData(out.id, p === 0 && n === packet.length ? packet : packet.subarray(p, p + n));
-    p += n;
+  for (let i = 0; i < parts.length; i++) {
+    const packet = parts[i] as Buffer;
+    let p = 0;
+    while (p < packet.length && out.window > 0) {
+      const n = Math.min(packet.length - p, out.window, out.packetSize);
+      out.window -= n;
+      s._protocol.channelData(out.id, p === 0 && n === packet.length ? packet : packet.subarray(p, p + n));
+      p += n;
+    }
+    if (p < packet.length) {
+      s._buffer.push(packet.subarray(p));
+      for (const rest of parts.slice(i + 1)) if (rest.length > 0) s._buffer.push(rest);
+      s._waitWindow = true;
+      s._chunkcb = drainBuffer();
+      return;
+    }
   }
-  if (p < packet.length) {
-    s._buffer.push(packet.subarray(p));
+  if (out.window === 0) {
     s._waitWindow = true;
     s._chunkcb = drainBuffer();
-  } else if (out.window === 0) {
-    s._waitWindow = true;
-    s._chunkcb = drainBuffer();
   }
+}
+
+const SSH_FXP_DATA = 103;
+
+/**
+ * SSH_FXP_DATA without ssh2's copy of the whole payload into a new reply buffer: the header
+ * and the first bytes go in one chunk (one SSH packet), the rest as slices of `data`.
+ */
+export function sendSftpData(sftp: SFTPWrapper, reqid: number, data: Buffer): void {
+  const packetSize = (sftp as unknown as SftpInternals).outgoing.packetSize;
+  const firstLen = Math.min(data.length, Math.max(0, packetSize - 13));
+  const first = Buffer.allocUnsafe(13 + firstLen);
+  first.writeUInt32BE(9 + data.length, 0);
+  first[4] = SSH_FXP_DATA;
+  first.writeUInt32BE(reqid, 5);
+  first.writeUInt32BE(data.length, 9);
+  data.copy(first, 13, 0, firstLen);
+  sendRawSftpPacket(sftp, first, data.subarray(firstLen));
 }
 
 const SSH_FXP_INIT = 1;

@@ -53,7 +53,13 @@ export function convertNullable(node: Json): Json {
   if (Array.isArray(node)) return node.map(convertNullable);
   if (!isObject(node)) return node;
   const out: JsonObject = {};
-  for (const [k, v] of Object.entries(node)) out[k] = convertNullable(v);
+  for (const [k, v] of Object.entries(node)) {
+    // The spec's one `oneOf` (dumpdata: ApiResponse | BackupData) lists object schemas whose
+    // properties are all optional, so every object matches both branches and a strict
+    // "exactly one" can never pass. OpenAPI tools read such unions as "one of these shapes":
+    // validate it as anyOf.
+    out[k === 'oneOf' ? 'anyOf' : k] = convertNullable(v);
+  }
   if (out.nullable === true) {
     delete out.nullable;
     return { anyOf: [out, { type: 'null' }] };

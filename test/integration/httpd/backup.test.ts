@@ -206,8 +206,10 @@ void describe('httpd: dumpdata / loaddata', () => {
     await writeFile(big, Buffer.alloc(10 * 1024 * 1024 + 1, 0x20));
     assertApiError(await s.api('GET', `/loaddata?input-file=${encodeURIComponent(big)}`), 400, /size too big/);
     const notJson = join(s.configDir, 'not.json');
-    await writeFile(notJson, 'hello');
-    assertApiError(await s.api('GET', `/loaddata?input-file=${encodeURIComponent(notJson)}`), 400, /Unable to parse/);
+    await writeFile(notJson, 'private data');
+    const leak = await s.api('GET', `/loaddata?input-file=${encodeURIComponent(notJson)}`);
+    assertApiError(leak, 400, /Unable to parse/);
+    assert.ok(!leak.text.includes('private'), `the file content leaked: ${leak.text}`);
     const huge = await s.api('POST', '/loaddata', Buffer.alloc(10 * 1024 * 1024 + 10, 0x20));
     assert.equal(huge.status, 400);
     // permission manage_system is required

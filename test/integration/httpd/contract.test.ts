@@ -108,18 +108,25 @@ void describe('httpd: the OpenAPI contract, operation by operation', () => {
     close_connection: async () => {
       assert.ok(s.sftpPort, 'the SFTP service runs');
       const client = new ssh2.Client();
-      const closed = new Promise<void>((resolve) => client.on('close', () => resolve()));
       await new Promise<void>((resolve, reject) => {
         client.on('ready', () => resolve());
         client.on('error', reject);
         client.connect({ host: '127.0.0.1', port: s.sftpPort, username: USER, password: USER_PASSWORD });
       });
-      await new Promise<void>((resolve, reject) => client.sftp((e) => (e ? reject(e) : resolve())));
-      const list = await call<{ connection_id: string; username: string; protocol: string }[]>('GET', '/connections');
-      const mine = list.body.find((c) => c.username === USER && c.protocol === 'SFTP');
-      assert.ok(mine, list.text);
-      expect(await call('DELETE', `/connections/${encodeURIComponent(mine.connection_id)}`), 200);
-      await closed;
+      try {
+        const sftp = await new Promise<ssh2.SFTPWrapper>((resolve, reject) => client.sftp((e, w) => (e ? reject(e) : resolve(w))));
+        // closing the connection ends the SFTP channel (the SSH transport may stay, as upstream)
+        const channelClosed = new Promise<void>((resolve) => sftp.on('close', () => resolve()));
+        const list = await call<{ connection_id: string; username: string; protocol: string }[]>('GET', '/connections');
+        const mine = list.body.find((c) => c.username === USER && c.protocol === 'SFTP');
+        assert.ok(mine, list.text);
+        expect(await call('DELETE', `/connections/${encodeURIComponent(mine.connection_id)}`), 200);
+        await channelClosed;
+        const after = await s.api<{ connection_id: string }[]>('GET', '/connections');
+        assert.ok(!after.body.some((c) => c.connection_id === mine.connection_id), after.text);
+      } finally {
+        client.end();
+      }
       expect(await call('DELETE', '/connections/SFTP_unknown_1'), 404);
     },
     get_defender_hosts: async () => {

@@ -110,7 +110,7 @@ void describe('httpd: quota', () => {
     assertApiError(await s.api('PUT', '/quotas/users/q1/usage?mode=sub', { used_quota_size: 1 }), 400, 'invalid mode');
     assertApiError(await s.api('PUT', '/quotas/users/q1/usage', { used_quota_size: '1' }), 400, /used_quota_size/);
     assertApiError(await s.api('PUT', '/quotas/users/q1/usage', { used_quota_size: 1.5 }), 400, /used_quota_size/);
-    assertApiError(await s.api('PUT', '/quotas/users/q1/usage', [1]), 400, /expected/);
+    assertApiError(await s.api('PUT', '/quotas/users/q1/usage', [1]), 400, /must be an object/);
     assertApiError(await s.api('PUT', '/quotas/users/q1/usage', '{'), 400, /invalid JSON/);
     assertApiError(await s.api('PUT', '/quotas/users/unlimited/usage?mode=add', { used_quota_size: 1 }), 400, 'this user has no quota restrictions, only reset mode is supported');
     assert.equal((await s.api('PUT', '/quotas/users/unlimited/usage?mode=reset', { used_quota_size: 1 })).status, 200);

@@ -89,6 +89,15 @@ void describe('sftpd: SFTP protocol', () => {
     assert.equal(st.size, 10);
   });
 
+  void it('accepts session channels only: port forwarding is refused', async () => {
+    await assert.rejects(
+      new Promise((resolve, reject) => s.client.forwardOut('127.0.0.1', 0, '127.0.0.1', env.port, (err, ch) => (err ? reject(err) : resolve(ch)))),
+      /prohibited|unknown|failure|open failure/i,
+    );
+    // the connection is still usable
+    assert.equal((await s.call<{ size: number }>('stat', '/file.txt')).size, 10);
+  });
+
   void it('registers the channel as SFTP_<session id>_<n> and lists active transfers', async () => {
     const h = await s.call<Buffer>('open', '/active.bin', 'w');
     await s.call('write', h, Buffer.alloc(1000, 1), 0, 1000, 0);
@@ -115,5 +124,19 @@ void describe('sftpd: SFTP protocol', () => {
     await other.end();
     // upload_mode 0 keeps what was written before the abort (upstream behaviour)
     assert.equal((await readFile(join(user.home, 'aborted.bin'))).length, 4096);
+  });
+});
+
+void describe('sftpd: stop with clients connected', () => {
+  void it('stops promptly, closing the sessions and aborting their uploads', async () => {
+    const env = await startSftpTestServer();
+    const user = await env.createUser();
+    const s = await ssh2Connect(env.port, user.username, { password: user.password });
+    const closed = new Promise<void>((r) => s.client.once('close', () => r()));
+    const h = await s.call<Buffer>('open', '/during-stop.bin', 'w');
+    await s.call('write', h, Buffer.alloc(1024, 3), 0, 1024, 0);
+    await env.stop();
+    await closed;
+    assert.equal(env.connections().length, 0);
   });
 });
