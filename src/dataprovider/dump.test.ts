@@ -157,6 +157,30 @@ void describe('dump / restore', () => {
     await b.checkAdminPassword('root', 'root-password');
   });
 
+  void it('restoring over an existing user replaces its encrypted secret with the one of the dump', async () => {
+    const p = await provider();
+    await seed(p);
+    const dump = await createBackup(p);
+    const before = dump.users.find((u) => u.username === 'alice')?.filesystem?.cryptconfig
+      ?.passphrase;
+    assert.ok(before?.payload);
+    // the passphrase is rotated through the API after the dump was taken
+    const alice = await p.getUser('alice');
+    await p.updateUser('alice', {
+      ...alice,
+      filesystem: {
+        provider: 4,
+        cryptconfig: { passphrase: { status: 'Plain', payload: 'rotated' } },
+      },
+    });
+    const rotated = (await p.getUser('alice')).filesystem?.cryptconfig?.passphrase;
+    assert.notEqual(rotated?.payload, before.payload);
+    await restoreBackup(p, parseBackupJson(JSON.stringify(dump)), { mode: 0 });
+    const restored = (await p.getUser('alice')).filesystem?.cryptconfig?.passphrase;
+    assert.equal(restored?.payload, before.payload);
+    assert.equal(restored?.key, before.key);
+  });
+
   void it('modes: 1 leaves existing objects alone, 0 updates them, 2 also reports updated users', async () => {
     const p = await provider();
     await seed(p);
@@ -263,7 +287,10 @@ void describe('dump / restore', () => {
     // the content of a file that is not JSON never comes back in the message
     assert.throws(
       () => parseBackupJson('PATH=/usr/bin\nSECRET=hunter2'),
-      (e: unknown) => SftpgoError.is(e, 'INVALID_INPUT') && !e.message.includes('PATH=') && e.message.includes("Unexpected token 'P'"),
+      (e: unknown) =>
+        SftpgoError.is(e, 'INVALID_INPUT') &&
+        !e.message.includes('PATH=') &&
+        e.message.includes("Unexpected token 'P'"),
     );
     bad([], /expected a JSON object/);
     bad({ version: 9 }, /unsupported backup version 9/);

@@ -215,7 +215,7 @@ export async function restoreBackup(
           result.folders.skipped++;
           continue;
         }
-        const updated = await provider.updateFolder(name, folder);
+        const updated = await provider.updateFolder(name, folder, { mode: 'restore' });
         result.folders.updated++;
         await o.onFolderRestored?.(updated);
       } else {
@@ -238,7 +238,7 @@ export async function restoreBackup(
           result.users.skipped++;
           continue;
         }
-        const updated = await provider.updateUser(name, user);
+        const updated = await provider.updateUser(name, user, { mode: 'restore' });
         result.users.updated++;
         if (mode === 2) await o.onUserUpdated?.(name);
         await o.onUserRestored?.(updated);
@@ -260,7 +260,7 @@ export async function restoreBackup(
           result.admins.skipped++;
           continue;
         }
-        await provider.updateAdmin(name, admin);
+        await provider.updateAdmin(name, admin, { mode: 'restore' });
         result.admins.updated++;
       } else {
         await provider.addAdmin(admin);
