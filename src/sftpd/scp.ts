@@ -82,7 +82,8 @@ export function parseScpArgs(args: readonly string[]): ScpArgs {
     }
   }
   for (; i < args.length; i++) paths.push(args[i] as string);
-  if (!direction) throw new SftpgoError('INVALID_INPUT', `scp command not supported, args: ${args.join(' ')}`);
+  if (!direction)
+    throw new SftpgoError('INVALID_INPUT', `scp command not supported, args: ${args.join(' ')}`);
   if (paths.length === 0) throw new SftpgoError('INVALID_INPUT', 'scp: missing path');
   return { direction, recursive, preserveTimes, targetIsDir, paths };
 }
@@ -149,7 +150,9 @@ export class ScpCommand {
 
   private async sendError(msg: string): Promise<void> {
     try {
-      await this.send(Buffer.concat([Buffer.from([2]), Buffer.from(`scp: ${msg.replace(/\n/g, ' ')}\n`)]));
+      await this.send(
+        Buffer.concat([Buffer.from([2]), Buffer.from(`scp: ${msg.replace(/\n/g, ' ')}\n`)]),
+      );
     } catch (e) {
       this.log.debug({ err: e }, 'unable to send the scp error message');
     }
@@ -178,7 +181,8 @@ export class ScpCommand {
   private async sink(): Promise<void> {
     const target = normalizeVirtualPath(this.args.paths[this.args.paths.length - 1] as string);
     const targetIsDir = await this.isDir(target);
-    if (this.args.targetIsDir && !targetIsDir) throw new SftpgoError('INVALID_INPUT', `${target}: Not a directory`);
+    if (this.args.targetIsDir && !targetIsDir)
+      throw new SftpgoError('INVALID_INPUT', `${target}: Not a directory`);
     const dirs: { path: string; times: Times | undefined }[] = [];
     let times: Times | undefined;
     await this.sendOk();
@@ -187,7 +191,10 @@ export class ScpCommand {
       if (line === null) return;
       const kind = line[0];
       if (kind === '\x01' || kind === '\x02') throw new RemoteScpError(line.slice(1));
-      const cur = dirs.length > 0 ? { path: (dirs[dirs.length - 1] as { path: string }).path, isDir: true } : { path: target, isDir: targetIsDir };
+      const cur =
+        dirs.length > 0
+          ? { path: (dirs[dirs.length - 1] as { path: string }).path, isDir: true }
+          : { path: target, isDir: targetIsDir };
       switch (kind) {
         case 'T': {
           const m = /^T(\d+) \d+ (\d+) \d+$/.exec(line);
@@ -199,7 +206,8 @@ export class ScpCommand {
         case 'C':
         case 'D': {
           const m = /^[CD]([0-7]{3,4}) (\d+) (.+)$/.exec(line);
-          if (!m) throw new SftpgoError('INVALID_INPUT', `unknown or invalid upload message: ${line}`);
+          if (!m)
+            throw new SftpgoError('INVALID_INPUT', `unknown or invalid upload message: ${line}`);
           const size = Number(m[2]);
           const name = m[3] as string;
           if (name.includes('/') || name === '.' || name === '..') {
@@ -207,13 +215,15 @@ export class ScpCommand {
           }
           const dest = cur.isDir ? posix.join(cur.path, name) : cur.path;
           if (kind === 'D') {
-            if (!this.args.recursive) throw new SftpgoError('INVALID_INPUT', 'received directory without -r');
+            if (!this.args.recursive)
+              throw new SftpgoError('INVALID_INPUT', 'received directory without -r');
             await this.createDir(dest);
             dirs.push({ path: dest, times });
             times = undefined;
             await this.sendOk();
           } else {
-            if (!Number.isSafeInteger(size)) throw new SftpgoError('INVALID_INPUT', 'invalid file size');
+            if (!Number.isSafeInteger(size))
+              throw new SftpgoError('INVALID_INPUT', 'invalid file size');
             await this.receiveFile(dest, size, times);
             times = undefined;
           }
@@ -253,7 +263,14 @@ export class ScpCommand {
     try {
       await this.sendOk();
       await this.receiveData(upload, size, (e) => (failure ??= e));
-      if (failure !== undefined) throw failure;
+      if (failure !== undefined) {
+        // the client sent the whole file (drained below) and its trailing ack: read the ack so
+        // the error we answer with is the next thing it reads (otherwise: "lost connection")
+        await this.readAck().catch((e: unknown) =>
+          this.log.debug({ err: e }, 'scp: no ack after a failed upload'),
+        );
+        throw failure;
+      }
       await this.readAck();
     } catch (e) {
       await upload.abort(e);
@@ -264,14 +281,26 @@ export class ScpCommand {
     await this.sendOk();
   }
 
-  private async receiveData(upload: UploadHandle, size: number, onError: (e: unknown) => void): Promise<void> {
+  private async receiveData(
+    upload: UploadHandle,
+    size: number,
+    onError: (e: unknown) => void,
+  ): Promise<void> {
     let pos = 0;
     const inflight: { p: Promise<void>; n: number }[] = [];
     let inflightBytes = 0;
     let failed = false;
     while (pos < size) {
       const chunk = await this.reader.read(Math.min(CHUNK, size - pos));
-      if (chunk === null) throw new SftpgoError('ABORTED', 'unexpected end of data from the client');
+      if (chunk === null)
+        throw new SftpgoError('ABORTED', 'unexpected end of data from the client');
+      if (failed) {
+        // a write failed (quota, storage): OpenSSH's scp sends the whole file before it reads
+        // our answer, so the rest is read and discarded, as OpenSSH's own sink does; closing the
+        // channel now would show the client "lost connection" instead of the reason
+        pos += chunk.length;
+        continue;
+      }
       const p = upload.write(pos, chunk).catch((e: unknown) => {
         failed = true;
         onError(e);
@@ -284,8 +313,6 @@ export class ScpCommand {
         await first.p;
         inflightBytes -= first.n;
       }
-      // a failed write (quota, storage) ends the transfer at once, as upstream
-      if (failed) break;
     }
     await Promise.all(inflight.map((x) => x.p));
   }
@@ -310,7 +337,8 @@ export class ScpCommand {
   private async sendItem(vpath: string): Promise<void> {
     const fi = await this.conn.stat(vpath);
     if (fi.isDirectory) {
-      if (!this.args.recursive) throw new SftpgoError('INVALID_INPUT', `${vpath}: not a regular file`);
+      if (!this.args.recursive)
+        throw new SftpgoError('INVALID_INPUT', `${vpath}: not a regular file`);
       await this.sendDir(vpath, fi);
       return;
     }
