@@ -17,6 +17,7 @@ type SliceKeys =
   | 'connection_string'
   | 'sql_tables_prefix'
   | 'track_quota'
+  | 'delayed_quota_update'
   | 'pool_size'
   | 'users_base_dir'
   | 'create_default_admin'
@@ -63,6 +64,7 @@ export function defaultDataProviderConfig(): DataProviderConfig {
     connection_string: d.connection_string,
     sql_tables_prefix: d.sql_tables_prefix,
     track_quota: d.track_quota,
+    delayed_quota_update: d.delayed_quota_update,
     pool_size: d.pool_size,
     users_base_dir: d.users_base_dir,
     create_default_admin: d.create_default_admin,
@@ -119,6 +121,9 @@ export function resolveDataProviderConfig(input: DataProviderConfigInput): DataP
     );
   }
   if (![0, 1, 2].includes(cfg.track_quota)) throw bad('track_quota', 'must be 0, 1 or 2');
+  if (!Number.isSafeInteger(cfg.delayed_quota_update) || cfg.delayed_quota_update < 0) {
+    throw bad('delayed_quota_update', 'must be an integer >= 0');
+  }
   if (![0, 1].includes(cfg.update_mode)) throw bad('update_mode', 'must be 0 or 1');
   if (![0, 1, 2, 3].includes(cfg.sslmode)) throw bad('sslmode', 'must be 0, 1, 2 or 3');
   if (!Number.isInteger(cfg.pool_size) || cfg.pool_size < 0) {

@@ -14,6 +14,7 @@ import { buildDataSourceOptions, dialectOf } from './data-source.js';
 import { createEntities, tableNames } from './entities.js';
 import { createMigrations, type Dialect } from './migrations.js';
 import type { DataProvider } from './provider.js';
+import type { QuotaTimers } from './quota-updater.js';
 import type { SecretEncrypter } from './secrets.js';
 import { TypeormProvider, type ProviderLogger } from './typeorm-provider.js';
 
@@ -36,6 +37,7 @@ export {
 } from './config.js';
 export { sqlitePath } from './data-source.js';
 export { SCHEMA_VERSION } from './migrations.js';
+export type { QuotaTimers } from './quota-updater.js';
 export { DUMP_VERSION, LAST_LOGIN_MIN_DELAY_MS, type ProviderLogger } from './typeorm-provider.js';
 export { redactAdmin, redactFolder, redactUser } from './redact.js';
 export {
@@ -88,6 +90,8 @@ export interface CreateProviderOptions {
   kms?: SecretEncrypter;
   /** clock in ms (tests) */
   now?: () => number;
+  /** timers of the delayed quota update loop (tests) */
+  quotaTimers?: QuotaTimers;
 }
 
 interface Opened {
@@ -191,6 +195,7 @@ export async function createProvider(
     kms: o.kms,
     logger: o.logger,
     ...(o.now !== undefined ? { now: o.now } : {}),
+    ...(o.quotaTimers !== undefined ? { quotaTimers: o.quotaTimers } : {}),
   });
 }
 

@@ -31,6 +31,7 @@ import type {
   UpdateOptions,
   User,
 } from './provider.js';
+import { DelayedQuotaUpdater, type QuotaKind, type QuotaTimers } from './quota-updater.js';
 import { redactAdmin, redactFolder, redactUser } from './redact.js';
 import { encryptPlainSecrets, type SecretEncrypter } from './secrets.js';
 import { validateAdmin } from './validation/admin.js';
@@ -253,6 +254,8 @@ export interface TypeormProviderDeps {
   logger?: ProviderLogger | undefined;
   /** clock in ms, for tests */
   now?: () => number;
+  /** timers of the delayed quota update loop, for tests */
+  quotaTimers?: QuotaTimers | undefined;
 }
 
 interface PreparedUser {
@@ -272,6 +275,8 @@ export class TypeormProvider implements DataProvider {
   readonly #now: () => number;
   readonly #mutex = new Mutex();
   readonly #pwCache: PasswordCache | undefined;
+  /** set when data_provider.delayed_quota_update > 0 */
+  readonly #delayedQuota: DelayedQuotaUpdater | undefined;
 
   constructor(d: TypeormProviderDeps) {
     this.driver = d.config.driver;
@@ -283,6 +288,58 @@ export class TypeormProvider implements DataProvider {
     this.#log = d.logger;
     this.#now = d.now ?? Date.now;
     this.#pwCache = d.config.password_caching ? new PasswordCache() : undefined;
+    const delay = d.config.delayed_quota_update;
+    if (delay > 0 && d.config.track_quota !== 0) {
+      this.#delayedQuota = new DelayedQuotaUpdater({
+        delaySeconds: delay,
+        timers: d.quotaTimers,
+        store: (kind, name, size, files) =>
+          kind === 'user'
+            ? this.#writeUserQuota(name, size, files, false)
+            : this.#writeFolderQuota(name, size, files, false),
+        // the user/folder was deleted: its delta has nowhere to go
+        isPermanentError: (e) => SftpgoError.is(e, 'NOT_FOUND'),
+        onError: (kind, name, e) =>
+          this.#log?.warn(
+            { sender: 'dataprovider', [kind === 'user' ? 'username' : 'folder']: name, err: e },
+            `unable to update quota delayed for ${kind} ${q(name)}`,
+          ),
+      });
+      this.#delayedQuota.start();
+    }
+  }
+
+  /** stored used quota plus the pending delayed delta of `name` */
+  #withPending<T extends { used_quota_size?: number; used_quota_files?: number }>(
+    kind: QuotaKind,
+    name: string | undefined,
+    o: T,
+  ): T {
+    if (this.#delayedQuota === undefined || name === undefined) return o;
+    const p = this.#delayedQuota.pending(kind, name);
+    if (p.size === 0 && p.files === 0) return o;
+    return {
+      ...o,
+      used_quota_size: (o.used_quota_size ?? 0) + p.size,
+      used_quota_files: (o.used_quota_files ?? 0) + p.files,
+    };
+  }
+
+  /** with track_quota 2 the deltas of a user without quota restrictions are never written */
+  #tracksUser(quotaSize: number | undefined, quotaFiles: number | undefined): boolean {
+    return this.#cfg.track_quota !== 2 || (quotaSize ?? 0) > 0 || (quotaFiles ?? 0) > 0;
+  }
+
+  #userWithPending(u: User): User {
+    const out = this.#tracksUser(u.quota_size, u.quota_files)
+      ? this.#withPending('user', u.username, u)
+      : u;
+    if (this.#delayedQuota !== undefined && out.virtual_folders !== undefined) {
+      out.virtual_folders = out.virtual_folders.map((vf) =>
+        this.#withPending('folder', vf.name, vf),
+      );
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -370,7 +427,7 @@ export class TypeormProvider implements DataProvider {
       m,
       rows.map((r) => r.id),
     );
-    return rows.map((r) => userFromRow(r, vf.get(r.id) ?? []));
+    return rows.map((r) => this.#userWithPending(userFromRow(r, vf.get(r.id) ?? [])));
   }
 
   async #foldersFromRows(m: EntityManager, rows: FolderRow[]): Promise<Folder[]> {
@@ -378,7 +435,9 @@ export class TypeormProvider implements DataProvider {
       m,
       rows.map((r) => r.id),
     );
-    return rows.map((r) => folderFromRow(r, users.get(r.id) ?? []));
+    return rows.map((r) =>
+      this.#withPending('folder', r.name, folderFromRow(r, users.get(r.id) ?? [])),
+    );
   }
 
   async #getUserIn(m: EntityManager, username: string): Promise<User> {
@@ -559,6 +618,7 @@ export class TypeormProvider implements DataProvider {
       },
       true,
     );
+    this.#delayedQuota?.reset('user', username);
     this.#pwCache?.remove(username);
   }
 
@@ -708,6 +768,7 @@ export class TypeormProvider implements DataProvider {
       },
       true,
     );
+    this.#delayedQuota?.reset('folder', name);
   }
 
   async dumpFolders(): Promise<Folder[]> {
@@ -845,6 +906,22 @@ export class TypeormProvider implements DataProvider {
     checkInt(sizeDelta, 'used_quota_size');
     checkInt(filesDelta, 'used_quota_files');
     if (!reset && sizeDelta === 0 && filesDelta === 0) return;
+    if (this.#delayedQuota !== undefined) {
+      if (!reset) {
+        this.#delayedQuota.add('user', username, sizeDelta, filesDelta);
+        return;
+      }
+      this.#delayedQuota.reset('user', username);
+    }
+    await this.#writeUserQuota(username, sizeDelta, filesDelta, reset);
+  }
+
+  async #writeUserQuota(
+    username: string,
+    sizeDelta: number,
+    filesDelta: number,
+    reset: boolean,
+  ): Promise<void> {
     const now = this.#now();
     await this.#run(`update quota for user ${q(username)}`, async (m) => {
       const qb = m.createQueryBuilder().update(this.#e.users);
@@ -882,6 +959,22 @@ export class TypeormProvider implements DataProvider {
     checkInt(sizeDelta, 'used_quota_size');
     checkInt(filesDelta, 'used_quota_files');
     if (!reset && sizeDelta === 0 && filesDelta === 0) return;
+    if (this.#delayedQuota !== undefined) {
+      if (!reset) {
+        this.#delayedQuota.add('folder', name, sizeDelta, filesDelta);
+        return;
+      }
+      this.#delayedQuota.reset('folder', name);
+    }
+    await this.#writeFolderQuota(name, sizeDelta, filesDelta, reset);
+  }
+
+  async #writeFolderQuota(
+    name: string,
+    sizeDelta: number,
+    filesDelta: number,
+    reset: boolean,
+  ): Promise<void> {
     const now = this.#now();
     await this.#run(`update quota for folder ${q(name)}`, async (m) => {
       const qb = m.createQueryBuilder().update(this.#e.folders);
@@ -910,11 +1003,20 @@ export class TypeormProvider implements DataProvider {
     const row = await this.#run('get user quota', (m) =>
       this.#users(m).findOne({
         where: { username },
-        select: { id: true, used_quota_size: true, used_quota_files: true },
+        select: {
+          id: true,
+          used_quota_size: true,
+          used_quota_files: true,
+          quota_size: true,
+          quota_files: true,
+        },
       }),
     );
     if (row === null) throw new SftpgoError('NOT_FOUND', `user ${q(username)} does not exist`);
-    return { usedQuotaSize: row.used_quota_size, usedQuotaFiles: row.used_quota_files };
+    const r = this.#tracksUser(row.quota_size, row.quota_files)
+      ? this.#withPending('user', username, row)
+      : row;
+    return { usedQuotaSize: r.used_quota_size, usedQuotaFiles: r.used_quota_files };
   }
 
   async getFolderUsedQuota(name: string): Promise<QuotaUsage> {
@@ -926,7 +1028,8 @@ export class TypeormProvider implements DataProvider {
       }),
     );
     if (row === null) throw new SftpgoError('NOT_FOUND', `folder ${q(name)} does not exist`);
-    return { usedQuotaSize: row.used_quota_size, usedQuotaFiles: row.used_quota_files };
+    const r = this.#withPending('folder', name, row);
+    return { usedQuotaSize: r.used_quota_size, usedQuotaFiles: r.used_quota_files };
   }
 
   // ---------------------------------------------------------------- maintenance
@@ -953,7 +1056,16 @@ export class TypeormProvider implements DataProvider {
     }
   }
 
+  /** writes the pending delayed quota deltas now (no-op without delayed_quota_update) */
+  async flushDelayedQuota(): Promise<void> {
+    await this.#delayedQuota?.flush();
+  }
+
   async close(): Promise<void> {
+    if (this.#delayedQuota !== undefined && this.#ds.isInitialized) {
+      this.#delayedQuota.stop();
+      await this.#delayedQuota.flush();
+    }
     const destroy = async (): Promise<void> => {
       if (this.#ds.isInitialized) await this.#ds.destroy();
     };
