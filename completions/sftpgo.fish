@@ -659,7 +659,7 @@ complete -c sftpgo -n '__sftpgo_at \'admins passwd\'' -l help -s h -f -d 'displa
 complete -c sftpgo -f -n '__sftpgo_at \'quota\'' -a 'scan' -d 'start a quota scan of a user or folder (recounts its files and size)'
 complete -c sftpgo -f -n '__sftpgo_at \'quota\'' -a 'scans' -d 'list the quota scans in progress'
 complete -c sftpgo -f -n '__sftpgo_at \'quota\'' -a 'set' -d 'set the used quota counters of a user or folder (a counter not given keeps its value)'
-complete -c sftpgo -f -n '__sftpgo_at \'quota\'' -a 'add' -d 'add to the used quota counters of a user or folder (negative values subtract)'
+complete -c sftpgo -f -n '__sftpgo_at \'quota\'' -a 'add' -d 'add to the used quota counters of a user or folder (values must not be negative, as the API requires)'
 complete -c sftpgo -n '__sftpgo_at \'quota\'' -l help -s h -f -d 'display help for command'
 complete -c sftpgo -n '__sftpgo_at \'quota scan\'' -l wait -f -d 'wait for the scan to end, then print the new usage'
 complete -c sftpgo -n '__sftpgo_at \'quota scan\'' -l interval -r -f -d 'polling interval while waiting'

@@ -74,7 +74,7 @@ void describe('sftpgo quota / dump / load (real server)', () => {
 
     const set = await run(['quota', 'set', 'user', 'dave', '--size', '10K', '--files', '4']);
     assert.equal(set.code, 0, set.stderr);
-    assert.equal(set.stdout, 'Quota usage of user "dave": 4 files, 10.0 KiB\n');
+    assert.equal(set.stdout, 'Quota usage of user "dave": 4 files, 10 KiB\n');
     let u = await getUser('dave');
     assert.deepEqual([u.used_quota_files, u.used_quota_size], [4, 10240]);
 
@@ -85,10 +85,11 @@ void describe('sftpgo quota / dump / load (real server)', () => {
     u = await getUser('dave');
     assert.deepEqual([u.used_quota_files, u.used_quota_size], [7, 10240]);
 
-    const addU = await run(['quota', 'add', 'user', 'dave', '--size', '-1K', '--files', '2']);
+    const addU = await run(['quota', 'add', 'user', 'dave', '--size', '1K', '--files', '2']);
     assert.equal(addU.code, 0, addU.stderr);
+    assert.equal(addU.stdout, 'Quota usage of user "dave": 9 files, 11 KiB\n');
     u = await getUser('dave');
-    assert.deepEqual([u.used_quota_files, u.used_quota_size], [9, 9216]);
+    assert.deepEqual([u.used_quota_files, u.used_quota_size], [9, 11264]);
 
     const neg = await run(['quota', 'set', 'user', 'dave', '--files', '-1']);
     assert.equal(neg.code, 2);
@@ -100,10 +101,10 @@ void describe('sftpgo quota / dump / load (real server)', () => {
     const fset = await run(['quota', 'set', 'folder', 'fq', '--size', '1M', '--files', '10']);
     assert.equal(fset.code, 0, fset.stderr);
     assert.equal(fset.stdout, 'Quota usage of folder "fq": 10 files, 1.0 MiB\n');
-    const fadd2 = await run(['quota', 'add', 'folders', 'fq', '--files', '-3', '--size', '512K']);
+    const fadd2 = await run(['quota', 'add', 'folders', 'fq', '--files', '3', '--size', '512K', '--json']);
     assert.equal(fadd2.code, 0, fadd2.stderr);
     const folder = (await server.api<QuotaCounters>('GET', '/folders/fq')).body;
-    assert.deepEqual([folder.used_quota_files, folder.used_quota_size], [7, 1024 * 1024 + 512 * 1024]);
+    assert.deepEqual([folder.used_quota_files, folder.used_quota_size], [13, 1024 * 1024 + 512 * 1024]);
 
     // a folder scan recounts its mapped path
     await mkdir(join(dir, 'fq'), { recursive: true });

@@ -11,14 +11,17 @@ export function kindArg(v: string): QuotaKind {
   return k;
 }
 
-/** A size that may be negative (quota add subtracts with -10M). */
-export function signedSizeArg(v: string): number {
-  const t = v.trim();
-  return t.startsWith('-') ? -sizeArg(t.slice(1)) : sizeArg(t);
+/** A size (suffixes K, M, G, T); the API refuses negative quota values, in `add` mode too. */
+export function quotaSizeArg(v: string): number {
+  if (v.trim().startsWith('-'))
+    throw new InvalidArgumentError(
+      'must not be negative (the server refuses negative quota values).',
+    );
+  return sizeArg(v.trim());
 }
 
-export function signedIntArg(v: string): number {
-  if (!/^-?\d+$/.test(v.trim())) throw new InvalidArgumentError('not an integer.');
+export function quotaFilesArg(v: string): number {
+  if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError('must be a non-negative integer.');
   return Number(v);
 }
 
@@ -30,7 +33,11 @@ export interface Usage {
 }
 
 /** The user or folder with its quota counters. */
-export async function fetchUsage(c: SftpgoClient, kind: QuotaKind, name: string): Promise<Usage & Record<string, unknown>> {
+export async function fetchUsage(
+  c: SftpgoClient,
+  kind: QuotaKind,
+  name: string,
+): Promise<Usage & Record<string, unknown>> {
   return kind === 'user' ? c.getUser(name) : c.getFolder(name);
 }
 

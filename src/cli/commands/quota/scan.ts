@@ -1,6 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SftpgoClient } from '../../../client/index.js';
-import { type AnyCommand, baseOptions, intArg, leafCommand, runAction, withGlobalFlags, type BaseOptions } from '../cmd.js';
+import {
+  type AnyCommand,
+  baseOptions,
+  intArg,
+  leafCommand,
+  runAction,
+  withGlobalFlags,
+  type BaseOptions,
+} from '../cmd.js';
 import type { Factory } from '../factory.js';
 import { formatDuration, printResult } from '../output.js';
 import { fetchUsage, kindArg, usageLine, type QuotaKind } from './kind.js';
@@ -15,7 +23,10 @@ export interface QuotaScanOptions extends BaseOptions {
   sleep: (ms: number) => Promise<void>;
 }
 
-export function quotaScanCommand(f: Factory, run: (o: QuotaScanOptions) => Promise<void> = quotaScanRun): AnyCommand {
+export function quotaScanCommand(
+  f: Factory,
+  run: (o: QuotaScanOptions) => Promise<void> = quotaScanRun,
+): AnyCommand {
   return withGlobalFlags(
     leafCommand(f, 'scan', 'start a quota scan of a user or folder (recounts its files and size)')
       .argument('<kind>', 'user or folder', kindArg)
@@ -46,9 +57,12 @@ const SPINNER = ['|', '/', '-', '\\'];
 
 export async function quotaScanRun(o: QuotaScanOptions): Promise<void> {
   const c = await o.client();
-  const started = o.kind === 'user' ? await c.startUserQuotaScan(o.name) : await c.startFolderQuotaScan(o.name);
+  const started =
+    o.kind === 'user' ? await c.startUserQuotaScan(o.name) : await c.startFolderQuotaScan(o.name);
   if (!o.wait) {
-    printResult(o.io, o, started, () => o.io.stdout.write(`Quota scan of ${o.kind} "${o.name}" started\n`));
+    printResult(o.io, o, started, () =>
+      o.io.stdout.write(`Quota scan of ${o.kind} "${o.name}" started\n`),
+    );
     return;
   }
   const t0 = o.now();
@@ -56,13 +70,17 @@ export async function quotaScanRun(o: QuotaScanOptions): Promise<void> {
   let tick = 0;
   while (await scanActive(c, o.kind, o.name)) {
     if (progress) {
-      o.io.stderr.write(`\r${SPINNER[tick++ % SPINNER.length]} scanning ${o.kind} "${o.name}"... ${formatDuration(o.now() - t0)}`);
+      o.io.stderr.write(
+        `\r${SPINNER[tick++ % SPINNER.length]} scanning ${o.kind} "${o.name}"... ${formatDuration(o.now() - t0)}`,
+      );
     }
     await o.sleep(o.intervalMs);
   }
   if (progress) o.io.stderr.write('\r\x1b[K');
   const usage = await fetchUsage(c, o.kind, o.name);
   printResult(o.io, o, usage, () =>
-    o.io.stdout.write(`Quota scan done in ${formatDuration(o.now() - t0)}. ${usageLine(o.kind, o.name, usage)}\n`),
+    o.io.stdout.write(
+      `Quota scan done in ${formatDuration(o.now() - t0)}. ${usageLine(o.kind, o.name, usage)}\n`,
+    ),
   );
 }

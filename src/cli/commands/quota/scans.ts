@@ -1,4 +1,11 @@
-import { type AnyCommand, baseOptions, leafCommand, runAction, withGlobalFlags, type BaseOptions } from '../cmd.js';
+import {
+  type AnyCommand,
+  baseOptions,
+  leafCommand,
+  runAction,
+  withGlobalFlags,
+  type BaseOptions,
+} from '../cmd.js';
 import type { Factory } from '../factory.js';
 import { formatDuration, formatTime, printResult, printTable } from '../output.js';
 import { kindArg, type QuotaKind } from './kind.js';
@@ -9,10 +16,19 @@ export interface QuotaScansOptions extends BaseOptions {
   now: () => number;
 }
 
-export function quotaScansCommand(f: Factory, run: (o: QuotaScansOptions) => Promise<void> = quotaScansRun): AnyCommand {
+export function quotaScansCommand(
+  f: Factory,
+  run: (o: QuotaScansOptions) => Promise<void> = quotaScansRun,
+): AnyCommand {
   return withGlobalFlags(
-    leafCommand(f, 'scans', 'list the quota scans in progress').argument('[kind]', 'user or folder (default: both)', kindArg),
-  ).action((kind, flags) => runAction(f, () => run({ ...baseOptions(f, flags), kind, now: f.now })));
+    leafCommand(f, 'scans', 'list the quota scans in progress').argument(
+      '[kind]',
+      'user or folder (default: both)',
+      kindArg,
+    ),
+  ).action((kind, flags) =>
+    runAction(f, () => run({ ...baseOptions(f, flags), kind, now: f.now })),
+  );
 }
 
 export async function quotaScansRun(o: QuotaScansOptions): Promise<void> {
@@ -22,8 +38,18 @@ export async function quotaScansRun(o: QuotaScansOptions): Promise<void> {
   const json = o.kind === 'user' ? users : o.kind === 'folder' ? folders : { users, folders };
   printResult(o.io, o, json, () => {
     const rows = [
-      ...users.map((s) => ['user', s.username ?? '', formatTime(s.start_time), formatDuration(o.now() - (s.start_time ?? o.now()))]),
-      ...folders.map((s) => ['folder', s.name ?? '', formatTime(s.start_time), formatDuration(o.now() - (s.start_time ?? o.now()))]),
+      ...users.map((s) => [
+        'user',
+        s.username ?? '',
+        formatTime(s.start_time),
+        formatDuration(o.now() - (s.start_time ?? o.now())),
+      ]),
+      ...folders.map((s) => [
+        'folder',
+        s.name ?? '',
+        formatTime(s.start_time),
+        formatDuration(o.now() - (s.start_time ?? o.now())),
+      ]),
     ];
     if (rows.length === 0 && o.io.isTTY) o.io.stdout.write('No quota scans in progress\n');
     else printTable(o.io, ['kind', 'name', 'started', 'running for'], rows);

@@ -1,9 +1,23 @@
 import type { QuotaMode, QuotaUsage } from '../../../client/index.js';
-import { type AnyCommand, baseOptions, leafCommand, runAction, withGlobalFlags, type BaseOptions } from '../cmd.js';
+import {
+  type AnyCommand,
+  baseOptions,
+  leafCommand,
+  runAction,
+  withGlobalFlags,
+  type BaseOptions,
+} from '../cmd.js';
 import { FlagError } from '../errors.js';
 import type { Factory } from '../factory.js';
 import { printResult } from '../output.js';
-import { fetchUsage, kindArg, signedIntArg, signedSizeArg, usageLine, type QuotaKind } from './kind.js';
+import {
+  fetchUsage,
+  kindArg,
+  quotaFilesArg,
+  quotaSizeArg,
+  usageLine,
+  type QuotaKind,
+} from './kind.js';
 
 export interface QuotaUsageUpdateOptions extends BaseOptions {
   kind: QuotaKind;
@@ -22,20 +36,33 @@ export function quotaUsageUpdateCommand(
   const description =
     verb === 'set'
       ? 'set the used quota counters of a user or folder (a counter not given keeps its value)'
-      : 'add to the used quota counters of a user or folder (negative values subtract)';
+      : 'add to the used quota counters of a user or folder (values must not be negative, as the API requires)';
   return withGlobalFlags(
     leafCommand(f, verb, description)
       .argument('<kind>', 'user or folder', kindArg)
       .argument('<name>', 'user or folder name')
-      .option('--size <bytes>', verb === 'set' ? 'used size (suffixes K, M, G, T)' : 'size to add (suffixes K, M, G, T)', signedSizeArg)
-      .option('--files <n>', verb === 'set' ? 'used number of files' : 'number of files to add', signedIntArg),
+      .option(
+        '--size <bytes>',
+        verb === 'set' ? 'used size (suffixes K, M, G, T)' : 'size to add (suffixes K, M, G, T)',
+        quotaSizeArg,
+      )
+      .option(
+        '--files <n>',
+        verb === 'set' ? 'used number of files' : 'number of files to add',
+        quotaFilesArg,
+      ),
   ).action((kind, name, flags) =>
     runAction(f, async () => {
-      if (flags.size === undefined && flags.files === undefined) throw new FlagError('give --size, --files or both');
-      if (verb === 'set' && ((flags.size ?? 0) < 0 || (flags.files ?? 0) < 0)) {
-        throw new FlagError('quota counters cannot be negative');
-      }
-      await run({ ...baseOptions(f, flags), kind, name, mode: verb === 'set' ? 'reset' : 'add', size: flags.size, files: flags.files });
+      if (flags.size === undefined && flags.files === undefined)
+        throw new FlagError('give --size, --files or both');
+      await run({
+        ...baseOptions(f, flags),
+        kind,
+        name,
+        mode: verb === 'set' ? 'reset' : 'add',
+        size: flags.size,
+        files: flags.files,
+      });
     }),
   );
 }
