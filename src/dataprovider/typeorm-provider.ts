@@ -293,10 +293,7 @@ export class TypeormProvider implements DataProvider {
       this.#delayedQuota = new DelayedQuotaUpdater({
         delaySeconds: delay,
         timers: d.quotaTimers,
-        store: (kind, name, size, files) =>
-          kind === 'user'
-            ? this.#writeUserQuota(name, size, files, false)
-            : this.#writeFolderQuota(name, size, files, false),
+        store: (kind, name, size, files) => this.#writeQuota(kind, name, size, files, false),
         // the user/folder was deleted: its delta has nowhere to go
         isPermanentError: (e) => SftpgoError.is(e, 'NOT_FOUND'),
         onError: (kind, name, e) =>
@@ -896,8 +893,27 @@ export class TypeormProvider implements DataProvider {
     }
   }
 
-  async updateUserQuota(
+  updateUserQuota(
     username: string,
+    sizeDelta: number,
+    filesDelta: number,
+    reset: boolean,
+  ): Promise<void> {
+    return this.#updateQuota('user', username, sizeDelta, filesDelta, reset);
+  }
+
+  updateFolderQuota(
+    name: string,
+    sizeDelta: number,
+    filesDelta: number,
+    reset: boolean,
+  ): Promise<void> {
+    return this.#updateQuota('folder', name, sizeDelta, filesDelta, reset);
+  }
+
+  async #updateQuota(
+    kind: 'user' | 'folder',
+    name: string,
     sizeDelta: number,
     filesDelta: number,
     reset: boolean,
@@ -908,23 +924,26 @@ export class TypeormProvider implements DataProvider {
     if (!reset && sizeDelta === 0 && filesDelta === 0) return;
     if (this.#delayedQuota !== undefined) {
       if (!reset) {
-        this.#delayedQuota.add('user', username, sizeDelta, filesDelta);
+        this.#delayedQuota.add(kind, name, sizeDelta, filesDelta);
         return;
       }
-      this.#delayedQuota.reset('user', username);
+      this.#delayedQuota.reset(kind, name);
     }
-    await this.#writeUserQuota(username, sizeDelta, filesDelta, reset);
+    await this.#writeQuota(kind, name, sizeDelta, filesDelta, reset);
   }
 
-  async #writeUserQuota(
-    username: string,
+  /** one UPDATE of a user's or folder's counters: set (reset) or atomic `+ delta` */
+  async #writeQuota(
+    kind: 'user' | 'folder',
+    name: string,
     sizeDelta: number,
     filesDelta: number,
     reset: boolean,
   ): Promise<void> {
     const now = this.#now();
-    await this.#run(`update quota for user ${q(username)}`, async (m) => {
-      const qb = m.createQueryBuilder().update(this.#e.users);
+    const key = kind === 'user' ? 'username' : 'name';
+    await this.#run(`update quota for ${kind} ${q(name)}`, async (m) => {
+      const qb = m.createQueryBuilder().update(kind === 'user' ? this.#e.users : this.#e.folders);
       const set = reset
         ? qb.set({
             used_quota_size: sizeDelta,
@@ -938,63 +957,17 @@ export class TypeormProvider implements DataProvider {
               last_quota_update: now,
             })
             .setParameters({ sizeDelta, filesDelta });
-      let where = set.where('username = :username', { username });
+      let where = set.where(`${key} = :name`, { name });
       // track_quota 2: only users with quota restrictions are tracked (resets always apply)
-      if (this.#cfg.track_quota === 2 && !reset)
+      if (kind === 'user' && this.#cfg.track_quota === 2 && !reset)
         where = where.andWhere('(quota_size > 0 OR quota_files > 0)');
       const r = await where.execute();
-      if (r.affected === 0 && (await this.#users(m).count({ where: { username } })) === 0) {
-        throw new SftpgoError('NOT_FOUND', `user ${q(username)} does not exist`);
-      }
-    });
-  }
-
-  async updateFolderQuota(
-    name: string,
-    sizeDelta: number,
-    filesDelta: number,
-    reset: boolean,
-  ): Promise<void> {
-    this.#checkTrackQuota();
-    checkInt(sizeDelta, 'used_quota_size');
-    checkInt(filesDelta, 'used_quota_files');
-    if (!reset && sizeDelta === 0 && filesDelta === 0) return;
-    if (this.#delayedQuota !== undefined) {
-      if (!reset) {
-        this.#delayedQuota.add('folder', name, sizeDelta, filesDelta);
-        return;
-      }
-      this.#delayedQuota.reset('folder', name);
-    }
-    await this.#writeFolderQuota(name, sizeDelta, filesDelta, reset);
-  }
-
-  async #writeFolderQuota(
-    name: string,
-    sizeDelta: number,
-    filesDelta: number,
-    reset: boolean,
-  ): Promise<void> {
-    const now = this.#now();
-    await this.#run(`update quota for folder ${q(name)}`, async (m) => {
-      const qb = m.createQueryBuilder().update(this.#e.folders);
-      const set = reset
-        ? qb.set({
-            used_quota_size: sizeDelta,
-            used_quota_files: filesDelta,
-            last_quota_update: now,
-          })
-        : qb
-            .set({
-              used_quota_size: () => 'used_quota_size + :sizeDelta',
-              used_quota_files: () => 'used_quota_files + :filesDelta',
-              last_quota_update: now,
-            })
-            .setParameters({ sizeDelta, filesDelta });
-      const r = await set.where('name = :name', { name }).execute();
-      if (r.affected === 0 && (await this.#folders(m).count({ where: { name } })) === 0) {
-        throw new SftpgoError('NOT_FOUND', `folder ${q(name)} does not exist`);
-      }
+      if (r.affected !== 0) return;
+      const exists =
+        kind === 'user'
+          ? await this.#users(m).count({ where: { username: name } })
+          : await this.#folders(m).count({ where: { name } });
+      if (exists === 0) throw new SftpgoError('NOT_FOUND', `${kind} ${q(name)} does not exist`);
     });
   }
 
