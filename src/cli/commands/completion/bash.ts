@@ -1,4 +1,4 @@
-import { shDataFunctions } from './shell.js';
+import { shDataFunctions, shWordWalk } from './shell.js';
 import type { CommandSpec } from './spec.js';
 
 /** The bash completion script (`complete -F _sftpgo sftpgo`). */
@@ -23,30 +23,7 @@ _sftpgo() {
   local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]}
   local cpath='' npos=0 skip=0 i w sub spec
   local -a __sftpgo_conn=()
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    w=\${COMP_WORDS[i]}
-    if ((skip)); then
-      skip=0
-      continue
-    fi
-    case $w in
-      --url | --username | --password-file) __sftpgo_conn+=("$w" "\${COMP_WORDS[i + 1]}") ;;
-    esac
-    case $w in
-      -*=*) continue ;;
-      -*)
-        [[ " $(__sftpgo_value_options "$cpath") " == *" $w "* ]] && skip=1
-        continue
-        ;;
-    esac
-    sub=$(__sftpgo_resolve "$cpath" "$w")
-    if [[ -n $sub ]]; then
-      cpath=\${cpath:+$cpath }$sub
-      npos=0
-    else
-      npos=$((npos + 1))
-    fi
-  done
+${shWordWalk('COMP_WORDS', 'COMP_CWORD', 1)}
   if ((skip)); then
     spec=$(__sftpgo_option_values "$cpath" "$prev")
   elif [[ $cur == -* ]]; then

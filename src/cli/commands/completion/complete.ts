@@ -18,7 +18,8 @@ export interface CompleteOptions {
 
 function kindArg(v: string): CompleteKind {
   const k = v.endsWith('s') || v === 'defender' ? v : `${v}s`;
-  if (!(COMPLETE_KINDS as readonly string[]).includes(k)) throw new InvalidArgumentError(`expected one of ${COMPLETE_KINDS.join(', ')}.`);
+  if (!(COMPLETE_KINDS as readonly string[]).includes(k))
+    throw new InvalidArgumentError(`expected one of ${COMPLETE_KINDS.join(', ')}.`);
   return k as CompleteKind;
 }
 
@@ -26,16 +27,27 @@ function kindArg(v: string): CompleteKind {
  * `sftpgo __complete KIND` (hidden): prints live names for the shell completion scripts, one per
  * line. Never prompts, gives up after 2 s, and prints nothing at all on any failure.
  */
-export function completeCommand(f: Factory, run: (o: CompleteOptions) => Promise<void> = completeRun): AnyCommand {
+export function completeCommand(
+  f: Factory,
+  run: (o: CompleteOptions) => Promise<void> = completeRun,
+): AnyCommand {
   return leafCommand(f, '__complete', 'print live names for shell completion')
     .argument('<kind>', COMPLETE_KINDS.join(', '), kindArg)
     .option('--url <url>', 'SFTPGo server URL')
     .option('--username <name>', 'admin username')
     .option('--password-file <file>', 'admin password file')
     .action((kind, flags) => {
-      const conn: ConnectionFlags = { url: flags.url, username: flags.username, passwordFile: flags.passwordFile };
+      const conn: ConnectionFlags = {
+        url: flags.url,
+        username: flags.username,
+        passwordFile: flags.passwordFile,
+      };
       return runAction(f, () =>
-        run({ io: f.io, kind, client: () => f.client(conn, { timeoutMs: COMPLETE_TIMEOUT_MS, noPrompt: true }) }),
+        run({
+          io: f.io,
+          kind,
+          client: () => f.client(conn, { timeoutMs: COMPLETE_TIMEOUT_MS, noPrompt: true }),
+        }),
       );
     });
 }

@@ -9,7 +9,9 @@ import { completionCommand } from './completion.js';
 import { allCommands, commandSpec } from './spec.js';
 
 function program(): { root: Command; h: ReturnType<typeof harness> } {
-  const h = harness({ routes: { 'GET /users': () => ({ body: [{ username: 'alice' }, { username: 'bob' }] }) } });
+  const h = harness({
+    routes: { 'GET /users': () => ({ body: [{ username: 'alice' }, { username: 'bob' }] }) },
+  });
   const root = new Command('sftpgo').description('test root');
   registerClientCommands(root, h.f);
   return { root, h };
@@ -19,7 +21,22 @@ void describe('command tree spec', () => {
   void it('describes every client command, hides __complete, and marks live-name arguments', () => {
     const spec = commandSpec(program().root);
     const paths = allCommands(spec).map((c) => c.path.join(' '));
-    for (const p of ['users list', 'users add', 'folders update', 'admins passwd', 'quota scan', 'dump', 'load', 'defender unban', 'connections close', 'top', 'login', 'logout', 'completion', 'gen man']) {
+    for (const p of [
+      'users list',
+      'users add',
+      'folders update',
+      'admins passwd',
+      'quota scan',
+      'dump',
+      'load',
+      'defender unban',
+      'connections close',
+      'top',
+      'login',
+      'logout',
+      'completion',
+      'gen man',
+    ]) {
       assert.ok(paths.includes(p), p);
     }
     assert.ok(!paths.some((p) => p.includes('__complete')));
@@ -28,10 +45,16 @@ void describe('command tree spec', () => {
     const close = allCommands(spec).find((c) => c.path.join(' ') === 'connections close');
     assert.deepEqual(close?.args[0]?.values, { type: 'dynamic', kind: 'connections' });
     const add = allCommands(spec).find((c) => c.path.join(' ') === 'users add');
-    assert.deepEqual(add?.options.find((o) => o.long === '--fs-provider')?.values, { type: 'words', words: ['local', 's3', 'gcs', 'azblob', 'crypt', 'sftp'] });
+    assert.deepEqual(add?.options.find((o) => o.long === '--fs-provider')?.values, {
+      type: 'words',
+      words: ['local', 's3', 'gcs', 'azblob', 'crypt', 'sftp'],
+    });
     assert.deepEqual(add?.options.find((o) => o.long === '--from-file')?.values, { type: 'file' });
     for (const long of ['--url', '--username', '--password-file', '--json', '--quiet', '--yes']) {
-      assert.ok(add?.options.some((o) => o.long === long), long);
+      assert.ok(
+        add?.options.some((o) => o.long === long),
+        long,
+      );
     }
   });
 
@@ -59,7 +82,11 @@ void describe('man pages', () => {
     assert.equal(roff('.leading-dot \\ back'), '\\&.leading\\-dot \\e back');
     const pages = manPages(commandSpec(program().root), { version: '2.1.2', date: '2026-11-27' });
     const files = pages.map((p) => p.file);
-    assert.ok(files.includes('sftpgo.1') && files.includes('sftpgo-users.1') && files.includes('sftpgo-quota.1'));
+    assert.ok(
+      files.includes('sftpgo.1') &&
+        files.includes('sftpgo-users.1') &&
+        files.includes('sftpgo-quota.1'),
+    );
     const users = pages.find((p) => p.file === 'sftpgo-users.1')?.content ?? '';
     assert.match(users, /^\.TH "SFTPGO-USERS" "1" "2026-11-27" "SFTPGo 2\.1\.2" "SFTPGo Manual"$/m);
     assert.match(users, /^\\fB\\-\\-home\\-dir\\fR \\fIdir\\fR$/m);

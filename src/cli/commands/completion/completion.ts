@@ -33,9 +33,11 @@ export function completionCommand(
   run: (o: CompletionOptions) => Promise<void> = completionRun,
   name = 'completion',
 ): AnyCommand {
-  const cmd = leafCommand(f, name, 'print the shell completion script for bash, zsh or fish').addArgument(
-    new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS),
-  );
+  const cmd = leafCommand(
+    f,
+    name,
+    'print the shell completion script for bash, zsh or fish',
+  ).addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS));
   cmd.addHelpText(
     'after',
     '\nExamples:\n  source <(sftpgo completion bash)\n  sftpgo completion zsh > "${fpath[1]}/_sftpgo"\n  sftpgo completion fish > ~/.config/fish/completions/sftpgo.fish\n',

@@ -10,7 +10,9 @@ function fishValue(v: ValueCompletion): string {
     case 'words':
       return `-f -a ${fishq(v.words.join(' '))}`;
     case 'dynamic':
-      return v.kind === '@prev' ? `-f -a '(__sftpgo_dynamic (__sftpgo_prev)s)'` : `-f -a '(__sftpgo_dynamic ${v.kind})'`;
+      return v.kind === '@prev'
+        ? `-f -a '(__sftpgo_dynamic (__sftpgo_prev)s)'`
+        : `-f -a '(__sftpgo_dynamic ${v.kind})'`;
   }
 }
 
@@ -27,13 +29,26 @@ export function fishCompletion(root: CommandSpec): string {
   ];
   for (const c of cmds) {
     for (const s of c.commands) {
-      out.push(`        case ${[s.name, ...s.aliases].map((n) => fishq(`${key(c)}|${n}`)).join(' ')}`, `            echo ${fishq(s.name)}`);
+      out.push(
+        `        case ${[s.name, ...s.aliases].map((n) => fishq(`${key(c)}|${n}`)).join(' ')}`,
+        `            echo ${fishq(s.name)}`,
+      );
     }
   }
-  out.push('    end', 'end', '', 'function __sftpgo_value_options --argument-names cpath', '    switch "$cpath"');
+  out.push(
+    '    end',
+    'end',
+    '',
+    'function __sftpgo_value_options --argument-names cpath',
+    '    switch "$cpath"',
+  );
   for (const c of cmds) {
     const names = c.options.filter((o) => o.takesValue).flatMap(optionNames);
-    if (names.length > 0) out.push(`        case ${fishq(key(c))}`, `            string split ' ' -- ${fishq(names.join(' '))}`);
+    if (names.length > 0)
+      out.push(
+        `        case ${fishq(key(c))}`,
+        `            string split ' ' -- ${fishq(names.join(' '))}`,
+      );
   }
   out.push(
     '    end',
@@ -107,7 +122,9 @@ export function fishCompletion(root: CommandSpec): string {
   for (const c of cmds) {
     const at = `__sftpgo_at ${fishq(key(c))}`;
     for (const s of c.commands) {
-      out.push(`complete -c sftpgo -f -n ${fishq(at)} -a ${fishq(s.name)} -d ${fishq(oneLine(s.description))}`);
+      out.push(
+        `complete -c sftpgo -f -n ${fishq(at)} -a ${fishq(s.name)} -d ${fishq(oneLine(s.description))}`,
+      );
     }
     for (const o of c.options) {
       const parts = ['complete -c sftpgo', `-n ${fishq(at)}`];
@@ -119,7 +136,9 @@ export function fishCompletion(root: CommandSpec): string {
     }
     c.args.forEach((a, i) => {
       if (a.values.type === 'none') return;
-      out.push(`complete -c sftpgo -n ${fishq(`__sftpgo_at ${fishq(key(c))} ${i}`)} ${fishValue(a.values)}`);
+      out.push(
+        `complete -c sftpgo -n ${fishq(`__sftpgo_at ${fishq(key(c))} ${i}`)} ${fishValue(a.values)}`,
+      );
     });
   }
   return `${out.join('\n')}\n`;

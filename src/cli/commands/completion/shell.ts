@@ -60,7 +60,9 @@ export function shDataFunctions(root: CommandSpec): string {
   fn(
     '__sftpgo_subcommands',
     '"$1"',
-    cmds.filter((c) => c.commands.length > 0).map((c) => [shq(key(c)), `echo ${shq(c.commands.map((s) => s.name).join(' '))}`]),
+    cmds
+      .filter((c) => c.commands.length > 0)
+      .map((c) => [shq(key(c)), `echo ${shq(c.commands.map((s) => s.name).join(' '))}`]),
   );
   fn(
     '__sftpgo_options',
@@ -72,7 +74,15 @@ export function shDataFunctions(root: CommandSpec): string {
     '"$1"',
     cmds
       .filter((c) => c.options.some((o) => o.takesValue))
-      .map((c) => [shq(key(c)), `echo ${shq(c.options.filter((o) => o.takesValue).flatMap(optionNames).join(' '))}`]),
+      .map((c) => [
+        shq(key(c)),
+        `echo ${shq(
+          c.options
+            .filter((o) => o.takesValue)
+            .flatMap(optionNames)
+            .join(' '),
+        )}`,
+      ]),
   );
   fn(
     '__sftpgo_option_values',
@@ -80,7 +90,16 @@ export function shDataFunctions(root: CommandSpec): string {
     cmds.flatMap((c) =>
       c.options.flatMap((o): [string, string][] => {
         const v = valueSpec(o.values);
-        return v === undefined ? [] : [[optionNames(o).map((n) => shq(`${key(c)}|${n}`)).join('|'), `echo ${shq(v)}`]];
+        return v === undefined
+          ? []
+          : [
+              [
+                optionNames(o)
+                  .map((n) => shq(`${key(c)}|${n}`))
+                  .join('|'),
+                `echo ${shq(v)}`,
+              ],
+            ];
       }),
     ),
   );
@@ -95,4 +114,37 @@ export function shDataFunctions(root: CommandSpec): string {
     ),
   );
   return out.join('\n');
+}
+
+/**
+ * The loop bash and zsh share: walks the words before the cursor, collecting the connection
+ * flags (for live-name completion), skipping option values and descending into subcommands.
+ * `words`/`current` name the shell's word array and cursor index; `first` is the index of the
+ * first word after the program name (1 in bash, 2 in zsh whose arrays start at 1).
+ */
+export function shWordWalk(words: string, current: string, first: number): string {
+  return `  for ((i = ${first}; i < ${current}; i++)); do
+    w=\${${words}[i]}
+    if ((skip)); then
+      skip=0
+      continue
+    fi
+    case $w in
+      --url | --username | --password-file) __sftpgo_conn+=("$w" "\${${words}[i + 1]}") ;;
+    esac
+    case $w in
+      -*=*) continue ;;
+      -*)
+        [[ " $(__sftpgo_value_options "$cpath") " == *" $w "* ]] && skip=1
+        continue
+        ;;
+    esac
+    sub=$(__sftpgo_resolve "$cpath" "$w")
+    if [[ -n $sub ]]; then
+      cpath=\${cpath:+$cpath }$sub
+      npos=0
+    else
+      npos=$((npos + 1))
+    fi
+  done`;
 }

@@ -56,9 +56,11 @@ const DYNAMIC_ARGS: Readonly<Record<string, DynamicKind>> = {
 };
 
 function optionValues(o: Option): ValueCompletion {
-  if (o.argChoices !== undefined && o.argChoices.length > 0) return { type: 'words', words: [...o.argChoices] };
+  if (o.argChoices !== undefined && o.argChoices.length > 0)
+    return { type: 'words', words: [...o.argChoices] };
   const long = o.long ?? '';
-  if (long.endsWith('-file') || long === '--config-dir' || long === '--dir') return { type: 'file' };
+  if (long.endsWith('-file') || long === '--config-dir' || long === '--dir')
+    return { type: 'file' };
   if (long === '--order') return { type: 'words', words: ['ASC', 'DESC'] };
   if (long === '--status') return { type: 'words', words: ['enabled', 'disabled'] };
   if (long === '--mode' && o.description.includes('add-only')) {
@@ -68,7 +70,8 @@ function optionValues(o: Option): ValueCompletion {
 }
 
 function argValues(cmdPath: readonly string[], a: Argument): ValueCompletion {
-  if (a.argChoices !== undefined && a.argChoices.length > 0) return { type: 'words', words: [...a.argChoices] };
+  if (a.argChoices !== undefined && a.argChoices.length > 0)
+    return { type: 'words', words: [...a.argChoices] };
   const name = a.name();
   const dyn = DYNAMIC_ARGS[name];
   if (dyn !== undefined) return { type: 'dynamic', kind: dyn };
@@ -99,15 +102,13 @@ export function commandSpec(cmd: AnyCommand, path: string[] = []): CommandSpec {
       values: takesValue ? optionValues(o) : { type: 'none' },
     };
   });
-  const args = cmd.registeredArguments.map(
-    (a): ArgSpec => ({
-      name: a.name(),
-      required: a.required,
-      variadic: a.variadic,
-      description: a.description,
-      values: argValues(path, a),
-    }),
-  );
+  const args = cmd.registeredArguments.map((a): ArgSpec => ({
+    name: a.name(),
+    required: a.required,
+    variadic: a.variadic,
+    description: a.description,
+    values: argValues(path, a),
+  }));
   const commands = (cmd.commands as readonly AnyCommand[])
     .filter((c) => !isHidden(c) && c.name() !== 'help')
     .map((c) => commandSpec(c, [...path, c.name()]));

@@ -1,5 +1,5 @@
 import { allCommands, type CommandSpec } from './spec.js';
-import { key, oneLine, optionNames, shDataFunctions, shq } from './shell.js';
+import { key, oneLine, optionNames, shDataFunctions, shq, shWordWalk } from './shell.js';
 
 /** zsh's _describe wants "name:description" with ':' in names escaped. */
 function described(name: string, description: string): string {
@@ -13,9 +13,17 @@ export function zshCompletion(root: CommandSpec): string {
     `    ${shq(key(c))}) print -r -- ${items.map(shq).join(' ')} ;;`;
   const subsDescribed = cmds
     .filter((c) => c.commands.length > 0)
-    .map((c) => lines(c, c.commands.map((s) => described(s.name, s.description))));
+    .map((c) =>
+      lines(
+        c,
+        c.commands.map((s) => described(s.name, s.description)),
+      ),
+    );
   const optsDescribed = cmds.map((c) =>
-    lines(c, c.options.flatMap((o) => optionNames(o).map((n) => described(n, o.description)))),
+    lines(
+      c,
+      c.options.flatMap((o) => optionNames(o).map((n) => described(n, o.description))),
+    ),
   );
   return `#compdef sftpgo
 # zsh completion for sftpgo
@@ -50,30 +58,7 @@ _sftpgo() {
   local cur=\${words[CURRENT]} prev=\${words[CURRENT-1]}
   local cpath='' npos=0 skip=0 i w sub spec
   local -a __sftpgo_conn items
-  for ((i = 2; i < CURRENT; i++)); do
-    w=\${words[i]}
-    if ((skip)); then
-      skip=0
-      continue
-    fi
-    case $w in
-      --url|--username|--password-file) __sftpgo_conn+=("$w" "\${words[i + 1]}") ;;
-    esac
-    case $w in
-      -*=*) continue ;;
-      -*)
-        [[ " $(__sftpgo_value_options "$cpath") " == *" $w "* ]] && skip=1
-        continue
-        ;;
-    esac
-    sub=$(__sftpgo_resolve "$cpath" "$w")
-    if [[ -n $sub ]]; then
-      cpath=\${cpath:+$cpath }$sub
-      npos=0
-    else
-      npos=$((npos + 1))
-    fi
-  done
+${shWordWalk('words', 'CURRENT', 2)}
   if ((skip)); then
     spec=$(__sftpgo_option_values "$cpath" "$prev")
   elif [[ $cur == -* ]]; then
