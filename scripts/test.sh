@@ -13,6 +13,7 @@ declare -A TOOLS=(
   [curl]=curl
   [openssl]=openssl
   [sshpass]=sshpass
+  [rsync]=rsync
   [tmux]=tmux
   [unzip]=unzip
   [zsh]=zsh
