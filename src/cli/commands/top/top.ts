@@ -1,5 +1,14 @@
-import { clientDataSource, runTop, type TopDataSource } from '../../../tui/index.js';
-import { type AnyCommand, connectionOf, intArg, leafCommand, runAction, withGlobalFlags } from '../cmd.js';
+// the TUI (ink, react, yoga: ~47 MiB) is imported only when `top` runs, so `serve` and the other
+// commands do not carry it
+import type { TopDataSource } from '../../../tui/index.js';
+import {
+  type AnyCommand,
+  connectionOf,
+  intArg,
+  leafCommand,
+  runAction,
+  withGlobalFlags,
+} from '../cmd.js';
 import { FlagError } from '../errors.js';
 import type { Factory } from '../factory.js';
 import type { IO } from '../io.js';
@@ -14,19 +23,24 @@ export interface TopOptions {
 
 export function topCommand(f: Factory, run: (o: TopOptions) => Promise<void> = topRun): AnyCommand {
   return withGlobalFlags(
-    leafCommand(f, 'top', 'live dashboard of connections and transfers (keys: arrows/j/k, / filter, s sort, d close, q quit)').option(
-      '--interval <seconds>',
-      'refresh period in seconds (1-60)',
-      intArg(1, 60),
-      1,
-    ),
+    leafCommand(
+      f,
+      'top',
+      'live dashboard of connections and transfers (keys: arrows/j/k, / filter, s sort, d close, q quit)',
+    ).option('--interval <seconds>', 'refresh period in seconds (1-60)', intArg(1, 60), 1),
   ).action((flags) =>
     runAction(f, () =>
       run({
         io: f.io,
-        source: async () => clientDataSource(await f.client(connectionOf(flags)), f.now),
+        source: async () => {
+          const { clientDataSource } = await import('../../../tui/index.js');
+          return clientDataSource(await f.client(connectionOf(flags)), f.now);
+        },
         intervalMs: flags.interval * 1000,
-        show: (source, intervalMs) => runTop({ source, intervalMs }),
+        show: async (source, intervalMs) => {
+          const { runTop } = await import('../../../tui/index.js');
+          await runTop({ source, intervalMs });
+        },
       }),
     ),
   );
