@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { isAbsolute, join } from 'node:path';
+import { defaultConfig } from '../config/index.js';
 import { SftpgoError } from '../errors/index.js';
 import type { DataProvider } from '../dataprovider/provider.js';
 import { ConnectionGate } from '../common/connection-gate.js';
@@ -80,20 +81,8 @@ function standaloneServices(cfg: HttpdConfig, deps: HttpdDeps): ServiceDeps {
   const given = deps.services ?? {};
   const defender =
     given.defender ??
-    new Defender({
-      enabled: false,
-      ban_time: 30,
-      ban_time_increment: 50,
-      threshold: 15,
-      score_invalid: 2,
-      score_valid: 1,
-      score_limit_exceeded: 3,
-      observation_time: 30,
-      entries_soft_limit: 100,
-      entries_hard_limit: 150,
-      safelist_file: '',
-      blocklist_file: '',
-    });
+    // no defender given (tests, embedding): the configured default, which is disabled
+    new Defender(defaultConfig().common.defender);
   const trackQuota = given.trackQuota ?? 2;
   return {
     defender,
@@ -101,8 +90,13 @@ function standaloneServices(cfg: HttpdConfig, deps: HttpdDeps): ServiceDeps {
     connections: given.connections ?? new ConnectionRegistry(),
     quotaScans: given.quotaScans ?? new QuotaScanRegistry({ provider: deps.provider }),
     trackQuota,
-    backupsPath: given.backupsPath ?? cfg.backups_path ?? join(deps.configDir ?? process.cwd(), 'backups'),
-    connectionConfig: given.connectionConfig ?? { upload_mode: 0, setstat_mode: 0, track_quota: trackQuota },
+    backupsPath:
+      given.backupsPath ?? cfg.backups_path ?? join(deps.configDir ?? process.cwd(), 'backups'),
+    connectionConfig: given.connectionConfig ?? {
+      upload_mode: 0,
+      setstat_mode: 0,
+      track_quota: trackQuota,
+    },
     userFs: given.userFs ?? {},
   };
 }
@@ -198,10 +192,14 @@ export function createHttpd(cfg: HttpdConfig, deps: HttpdDeps): HttpdServer {
     await new Promise<void>((res, rej) => {
       const onError = (e: Error): void => {
         rej(
-          new SftpgoError('INTERNAL', `httpd: cannot listen on ${b.address || '*'}:${b.port}: ${e.message}`, {
-            cause: e,
-            expose: true,
-          }),
+          new SftpgoError(
+            'INTERNAL',
+            `httpd: cannot listen on ${b.address || '*'}:${b.port}: ${e.message}`,
+            {
+              cause: e,
+              expose: true,
+            },
+          ),
         );
       };
       server.once('error', onError);
@@ -235,7 +233,12 @@ export function createHttpd(cfg: HttpdConfig, deps: HttpdDeps): HttpdServer {
       if (a === null || typeof a === 'string') {
         return { address: a ?? binding.address, port: 0, https, unix: true };
       }
-      return { address: (a as AddressInfo).address, port: (a as AddressInfo).port, https, unix: false };
+      return {
+        address: (a as AddressInfo).address,
+        port: (a as AddressInfo).port,
+        https,
+        unix: false,
+      };
     });
   }
 
@@ -249,7 +252,10 @@ export function createHttpd(cfg: HttpdConfig, deps: HttpdDeps): HttpdServer {
           servers.push({ server, binding: b });
           const a = server.address();
           logger.info(
-            { address: typeof a === 'string' ? a : `${a?.address ?? ''}:${a?.port ?? ''}`, https: Boolean(b.enable_https) },
+            {
+              address: typeof a === 'string' ? a : `${a?.address ?? ''}:${a?.port ?? ''}`,
+              https: Boolean(b.enable_https),
+            },
             'HTTP server listening',
           );
         }
