@@ -11,7 +11,8 @@
 //
 // Sizes (env): BENCH_BIG_MB (1024), BENCH_SMALL_COUNT (2000), BENCH_SMALL_KB (4),
 // BENCH_PAR_CLIENTS (16), BENCH_PAR_MB (64), BENCH_LOGINS (200), BENCH_ROUNDS (3).
-// BENCH_QUICK=1 divides the sizes for a quick run. Needs openssh-client and openssh-server.
+// BENCH_QUICK=1 divides the sizes for a quick run. BENCH_ONLY="put 1024,parallel put" runs only the
+// tests whose names contain one of the substrings (a get needs its put before it). Needs openssh-client and openssh-server.
 // Our server runs from JavaScript compiled into the temp dir (tsc -p tsconfig.build.json), as
 // `sftpgo serve` does from dist/; BENCH_FROM_SOURCE=1 runs it from source under tsx instead
 // (tsx adds ~35 MiB RSS). Both clients use kex curve25519-sha256 (ssh2 has no sntrup761).
@@ -361,13 +362,27 @@ const tests = [
   },
 ];
 
+// BENCH_ONLY: comma-separated substrings of test names to run (e.g. "put 1024,parallel put")
+const only = (process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+const selected = only.length === 0 ? tests : tests.filter((t) => only.some((o) => t.name.includes(o)));
+if (selected.length === 0) {
+  console.error(`BENCH_ONLY matches no test; names: ${tests.map((t) => t.name).join(' | ')}`);
+  process.exit(2);
+}
+/** peak RSS per server while the parallel uploads ran (KiB) */
+const parPutPeak = {};
 for (let round = 1; round <= ROUNDS; round++) {
   console.error(`round ${round}/${ROUNDS}`);
-  for (const t of tests) {
+  for (const t of selected) {
     // alternate which server goes first
     const order = round % 2 === 1 ? servers : [...servers].reverse();
     for (const s of order) {
+      const during = t.name.includes('parallel put') ? new MemSampler(s.pid) : undefined;
       const v = await t.run(s);
+      if (during) {
+        during.stop();
+        parPutPeak[s.name] = Math.max(parPutPeak[s.name] ?? 0, during.peakKiB);
+      }
       record(t.name, s.name, v);
       console.error(`  ${t.name.padEnd(48)} ${s.name.padEnd(8)} ${v.toFixed(1)}`);
     }
@@ -395,7 +410,7 @@ lines.push(
   `sftpgo-ts (${fromSource ? 'source, tsx' : 'compiled'}) vs OpenSSH sshd (internal-sftp), cipher ${CIPHER} (negotiated: ours ${servers[0].cipher}, openssh ${servers[1].cipher}), kex curve25519-sha256, median of ${ROUNDS}`,
 );
 lines.push(`${'test'.padEnd(48)} ${'ours'.padStart(9)} ${'openssh'.padStart(9)} ${'ratio'.padStart(6)}  target`);
-for (const t of tests) {
+for (const t of selected) {
   const o = median(results[t.name].ours);
   const s = median(results[t.name].openssh);
   const ratio = o / s;
@@ -409,6 +424,13 @@ const sshPeak = servers[1].mem.peakKiB / 1024;
 lines.push(
   `${'server peak RSS (MiB; openssh: sum over sshd processes)'.padEnd(48)} ${oursPeak.toFixed(1).padStart(9)} ${sshPeak.toFixed(1).padStart(9)} ${(oursPeak / sshPeak).toFixed(2).padStart(6)}  ours <= 150 ${oursPeak <= 150 ? 'ok' : 'MISSED'}`,
 );
+if (parPutPeak.ours !== undefined && parPutPeak.openssh !== undefined) {
+  const o = parPutPeak.ours / 1024;
+  const h = parPutPeak.openssh / 1024;
+  lines.push(
+    `${'peak RSS during the parallel puts (MiB)'.padEnd(48)} ${o.toFixed(1).padStart(9)} ${h.toFixed(1).padStart(9)} ${(o / h).toFixed(2).padStart(6)}`,
+  );
+}
 console.log(lines.join('\n'));
 
 for (const s of servers) s.mem.stop();
