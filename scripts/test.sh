@@ -19,6 +19,7 @@ declare -A TOOLS=(
   [zsh]=zsh
   [fish]=fish
   [man-db]=man
+  [python3-paramiko]=/usr/lib/python3/dist-packages/paramiko
 )
 missing=()
 for pkg in "${!TOOLS[@]}"; do

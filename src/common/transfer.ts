@@ -9,9 +9,16 @@
  * the target untouched, 2 (atomic with resume) moves the partial file onto the target.
  * A quota overrun always removes the partial data (a resumed file is cut back to its
  * original size). Quota counters are updated once, at the end, from the final state.
+ *
+ * Flow control (DESIGN.md "Flow control"): `write()` settles as soon as the bytes are written,
+ * never later; bandwidth throttling acts on READING from the client. A front end that reads
+ * requests itself (SFTP) asks `throttleDelay()` after each write and stops consuming its
+ * channel that long; the stream API (`writable()`) waits before accepting the next chunk.
+ * Downloads wait before reading from storage, so throttled data is never held in memory.
  */
 import { once } from 'node:events';
 import { Readable, Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SftpgoError } from '../errors/index.js';
 import { mapFsError, type FileHandle, type SetStatAttrs, type Upload } from '../vfs/index.js';
 import { Throttle } from './throttle.js';
@@ -47,6 +54,13 @@ function abortedError(): SftpgoError {
 }
 
 const STREAM_CHUNK = 256 * 1024;
+
+/** offset of `bufs[i]` from the start of `bufs` */
+function offsetOf(bufs: readonly Buffer[], i: number): number {
+  let n = 0;
+  for (let k = 0; k < i; k++) n += (bufs[k] as Buffer).length;
+  return n;
+}
 
 // ------------------------------------------------------------------ sinks and sources
 
@@ -277,7 +291,22 @@ export class UploadTransfer {
       throw err;
     }
     this.writtenEnd = Math.max(this.writtenEnd, position + data.length);
-    if (this.throttle.enabled) await this.throttle.wait(this.bytesReceived);
+  }
+
+  /**
+   * How long (ms) the front end should stop reading upload data from its client so that this
+   * transfer keeps to the user's upload bandwidth: 0 when unthrottled or behind the rate.
+   * Applied to reading only; the replies to writes already done are never delayed.
+   */
+  throttleDelay(): number {
+    return this.throttle.delayFor(this.bytesReceived);
+  }
+
+  /** writes, then waits out the throttle before the stream accepts more (stream protocols) */
+  private async writePaced(position: number, data: Buffer[]): Promise<void> {
+    await Promise.all(data.map((b, i) => this.write(position + offsetOf(data, i), b)));
+    const ms = this.throttleDelay();
+    if (ms > 0) await sleep(ms);
   }
 
   /**
@@ -293,16 +322,13 @@ export class UploadTransfer {
       write: (chunk: Buffer, _enc, cb) => {
         const at = pos;
         pos += chunk.length;
-        this.write(at, chunk).then(() => cb(), cb);
+        this.writePaced(at, [chunk]).then(() => cb(), cb);
       },
       writev: (chunks, cb) => {
-        const ps: Promise<void>[] = [];
-        for (const c of chunks) {
-          const b = c.chunk as Buffer;
-          ps.push(this.write(pos, b));
-          pos += b.length;
-        }
-        Promise.all(ps).then(() => cb(), cb);
+        const bufs = chunks.map((c) => c.chunk as Buffer);
+        const at = pos;
+        for (const b of bufs) pos += b.length;
+        this.writePaced(at, bufs).then(() => cb(), cb);
       },
       final: (cb) => {
         this.close().then(() => cb(), cb);
@@ -491,6 +517,9 @@ export class DownloadTransfer {
   private readonly throttle: Throttle;
   private readonly offset: number;
   private bytesSent = 0;
+  /** bytes requested by reads that passed the throttle (pacing of concurrent reads) */
+  private bytesScheduled = 0;
+  private readonly aborted = new AbortController();
   private error: SftpgoError | undefined;
   private finalizing: Promise<void> | undefined;
   private inFlight = 0;
@@ -539,9 +568,19 @@ export class DownloadTransfer {
     }
     this.inFlight++;
     let buf: Buffer | null;
+    let scheduled = 0;
     try {
+      if (this.throttle.enabled) {
+        // pace BEFORE reading from storage: a throttled download holds no data while it waits
+        const before = this.bytesScheduled;
+        this.bytesScheduled += length;
+        scheduled = length;
+        await this.throttle.wait(before, this.aborted.signal);
+      }
       buf = await this.source.read(position, length);
     } catch (e) {
+      if (this.error) throw this.error;
+      if (this.aborted.signal.aborted) throw new SftpgoError('ABORTED', 'the transfer is closed');
       const err = mapFsError(e, this.virtualPath, 'read');
       // a refused request leaves the transfer usable; a failed read ends it
       if (err.code !== 'OP_UNSUPPORTED' && err.code !== 'INVALID_INPUT') this.error ??= err;
@@ -551,10 +590,8 @@ export class DownloadTransfer {
       if (this.inFlight === 0) this.idle?.();
     }
     if (this.error) throw this.error;
-    if (buf) {
-      this.bytesSent += buf.length;
-      if (this.throttle.enabled) await this.throttle.wait(this.bytesSent);
-    }
+    if (scheduled > 0) this.bytesScheduled -= scheduled - (buf?.length ?? 0);
+    if (buf) this.bytesSent += buf.length;
     return buf;
   }
 
@@ -584,11 +621,13 @@ export class DownloadTransfer {
   /** aborts the download; pending and future reads fail with `err`. Never rejects. */
   abort(err: unknown = abortedError()): Promise<void> {
     this.error ??= SftpgoError.is(err) ? err : mapFsError(err, this.virtualPath);
+    this.aborted.abort();
     this.finalizing ??= this.finalize();
     return this.finalizing;
   }
 
   private async finalize(): Promise<void> {
+    this.aborted.abort(); // reads still waiting for the throttle end now
     if (this.inFlight > 0) await new Promise<void>((r) => (this.idle = r));
     try {
       await this.source.close();

@@ -15,7 +15,10 @@ export interface DownloadHandle {
 }
 
 export interface UploadHandle {
+  /** settles once the bytes are written (never held back by the throttle) */
   write(position: number, data: Buffer): Promise<void>;
+  /** ms to stop reading from the client to keep to the upload bandwidth (0: go on) */
+  throttleDelay(): number;
   /** waits for the data to be durable and commits; rejects with the transfer error */
   close(): Promise<void>;
   /** aborts; the outcome follows upload_mode. Never rejects. */

@@ -10,6 +10,7 @@
  * 2 (fatal error + text + \n). A fatal error ends the command with exit status 1.
  */
 import { posix } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServerChannel } from 'ssh2';
 import { isFileAllowed } from '../common/user-policy.js';
 import type { User } from '../dataprovider/provider.js';
@@ -308,6 +309,9 @@ export class ScpCommand {
       inflight.push({ p, n: chunk.length });
       inflightBytes += chunk.length;
       pos += chunk.length;
+      // throttling acts on reading: the channel is not consumed while ahead of the rate
+      const ms = upload.throttleDelay();
+      if (ms > 0) await sleep(ms);
       while (inflightBytes > MAX_WRITES_IN_FLIGHT) {
         const first = inflight.shift() as { p: Promise<void>; n: number };
         await first.p;

@@ -44,8 +44,15 @@ const FXF_EXCL = 0x20;
 export const SFTP_MAX_PACKET = 256 * 1024;
 export const SFTP_MAX_READ_WRITE = SFTP_MAX_PACKET - 1024;
 
-/** WRITE data queued towards storage above which the client's window is no longer refilled */
-const MAX_PENDING_WRITE_BYTES = 4 * 1024 * 1024;
+/**
+ * Inbound flow control (DESIGN.md "Flow control"): the client's SSH window is no longer
+ * refilled while WRITE data queued towards storage exceeds this bound, while the upload
+ * throttle says the session is ahead of its rate, or while replies waiting for the client's
+ * window exceed MAX_UNSENT_REPLY_BYTES (a client that never reads). Replies themselves are
+ * never held back. Per session the memory is bounded by these plus one SSH window (2 MiB).
+ */
+export const MAX_PENDING_WRITE_BYTES = 4 * 1024 * 1024;
+export const MAX_UNSENT_REPLY_BYTES = 4 * 1024 * 1024;
 /** READ data being read or waiting for the client's window; more READs wait */
 const MAX_READ_AHEAD_BYTES = 8 * 1024 * 1024;
 
@@ -155,6 +162,9 @@ export class SftpSession {
   private ended = false;
   private pendingWriteBytes = 0;
   private readonly inbound: { resume(): void };
+  /** ms timestamp until which the upload throttle wants the channel left unread */
+  private throttledUntil = 0;
+  private throttleTimer: NodeJS.Timeout | undefined;
   private readAheadBytes = 0;
   private readonly readWaiters: { len: number; resolve: () => void }[] = [];
   private readPoll: NodeJS.Timeout | undefined;
@@ -165,8 +175,11 @@ export class SftpSession {
     this.log = o.log;
     this.batch = o.batch;
     this.onEnd = o.onEnd;
-    this.inbound = sftpInboundFlowControl(this.sftp, () => this.pendingWriteBytes >= MAX_PENDING_WRITE_BYTES);
-    sftpOnWindowDrain(this.sftp, () => this.wakeReaders());
+    this.inbound = sftpInboundFlowControl(this.sftp, () => this.inboundBusy());
+    sftpOnWindowDrain(this.sftp, () => {
+      this.wakeReaders();
+      this.maybeResumeInbound();
+    });
     interceptSftpInit(this.sftp, SFTP_EXTENSIONS, (v) => this.log.debug({ client_version: v }, 'SFTP INIT'));
     this.register();
   }
@@ -403,15 +416,17 @@ export class SftpSession {
 
   private write(h: Buffer, offset: number, data: Buffer): Promise<Reply> | Reply {
     const st = this.fileState(h);
-    if (!st.upload) throw new SftpgoError('PERMISSION_DENIED', 'the handle is not open for writing');
+    const upload = st.upload;
+    if (!upload) throw new SftpgoError('PERMISSION_DENIED', 'the handle is not open for writing');
     const n = data.length;
     this.pendingWriteBytes += n;
     const done = (): void => {
       this.pendingWriteBytes -= n;
-      if (this.pendingWriteBytes < MAX_PENDING_WRITE_BYTES / 2) this.inbound.resume();
+      this.maybeResumeInbound();
     };
-    return st.upload.write(offset, data).then(
+    return upload.write(offset, data).then(
       () => {
+        this.throttleInbound(upload.throttleDelay());
         done();
         return OK;
       },
@@ -420,6 +435,39 @@ export class SftpSession {
         throw e;
       },
     );
+  }
+
+  /** whether the client's window must not be refilled now (checked by ssh2 on each packet) */
+  private inboundBusy(): boolean {
+    return (
+      this.pendingWriteBytes >= MAX_PENDING_WRITE_BYTES ||
+      this.throttledUntil > Date.now() ||
+      sftpUnsentBytes(this.sftp) >= MAX_UNSENT_REPLY_BYTES
+    );
+  }
+
+  /** refills the client's window once every reason to hold it is gone (with hysteresis) */
+  private maybeResumeInbound(): void {
+    if (
+      this.pendingWriteBytes < MAX_PENDING_WRITE_BYTES / 2 &&
+      this.throttledUntil <= Date.now() &&
+      sftpUnsentBytes(this.sftp) < MAX_UNSENT_REPLY_BYTES / 2
+    ) {
+      this.inbound.resume();
+    }
+  }
+
+  /** stops consuming the channel for `ms` (the upload throttle is ahead of its rate) */
+  private throttleInbound(ms: number): void {
+    if (ms <= 0 || this.ended) return;
+    const until = Date.now() + ms;
+    if (until <= this.throttledUntil) return;
+    this.throttledUntil = until;
+    clearTimeout(this.throttleTimer);
+    this.throttleTimer = setTimeout(() => {
+      this.throttleTimer = undefined;
+      this.maybeResumeInbound();
+    }, ms + 1);
   }
 
   private async closeHandle(h: Buffer): Promise<Reply> {
@@ -607,6 +655,7 @@ export class SftpSession {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.readPoll);
+    clearTimeout(this.throttleTimer);
     this.wakeReaders();
     const states = [...this.handles.values()];
     this.handles.clear();
