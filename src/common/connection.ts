@@ -28,6 +28,7 @@ import {
   type SetStatAttrs,
   type StatVfs,
 } from '../vfs/index.js';
+import { QuotaTracker, type QuotaLease } from './quota-tracker.js';
 import type { ActiveConnection, ConnectionRegistry } from './registry.js';
 import {
   DownloadTransfer,
@@ -81,6 +82,8 @@ export interface ConnectionOptions {
   onClose?: () => void | Promise<void>;
   /** close the mount table's backends on close() (when the mounts belong to this connection only) */
   closeMounts?: boolean;
+  /** uploads in progress per quota scope; default: the registry's (process-wide), else private */
+  quotaTracker?: QuotaTracker;
 }
 
 export interface UploadOptions {
@@ -144,6 +147,7 @@ export class Connection implements ActiveConnection {
   private readonly provider: QuotaStore;
   private readonly config: ConnectionConfig;
   private readonly registry: ConnectionRegistry | undefined;
+  private readonly quotaTracker: QuotaTracker;
   private readonly onClose: (() => void | Promise<void>) | undefined;
   private readonly closeMounts: boolean;
   private readonly transfers = new Set<Transfer>();
@@ -163,6 +167,7 @@ export class Connection implements ActiveConnection {
     this.provider = o.provider;
     this.config = o.config;
     this.registry = o.registry;
+    this.quotaTracker = o.quotaTracker ?? o.registry?.quota ?? new QuotaTracker();
     this.onClose = o.onClose;
     this.closeMounts = o.closeMounts ?? false;
     this.connectionTime = Date.now();
@@ -384,10 +389,12 @@ export class Connection implements ActiveConnection {
     const updateUser = async (): Promise<void> => {
       if (track === 2 && !userHasQuotaRestrictions(this.user)) return;
       await this.provider.updateUserQuota(this.username, sizeDelta, filesDelta, false);
+      this.quotaTracker.applied([QuotaTracker.userKey(this.username)], filesDelta, sizeDelta);
     };
     try {
       if (folder) {
         await this.provider.updateFolderQuota(folder.name, sizeDelta, filesDelta, false);
+        this.quotaTracker.applied([QuotaTracker.folderKey(folder.name)], filesDelta, sizeDelta);
         if (isFolderIncludedInUserQuota(folder)) await updateUser();
       } else await updateUser();
     } catch (e) {
@@ -402,6 +409,47 @@ export class Connection implements ActiveConnection {
         'unable to update the quota',
       );
     }
+  }
+
+  /**
+   * The quota scopes of an upload to `p`: the one whose limits apply, and those its delta is
+   * applied to (as updateQuota does).
+   */
+  private quotaScopes(p: string): { check: string; targets: string[] } {
+    const folder = this.folderFor(virtualDir(p));
+    const user = QuotaTracker.userKey(this.username);
+    if (!folder) return { check: user, targets: [user] };
+    const f = QuotaTracker.folderKey(folder.name);
+    return isFolderIncludedInUserQuota(folder)
+      ? { check: user, targets: [f, user] }
+      : { check: f, targets: [f] };
+  }
+
+  /**
+   * Checks the quota for an upload to `p` and, when a limit applies, reserves against it
+   * (QuotaTracker): files and bytes of uploads in progress count, so parallel uploads cannot
+   * overshoot. Throws QUOTA_EXCEEDED when there is no room (a new file beyond quota_files).
+   */
+  private async quotaForUpload(
+    p: string,
+    newFile: boolean,
+  ): Promise<{ q: QuotaCheckResult; lease: QuotaLease | undefined }> {
+    const scopes = this.quotaScopes(p);
+    // before the provider read: a delta applied meanwhile is counted twice, never missed
+    const applied = this.quotaTracker.appliedSnapshot(scopes.check);
+    const q = await this.checkQuota(newFile, p);
+    if (!q.hasSpace) throw quotaExceededError();
+    if (q.quotaSize <= 0 && (!newFile || q.quotaFiles <= 0)) return { q, lease: undefined };
+    const lease = this.quotaTracker.lease({
+      ...scopes,
+      quotaSize: q.quotaSize,
+      quotaFiles: q.quotaFiles,
+      usedSize: q.usedSize,
+      usedFiles: q.usedFiles,
+      applied,
+      newFile,
+    });
+    return { q, lease };
   }
 
   /** upstream GetMaxWriteSize */
@@ -947,10 +995,40 @@ export class Connection implements ActiveConnection {
       );
     }
 
-    const q = await this.checkQuota(!existing, p);
-    if (!q.hasSpace) throw quotaExceededError();
-    const { maxWriteSize } = this.maxWriteSize(q, isResume, fileSize);
+    const { q, lease } = await this.quotaForUpload(p, !existing);
+    // the quota itself is enforced write by write through the lease; this is max_upload_file_size
+    const { maxWriteSize } = this.maxWriteSize(lease ? { ...q, quotaSize: 0 } : q, isResume, fileSize);
+    try {
+      return await this.startUpload(p, r, {
+        mode,
+        existing: existing !== undefined,
+        fileSize,
+        startOffset,
+        isResume,
+        maxWriteSize,
+        lease,
+      });
+    } catch (e) {
+      lease?.release();
+      throw e;
+    }
+  }
 
+  private async startUpload(
+    p: string,
+    r: Resolved,
+    u: {
+      mode: UploadOpenMode;
+      existing: boolean;
+      fileSize: number;
+      startOffset: number;
+      isResume: boolean;
+      maxWriteSize: number;
+      lease: QuotaLease | undefined;
+    },
+  ): Promise<UploadTransfer> {
+    const { mode, fileSize, startOffset, isResume, maxWriteSize } = u;
+    const caps = r.fs.capabilities;
     const atomic = this.config.upload_mode !== 0 && caps.atomicUpload;
     let sink: UploadSink;
     if (caps.randomAccess && r.fs.openFile) {
@@ -979,12 +1057,13 @@ export class Connection implements ActiveConnection {
       sink,
       mode,
       uploadMode: this.config.upload_mode,
-      isNewFile: !existing,
+      isNewFile: !u.existing,
       initialSize: fileSize,
       minWriteOffset: isResume ? startOffset : 0,
       maxWriteSize,
       streamOffset: startOffset,
       bandwidth: this.user.upload_bandwidth ?? 0,
+      ...(u.lease ? { quota: u.lease } : {}),
     });
     this.transfers.add(t);
     return t;

@@ -19,6 +19,7 @@ import {
   type Protocol,
   type TransferStatus,
 } from './types.js';
+import { QuotaTracker } from './quota-tracker.js';
 
 /** What the registry needs from a connection; `Connection` implements it. */
 export interface ActiveConnection {
@@ -84,6 +85,8 @@ export function newXid(): string {
 }
 
 export class ConnectionRegistry {
+  /** bytes and files of uploads in progress, per quota scope, for every connection here */
+  readonly quota = new QuotaTracker();
   private readonly conns = new Map<string, ActiveConnection>();
   private readonly perUser = new Map<string, number>();
   private readonly clients = new Map<string, number>();

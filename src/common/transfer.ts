@@ -21,6 +21,7 @@ import { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SftpgoError } from '../errors/index.js';
 import { mapFsError, type FileHandle, type SetStatAttrs, type Upload } from '../vfs/index.js';
+import type { QuotaLease } from './quota-tracker.js';
 import { Throttle } from './throttle.js';
 import type { Logger, Protocol, TransferStatus, UploadMode } from './types.js';
 import { WriteQueue } from './write-queue.js';
@@ -202,6 +203,11 @@ export interface UploadTransferInit {
   streamOffset: number;
   /** KB/s, 0 = unlimited */
   bandwidth: number;
+  /**
+   * the reservation against the user's or folder's quota (QuotaTracker), grown write by write
+   * by the bytes this upload adds; absent when no quota limit applies
+   */
+  quota?: QuotaLease;
 }
 
 export class UploadTransfer {
@@ -218,6 +224,8 @@ export class UploadTransfer {
   private minWriteOffset: number;
   private maxWriteSize: number;
   private writtenEnd = 0;
+  /** end offset of the data covered by the quota reservation */
+  private reservedEnd = 0;
   private error: SftpgoError | undefined;
   private closeError: SftpgoError | undefined;
   private finalizing: Promise<void> | undefined;
@@ -277,7 +285,11 @@ export class UploadTransfer {
       void this.fail(err);
       throw err;
     }
-    if (this.maxWriteSize > 0 && this.bytesReceived + data.length > this.maxWriteSize) {
+    const end = position + data.length;
+    if (
+      (this.maxWriteSize > 0 && this.bytesReceived + data.length > this.maxWriteSize) ||
+      (end > this.reservedEnd && !this.reserveQuota(end))
+    ) {
       const err = quotaExceededError();
       void this.fail(err);
       throw err;
@@ -291,6 +303,22 @@ export class UploadTransfer {
       throw err;
     }
     this.writtenEnd = Math.max(this.writtenEnd, position + data.length);
+  }
+
+  /**
+   * Reserves quota for the file growing to `end` bytes: what the upload adds to the usage is
+   * the growth beyond the original size (the whole file for a new or truncated one).
+   */
+  private reserveQuota(end: number): boolean {
+    const q = this.init.quota;
+    if (q) {
+      const { mode, isNewFile, initialSize } = this.init;
+      const base = isNewFile ? 0 : initialSize;
+      const size = mode === 'truncate' || isNewFile ? end : Math.max(initialSize, end);
+      if (!q.reserve(size - base)) return false;
+    }
+    this.reservedEnd = end;
+    return true;
   }
 
   /**
@@ -361,6 +389,7 @@ export class UploadTransfer {
     if (before > size) this.bytesReceived = Math.max(0, this.bytesReceived - (before - size));
     this.minWriteOffset = Math.min(this.minWriteOffset, size);
     this.writtenEnd = Math.min(this.writtenEnd, size);
+    if (size < this.reservedEnd) this.reserveQuota(size);
     return before;
   }
 
@@ -457,6 +486,8 @@ export class UploadTransfer {
         'post-upload update failed',
       );
     }
+    // after the final delta reached the provider, so the usage never looks smaller than it is
+    this.init.quota?.release();
     this.host.removeTransfer(this);
     this.host.touch();
     const fields = {
