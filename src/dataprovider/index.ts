@@ -80,7 +80,6 @@ export {
 } from './validation/folder.js';
 export { validateFilesystem } from './validation/filesystem.js';
 export { cleanPath, isValidGlob, parseCidr, type ParsedCidr } from './validation/common.js';
-export { parseAuthorizedKey } from './validation/ssh-keys.js';
 
 export interface CreateProviderOptions {
   /** directory the sqlite file name is resolved against */

@@ -17,16 +17,14 @@ import { SftpgoError } from '../errors/index.js';
 import { logConnectionFailed, type Logger } from '../logger/index.js';
 import type { MountTable } from '../vfs/index.js';
 import {
-  checkUserCertificate,
+  authorizedKeyMatches,
   fingerprintSha256,
   isCertificateAlgo,
-  parseAuthorizedKey,
   parseCertificate,
   parsePublicKeyBlob,
-  verifyPlainSignature,
-  verifySshSignature,
   type SshCertificate,
-} from './ssh-keys.js';
+} from '../util/ssh-public-keys.js';
+import { checkUserCertificate, verifyPlainSignature, verifySshSignature } from './ssh-keys.js';
 
 export interface AuthSettings {
   passwordAuthentication: boolean;
@@ -200,7 +198,8 @@ export class SshAuthenticator {
         keyId = fingerprintSha256(blob);
       }
       user = await this.deps.provider.getUser(ctx.username);
-      const listed = (user.public_keys ?? []).some((line) => parseAuthorizedKey(line)?.blob.equals(blob) === true);
+      // the same parser validated these lines when the user was saved: compare decoded blobs
+      const listed = (user.public_keys ?? []).some((line) => authorizedKeyMatches(line, blob));
       if (!listed) throw new SftpgoError('AUTH_FAILED', `the public key ${keyId} is not allowed for user ${JSON.stringify(ctx.username)}`);
       if (!this.partialAfterKey(user)) this.checkLogin(user, method);
       if (ctx.signature && ctx.blob) {

@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import ssh2 from 'ssh2';
 import type { ParsedKey } from 'ssh2';
 import { SftpgoError } from '../errors/index.js';
-import { fingerprintSha256, wireString } from './ssh-keys.js';
+import { fingerprintSha256, wireString } from '../util/ssh-public-keys.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 

@@ -29,6 +29,7 @@ import type { CommonConfig, Config, SftpdConfig } from '../config/index.js';
 import type { DataProvider, User } from '../dataprovider/provider.js';
 import { exposedMessage, SftpgoError } from '../errors/index.js';
 import type { Logger } from '../logger/index.js';
+import { isCertificateAlgo, parseAuthorizedKey } from '../util/ssh-public-keys.js';
 import { VERSION } from '../util/version.js';
 import type { MountTable } from '../vfs/index.js';
 import { effectiveMaxAuthTries, SshAuthenticator, type AuthResult } from './auth.js';
@@ -37,7 +38,6 @@ import { ScpCommand, parseScpArgs, type ScpArgs } from './scp.js';
 import { SftpSession } from './sftp-session.js';
 import { shlexSplit } from './shlex.js';
 import { SshCommand, SUPPORTED_SSH_COMMANDS } from './ssh-commands.js';
-import { parseAuthorizedKey } from './ssh-keys.js';
 import { clientSocket, sessionIdHex } from './ssh2-internals.js';
 
 const HANDSHAKE_TIMEOUT_MS = 2 * 60 * 1000;
@@ -294,9 +294,18 @@ export class SftpServer implements ProtocolServer {
       } catch (e) {
         throw new SftpgoError('INVALID_INPUT', `sftpd.trusted_user_ca_keys: unable to read ${JSON.stringify(file)}`, { cause: e });
       }
-      const keys = text.split('\n').map(parseAuthorizedKey).filter((k) => k !== null);
-      if (keys.length === 0) throw new SftpgoError('INVALID_INPUT', `sftpd.trusted_user_ca_keys: no public key in ${JSON.stringify(file)}`);
-      for (const k of keys) out.push(k.blob);
+      const before = out.length;
+      for (const [i, line] of text.split('\n').entries()) {
+        const t = line.trim();
+        if (t === '' || t.startsWith('#')) continue;
+        // a line we cannot read is a config mistake: refuse to start rather than trust fewer CAs than listed
+        const where = `sftpd.trusted_user_ca_keys: ${JSON.stringify(file)} line ${i + 1}`;
+        const r = parseAuthorizedKey(t);
+        if (!r.ok) throw new SftpgoError('INVALID_INPUT', `${where}: ${r.error}`);
+        if (isCertificateAlgo(r.key.type)) throw new SftpgoError('INVALID_INPUT', `${where}: a certificate cannot be a CA key`);
+        out.push(r.key.blob);
+      }
+      if (out.length === before) throw new SftpgoError('INVALID_INPUT', `sftpd.trusted_user_ca_keys: no public key in ${JSON.stringify(file)}`);
     }
     return out;
   }

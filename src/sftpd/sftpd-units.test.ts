@@ -1,6 +1,6 @@
 /**
  * Unit tests of the pure helpers of src/sftpd: command-line splitting, scp flags, ls -l long
- * names, the status table, authorized_keys parsing, ed25519 host key encoding and
+ * names, the status table, ed25519 host key encoding and
  * enabled_ssh_commands resolution.
  */
 import assert from 'node:assert/strict';
@@ -16,7 +16,6 @@ import { parseScpArgs } from './scp.js';
 import { resolveSshCommands } from './server.js';
 import { shlexSplit } from './shlex.js';
 import { cleanCommandPath } from './ssh-commands.js';
-import { fingerprintSha256, parseAuthorizedKey, parsePublicKeyBlob } from './ssh-keys.js';
 import { SFTP_STATUS, toSftpStatus } from './status-map.js';
 
 function info(over: Partial<FileInfo>): FileInfo {
@@ -61,23 +60,6 @@ void describe('sftpd helpers', () => {
     assert.deepEqual(toSftpStatus(new SftpgoError('INTERNAL', 'db exploded at /var/lib')), { code: 4, message: 'Failure' });
     assert.deepEqual(toSftpStatus(new Error('boom')), { code: 4, message: 'Failure' });
     assert.equal(toSftpStatus(new SftpgoError('QUOTA_EXCEEDED', 'denying write due to space limit')).code, 4);
-  });
-
-  void it('parses authorized_keys lines and fingerprints like ssh-keygen', () => {
-    const { publicKey } = generateKeyPairSync('ed25519');
-    const jwk = publicKey.export({ format: 'jwk' });
-    const raw = Buffer.from(jwk.x ?? '', 'base64url');
-    const blob = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), raw]);
-    const line = `no-pty,from="1.2.3.4" ssh-ed25519 ${blob.toString('base64')} me@host`;
-    const k = parseAuthorizedKey(line);
-    assert.ok(k);
-    assert.equal(k.type, 'ssh-ed25519');
-    assert.equal(k.comment, 'me@host');
-    assert.ok(k.blob.equals(blob));
-    assert.equal(parsePublicKeyBlob(blob).type, 'ssh-ed25519');
-    assert.match(fingerprintSha256(blob), /^SHA256:[A-Za-z0-9+/]{43}$/);
-    assert.equal(parseAuthorizedKey('# comment'), null);
-    assert.equal(parseAuthorizedKey('ssh-ed25519 not-base64!'), null);
   });
 
   void it('writes ed25519 keys in the OpenSSH format ssh2 parses', () => {

@@ -25,8 +25,8 @@ import {
 } from './common.js';
 import { isLocalOrCrypt, validateFilesystem } from './filesystem.js';
 import { folderFromValidated, validateFolder, type NaturalKeyOptions } from './folder.js';
-import { parseAuthorizedKey } from './ssh-keys.js';
 import { cloneJson, keepStoredSecrets } from '../secrets.js';
+import { parseAuthorizedKey } from '../../util/ssh-public-keys.js';
 
 export const VALID_PERMISSIONS: readonly Permission[] = [
   '*',
@@ -141,9 +141,9 @@ export function validatePublicKeys(input: unknown, label = 'public_keys'): strin
   const out: string[] = [];
   keys.forEach((k, i) => {
     if (k === '') return;
+    // the parser sftpd matches logins with, so a key saved here is the key matched there
     const parsed = parseAuthorizedKey(k);
-    if (parsed instanceof Error)
-      throw invalid(`could not parse key nr. ${i + 1}: ${parsed.message}`);
+    if (!parsed.ok) throw invalid(`could not parse key nr. ${i + 1}: ${parsed.error}`);
     out.push(k);
   });
   return removeDuplicates(out);
