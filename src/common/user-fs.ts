@@ -51,6 +51,7 @@ export async function createUserFs(user: User, deps: UserFsDeps = {}): Promise<M
     createRoot: checks,
     ...(deps.tempPath ? { tempDir: deps.tempPath } : {}),
     ...(deps.fsync !== undefined ? { fsync: deps.fsync } : {}),
+    ...(deps.logger !== undefined ? { logger: deps.logger } : {}),
     ...ownerOf(user),
   };
 

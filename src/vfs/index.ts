@@ -7,6 +7,7 @@ export type {
   Fs,
   FsCapabilities,
   FsKind,
+  FsLogger,
   Op,
   OpenFileOptions,
   OpenFlags,

@@ -5,7 +5,7 @@
  */
 import type { ApiFilesystemConfig } from '../api/index.js';
 import { SftpgoError } from '../errors/index.js';
-import type { Fs, FsKind } from './types.js';
+import type { Fs, FsKind, FsLogger } from './types.js';
 
 export type FilesystemConfig = ApiFilesystemConfig;
 export type ProviderNumber = 0 | 1 | 2 | 3 | 4 | 5;
@@ -42,6 +42,8 @@ export interface CreateFsOptions {
   /** owner for created files when running as root */
   uid?: number;
   gid?: number;
+  /** errors that need an operator (a file left under a temporary name) */
+  logger?: FsLogger;
 }
 
 /** the backend kind of a filesystem config (absent config = local) */
@@ -72,6 +74,7 @@ export async function createFs(
         ...(o.createRoot !== undefined ? { createRoot: o.createRoot } : {}),
         ...(o.uid !== undefined ? { uid: o.uid } : {}),
         ...(o.gid !== undefined ? { gid: o.gid } : {}),
+        ...(o.logger !== undefined ? { logger: o.logger } : {}),
       });
     }
     case 's3':

@@ -11,6 +11,15 @@
  */
 import type { Readable, Writable } from 'node:stream';
 
+/**
+ * Where a backend reports what needs an operator's attention (data left under a temporary
+ * name, ...): the subset of pino it uses, so a pino logger or src/common's Logger passes as is.
+ */
+export interface FsLogger {
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
 /** Storage kinds, as the `provider` numbers of the REST API: 0 local, 1 s3, 2 gcs, 3 azblob, 4 crypt, 5 sftp. */
 export type FsKind = 'local' | 's3' | 'gcs' | 'azblob' | 'crypt' | 'sftp';
 

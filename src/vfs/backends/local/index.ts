@@ -19,6 +19,7 @@ import * as fsp from 'node:fs/promises';
 import type { FileHandle as NodeFileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { addAbortSignal, type Readable, Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SftpgoError } from '../../../errors/index.js';
 import { errnoCode, mapFsError } from '../../errors.js';
 import { joinVirtual, normalizeVirtualPath } from '../../path.js';
@@ -27,6 +28,7 @@ import type {
   FileInfo,
   Fs,
   FsCapabilities,
+  FsLogger,
   Op,
   OpenFileOptions,
   OpenFlags,
@@ -51,6 +53,13 @@ export interface LocalFsOptions {
   /** owner for created files and directories when running as root (0/undefined: unchanged) */
   uid?: number;
   gid?: number;
+  /**
+   * errors that need an operator: a file moved aside for a resume that could not be put back.
+   * Without one they are not logged, but the operation still fails with an error.
+   */
+  logger?: FsLogger;
+  /** tests: replaces node:fs/promises `open` for the temp file of atomic writes, to simulate failures */
+  openTemp?: typeof fsp.open;
 }
 
 const CAPABILITIES: FsCapabilities = Object.freeze({
@@ -68,6 +77,11 @@ const CAPABILITIES: FsCapabilities = Object.freeze({
 const MAX_LINK_DEPTH = 40;
 const LIST_BATCH = 128;
 const TEMP_PREFIX = '.sftpgo-upload.';
+/** tries to put a moved-aside file back under its name before giving up (user data at stake) */
+const MOVE_BACK_ATTEMPTS = 3;
+const MOVE_BACK_DELAY_MS = 50;
+
+const NO_LOGGER: FsLogger = Object.freeze({ warn: () => undefined, error: () => undefined });
 
 interface ResolvedPath {
   /** normalized path relative to the root */
@@ -107,6 +121,8 @@ export class LocalFs implements Fs {
   private readonly uid: number;
   private readonly gid: number;
   private readonly createRoot: boolean;
+  private readonly logger: FsLogger;
+  private readonly openTemp: typeof fsp.open;
   private realRoot: string | undefined;
 
   constructor(o: LocalFsOptions) {
@@ -126,6 +142,8 @@ export class LocalFs implements Fs {
     this.uid = o.uid ?? 0;
     this.gid = o.gid ?? 0;
     this.createRoot = o.createRoot ?? false;
+    this.logger = o.logger ?? NO_LOGGER;
+    this.openTemp = o.openTemp ?? fsp.open;
   }
 
   // ---------------------------------------------------------------- path safety
@@ -395,17 +413,30 @@ export class LocalFs implements Fs {
     } catch (e) {
       throw mapFsError(e, r.display, 'open');
     }
-    let fh: NodeFileHandle;
+    let fh: NodeFileHandle | undefined;
     try {
-      fh = await fsp.open(
+      fh = await this.openTemp(
         temp,
         kind === 'fresh' ? rw | C.O_CREAT | C.O_EXCL : rw,
         o?.mode ?? 0o666,
       );
       await this.chownIfNeeded(temp);
     } catch (e) {
-      if (kind === 'moved') await moveFile(temp, r.real).catch(() => undefined);
-      throw mapFsError(e, r.display, 'open');
+      const err = mapFsError(e, r.display, 'open');
+      if (fh) {
+        await fh.close().catch((ce: unknown) => {
+          this.logger.warn({ sender: 'vfs', file_path: temp, err: ce }, 'unable to close a temp file after a failed open');
+        });
+      }
+      // the user's file is only under `temp` now: it must go back, or an operator must know
+      if (kind === 'moved') await restoreMovedFile(temp, r.real, this.logger, err.message, err);
+      else if (kind === 'copied' || fh) {
+        // a copy, or a fresh file created before chown failed: nothing of the user's in it
+        await fsp.unlink(temp).catch((ue: unknown) => {
+          this.logger.warn({ sender: 'vfs', file_path: temp, err: ue }, 'unable to remove a temp file after a failed open');
+        });
+      }
+      throw err;
     }
     return new LocalFileHandle(fh, {
       path: r.rel,
@@ -414,6 +445,7 @@ export class LocalFs implements Fs {
       writing: true,
       fsync: this.fsync,
       atomic: { temp, kind, originalSize },
+      logger: this.logger,
     });
   }
 
@@ -437,7 +469,11 @@ export class LocalFs implements Fs {
           );
         if (offset < size) await handle.truncate(offset);
       } catch (e) {
-        await handle.discard(handle.atomic ? {} : { keepBytes: offset }).catch(() => undefined);
+        // the resume offset is the error to report; a failed discard is logged, and a file that
+        // could not be moved back was already logged as an ERROR by restoreMovedFile
+        await handle.discard(handle.atomic ? {} : { keepBytes: offset }).catch((de: unknown) => {
+          this.logger.warn({ sender: 'vfs', file_path: handle.path, err: de }, 'unable to discard an upload after a bad resume offset');
+        });
         throw e;
       }
     }
@@ -646,6 +682,41 @@ async function moveFile(from: string, to: string): Promise<void> {
   }
 }
 
+/**
+ * Puts a file that was moved aside (resume of an atomic upload) back under its name, retrying a
+ * few times. When it still fails the file exists only under `temp`: logs an ERROR naming both
+ * paths for an operator and throws an INTERNAL error (no server path in its message: it starts
+ * with `context`) whose cause is the last move error. `failure`, when the move-back follows an
+ * error, goes to the log.
+ */
+async function restoreMovedFile(
+  temp: string,
+  real: string,
+  logger: FsLogger,
+  context: string,
+  failure?: unknown,
+): Promise<void> {
+  let last: unknown;
+  for (let attempt = 1; attempt <= MOVE_BACK_ATTEMPTS; attempt++) {
+    try {
+      await moveFile(temp, real);
+      return;
+    } catch (e) {
+      last = e;
+      if (attempt < MOVE_BACK_ATTEMPTS) await sleep(MOVE_BACK_DELAY_MS * attempt);
+    }
+  }
+  logger.error(
+    { sender: 'vfs', file_path: real, temp_path: temp, attempts: MOVE_BACK_ATTEMPTS, err: last, ...(failure !== undefined ? { failure } : {}) },
+    `unable to move ${JSON.stringify(temp)} back to ${JSON.stringify(real)}: the file is left under the temporary name`,
+  );
+  throw new SftpgoError(
+    'INTERNAL',
+    `${context}; the existing file was moved aside for the upload and could not be put back under its name`,
+    { cause: last },
+  );
+}
+
 type AtomicKind = 'fresh' | 'copied' | 'moved';
 
 interface HandleInit {
@@ -655,6 +726,7 @@ interface HandleInit {
   writing: boolean;
   fsync: boolean;
   atomic?: { temp: string; kind: AtomicKind; originalSize: number };
+  logger?: FsLogger;
 }
 
 class LocalFileHandle implements FileHandle {
@@ -781,7 +853,7 @@ class LocalFileHandle implements FileHandle {
       if (a?.kind === 'moved') {
         if (!this.closed) await this.fh.truncate(a.originalSize);
         await this.close();
-        await moveFile(a.temp, this.init.real);
+        await restoreMovedFile(a.temp, this.init.real, this.init.logger ?? NO_LOGGER, `discard ${JSON.stringify(this.init.display)}`);
         return;
       }
       if (!a && o?.keepBytes !== undefined) {

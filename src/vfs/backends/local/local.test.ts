@@ -368,3 +368,97 @@ void describe('LocalFs across devices', () => {
     }
   });
 });
+
+void describe('LocalFs: a resumed file moved aside when the temp open fails', () => {
+  interface Logged {
+    level: 'warn' | 'error';
+    obj: Record<string, unknown>;
+    msg: string;
+  }
+  function recorder(): { logger: { warn: (o: object, m?: string) => void; error: (o: object, m?: string) => void }; lines: Logged[] } {
+    const lines: Logged[] = [];
+    const push = (level: Logged['level']) => (obj: object, msg?: string) => {
+      lines.push({ level, obj: obj as Record<string, unknown>, msg: msg ?? '' });
+    };
+    return { logger: { warn: push('warn'), error: push('error') }, lines };
+  }
+  const enospc = (): NodeJS.ErrnoException =>
+    Object.assign(new Error('ENOSPC: no space left on device, open'), { code: 'ENOSPC' });
+  const tempFiles = async (dir: string): Promise<string[]> =>
+    (await fsp.readdir(dir)).filter((n) => n.startsWith('.sftpgo-upload.'));
+
+  let dir: string;
+  before(async () => {
+    dir = await fsp.realpath(await fsp.mkdtemp(path.join(tmpdir(), 'sftpgo-localfs-moveback-')));
+  });
+  after(async () => {
+    await fsp.rm(dir, { recursive: true, force: true });
+  });
+
+  void it('puts the file back under its name with its content and reports the open error', async () => {
+    await fsp.writeFile(path.join(dir, 'resume.bin'), 'precious bytes');
+    const { logger, lines } = recorder();
+    let opened = 0;
+    const x = new LocalFs({
+      root: dir,
+      logger,
+      openTemp: () => {
+        opened++;
+        return Promise.reject(enospc());
+      },
+    });
+    await assert.rejects(
+      x.openFile('/resume.bin', { write: true, create: true, append: true }, { atomic: true }),
+      (e: unknown) => {
+        assert.ok(SftpgoError.is(e));
+        assert.match(e.message, /^open "\/resume\.bin"/);
+        assert.doesNotMatch(e.message, /moved aside/);
+        return true;
+      },
+    );
+    assert.equal(opened, 1);
+    assert.equal(await fsp.readFile(path.join(dir, 'resume.bin'), 'utf8'), 'precious bytes');
+    assert.deepEqual(await tempFiles(dir), []);
+    assert.deepEqual(lines, []);
+  });
+
+  void it('logs an ERROR naming both paths and fails the open when the move-back fails too', async () => {
+    const real = path.join(dir, 'stuck.bin');
+    await fsp.writeFile(real, 'precious bytes');
+    const { logger, lines } = recorder();
+    const x = new LocalFs({
+      root: dir,
+      logger,
+      // something takes the name while the file is aside (here a directory): rename back fails with EISDIR
+      openTemp: async () => {
+        await fsp.mkdir(real);
+        throw enospc();
+      },
+    });
+    let thrown: unknown;
+    await assert.rejects(
+      x.openFile('/stuck.bin', { write: true, create: true, append: true }, { atomic: true }),
+      (e: unknown) => {
+        thrown = e;
+        return true;
+      },
+    );
+    assert.ok(SftpgoError.is(thrown));
+    assert.equal(thrown.code, 'INTERNAL');
+    assert.match(thrown.message, /^open "\/stuck\.bin": .*; the existing file was moved aside for the upload and could not be put back under its name$/);
+    assert.ok(!thrown.message.includes(dir), 'no server path in a client-facing message');
+
+    const [temp, ...others] = await tempFiles(dir);
+    assert.ok(temp !== undefined && others.length === 0);
+    const tempPath = path.join(dir, temp);
+    assert.equal(await fsp.readFile(tempPath, 'utf8'), 'precious bytes', 'the data is still there');
+    const errors = lines.filter((l) => l.level === 'error');
+    assert.equal(errors.length, 1);
+    const [logged] = errors;
+    assert.ok(logged);
+    assert.ok(logged.msg.includes(tempPath) && logged.msg.includes(real), logged.msg);
+    assert.equal(logged.obj['file_path'], real);
+    assert.equal(logged.obj['temp_path'], tempPath);
+    assert.equal(logged.obj['attempts'], 3);
+  });
+});
