@@ -651,18 +651,22 @@ void describe('validation', () => {
     }
   });
 
-  void it('wrong types', () => {
+  void it('wrong types (what no weak conversion makes sensible)', () => {
     const msg = load({
-      common: { actions: { execute_on: 'upload' } },
-      sftpd: { password_authentication: 'yes', host_keys: [1], bindings: {} },
-      httpd: { web_root: 5 },
+      common: { actions: { execute_on: { upload: true } }, idle_timeout: true },
+      sftpd: { password_authentication: 'yes', host_keys: [true], bindings: {} },
+      httpd: { web_root: false },
+      data_provider: { track_quota: 'two', password_caching: 2 },
       kms: 'x',
     });
     assert.ok(msg.includes('common.actions.execute_on: expected a list of strings'), msg);
+    assert.ok(msg.includes('common.idle_timeout: expected an integer >= 0'), msg);
     assert.ok(msg.includes('sftpd.password_authentication: expected a boolean (true/false)'), msg);
     assert.ok(msg.includes('sftpd.host_keys[0]: expected a string'), msg);
     assert.ok(msg.includes('sftpd.bindings: expected a list of objects'), msg);
     assert.ok(msg.includes('httpd.web_root: expected a string'), msg);
+    assert.ok(msg.includes('data_provider.track_quota: expected an integer 0-2'), msg);
+    assert.ok(msg.includes('data_provider.password_caching: expected a boolean'), msg);
     assert.ok(msg.includes('kms: expected an object'), msg);
   });
 

@@ -8,6 +8,7 @@ import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { SftpgoError } from '../errors/index.js';
+import { coerceWeakTypes, lowercaseKeys } from './coerce.js';
 import { applyEnv } from './env.js';
 import { resolvePath } from './paths.js';
 import type { Config } from './schema.js';
@@ -32,6 +33,12 @@ export interface LoadConfigOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** highest-precedence values (e.g. from CLI flags), same shape as the file */
   overrides?: Readonly<Record<string, unknown>>;
+  /**
+   * Directories searched in order for sftpgo.{json,yaml,yml,toml} when no configFile is given.
+   * Default: see defaultSearchDirs (the config dir, then upstream's $HOME/.config/sftpgo and
+   * /etc/sftpgo on Linux). Tests pass their own list so the host's /etc does not leak in.
+   */
+  searchDirs?: readonly string[];
 }
 
 export interface LoadedConfig {
@@ -40,6 +47,8 @@ export interface LoadedConfig {
   warnings: string[];
   /** absolute path of the config file used, if any */
   file?: string;
+  /** the directories searched for a config file (empty when configFile was given) */
+  searched: string[];
 }
 
 /** The complete default configuration (the shipped sftpgo.json plus our documented changes). */
@@ -50,12 +59,18 @@ export function defaultConfig(): Readonly<Config> {
 export function loadConfig(o: LoadConfigOptions): LoadedConfig {
   const configDir = resolve(o.configDir);
   const warnings: string[] = [];
-  const file = findConfigFile(configDir, o.configFile);
+  const explicit = o.configFile !== undefined && o.configFile !== '';
+  const searched = explicit ? [] : [...(o.searchDirs ?? defaultSearchDirs(configDir, o.env))];
+  const file = findConfigFile(configDir, o.configFile, searched);
   const raw: Record<string, unknown> = file === undefined ? {} : readConfigFile(file);
   const where = file === undefined ? '' : ` in ${file}`;
 
+  // problems found before schema validation, reported together with the schema's issues
+  const issues: string[] = [];
+  lowercaseKeys(raw, [], issues); // viper is case-insensitive: "Common", "Max_Auth_Tries" ...
   mapDeprecated(raw, warnings, where);
   const defaults = configSchema.parse({});
+  coerceWeakTypes(raw, defaults, warnings, where);
   warnUnknownKeys(raw, defaults, [], warnings, where);
 
   const envOverlay = o.env === undefined ? undefined : applyEnv(raw, o.env, defaults);
@@ -64,19 +79,56 @@ export function loadConfig(o: LoadConfigOptions): LoadedConfig {
 
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((iss) => formatIssue(iss, envOverlay?.sources));
+    issues.push(...parsed.error.issues.map((iss) => formatIssue(iss, envOverlay?.sources)));
+  }
+  if (!parsed.success || issues.length > 0) {
     throw new SftpgoError(
       'INVALID_INPUT',
-      `invalid configuration${where}:\n  ${lines.join('\n  ')}`,
+      `invalid configuration${where}:\n  ${issues.join('\n  ')}`,
     );
   }
   const config = parsed.data;
+  applyUpstreamFallbacks(config, warnings);
   warnUnknownValues(config, warnings);
   resolveConfigPaths(config, configDir);
-  const out: LoadedConfig = { config: deepFreeze(config), warnings };
+  const out: LoadedConfig = { config: deepFreeze(config), warnings, searched };
   if (file !== undefined) out.file = file;
   return out;
 }
+
+/**
+ * Upstream's search path (config/config.go LoadConfig + config_linux.go): the config dir, then on
+ * Linux `$HOME/.config/sftpgo` and `/etc/sftpgo`. Upstream also searches the working directory
+ * last; we do not, so what is loaded never depends on where the command was started (the config
+ * dir defaults to "." anyway). HOME comes from the passed environment, keeping loadConfig pure.
+ */
+export function defaultSearchDirs(
+  configDir: string,
+  env: Readonly<Record<string, string | undefined>> | undefined,
+  platform: NodeJS.Platform = process.platform,
+): string[] {
+  const dirs = [resolve(configDir)];
+  if (platform !== 'linux') return dirs;
+  const home = env?.HOME;
+  if (home !== undefined && home !== '') dirs.push(join(home, '.config', 'sftpgo'));
+  dirs.push('/etc/sftpgo');
+  return dirs.filter((d, i) => dirs.indexOf(d) === i);
+}
+
+/** Values upstream accepts and replaces by a default at use: replaced here, with a warning. */
+function applyUpstreamFallbacks(c: Config, warnings: string[]): void {
+  const bcrypt = c.data_provider.password_hashing.bcrypt_options;
+  if (bcrypt.cost < BCRYPT_MIN_COST) {
+    warnings.push(
+      `data_provider.password_hashing.bcrypt_options.cost: ${bcrypt.cost} is below bcrypt's minimum ${BCRYPT_MIN_COST}, the default cost ${BCRYPT_DEFAULT_COST} is used (as upstream)`,
+    );
+    bcrypt.cost = BCRYPT_DEFAULT_COST;
+  }
+}
+
+/** golang.org/x/crypto/bcrypt MinCost and DefaultCost */
+const BCRYPT_MIN_COST = 4;
+const BCRYPT_DEFAULT_COST = 10;
 
 function formatIssue(iss: z.core.$ZodIssue, sources: Map<string, string> | undefined): string {
   const path = formatPath(iss.path);
@@ -105,8 +157,15 @@ function isFile(p: string): boolean {
   }
 }
 
-/** `configFile` if given (it must exist), else the first sftpgo.{json,yaml,yml,toml} in configDir. */
-export function findConfigFile(configDir: string, configFile?: string): string | undefined {
+/**
+ * `configFile` if given (absolute or relative to configDir; it must exist), else the first
+ * sftpgo.{json,yaml,yml,toml} found in `searchDirs` (directory order first, as viper does).
+ */
+export function findConfigFile(
+  configDir: string,
+  configFile?: string,
+  searchDirs: readonly string[] = [configDir],
+): string | undefined {
   if (configFile !== undefined && configFile !== '') {
     const p = isAbsolute(configFile) ? configFile : resolve(configDir, configFile);
     const ext = extname(p).toLowerCase();
@@ -119,9 +178,11 @@ export function findConfigFile(configDir: string, configFile?: string): string |
     if (!isFile(p)) throw new SftpgoError('INVALID_INPUT', `config file ${p} not found`);
     return p;
   }
-  for (const ext of CONFIG_EXTENSIONS) {
-    const p = join(configDir, `${CONFIG_NAME}${ext}`);
-    if (isFile(p)) return p;
+  for (const dir of searchDirs) {
+    for (const ext of CONFIG_EXTENSIONS) {
+      const p = resolve(dir, `${CONFIG_NAME}${ext}`);
+      if (isFile(p)) return p;
+    }
   }
   return undefined;
 }

@@ -14,6 +14,9 @@
  * - `data_provider.driver` accepts only sqlite, postgresql and mysql; "bolt", "memory" and
  *   "cockroachdb" are rejected with a clear "not supported by sftpgo-ts" message.
  * - Values upstream silently resets (invalid upload_mode, external_auth_scope ...) are errors here.
+ * What upstream accepts is accepted: its own ranges (client_auth_type 2 for ftpd/webdavd, negative
+ * max_auth_tries, fractional http.timeout, hash_support > 1, any bcrypt cost <= 31, anything in a
+ * disabled rate limiter); keys in any case and weakly typed values are handled by coerce.ts.
  */
 import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
@@ -41,6 +44,9 @@ function intIn(min: number, max: number | undefined, def: number) {
   return s.default(def);
 }
 const port = (def: number) => intIn(0, 65535, def);
+/** any integer, negative included (upstream gives negative values a meaning, e.g. "unlimited") */
+const anyInt = (def: number) =>
+  z.number({ error: 'expected an integer' }).int({ error: 'expected an integer' }).default(def);
 const nonNegInt = (def: number) => intIn(0, undefined, def);
 
 /** `.prefault({})` makes a missing nested object take all of its field defaults. */
@@ -52,11 +58,9 @@ function obj<T extends z.ZodRawShape>(shape: T) {
 const ipOrCidrList = () =>
   z
     .array(
-      z
-        .string({ error: MSG_STRING })
-        .refine(isIpOrCidr, {
-          error: (iss) => `"${String(iss.input)}" is not an IP address or CIDR network`,
-        }),
+      z.string({ error: MSG_STRING }).refine(isIpOrCidr, {
+        error: (iss) => `"${String(iss.input)}" is not an IP address or CIDR network`,
+      }),
       { error: MSG_STRING_LIST },
     )
     .default(() => []);
@@ -174,35 +178,38 @@ export const defenderSchema = obj({
     add('entries_hard_limit', 'must be greater than entries_soft_limit');
 });
 
+/**
+ * A disabled limiter (average <= 0) is never looked at upstream (RateLimiterConfig.validate runs
+ * only for enabled ones), so its other fields take any value of the right type; the range and
+ * enumeration checks below apply to enabled limiters only.
+ */
 export const rateLimiterSchema = obj({
-  average: nonNegInt(0),
-  period: nonNegInt(1000),
-  burst: nonNegInt(1),
-  type: intIn(1, 2, 2),
-  protocols: z
-    .array(
-      z.enum(RATE_LIMITER_PROTOCOLS, {
-        error: `expected one of ${RATE_LIMITER_PROTOCOLS.join(', ')}`,
-      }),
-      { error: MSG_STRING_LIST },
-    )
-    .default(() => [...RATE_LIMITER_PROTOCOLS]),
+  average: anyInt(0),
+  period: anyInt(1000),
+  burst: anyInt(1),
+  type: anyInt(2),
+  protocols: strList(RATE_LIMITER_PROTOCOLS),
   generate_defender_events: bool(false),
-  entries_soft_limit: nonNegInt(100),
-  entries_hard_limit: nonNegInt(150),
+  entries_soft_limit: anyInt(100),
+  entries_hard_limit: anyInt(150),
 }).superRefine((r, ctx) => {
   // upstream RateLimiterConfig.validate, only for enabled limiters (average > 0)
   if (r.average <= 0) return;
-  const add = (path: string, message: string): void => {
-    ctx.addIssue({ code: 'custom', path: [path], message });
+  const add = (path: (string | number)[], message: string): void => {
+    ctx.addIssue({ code: 'custom', path, message });
   };
-  if (r.burst < 1) add('burst', 'must be at least 1');
-  if (r.period < 100) add('period', 'must be at least 100 (milliseconds)');
-  if (r.protocols.length === 0) add('protocols', 'at least one protocol is required');
+  if (r.burst < 1) add(['burst'], 'must be at least 1');
+  if (r.period < 100) add(['period'], 'must be at least 100 (milliseconds)');
+  if (r.type !== 1 && r.type !== 2) add(['type'], 'expected an integer 1-2');
+  if (r.protocols.length === 0) add(['protocols'], 'at least one protocol is required');
+  r.protocols.forEach((p, i) => {
+    if (!(RATE_LIMITER_PROTOCOLS as readonly string[]).includes(p))
+      add(['protocols', i], `expected one of ${RATE_LIMITER_PROTOCOLS.join(', ')}`);
+  });
   if (r.type === 2) {
-    if (r.entries_soft_limit <= 0) add('entries_soft_limit', 'must be greater than 0');
+    if (r.entries_soft_limit <= 0) add(['entries_soft_limit'], 'must be greater than 0');
     if (r.entries_hard_limit <= r.entries_soft_limit)
-      add('entries_hard_limit', 'must be greater than entries_soft_limit');
+      add(['entries_hard_limit'], 'must be greater than entries_soft_limit');
   }
 });
 
@@ -233,7 +240,8 @@ export const sftpdBindingSchema = obj({
 
 export const sftpdSchema = obj({
   bindings: z.array(sftpdBindingSchema, { error: 'expected a list of objects' }).prefault([{}]),
-  max_auth_tries: nonNegInt(0),
+  /** 0 = 6 (upstream default), negative = unlimited (src/sftpd effectiveMaxAuthTries) */
+  max_auth_tries: anyInt(0),
   banner: str(),
   host_keys: strList(),
   kex_algorithms: strList(),
@@ -255,7 +263,8 @@ export const ftpdBindingSchema = obj({
   apply_proxy_config: bool(true),
   tls_mode: intIn(0, 2, 0),
   force_passive_ip: str(),
-  client_auth_type: intIn(0, 1, 0),
+  /** 0 no client certificate, 1 required, 2 verified if given (upstream ftpd/webdavd) */
+  client_auth_type: intIn(0, 2, 0),
   tls_cipher_suites: strList(),
 });
 
@@ -272,8 +281,9 @@ export const ftpdSchema = obj({
     .prefault({}),
   disable_active_mode: bool(false),
   enable_site: bool(false),
-  hash_support: intIn(0, 1, 0),
-  combine_support: intIn(0, 1, 0),
+  /** upstream: any value > 0 enables the feature */
+  hash_support: nonNegInt(0),
+  combine_support: nonNegInt(0),
   certificate_file: str(),
   certificate_key_file: str(),
   ca_certificates: strList(),
@@ -287,7 +297,8 @@ export const webdavdBindingSchema = obj({
   port: port(0),
   address: str(),
   enable_https: bool(false),
-  client_auth_type: intIn(0, 1, 0),
+  /** 0 no client certificate, 1 required, 2 verified if given (upstream ftpd/webdavd) */
+  client_auth_type: intIn(0, 2, 0),
   tls_cipher_suites: strList(),
   prefix: str(),
   proxy_allowed: ipOrCidrList(),
@@ -356,7 +367,15 @@ export const dataProviderSchema = obj({
   check_password_scope: intIn(0, 7, 0),
   password_hashing: obj({
     bcrypt_options: obj({
-      cost: intIn(4, 31, 10),
+      /**
+       * Go's bcrypt uses its default cost (10) for any cost below 4 (bcrypt.MinCost); loadConfig
+       * does the same, with a warning. Above 31 bcrypt fails, so that is refused.
+       */
+      cost: z
+        .number({ error: 'expected an integer <= 31' })
+        .int({ error: 'expected an integer <= 31' })
+        .max(31, { error: 'expected an integer <= 31' })
+        .default(10),
     }).prefault({}),
     argon2_options: obj({
       memory: intIn(1, undefined, 65536),
@@ -417,7 +436,11 @@ export const httpClientCertificateSchema = obj({ cert: str(), key: str() });
 export const httpClientHeaderSchema = obj({ key: str(), value: str(), url: str() });
 
 export const httpClientSchema = obj({
-  timeout: nonNegInt(20),
+  /** seconds; fractions allowed (upstream float64) */
+  timeout: z
+    .number({ error: 'expected a number >= 0' })
+    .min(0, { error: 'expected a number >= 0' })
+    .default(20),
   retry_wait_min: nonNegInt(2),
   retry_wait_max: nonNegInt(30),
   retry_max: nonNegInt(3),

@@ -130,6 +130,14 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
     compress: o.logCompress ?? false,
   });
   const logger = rootLogger.logger;
+  if (loaded.file !== undefined) {
+    logger.info({ sender: 'service', config_file: loaded.file }, 'configuration loaded from file');
+  } else {
+    logger.info(
+      { sender: 'service', searched: loaded.searched },
+      'no config file found, using the defaults and SFTPGO_* environment variables',
+    );
+  }
   for (const w of loaded.warnings) logger.warn({ sender: 'service' }, w);
 
   // the defender reads its safelist/blocklist files here: a bad list fails the start
@@ -257,6 +265,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
       config,
       configDir,
       configFile: loaded.file,
+      searched: loaded.searched,
       logFilePath,
       httpd: httpd?.listeners(),
       sftpd: sftpd?.addresses(),

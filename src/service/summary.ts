@@ -11,6 +11,8 @@ export interface SummaryInput {
   config: Readonly<Config>;
   configDir: string;
   configFile: string | undefined;
+  /** the directories searched for a config file when none was given explicitly */
+  searched?: readonly string[] | undefined;
   logFilePath: string;
   httpd: HttpdListener[] | undefined;
   sftpd: ListeningAddress[] | undefined;
@@ -34,7 +36,10 @@ function dataLocation(c: Readonly<Config>): string {
 export function formatSummary(s: SummaryInput): string {
   const lines: string[] = [`SFTPGo ${VERSION} (sftpgo-ts) started`];
   lines.push(`  config dir:    ${s.configDir}`);
-  lines.push(`  config file:   ${s.configFile ?? 'none found, using defaults and SFTPGO_* environment'}`);
+  const searched = s.searched && s.searched.length > 0 ? ` in ${s.searched.join(', ')}` : '';
+  lines.push(
+    `  config file:   ${s.configFile ?? `none found${searched}, using defaults and SFTPGO_* environment`}`,
+  );
   lines.push(`  data provider: ${dataLocation(s.config)}`);
   lines.push(`  log file:      ${s.logFilePath === '' ? 'standard output' : s.logFilePath}`);
   if (s.httpd) {
