@@ -5,6 +5,8 @@
 export {
   loadConfig,
   defaultConfig,
+  defaultConfigFor,
+  defaultSearchDirs,
   findConfigFile,
   readConfigFile,
   CONFIG_NAME,
@@ -12,6 +14,12 @@ export {
 } from './load.js';
 export type { LoadConfigOptions, LoadedConfig } from './load.js';
 export { resolvePath } from './paths.js';
+export { NOT_IMPLEMENTED, checkNotImplemented, formatRefusals } from './not-implemented.js';
+export type {
+  NotImplementedAction,
+  NotImplementedEntry,
+  NotImplementedReport,
+} from './not-implemented.js';
 export { ENV_PREFIX, MAX_ENV_LIST_INDEX } from './env.js';
 export {
   configSchema,

@@ -56,6 +56,16 @@ export function defaultConfig(): Readonly<Config> {
   return deepFreeze(configSchema.parse({}));
 }
 
+/**
+ * The defaults as loadConfig would return them for `configDir` (relative paths resolved), so a
+ * loaded config can be compared with them key by key (src/config/not-implemented.ts).
+ */
+export function defaultConfigFor(configDir: string): Readonly<Config> {
+  const c = configSchema.parse({});
+  resolveConfigPaths(c, resolve(configDir));
+  return deepFreeze(c);
+}
+
 export function loadConfig(o: LoadConfigOptions): LoadedConfig {
   const configDir = resolve(o.configDir);
   const warnings: string[] = [];

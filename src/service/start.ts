@@ -5,7 +5,9 @@
  *
  * Differences from upstream (service/service.go of SFTPGo 2.1.2):
  * - a configuration with only the HTTP server enabled starts (upstream refuses it);
- * - SIGINT/SIGTERM stop the servers gracefully before exiting 0 (see runService).
+ * - SIGINT/SIGTERM stop the servers gracefully before exiting 0 (see runService);
+ * - configuration keys not implemented yet are never ignored silently: each set one is warned
+ *   about, and those whose ignoring weakens security refuse the start (src/config/not-implemented.ts).
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConnectionRegistry, type ProtocolServer, type TrackQuota } from '../common/index.js';
@@ -13,7 +15,13 @@ import { ConnectionGate } from '../common/connection-gate.js';
 import { createDefender, type Defender } from '../common/defender.js';
 import { QuotaScanRegistry } from '../common/quota-scan-registry.js';
 import { RateLimiters } from '../common/ratelimiter.js';
-import { loadConfig, type Config } from '../config/index.js';
+import {
+  checkNotImplemented,
+  defaultConfigFor,
+  formatRefusals,
+  loadConfig,
+  type Config,
+} from '../config/index.js';
 import { createProvider, ensureDefaultAdmin, type SecretEncrypter } from '../dataprovider/index.js';
 import type { DataProvider } from '../dataprovider/provider.js';
 import { SftpgoError } from '../errors/index.js';
@@ -103,6 +111,13 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
     ...(o.configFile ? { configFile: o.configFile } : {}),
   });
   const config = loaded.config;
+  // keys accepted for compatibility but not implemented yet (src/config/not-implemented.ts):
+  // refused before anything starts when ignoring them would weaken security, warned about else
+  const notImplemented = checkNotImplemented(config, defaultConfigFor(configDir));
+  if (notImplemented.refusals.length > 0) {
+    throw new SftpgoError('INVALID_INPUT', formatRefusals(notImplemented.refusals, loaded.file));
+  }
+  const warnings = [...loaded.warnings, ...notImplemented.warnings];
 
   const sftpdMod = await loadProtocol<SftpdModule>('sftpd');
   const unavailable: string[] = [];
@@ -112,13 +127,12 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
     unavailable.push('SFTP is configured but not available in this build');
     sftpdEnabled = false;
   }
-  if (config.ftpd.bindings.some((b) => b.port > 0)) {
-    unavailable.push('FTP is configured but not available in this build');
+  // enabled FTP/WebDAV bindings are among notImplemented.warnings
+  if (!httpdEnabled && !sftpdEnabled) {
+    // say why an FTP/WebDAV-only config has nothing to do: those services are not implemented
+    const why = [...unavailable, ...notImplemented.warnings].map((w) => `\n  ${w}`).join('');
+    throw new SftpgoError('INVALID_INPUT', `${NOTHING_TO_DO}${why}`);
   }
-  if (config.webdavd.bindings.some((b) => b.port > 0)) {
-    unavailable.push('WebDAV is configured but not available in this build');
-  }
-  if (!httpdEnabled && !sftpdEnabled) throw new SftpgoError('INVALID_INPUT', NOTHING_TO_DO);
 
   const logFilePath = resolveLogPath(configDir, o.logFilePath);
   const rootLogger = openRootLogger({
@@ -138,7 +152,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
       'no config file found, using the defaults and SFTPGO_* environment variables',
     );
   }
-  for (const w of loaded.warnings) logger.warn({ sender: 'service' }, w);
+  for (const w of warnings) logger.warn({ sender: 'service' }, w);
 
   // the defender reads its safelist/blocklist files here: a bad list fails the start
   let defender: Defender;
@@ -271,7 +285,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
       sftpd: sftpd?.addresses(),
       unavailable,
       adminCount,
-      warnings: loaded.warnings,
+      warnings,
     });
     (o.summary ?? process.stderr).write(summary);
     logger.info({ sender: 'service', services: started.map((s) => s.name) }, 'service started');

@@ -166,12 +166,8 @@ export class SftpServer implements ProtocolServer {
       track_quota: (deps.config?.data_provider.track_quota ?? deps.trackQuota ?? 2) as TrackQuota,
       ...(common?.temp_path ? { temp_path: common.temp_path } : {}),
     };
-    if (cfg.keyboard_interactive_auth_hook) {
-      this.log.warn(
-        { hook: cfg.keyboard_interactive_auth_hook },
-        'sftpd.keyboard_interactive_auth_hook is not supported by sftpgo-ts yet: keyboard-interactive asks for the password',
-      );
-    }
+    // sftpd.keyboard_interactive_auth_hook is not implemented: src/service refuses to start with
+    // it set (src/config/not-implemented.ts), so keyboard-interactive only ever asks the password
     const cmds = resolveSshCommands(cfg.enabled_ssh_commands);
     for (const u of cmds.unknown) this.log.warn({}, `unsupported ssh command: ${JSON.stringify(u)} ignored`);
     this.sshCommands = cmds.enabled;

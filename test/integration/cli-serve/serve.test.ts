@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,6 +154,21 @@ void describe('cli: sftpgo executable', () => {
     });
     assert.equal(none.code, 1);
     assert.match(none.stderr, /no service configured, nothing to do/);
+  });
+
+  void it('serve refuses a security key that is not implemented, naming it (config found in $HOME/.config/sftpgo)', async () => {
+    const home = join(dir, 'home-refuse');
+    const found = join(home, '.config', 'sftpgo', 'sftpgo.json');
+    await mkdir(join(home, '.config', 'sftpgo'), { recursive: true });
+    await writeFile(
+      found,
+      JSON.stringify({ Common: { Post_Connect_Hook: '/usr/local/bin/allow-ip' }, sftpd: { bindings: [{ port: 0 }] } }),
+    );
+    const r = await run(['serve', '-c', join(dir, 'refuse-empty'), '-l', ''], { HOME: home });
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(r.stderr.includes(`configuration in ${found} uses features sftpgo-ts does not implement yet`), r.stderr);
+    assert.match(r.stderr, /common\.post_connect_hook: the post-connect hook can reject connections/);
+    assert.ok(!existsSync(join(dir, 'refuse-empty', 'sftpgo.db')), 'nothing was started');
   });
 
   void it('serve with a port in use exits 1 naming the address', async () => {

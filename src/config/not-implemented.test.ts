@@ -1,0 +1,361 @@
+/**
+ * The not-implemented list (not-implemented.ts) stays true, and the startup check built on it
+ * warns once per ignored key and refuses the keys whose ignoring weakens security.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { defaultConfigFor } from './load.js';
+import { checkNotImplemented, formatRefusals, NOT_IMPLEMENTED } from './not-implemented.js';
+import { configSchema, INDEXED_LISTS, type Config } from './schema.js';
+import { isPlainObject } from './tree.js';
+
+const SRC = resolve(import.meta.dirname, '..');
+const DIR = '/srv/sftpgo';
+
+// ---------------------------------------------------------------------------------------------
+// every leaf key is read by the code or listed
+
+/** leaf key patterns of the schema, `[]` for the elements of a list of objects */
+function leafKeys(node: unknown, path: string, out: string[] = []): string[] {
+  if (Array.isArray(node)) {
+    const element = INDEXED_LISTS[path];
+    if (element !== undefined) return leafKeys(element.parse({}), `${path}[]`, out);
+    out.push(path); // a list of strings is one value
+    return out;
+  }
+  if (isPlainObject(node)) {
+    for (const [k, v] of Object.entries(node)) leafKeys(v, path === '' ? k : `${path}.${k}`, out);
+    return out;
+  }
+  out.push(path);
+  return out;
+}
+
+/**
+ * Where a config section is consumed. The service (composition root) hands values of several
+ * sections to the layers below, so it counts for them; sections of services that do not exist
+ * yet (ftpd, webdavd, telemetry) point at the folder they will live in.
+ */
+const SECTION_FOLDERS: Record<string, string[]> = {
+  common: ['common', 'service'],
+  sftpd: ['sftpd', 'service'],
+  ftpd: ['ftpd'],
+  webdavd: ['webdavd'],
+  data_provider: ['dataprovider', 'service'],
+  httpd: ['httpd', 'service'],
+  telemetry: ['telemetry'],
+  http: ['common', 'service'], // the hooks' HTTP client
+  kms: ['kms', 'service'],
+};
+
+/**
+ * Comments and quoted strings removed: a key named in a comment or a log message is not read.
+ * Template literals are kept (their `${...}` holds code). Good enough for our sources; the
+ * alternation scans left to right, so a `//` inside a string is not taken for a comment.
+ */
+function stripNonCode(text: string): string {
+  return text.replace(
+    /\/\/[^\n]*|\/\*[\s\S]*?\*\/|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|(`(?:\\.|[^`\\])*`)/g,
+    (_m, template: string | undefined) => template ?? ' ',
+  );
+}
+
+function sources(dir: string, out: string[] = []): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return out; // service not written yet
+    throw e;
+  }
+  for (const e of entries) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) sources(p, out);
+    else if (/\.tsx?$/.test(e) && !/\.test\.tsx?$/.test(e) && !e.endsWith('.gen.ts')) out.push(p);
+  }
+  return out;
+}
+
+/** folder -> its sources, raw and with comments and strings stripped */
+const cache = new Map<string, { raw: string; code: string }>();
+function folder(name: string): { raw: string; code: string } {
+  let c = cache.get(name);
+  if (c === undefined) {
+    const raw = sources(join(SRC, name)).map((f) => readFileSync(f, 'utf8'));
+    c = { raw: raw.join('\n'), code: raw.map(stripNonCode).join('\n') };
+    cache.set(name, c);
+  }
+  return c;
+}
+const folderCode = (name: string): string => folder(name).code;
+
+/**
+ * "Read by the code": the key's last segment appears as a property access in a non-test source
+ * file of the section's folders (src/config excluded: it defines and checks keys, it does not
+ * use them). Property access means `.key` / `?.key`, `['key']`, or a shorthand destructuring
+ * `const { a, key } = ...` / `({ key }) =>`. Not counted: type declarations (`key?: string`),
+ * object literals, comments and strings. A renaming destructuring (`{ key: k }`) looks like a
+ * type literal to a regex, so it does not count either: write `.key` or the shorthand. The last
+ * segment alone is ambiguous (`port`, `hook`), which is why only the section's folders count.
+ */
+function isRead(key: string): boolean {
+  const section = key.split(/[.[]/)[0] as string;
+  const last = key.slice(key.lastIndexOf('.') + 1).replace('[]', '');
+  const folders = SECTION_FOLDERS[section];
+  assert.ok(folders, `no folder known for config section ${section}: add it to SECTION_FOLDERS`);
+  const destructured = `\\{[^{}:;]*\\b${last}\\b[^{}:;]*\\}`;
+  const inCode = new RegExp(
+    `\\.${last}\\b|${destructured}\\s*=[^=>]|\\(\\s*${destructured}\\s*[:)]`,
+  );
+  // bracket access uses a quoted string, which stripNonCode removes: test it on the raw text
+  const bracket = new RegExp(`\\[\\s*['"]${last}['"]\\s*\\]`);
+  return folders.some((f) => inCode.test(folder(f).code) || bracket.test(folder(f).raw));
+}
+
+/** the listed entry covering `key`: itself, or a section entry above it */
+function listedAs(key: string): string | undefined {
+  return Object.keys(NOT_IMPLEMENTED).find((p) => key === p || key.startsWith(`${p}.`));
+}
+
+const LEAVES = leafKeys(configSchema.parse({}), '');
+
+void describe('the not-implemented list stays true', () => {
+  void it('walks the whole schema', () => {
+    assert.ok(LEAVES.length > 150, `only ${LEAVES.length} leaf keys found`);
+    assert.ok(LEAVES.includes('sftpd.bindings[].port'));
+    assert.ok(LEAVES.includes('common.rate_limiters[].protocols'));
+    assert.ok(LEAVES.includes('data_provider.password_hashing.bcrypt_options.cost'));
+  });
+
+  void it('every listed key exists in the schema', () => {
+    for (const p of Object.keys(NOT_IMPLEMENTED)) {
+      assert.ok(
+        LEAVES.some((k) => k === p || k.startsWith(`${p}.`)),
+        `${p} is in NOT_IMPLEMENTED but is not a key of the schema`,
+      );
+    }
+  });
+
+  void it('every leaf key is read by the code or listed as not implemented', () => {
+    const silent = LEAVES.filter((k) => listedAs(k) === undefined && !isRead(k));
+    assert.deepEqual(
+      silent,
+      [],
+      `these keys are accepted but never read: implement them or add them to src/config/not-implemented.ts:\n  ${silent.join('\n  ')}`,
+    );
+  });
+
+  void it('a listed key that the code reads now is removed from the list', () => {
+    // a key listed one by one: as soon as it is read. A service section (ftpd ...): as soon as
+    // its folder has code; its unread keys are then listed one by one. The `http` section (the
+    // hooks' HTTP client) has no folder of its own: drop it when the first hook lands.
+    const serviceFolder: Record<string, string> = {
+      ftpd: 'ftpd',
+      webdavd: 'webdavd',
+      telemetry: 'telemetry',
+    };
+    const stale = Object.keys(NOT_IMPLEMENTED).filter((p) => {
+      if (LEAVES.includes(p)) return isRead(p);
+      const f = serviceFolder[p];
+      return f !== undefined && folderCode(f) !== '';
+    });
+    assert.deepEqual(
+      stale,
+      [],
+      `these keys are read by the code now: remove them from src/config/not-implemented.ts (or list the unread keys of the section one by one):\n  ${stale.join('\n  ')}`,
+    );
+  });
+
+  void it('the detection works on known cases', () => {
+    assert.ok(isRead('sftpd.max_auth_tries'));
+    assert.ok(isRead('sftpd.bindings[].port'));
+    assert.ok(isRead('common.defender.enabled'));
+    assert.ok(!isRead('common.post_connect_hook'));
+    assert.ok(!isRead('ftpd.hash_support'));
+    const stripped = stripNonCode(`a // .x\nb /* .y */ 'c.z' "d.w" \`\${e.v}\``);
+    assert.equal(stripped.replace(/\s+/g, ' '), 'a b `${e.v}`');
+  });
+
+  void it('lists the keys of the brief as refusing the start', () => {
+    for (const k of [
+      'httpd.bindings[].client_auth_type',
+      'httpd.ca_certificates',
+      'httpd.ca_revocation_lists',
+      'common.post_connect_hook',
+      'data_provider.external_auth_hook',
+      'data_provider.pre_login_hook',
+      'data_provider.check_password_hook',
+      'sftpd.keyboard_interactive_auth_hook',
+      'common.proxy_protocol',
+    ]) {
+      assert.equal(NOT_IMPLEMENTED[k]?.action, 'refuse', k);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// the startup check
+
+const DEFAULTS = defaultConfigFor(DIR);
+
+/** the defaults for DIR with `patch` merged in (objects by key; lists replace) */
+function cfg(patch: Record<string, unknown>): Config {
+  const c = structuredClone(DEFAULTS) as Config;
+  const merge = (t: Record<string, unknown>, s: Record<string, unknown>): void => {
+    for (const [k, v] of Object.entries(s)) {
+      if (isPlainObject(v) && isPlainObject(t[k])) merge(t[k], v);
+      else t[k] = v;
+    }
+  };
+  merge(c as unknown as Record<string, unknown>, patch);
+  return c;
+}
+
+const check = (patch: Record<string, unknown>) => checkNotImplemented(cfg(patch), DEFAULTS);
+const NO_TELEMETRY = { telemetry: { bind_port: 0 } };
+
+void describe('checkNotImplemented', () => {
+  void it('the defaults: only the telemetry server (enabled by default upstream) is warned about', () => {
+    const r = checkNotImplemented(DEFAULTS, DEFAULTS);
+    assert.deepEqual(r.refusals, []);
+    assert.equal(r.warnings.length, 1);
+    assert.match(r.warnings[0] as string, /^telemetry\.bind_port is set but not implemented yet/);
+    assert.deepEqual(check(NO_TELEMETRY), { warnings: [], refusals: [] });
+  });
+
+  void it('a non-default ignored key gives exactly one warning naming it', () => {
+    const r = check({ ...NO_TELEMETRY, common: { startup_hook: '/usr/local/bin/started' } });
+    assert.deepEqual(r.refusals, []);
+    assert.deepEqual(r.warnings, [
+      'common.startup_hook is set but not implemented yet in sftpgo-ts: ignored (the startup hook is not run)',
+    ]);
+  });
+
+  void it('keys of list elements are named with their index', () => {
+    const r = check({
+      ...NO_TELEMETRY,
+      httpd: {
+        bindings: [
+          { ...DEFAULTS.httpd.bindings[0] },
+          {
+            ...DEFAULTS.httpd.bindings[0],
+            port: 8443,
+            tls_cipher_suites: ['TLS_AES_128_GCM_SHA256'],
+          },
+        ],
+      },
+    });
+    assert.equal(r.warnings.length, 1);
+    assert.match(r.warnings[0] as string, /^httpd\.bindings\[1\]\.tls_cipher_suites is set/);
+  });
+
+  void it('whole services: one warning per enabled binding, nothing while disabled', () => {
+    const r = check({
+      ...NO_TELEMETRY,
+      ftpd: { bindings: [{ ...DEFAULTS.ftpd.bindings[0], port: 2121 }], hash_support: 1 },
+      webdavd: { bindings: [{ ...DEFAULTS.webdavd.bindings[0], port: 0, client_auth_type: 1 }] },
+    });
+    assert.deepEqual(r.refusals, []);
+    assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
+    assert.match(r.warnings[0] as string, /^ftpd\.bindings\[0\]\.port is set .*no FTP listener/);
+  });
+
+  void it('the hooks HTTP client section warns per changed key', () => {
+    const r = check({ ...NO_TELEMETRY, http: { timeout: 5, skip_tls_verify: true } });
+    assert.deepEqual(
+      r.warnings.map((w) => w.split(' ')[0]),
+      ['http.timeout', 'http.skip_tls_verify'],
+    );
+  });
+
+  void it('a security key refuses the start, naming the key; every one is listed', () => {
+    const r = check({
+      ...NO_TELEMETRY,
+      common: { post_connect_hook: 'http://127.0.0.1:9000/check' },
+      sftpd: { keyboard_interactive_auth_hook: '/bin/otp' },
+      data_provider: {
+        external_auth_hook: '/bin/auth',
+        external_auth_scope: 1,
+        pre_login_hook: '/bin/pre',
+        check_password_hook: '/bin/chk',
+      },
+      httpd: {
+        bindings: [{ ...DEFAULTS.httpd.bindings[0], client_auth_type: 1 }],
+        ca_certificates: ['/etc/ca.pem'],
+        ca_revocation_lists: ['/etc/crl.pem'],
+      },
+    });
+    assert.deepEqual(r.warnings, []);
+    assert.deepEqual(
+      r.refusals.map((l) => l.split(':')[0]),
+      [
+        'common.post_connect_hook',
+        'sftpd.keyboard_interactive_auth_hook',
+        'data_provider.external_auth_hook',
+        'data_provider.pre_login_hook',
+        'data_provider.check_password_hook',
+        'httpd.bindings[0].client_auth_type',
+        'httpd.ca_certificates',
+        'httpd.ca_revocation_lists',
+      ],
+      r.refusals.join('\n'),
+    );
+    const msg = formatRefusals(r.refusals, '/etc/sftpgo/sftpgo.json');
+    assert.match(
+      msg,
+      /^configuration in \/etc\/sftpgo\/sftpgo\.json uses features sftpgo-ts does not implement yet/,
+    );
+    assert.match(
+      msg,
+      /\n {2}common\.post_connect_hook: the post-connect hook can reject connections/,
+    );
+  });
+
+  void it('the PROXY protocol: any proxy_protocol > 0 refuses; proxy_allowed alone is a no-op as upstream', () => {
+    for (const proxy_protocol of [1, 2]) {
+      const r = check({ ...NO_TELEMETRY, common: { proxy_protocol, proxy_allowed: ['10.0.0.1'] } });
+      assert.deepEqual(
+        r.refusals.map((l) => l.split(':')[0]),
+        ['common.proxy_protocol', 'common.proxy_allowed'],
+      );
+    }
+    assert.deepEqual(check({ ...NO_TELEMETRY, common: { proxy_allowed: ['10.0.0.1'] } }), {
+      warnings: [],
+      refusals: [],
+    });
+  });
+
+  void it('custom actions warn, but refuse when a pre-* action would be ignored', () => {
+    const warn = check({
+      ...NO_TELEMETRY,
+      common: { actions: { execute_on: ['upload'], execute_sync: [], hook: '/bin/notify' } },
+    });
+    assert.deepEqual(warn.refusals, []);
+    assert.deepEqual(
+      warn.warnings.map((w) => w.split(' ')[0]),
+      ['common.actions.execute_on', 'common.actions.hook'],
+    );
+    const refuse = check({
+      ...NO_TELEMETRY,
+      common: { actions: { execute_on: ['pre-delete'], execute_sync: [], hook: '/bin/move' } },
+    });
+    assert.equal(refuse.refusals.length, 1);
+    assert.match(refuse.refusals[0] as string, /^common\.actions\.hook: .*pre-delete/);
+  });
+
+  void it('path keys compare with the defaults resolved for the same config dir', () => {
+    assert.deepEqual(
+      check({ ...NO_TELEMETRY, httpd: { templates_path: join(DIR, 'templates') } }).warnings,
+      [],
+    );
+    const r = check({ ...NO_TELEMETRY, httpd: { templates_path: '/opt/templates' } });
+    assert.match(r.warnings[0] as string, /^httpd\.templates_path is set/);
+  });
+
+  void it('the source scan sees the service code', () => {
+    assert.ok(relative(SRC, join(SRC, 'service')) === 'service');
+    assert.ok(folderCode('service').includes('checkNotImplemented'));
+  });
+});

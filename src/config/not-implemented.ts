@@ -1,0 +1,300 @@
+/**
+ * The one list of configuration keys sftpgo-ts accepts (so an SFTPGo 2.1.2 sftpgo.json loads) but
+ * does not implement yet, and what `sftpgo serve` does when one of them is set (STYLE.md J.3: no
+ * silent no-ops):
+ * - 'warn': one startup warning naming the key, saying it is ignored;
+ * - 'refuse': the start fails, naming every such key, because ignoring it would weaken security
+ *   (a hook that could deny a login, client certificates, the PROXY protocol ...).
+ *
+ * A key is "set" when it differs from its default, unless the entry says otherwise. An entry may
+ * name a whole section (`ftpd`): every key under it is then covered, and the entry decides when
+ * the section counts as set (a binding with a port > 0).
+ *
+ * src/config/not-implemented.test.ts keeps this list true: every leaf key of the schema must be
+ * read by the code or listed here, and a listed key the code starts reading fails the test until
+ * its entry is removed. When a feature lands, delete its entries.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { Config } from './schema.js';
+import { INDEXED_LISTS, PROTOCOL_ACTIONS } from './schema.js';
+import { formatPath, isPlainObject } from './tree.js';
+
+export type NotImplementedAction = 'warn' | 'refuse';
+
+export interface NotImplementedEntry {
+  action: NotImplementedAction;
+  /** what is lost by ignoring the key; ends up in the warning or the refusal */
+  reason: string;
+  /**
+   * When the key counts as set, given its value (the section's, for a section entry) and the
+   * whole config. Returns the key paths to name (e.g. the enabled bindings' ports), or
+   * undefined/[] when not set. Default: the key itself when it differs from its default (for a
+   * section: each of its leaves that does).
+   */
+  isSet?: (value: unknown, config: Readonly<Config>) => string[] | undefined;
+  /** a 'warn' entry that refuses when this returns a reason (the same key, in a riskier setup) */
+  refuseWhen?: (config: Readonly<Config>) => string | undefined;
+}
+
+/** Never counted as set: the key only matters with another listed key, whose entry reports. */
+const onlyWith = (): NotImplementedEntry['isSet'] => (): undefined => undefined;
+
+const PRE_ACTIONS = PROTOCOL_ACTIONS.filter((a) => a.startsWith('pre-'));
+
+/** `<section>.bindings[i].port` for each binding with a port > 0 */
+function enabledBindings(section: string, portKey = 'port') {
+  return (value: unknown): string[] => {
+    const bindings = isPlainObject(value) && Array.isArray(value.bindings) ? value.bindings : [];
+    const out: string[] = [];
+    bindings.forEach((b: unknown, i) => {
+      if (isPlainObject(b) && typeof b[portKey] === 'number' && b[portKey] > 0)
+        out.push(`${section}.bindings[${i}].${portKey}`);
+    });
+    return out;
+  };
+}
+
+const HOOKS_HTTP_CLIENT = 'used only by hooks and actions, none of which is implemented yet';
+const WEB_UI = 'the web admin and web client UIs are not implemented yet';
+
+/**
+ * Key paths use `[]` for "every element of the list": `httpd.bindings[].client_auth_type`.
+ * Order: as in sftpgo.json.
+ */
+export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
+  // ---- common
+  'common.actions.execute_on': { action: 'warn', reason: 'custom actions are not run' },
+  'common.actions.execute_sync': { action: 'warn', reason: 'custom actions are not run' },
+  'common.actions.hook': {
+    action: 'warn',
+    reason: 'custom actions are not run',
+    refuseWhen: (c) =>
+      c.common.actions.execute_on.some((a) => (PRE_ACTIONS as readonly string[]).includes(a))
+        ? `execute_on has ${PRE_ACTIONS.join('/')}: those hooks can deny a transfer, and a successful pre-delete hook replaces the deletion; ignored, transfers the hook would deny go through and files it would keep are deleted`
+        : undefined,
+  },
+  'common.proxy_protocol': {
+    action: 'refuse',
+    reason:
+      'the PROXY protocol is not implemented yet: connections through the proxy would fail or be accounted to the proxy address (defender, rate limits, allowed IPs), and with 2 (required) direct connections would not be refused',
+  },
+  'common.proxy_allowed': {
+    action: 'refuse',
+    reason: 'the PROXY protocol is not implemented yet (see common.proxy_protocol)',
+    // upstream ignores proxy_allowed too while proxy_protocol is 0
+    isSet: (v, c) =>
+      Array.isArray(v) && v.length > 0 && c.common.proxy_protocol > 0
+        ? ['common.proxy_allowed']
+        : undefined,
+  },
+  'common.startup_hook': { action: 'warn', reason: 'the startup hook is not run' },
+  'common.post_connect_hook': {
+    action: 'refuse',
+    reason: 'the post-connect hook can reject connections; ignored, every connection is accepted',
+  },
+
+  // ---- sftpd
+  'sftpd.keyboard_interactive_auth_hook': {
+    action: 'refuse',
+    reason:
+      'the keyboard-interactive hook decides who may log in (e.g. one-time passwords); ignored, keyboard-interactive would fall back to the plain password',
+  },
+
+  // ---- the services not implemented yet: their whole sections
+  ftpd: {
+    action: 'warn',
+    reason: 'the FTP/FTPS server is not implemented yet: no FTP listener is started',
+    isSet: enabledBindings('ftpd'),
+  },
+  webdavd: {
+    action: 'warn',
+    reason: 'the WebDAV server is not implemented yet: no WebDAV listener is started',
+    isSet: enabledBindings('webdavd'),
+  },
+  telemetry: {
+    action: 'warn',
+    reason:
+      'the telemetry server for /metrics and /debug/pprof is not implemented yet, nothing listens there; /healthz is served by the REST API',
+    isSet: (v) =>
+      isPlainObject(v) && typeof v.bind_port === 'number' && v.bind_port > 0
+        ? ['telemetry.bind_port']
+        : undefined,
+  },
+
+  // ---- data_provider
+  'data_provider.actions.execute_on': { action: 'warn', reason: 'provider actions are not run' },
+  'data_provider.actions.hook': { action: 'warn', reason: 'provider actions are not run' },
+  'data_provider.external_auth_hook': {
+    action: 'refuse',
+    reason:
+      'the external authentication hook decides who may log in; ignored, users would be checked against the local database instead',
+  },
+  'data_provider.external_auth_scope': {
+    action: 'refuse',
+    reason: 'only used with data_provider.external_auth_hook',
+    isSet: onlyWith(),
+  },
+  'data_provider.credentials_path': {
+    action: 'warn',
+    reason:
+      'no storage backend that writes credential files is implemented; credentials are kept in the data provider',
+  },
+  'data_provider.prefer_database_credentials': {
+    action: 'warn',
+    reason: 'credentials are always kept in the data provider, as with true; false is not honoured',
+    isSet: onlyWith(),
+  },
+  'data_provider.pre_login_hook': {
+    action: 'refuse',
+    reason:
+      'the pre-login hook can deny a login or change the user (permissions, home, status); ignored, the stored user logs in unchanged',
+  },
+  'data_provider.post_login_hook': { action: 'warn', reason: 'the post-login hook is not run' },
+  'data_provider.post_login_scope': {
+    action: 'warn',
+    reason: 'only used with data_provider.post_login_hook',
+    isSet: onlyWith(),
+  },
+  'data_provider.check_password_hook': {
+    action: 'refuse',
+    reason:
+      'the check-password hook can reject a password (e.g. a second factor); ignored, the stored password alone would log in',
+  },
+  'data_provider.check_password_scope': {
+    action: 'refuse',
+    reason: 'only used with data_provider.check_password_hook',
+    isSet: onlyWith(),
+  },
+
+  // ---- httpd
+  'httpd.bindings[].enable_web_admin': {
+    action: 'warn',
+    reason: `${WEB_UI}: nothing is served whatever the value`,
+    isSet: onlyWith(),
+  },
+  'httpd.bindings[].enable_web_client': {
+    action: 'warn',
+    reason: `${WEB_UI}: nothing is served whatever the value`,
+    isSet: onlyWith(),
+  },
+  'httpd.bindings[].client_auth_type': {
+    action: 'refuse',
+    reason:
+      'TLS client certificate authentication is not implemented yet; ignored, clients without a certificate would reach the API',
+  },
+  'httpd.bindings[].tls_cipher_suites': {
+    action: 'warn',
+    reason: "Node's default TLS cipher suites are used",
+  },
+  'httpd.templates_path': { action: 'warn', reason: WEB_UI },
+  'httpd.static_files_path': { action: 'warn', reason: WEB_UI },
+  'httpd.web_root': {
+    action: 'warn',
+    reason: `${WEB_UI}; the REST API is served under /api/v2`,
+  },
+  'httpd.ca_certificates': {
+    action: 'refuse',
+    reason:
+      'TLS client certificate verification is not implemented yet; ignored, client certificates would not be checked',
+  },
+  'httpd.ca_revocation_lists': {
+    action: 'refuse',
+    reason:
+      'TLS client certificate revocation is not implemented yet; ignored, revoked certificates would not be refused',
+  },
+
+  // ---- http: the HTTP client of hooks and actions
+  http: { action: 'warn', reason: HOOKS_HTTP_CLIENT },
+};
+
+export interface NotImplementedReport {
+  /** one line per set key: "<key>: ... ignored (<reason>)" */
+  warnings: string[];
+  /** one line per set key that refuses the start: "<key>: <reason>" */
+  refusals: string[];
+}
+
+type Seg = { key: string; each: boolean };
+
+function parsePattern(pattern: string): Seg[] {
+  return pattern
+    .split('.')
+    .map((p) => (p.endsWith('[]') ? { key: p.slice(0, -2), each: true } : { key: p, each: false }));
+}
+
+/** every (concrete path, value, default) the pattern designates in `config` */
+function expand(
+  config: unknown,
+  defaults: unknown,
+  segs: Seg[],
+): { path: (string | number)[]; value: unknown; def: unknown }[] {
+  let nodes: { path: (string | number)[]; value: unknown; def: unknown }[] = [
+    { path: [], value: config, def: defaults },
+  ];
+  for (const seg of segs) {
+    const next: typeof nodes = [];
+    for (const n of nodes) {
+      if (!isPlainObject(n.value)) continue;
+      const path = [...n.path, seg.key];
+      const value = n.value[seg.key];
+      const def = isPlainObject(n.def) ? n.def[seg.key] : undefined;
+      if (!seg.each) {
+        next.push({ path, value, def });
+        continue;
+      }
+      if (!Array.isArray(value)) continue;
+      // elements are compared with the default element, whatever the length of the list
+      const element = INDEXED_LISTS[formatPath(path)];
+      const template: unknown = element?.parse({});
+      value.forEach((v: unknown, i) => next.push({ path: [...path, i], value: v, def: template }));
+    }
+    nodes = next;
+  }
+  return nodes;
+}
+
+/** the leaves of `value` that differ from `def` (lists compare as a whole) */
+function changedLeaves(value: unknown, def: unknown, path: (string | number)[]): string[] {
+  if (isPlainObject(value) && isPlainObject(def)) {
+    return Object.keys(value).flatMap((k) => changedLeaves(value[k], def[k], [...path, k]));
+  }
+  return isDeepStrictEqual(value, def) ? [] : [formatPath(path)];
+}
+
+/**
+ * What `sftpgo serve` must say about the not-implemented keys of `config`. `defaults` is the
+ * default configuration resolved for the same config dir (defaultConfigFor), so path keys compare.
+ */
+export function checkNotImplemented(
+  config: Readonly<Config>,
+  defaults: Readonly<Config>,
+): NotImplementedReport {
+  const warnings: string[] = [];
+  const refusals: string[] = [];
+  for (const [pattern, entry] of Object.entries(NOT_IMPLEMENTED)) {
+    const named: string[] = [];
+    for (const n of expand(config, defaults, parsePattern(pattern))) {
+      const set = entry.isSet
+        ? (entry.isSet(n.value, config) ?? [])
+        : changedLeaves(n.value, n.def, n.path);
+      named.push(...set);
+    }
+    if (named.length === 0) continue;
+    const escalated = entry.action === 'warn' ? entry.refuseWhen?.(config) : undefined;
+    for (const key of named) {
+      if (entry.action === 'refuse') refusals.push(`${key}: ${entry.reason}`);
+      else if (escalated !== undefined) refusals.push(`${key}: ${entry.reason}; ${escalated}`);
+      else
+        warnings.push(
+          `${key} is set but not implemented yet in sftpgo-ts: ignored (${entry.reason})`,
+        );
+    }
+  }
+  return { warnings, refusals };
+}
+
+/** The start error for `refusals` (non-empty), in the shape of a configuration error. */
+export function formatRefusals(refusals: readonly string[], file: string | undefined): string {
+  const where = file === undefined ? '' : ` in ${file}`;
+  return `configuration${where} uses features sftpgo-ts does not implement yet, and ignoring them would weaken security; remove them to start:\n  ${refusals.join('\n  ')}`;
+}
