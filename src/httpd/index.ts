@@ -187,6 +187,13 @@ export function createHttpd(cfg: HttpdConfig, deps: HttpdDeps): HttpdServer {
     } else {
       server = http.createServer(app.callback());
     }
+    // Node's default (false) ends the socket as soon as the client half-closes it
+    // (shutdown(SHUT_WR): `nc -N`, proxies, health checkers), so a response produced after
+    // that (any handler awaiting a password hash, the database, the disk) was lost and the
+    // client got 0 bytes. With true the request in progress is answered and the connection
+    // closes after that response, as HTTP/1.1 intends and Go's server (upstream) does.
+    // (a public property of http.Server since Node 0.x that @types/node does not declare)
+    (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     server.headersTimeout = 30_000;
     server.requestTimeout = 60_000;
     await new Promise<void>((res, rej) => {
