@@ -171,6 +171,7 @@ void describe('defaults (reference §3)', () => {
     assert.equal(c.httpd.backups_path, join(dir, 'backups'));
     assert.equal(c.httpd.web_root, '');
     assert.equal(c.httpd.signing_passphrase, '');
+    assert.equal(c.httpd.max_header_bytes, 65536);
   });
 
   void it('telemetry, http, kms', () => {
@@ -461,6 +462,7 @@ void describe('environment', () => {
         SFTPGO_WEBDAVD__CACHE__MIME_TYPES__ENABLED: 'false',
         SFTPGO_FTPD__PASSIVE_PORT_RANGE__END: '50200',
         SFTPGO_HTTPD__SIGNING_PASSPHRASE: 'secret',
+        SFTPGO_HTTPD__MAX_HEADER_BYTES: '131072',
         SFTPGO_DATA_PROVIDER__PASSWORD_HASHING__ALGO: 'argon2id',
         SFTPGO_COMMON__PROXY_ALLOWED: '10.0.0.0/8,192.168.1.1',
       },
@@ -474,6 +476,7 @@ void describe('environment', () => {
     assert.equal(c.webdavd.cache.mime_types.enabled, false);
     assert.equal(c.ftpd.passive_port_range.end, 50200);
     assert.equal(c.httpd.signing_passphrase, 'secret');
+    assert.equal(c.httpd.max_header_bytes, 131072);
     assert.equal(c.data_provider.password_hashing.algo, 'argon2id');
     assert.deepEqual(c.common.proxy_allowed, ['10.0.0.0/8', '192.168.1.1']);
   });
@@ -655,7 +658,7 @@ void describe('validation', () => {
     const msg = load({
       common: { actions: { execute_on: { upload: true } }, idle_timeout: true },
       sftpd: { password_authentication: 'yes', host_keys: [true], bindings: {} },
-      httpd: { web_root: false },
+      httpd: { web_root: false, max_header_bytes: 1024 },
       data_provider: { track_quota: 'two', password_caching: 2 },
       kms: 'x',
     });
@@ -667,6 +670,7 @@ void describe('validation', () => {
     assert.ok(msg.includes('httpd.web_root: expected a string'), msg);
     assert.ok(msg.includes('data_provider.track_quota: expected an integer 0-2'), msg);
     assert.ok(msg.includes('data_provider.password_caching: expected a boolean'), msg);
+    assert.ok(msg.includes('httpd.max_header_bytes: expected an integer 4096-1048576'), msg);
     assert.ok(msg.includes('kms: expected an object'), msg);
   });
 

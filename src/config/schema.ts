@@ -11,6 +11,8 @@
  * - `httpd.signing_passphrase` (string, default ""): sftpgo-ts addition (upstream got it in 2.2).
  *   When set, the JWT signing key is derived from it, so several instances accept each other's
  *   tokens; empty means a random key per start.
+ * - `httpd.max_header_bytes` (integer 4096-1048576, default 65536): sftpgo-ts addition, the
+ *   limit on a request's line plus headers (431 past it); upstream has Go's fixed 1 MiB.
  * - `data_provider.driver` accepts only sqlite, postgresql and mysql; "bolt", "memory" and
  *   "cockroachdb" are rejected with a clear "not supported by sftpgo-ts" message.
  * - Values upstream silently resets (invalid upload_mode, external_auth_scope ...) are errors here.
@@ -417,6 +419,12 @@ export const httpdSchema = obj({
   ca_revocation_lists: strList(),
   /** sftpgo-ts addition: derive the JWT signing key from this passphrase; "" = random per start */
   signing_passphrase: str(),
+  /**
+   * sftpgo-ts addition: the most bytes a request line plus its headers may take before the
+   * answer is 431. Node's own default (16 KiB) refuses the large cookies and SSO headers that
+   * proxies forward; Go's (upstream's) default is 1 MiB, kept as the upper bound.
+   */
+  max_header_bytes: intIn(4096, 1024 * 1024, 64 * 1024),
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import { createTokenManager, type TokenManager } from './jwt.js';
 import { ipMatcher } from './remote-ip.js';
 import type { ServiceDeps } from './service-deps.js';
 import { errorSummary } from './middleware/errors.js';
+import { answerClientErrors } from './client-error.js';
 
 export { createApp, API_PREFIX } from './app.js';
 export { createTokenManager, deriveSigningKey, TOKEN_DURATION_MS } from './jwt.js';
@@ -52,6 +53,8 @@ export interface HttpdConfig {
   certificate_key_file?: string;
   /** where dumpdata writes and relative loaddata input files are read (absolute; default <configDir>/backups) */
   backups_path?: string;
+  /** our addition: limit on a request line plus headers, 431 past it (default 64 KiB) */
+  max_header_bytes?: number;
 }
 
 export interface HttpdDeps {
@@ -134,6 +137,9 @@ export function inactiveServicesStatus(): Omit<ServicesStatus, 'data_provider'> 
 
 const GRACE_MS = 5000;
 
+/** httpd.max_header_bytes when not configured (the config default too) */
+export const DEFAULT_MAX_HEADER_BYTES = 64 * 1024;
+
 /** as upstream Binding.IsValid: a port > 0, or an absolute unix socket path as address */
 export function isBindingEnabled(b: HttpdBindingConfig): boolean {
   return b.port > 0 || b.address.startsWith('/');
@@ -168,6 +174,8 @@ export function createHttpd(cfg: HttpdConfig, deps: HttpdDeps): HttpdServer {
   const resolve = (p: string): string =>
     isAbsolute(p) || !deps.configDir ? p : join(deps.configDir, p);
 
+  const maxHeaderSize = cfg.max_header_bytes ?? DEFAULT_MAX_HEADER_BYTES;
+
   async function listen(b: HttpdBindingConfig): Promise<http.Server> {
     const proxies = b.proxy_allowed ?? [];
     const app = createApp(apiDeps, { isAllowedProxy: ipMatcher(proxies) });
@@ -183,9 +191,9 @@ export function createHttpd(cfg: HttpdConfig, deps: HttpdDeps): HttpdServer {
         readFile(resolve(cfg.certificate_file)),
         readFile(resolve(cfg.certificate_key_file)),
       ]);
-      server = https.createServer({ cert, key }, app.callback());
+      server = https.createServer({ cert, key, maxHeaderSize }, app.callback());
     } else {
-      server = http.createServer(app.callback());
+      server = http.createServer({ maxHeaderSize }, app.callback());
     }
     // Node's default (false) ends the socket as soon as the client half-closes it
     // (shutdown(SHUT_WR): `nc -N`, proxies, health checkers), so a response produced after
@@ -196,6 +204,7 @@ export function createHttpd(cfg: HttpdConfig, deps: HttpdDeps): HttpdServer {
     (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     server.headersTimeout = 30_000;
     server.requestTimeout = 60_000;
+    answerClientErrors(server, { logger, maxHeaderBytes: maxHeaderSize });
     await new Promise<void>((res, rej) => {
       const onError = (e: Error): void => {
         rej(
