@@ -14,6 +14,7 @@ import {
   senderLogger,
   silentLogger,
 } from './index.js';
+import { parseStrictJson } from '../../test/helpers/strict-json.js';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -198,6 +199,145 @@ void describe('logger', () => {
     assert.equal(l.level, 'silent');
     l.error('nothing');
     assert.equal(l.isLevelEnabled('error'), false);
+  });
+});
+
+void describe('logger: one key once per line', () => {
+  /** every line strictly parsed: a duplicate key throws */
+  function strictLines(m: ReturnType<typeof memory>): Record<string, unknown>[] {
+    return m
+      .raw()
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => parseStrictJson(l) as Record<string, unknown>);
+  }
+  const conn = {
+    sender: 'SFTP',
+    connection_id: 'SFTP_abc',
+    protocol: 'SFTP',
+    username: 'alice',
+    remote_addr: '10.0.0.1:5555',
+  };
+
+  void it('a child re-binding a key replaces it in place', () => {
+    const m = memory();
+    const { logger } = openRootLogger({ verbose: true, stream: m.stream });
+    const a = logger.child({ sender: 'connections', x: 1 });
+    const b = a.child({ sender: 'SFTP', y: 2 });
+    b.child({ x: 3 }).info('deep');
+    b.info('b');
+    a.info('a');
+    const [deep, lb, la] = strictLines(m);
+    assert.deepEqual(Object.keys(deep ?? {}), ['level', 'time', 'sender', 'x', 'y', 'message']);
+    assert.deepEqual([deep?.sender, deep?.x, deep?.y], ['SFTP', 3, 2]);
+    assert.deepEqual([lb?.sender, lb?.x], ['SFTP', 1]);
+    assert.equal(la?.sender, 'connections', 'the parent keeps its bindings');
+    assert.deepEqual(b.bindings(), { sender: 'SFTP', x: 1, y: 2 });
+  });
+
+  void it('a call-site field named like a binding wins over it, once', () => {
+    const m = memory();
+    const { logger } = openRootLogger({ verbose: true, stream: m.stream });
+    const c = connectionLogger(logger, conn);
+    c.info(
+      { sender: 'Upload', connection_id: 'SFTP_abc', username: 'alice', file_path: '/a' },
+      'upload',
+    );
+    c.info({ file_path: '/b' }, 'plain');
+    c.info({ sender: 'Upload', file_path: '/c' }, 'again');
+    c.info({ sender: undefined, file_path: '/d' }, 'undefined keeps the binding');
+    const [up, plain, again, undef] = strictLines(m);
+    assert.deepEqual(up, {
+      level: 'info',
+      time: up?.time,
+      protocol: 'SFTP',
+      remote_addr: '10.0.0.1:5555',
+      sender: 'Upload',
+      connection_id: 'SFTP_abc',
+      username: 'alice',
+      file_path: '/a',
+      message: 'upload',
+    });
+    assert.equal(plain?.sender, 'SFTP', 'no leak of the view into later calls');
+    assert.equal(plain?.connection_id, 'SFTP_abc');
+    assert.equal(again?.sender, 'Upload');
+    assert.equal(again?.username, 'alice');
+    assert.equal(undef?.sender, 'SFTP');
+  });
+
+  void it('the line keeps its own level, time and message', () => {
+    const m = memory();
+    const { logger } = openRootLogger({ verbose: true, stream: m.stream });
+    const c = logger.child({ sender: 'x' });
+    c.warn({ level: 'debug', time: 1, message: 'field', a: 1 }, 'argument');
+    logger.info({ message: 'only field' });
+    logger.child({ level: 'x', time: 2, message: 'bound', b: 1 }).info('bound reserved');
+    const [w, only, bound] = strictLines(m);
+    assert.deepEqual([w?.level, w?.message, w?.a], ['warn', 'argument', 1]);
+    assert.match(String(w?.time), /^\d{4}-/);
+    assert.equal(only?.message, 'only field');
+    assert.deepEqual([bound?.level, bound?.message, bound?.b], ['info', 'bound reserved', 1]);
+  });
+
+  void it('the level of the logger still applies to calls with clashing fields', () => {
+    const m = memory();
+    const { logger } = openRootLogger({ verbose: true, stream: m.stream });
+    const c = logger.child({ sender: 'a' });
+    c.debug({ sender: 'b' }, 'shown');
+    c.level = 'info';
+    c.debug({ sender: 'b' }, 'hidden');
+    c.info({ sender: 'b' }, 'info');
+    assert.deepEqual(
+      strictLines(m).map((l) => [l.sender, l.message]),
+      [
+        ['b', 'shown'],
+        ['b', 'info'],
+      ],
+    );
+  });
+
+  void it('transfer lines on connection loggers are strict JSON', () => {
+    const m = memory();
+    const { logger } = openRootLogger({ verbose: true, stream: m.stream });
+    const c = connectionLogger(logger.child({ sender: 'sftpd' }), conn);
+    logTransfer(c, {
+      operation: 'Download',
+      elapsed_ms: 1,
+      size_bytes: 2,
+      username: 'alice',
+      file_path: '/f',
+      connection_id: 'SFTP_abc',
+      protocol: 'SFTP',
+    });
+    const [t] = strictLines(m);
+    assert.equal(t?.sender, 'Download');
+    assert.equal(t?.remote_addr, '10.0.0.1:5555');
+  });
+
+  void it('secrets stay redacted in re-bound keys and views', () => {
+    const m = memory();
+    const { logger } = openRootLogger({ verbose: true, stream: m.stream });
+    const c = logger.child({ token: 'tk1', sender: 'a' }).child({ token: 'tk2' });
+    c.info({ sender: 'b' }, 'x');
+    assert.ok(!m.raw().includes('tk'), m.raw());
+    assert.equal(strictLines(m)[0]?.token, '[redacted]');
+  });
+
+  void it('logs errors told to clients without a stack, other errors with one', () => {
+    const m = memory();
+    const { logger } = openRootLogger({ verbose: true, stream: m.stream });
+    const expected = Object.assign(new Error('denying write due to space limit'), {
+      code: 'QUOTA_EXCEEDED',
+      expose: true,
+    });
+    logger.warn({ err: expected }, 'upload failed');
+    logger.error({ err: new Error('boom') }, 'bug');
+    const [w, e] = strictLines(m);
+    const we = w?.err as Record<string, unknown>;
+    assert.equal(we.message, 'denying write due to space limit');
+    assert.equal(we.code, 'QUOTA_EXCEEDED');
+    assert.equal(Object.hasOwn(we, 'stack'), false);
+    assert.match(String((e?.err as Record<string, unknown>).stack), /Error: boom/);
   });
 });
 

@@ -3,9 +3,23 @@
  * `{"level":"info","time":"2021-10-10T10:10:10.000Z","sender":"sftpd","message":"..."}`.
  * Field names used across the code base copy upstream (STYLE.md §F): sender, connection_id,
  * protocol, username, remote_addr, file_path, elapsed_ms, size_bytes.
+ *
+ * One key once per line. pino serializes child bindings into a string that each child appends
+ * to its parent's, and appends the fields of a log call after them; it never deduplicates, so
+ * `log.child({ sender: 'SFTP' }).info({ sender: 'Upload' })` wrote "sender" twice (strict JSON
+ * consumers reject that; jq keeps the last). Loggers made here enforce, whatever a caller passes:
+ * - a child's bindings REPLACE the parent's keys of the same name, in the parent's position
+ *   (`onChild`, once per child; no cost when nothing clashes);
+ * - a log call's field equal to a bound key wins over the binding, as JSON.parse/jq already
+ *   read such lines ("last one wins"): the line is written through a memoized view of the logger
+ *   without those bindings (`hooks.logMethod`: a few Set lookups per call, a view only on a clash);
+ * - `level` and `time` are the line's own, and the message argument wins over a `message`
+ *   field: such call-site fields are dropped.
+ * Errors the client is told about (`expose: true`, e.g. not found, permission denied, quota
+ * exceeded) are expected conditions: their `err` is logged without a stack trace.
  */
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
-import { destination, pino } from 'pino';
+import { destination, pino, stdSerializers, symbols } from 'pino';
 import { openLogFile } from './file-output.js';
 import type { LogFile } from './file-output.js';
 
@@ -53,6 +67,125 @@ export interface RootLogger {
   close(): Promise<void>;
 }
 
+/** the keys bound to a logger (its own and its ancestors'), plus the line's reserved keys */
+const BOUND_KEYS = Symbol('sftpgo.boundKeys');
+/** memo of views of a logger without some bound keys (own property of each logger) */
+const VIEWS = Symbol('sftpgo.views');
+/** keys pino writes itself before the bindings (`message` after the call's fields) */
+const RESERVED = ['level', 'time', 'message'] as const;
+
+interface Internals {
+  [symbols.chindingsSym]: string;
+  [BOUND_KEYS]?: ReadonlySet<string>;
+  [VIEWS]?: Map<string, Logger> | undefined;
+}
+
+function internals(l: Logger): Internals {
+  return l as unknown as Internals;
+}
+
+/** the `,"k":v` chunk pino keeps for bindings; values are already serialized/redacted JSON */
+function chindingsOf(bindings: Record<string, unknown>): string {
+  let out = '';
+  for (const [k, v] of Object.entries(bindings))
+    out += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
+  return out;
+}
+
+function parseChindings(chunk: string): Record<string, unknown> {
+  return chunk === '' ? {} : (JSON.parse(`{${chunk.slice(1)}}`) as Record<string, unknown>);
+}
+
+/**
+ * onChild: pino has appended the child's bindings to the parent's chunk; when a key is bound
+ * again, rebuild the chunk with the new value in the old position so each key appears once.
+ */
+function dedupeChildBindings(child: Logger): void {
+  const parent = Object.getPrototypeOf(child) as Logger;
+  const c = internals(child);
+  const parentChunk = internals(parent)[symbols.chindingsSym];
+  const parentKeys = internals(parent)[BOUND_KEYS] ?? new Set<string>(RESERVED);
+  const own = parseChindings(c[symbols.chindingsSym].slice(parentChunk.length));
+  const keys = new Set(parentKeys);
+  let clash = false;
+  for (const k of Object.keys(own)) {
+    if (keys.has(k)) clash = true;
+    // the line's own level/time/message win over such bindings
+    if ((RESERVED as readonly string[]).includes(k)) delete own[k];
+    keys.add(k);
+  }
+  if (clash) c[symbols.chindingsSym] = chindingsOf({ ...parseChindings(parentChunk), ...own });
+  c[BOUND_KEYS] = keys;
+  // views are per logger: never reuse the parent's (inherited through the prototype)
+  c[VIEWS] = undefined;
+}
+
+/** the logger without the bindings named in `drop` (memoized: the same call sites repeat) */
+function viewWithout(l: Logger, drop: readonly string[]): Logger {
+  const li = internals(l);
+  const memoKey = drop.join('\0');
+  const views =
+    Object.hasOwn(li, VIEWS) && li[VIEWS] ? li[VIEWS] : (li[VIEWS] = new Map<string, Logger>());
+  let view = views.get(memoKey);
+  if (!view) {
+    const bound = parseChindings(li[symbols.chindingsSym]);
+    for (const k of drop) delete bound[k];
+    // a view inherits level, stream and serializers from `l`; only its bindings differ
+    view = Object.create(l) as Logger;
+    const vi = internals(view);
+    vi[symbols.chindingsSym] = chindingsOf(bound);
+    const keys = new Set(li[BOUND_KEYS]);
+    for (const k of drop) keys.delete(k);
+    vi[BOUND_KEYS] = keys;
+    vi[VIEWS] = undefined;
+    views.set(memoKey, view);
+  }
+  return view;
+}
+
+/**
+ * logMethod hook: a call-site field named like a binding wins over the binding (see the module
+ * comment); call-site `level`/`time` and a `message` next to a message argument are dropped.
+ */
+function logMethod(this: Logger, args: Parameters<pino.LogFn>, method: pino.LogFn): void {
+  const o: unknown = args[0];
+  const keys = internals(this)[BOUND_KEYS];
+  if (keys === undefined || typeof o !== 'object' || o === null || o instanceof Error) {
+    method.apply(this, args);
+    return;
+  }
+  const fields = o as Record<string, unknown>;
+  let drop: string[] | undefined;
+  let reserved: string[] | undefined;
+  for (const k in fields) {
+    if (!keys.has(k) || !Object.hasOwn(fields, k) || fields[k] === undefined) continue;
+    if (
+      k === 'level' ||
+      k === 'time' ||
+      (k === 'message' && args.length > 1 && args[1] !== undefined)
+    ) {
+      (reserved ??= []).push(k);
+    } else if (k !== 'message') (drop ??= []).push(k);
+  }
+  if (reserved) {
+    const copy = { ...fields };
+    for (const k of reserved) delete copy[k];
+    args[0] = copy;
+  }
+  method.apply(drop ? viewWithout(this, drop) : this, args);
+}
+
+/**
+ * `err` as pino's standard serializer, minus the stack trace for errors a client is told about
+ * (`expose: true`): those are expected conditions, and a stack only buries the message.
+ */
+function serializeError(e: unknown): unknown {
+  if (!(e instanceof Error)) return e;
+  const s = stdSerializers.err(e) as unknown as Record<string, unknown>;
+  if ((e as { expose?: unknown }).expose === true) delete s.stack;
+  return s;
+}
+
 function pinoOptions(verbose: boolean): pino.LoggerOptions {
   return {
     level: verbose ? 'debug' : 'info',
@@ -60,8 +193,18 @@ function pinoOptions(verbose: boolean): pino.LoggerOptions {
     messageKey: 'message',
     timestamp: () => `,"time":"${new Date().toISOString()}"`,
     formatters: { level: (label) => ({ level: label }) },
+    serializers: { err: serializeError },
     redact: { paths: [...REDACT_PATHS], censor: REDACTED },
+    onChild: dedupeChildBindings,
+    hooks: { logMethod },
   };
+}
+
+/** root loggers carry the reserved keys so the hooks see them from the first call */
+function rootLogger(opts: pino.LoggerOptions, stream?: DestinationStream): Logger {
+  const l = stream ? pino(opts, stream) : pino(opts);
+  internals(l)[BOUND_KEYS] = new Set<string>(RESERVED);
+  return l;
 }
 
 /** Root logger plus a close() for the file (service uses this one). */
@@ -79,7 +222,7 @@ export function openRootLogger(o: LoggerOptions): RootLogger {
     });
     stream = file.stream;
   } else stream = destination({ dest: 1, sync: true });
-  const logger = pino(pinoOptions(o.verbose), stream);
+  const logger = rootLogger(pinoOptions(o.verbose), stream);
   return { logger, close: async () => (file ? file.close() : undefined) };
 }
 
@@ -90,7 +233,7 @@ export function createLogger(o: LoggerOptions): Logger {
 
 /** A logger that writes nothing (tests). */
 export function silentLogger(): Logger {
-  return pino({ ...pinoOptions(false), level: 'silent' });
+  return rootLogger({ ...pinoOptions(false), level: 'silent' });
 }
 
 /** Child logger for one module (`sender` as upstream: "sftpd", "httpd", "dataprovider" ...). */
