@@ -172,9 +172,9 @@ export async function loadHostListFile(path: string, logger: Logger = silentLogg
   } catch (e) {
     throw new SftpgoError('INVALID_INPUT', `unable to parse host list file ${JSON.stringify(path)}: ${(e as Error).message}`, { cause: e });
   }
-  const warn = (msg: string): void => logger.warn({ sender: 'defender', file: path }, msg);
+  const warn = (msg: string): void => logger.warn({ file: path }, msg);
   const list = parseHostList(doc, path, warn);
-  logger.info({ sender: 'defender', file: path, entries: list?.size ?? 0 }, 'host list loaded');
+  logger.info({ file: path, entries: list?.size ?? 0 }, 'host list loaded');
   return list;
 }
 
@@ -192,6 +192,7 @@ export class Defender {
   /** prefer createDefender(), which also loads the host lists */
   constructor(cfg: DefenderSettings, o: DefenderOptions = {}) {
     this.cfg = { ...cfg };
+    // `sender: 'defender'` is bound by the service (src/service/start.ts), not repeated per line
     this.log = o.logger ?? silentLogger;
     this.now = o.now ?? Date.now;
   }
@@ -283,12 +284,12 @@ export class Defender {
     if (total >= this.cfg.threshold) {
       this.hosts.delete(ip);
       this.banned.set(ip, now + this.cfg.ban_time * 60_000);
-      this.log.info({ sender: 'defender', remote_address: ip, score: total, event: kind }, 'host banned');
+      this.log.info({ remote_address: ip, score: total, event: kind }, 'host banned');
       this.cleanupBanned(now);
       return;
     }
     this.hosts.set(ip, events);
-    this.log.debug({ sender: 'defender', remote_address: ip, score: total, event: kind }, 'defender event');
+    this.log.debug({ remote_address: ip, score: total, event: kind }, 'defender event');
     if (!known) this.cleanupHosts();
   }
 
@@ -341,7 +342,7 @@ export class Defender {
     const ip = defenderKey(ipOrAddress);
     const wasBanned = this.banned.delete(ip);
     const hadScore = this.hosts.delete(ip);
-    if (wasBanned || hadScore) this.log.info({ sender: 'defender', remote_address: ip }, 'host removed from the defender lists');
+    if (wasBanned || hadScore) this.log.info({ remote_address: ip }, 'host removed from the defender lists');
     return wasBanned || hadScore;
   }
 

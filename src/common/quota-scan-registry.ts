@@ -53,6 +53,7 @@ export class QuotaScanRegistry {
     this.provider = o.provider;
     this.userFs = o.userFs ?? {};
     this.makeFs = o.createFs ?? createFs;
+    // `sender: 'quota'` is bound by the service (src/service/start.ts), not repeated per line
     this.log = o.logger ?? silentLogger;
     this.now = o.now ?? Date.now;
   }
@@ -123,9 +124,9 @@ export class QuotaScanRegistry {
         try {
           const r = await this.scanUser(user);
           await this.provider.updateUserQuota(username, r.size, r.files, true);
-          this.log.debug({ sender: 'quota', username, files: r.files, size: r.size }, 'user quota scanned');
+          this.log.debug({ username, files: r.files, size: r.size }, 'user quota scanned');
         } catch (e) {
-          this.log.warn({ sender: 'quota', username, err: e }, 'error scanning user quota');
+          this.log.warn({ username, err: e }, 'error scanning user quota');
         } finally {
           this.removeUserScan(username);
         }
@@ -143,9 +144,9 @@ export class QuotaScanRegistry {
         try {
           const r = await this.scanFolder(folder);
           await this.provider.updateFolderQuota(name, r.size, r.files, true);
-          this.log.debug({ sender: 'quota', folder: name, files: r.files, size: r.size }, 'folder quota scanned');
+          this.log.debug({ folder: name, files: r.files, size: r.size }, 'folder quota scanned');
         } catch (e) {
-          this.log.warn({ sender: 'quota', folder: name, err: e }, 'error scanning folder quota');
+          this.log.warn({ folder: name, err: e }, 'error scanning folder quota');
         } finally {
           this.removeFolderScan(name);
         }

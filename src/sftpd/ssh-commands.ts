@@ -101,7 +101,7 @@ export class SshCommand {
       if (out) await writeChannel(this.channel, out);
       return 0;
     } catch (e) {
-      this.conn.log.info({ sender: 'SSH', connection_id: this.conn.id, command: this.command, err: e }, 'command failed');
+      this.conn.log.info({ command: this.command, err: e }, 'command failed');
       try {
         await writeChannel(this.channel.stderr, `${this.command}: ${this.destPath()} ${errText(e)}\n`);
       } catch (we) {
@@ -228,7 +228,7 @@ export class SshCommand {
       if (!args.includes(flag)) args = [flag, ...args];
     }
     const initial = await this.sizeOf(r.fs, r.relPath);
-    this.conn.log.debug({ sender: 'SSHCommand', connection_id: this.conn.id, command: this.command, args }, 'new system command');
+    this.conn.log.debug({ sender: 'SSHCommand', command: this.command, args }, 'new system command');
     const code = await new Promise<number>((resolve) => {
       const child = spawn(this.command, args, {
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -256,7 +256,7 @@ export class SshCommand {
     });
     const final = await this.sizeOf(r.fs, r.relPath);
     await this.conn.updateQuota(quotaPath, final.files - initial.files, final.bytes - initial.bytes);
-    this.conn.log.info({ sender: 'SSHCommand', connection_id: this.conn.id, command: this.command, file_path: p, exit_code: code }, 'system command');
+    this.conn.log.info({ sender: 'SSHCommand', command: this.command, file_path: p, exit_code: code }, 'system command');
     return code === 0 ? 0 : 1;
   }
 
@@ -313,7 +313,7 @@ export class SshCommand {
     if (q.quotaSize > 0 && q.quotaSize - q.usedSize < size) throw new SftpgoError('QUOTA_EXCEEDED', 'denying write due to space limit');
     await this.copyTree(rs.fs, rs.relPath, rd.fs, rd.relPath, info);
     await this.conn.updateQuota(dst, files, size);
-    this.conn.log.info({ sender: 'SSHCommand', connection_id: this.conn.id, command: this.command, file_path: src, target_path: dst }, 'sftpgo-copy');
+    this.conn.log.info({ sender: 'SSHCommand', command: this.command, file_path: src, target_path: dst }, 'sftpgo-copy');
     return 'OK\n';
   }
 
@@ -395,7 +395,7 @@ export class SshCommand {
       throw new SftpgoError('OP_UNSUPPORTED', 'unsupported remove source: only files and directories are supported');
     }
     await this.conn.updateQuota(p, -files, -size);
-    this.conn.log.info({ sender: 'SSHCommand', connection_id: this.conn.id, command: this.command, file_path: p }, 'sftpgo-remove');
+    this.conn.log.info({ sender: 'SSHCommand', command: this.command, file_path: p }, 'sftpgo-remove');
     return 'OK\n';
   }
 

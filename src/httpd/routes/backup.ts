@@ -136,7 +136,7 @@ export function registerBackupRoutes(router: Router<HttpdState>, deps: ApiDeps):
     } catch (e) {
       throw fsError(e, 'unable to write the backup file');
     }
-    deps.logger.info({ sender: 'httpd', file, users: backup.users.length, folders: backup.folders.length, admins: backup.admins.length }, 'data dumped');
+    deps.logger.info({ file, users: backup.users.length, folders: backup.folders.length, admins: backup.admins.length }, 'data dumped');
     sendMessage(ctx, 200, 'Data saved');
   });
 
