@@ -8,16 +8,19 @@ export class HttpError extends Error {
   readonly status: number;
   readonly detail: string | undefined;
   readonly headers: Readonly<Record<string, string>>;
+  /** the route already logged this rejection with its details: the error edge does not repeat it */
+  readonly logged: boolean;
   constructor(
     status: number,
     message: string,
-    o: { detail?: string; headers?: Record<string, string>; cause?: unknown } = {},
+    o: { detail?: string; headers?: Record<string, string>; cause?: unknown; logged?: boolean } = {},
   ) {
     super(message, o.cause === undefined ? undefined : { cause: o.cause });
     this.name = 'HttpError';
     this.status = status;
     this.detail = o.detail;
     this.headers = o.headers ?? {};
+    this.logged = o.logged ?? false;
   }
 
   static is(e: unknown): e is HttpError {

@@ -78,7 +78,7 @@ export function errorMiddleware(logger: HttpdLogger): Middleware<HttpdState> {
       const m = mapError(e);
       if (m.status >= 500) {
         logger.error({ error: errorSummary(e), method: ctx.method, uri: ctx.path }, 'request failed');
-      } else {
+      } else if (!(HttpError.is(e) && e.logged)) {
         logger.debug(
           { method: ctx.method, uri: ctx.path, status: m.status, reason: m.body.error ?? m.body.message },
           'request rejected',

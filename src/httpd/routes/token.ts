@@ -10,10 +10,11 @@ import { BASIC_REALM, HttpError } from '../errors.js';
 import { requireAdminToken } from '../middleware/auth.js';
 import { sendJson, sendMessage } from './respond.js';
 
-function unauthorized(detail: string): HttpError {
+function unauthorized(detail: string, logged = false): HttpError {
   return new HttpError(401, 'Unauthorized', {
     detail,
     headers: { 'WWW-Authenticate': BASIC_REALM },
+    logged,
   });
 }
 
@@ -46,7 +47,7 @@ export function registerTokenRoutes(router: Router<HttpdState>, deps: ApiDeps): 
           { username: creds.username, remote_addr: ctx.state.remoteIp, reason: e.message },
           'admin login failed',
         );
-        throw unauthorized(SftpgoError.is(e, 'AUTH_FAILED') ? e.message : 'invalid credentials');
+        throw unauthorized(SftpgoError.is(e, 'AUTH_FAILED') ? e.message : 'invalid credentials', true);
       }
       throw e;
     }

@@ -222,8 +222,8 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
 
   router.get('/user/token', async (ctx) => {
     const ip = ctx.state.remoteIp;
-    const unauthorized = (detail: string): HttpError =>
-      new HttpError(401, 'Unauthorized', { detail, headers: { 'WWW-Authenticate': BASIC_REALM } });
+    const unauthorized = (detail: string, logged = false): HttpError =>
+      new HttpError(401, 'Unauthorized', { detail, headers: { 'WWW-Authenticate': BASIC_REALM }, logged });
     const creds = parseBasicAuth(ctx.get('authorization') || undefined);
     if (!creds || creds.username === '' || creds.password === '') {
       deps.gate.reportLoginFailure(ip, new SftpgoError('AUTH_FAILED', 'no credentials'));
@@ -236,7 +236,7 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
       if (SftpgoError.is(e, 'AUTH_FAILED') || SftpgoError.is(e, 'NOT_FOUND')) {
         deps.gate.reportLoginFailure(ip, e);
         deps.logger.debug({ sender: 'HTTP', username: creds.username, remote_addr: ip, reason: e.message }, 'user login failed');
-        throw unauthorized('invalid credentials');
+        throw unauthorized('invalid credentials', true);
       }
       throw e;
     }
