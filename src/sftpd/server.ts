@@ -323,7 +323,9 @@ export class SftpServer implements ProtocolServer {
   private onSocket(socket: Socket): void {
     socket.setNoDelay(true);
     const ip = socket.remoteAddress ?? '';
-    socket.on('error', (e) => this.log.debug({ err: e, remote_addr: ip }, 'socket error'));
+    // a client going away (ECONNRESET, EPIPE, ...) is expected: its message says it all, the
+    // stack (TCP.onStreamRead) says nothing; logged here once, not again as a client error
+    socket.on('error', (e) => this.log.debug({ remote_addr: ip, error: e.message }, 'socket error'));
     if (!this.active || !this.ssh) {
       socket.destroy();
       return;
@@ -395,7 +397,10 @@ export class SftpServer implements ProtocolServer {
     this.sshClients.add(client);
     state.clientVersion = info.header.identRaw;
     const connLog = this.log.child({ remote_addr: state.remoteAddress });
-    client.on('error', (e: Error) => connLog.debug({ err: e }, 'client error'));
+    client.on('error', (e: Error) => {
+      // ssh2 re-emits the socket's errors (level "socket"): the socket handler logged them
+      if ((e as { level?: unknown }).level !== 'socket') connLog.debug({ err: e }, 'client error');
+    });
     client.on('close', () => this.sshClients.delete(client));
     const auth = new SshAuthenticator(
       client,
