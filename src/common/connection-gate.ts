@@ -47,14 +47,14 @@ export class ConnectionGate {
   async checkConnectionAllowed(ipOrAddress: string, protocol: LoginProtocol): Promise<void> {
     const ip = ipFromRemoteAddress(ipOrAddress);
     if (this.defender.isBanned(ip)) {
-      this.log.debug({ sender: protocol, remote_address: ip }, 'connection refused, IP is banned');
+      this.log.debug({ sender: protocol, remote_addr: ip }, 'connection refused, IP is banned');
       throw new SftpgoError('CONNECTION_DENIED', BANNED_MESSAGE);
     }
     if (this.rateLimiters) {
       try {
         await this.rateLimiters.limit(protocol, ip);
       } catch (e) {
-        this.log.debug({ sender: protocol, remote_address: ip, err: e }, 'connection refused, rate limit exceeded');
+        this.log.debug({ sender: protocol, remote_addr: ip, err: e }, 'connection refused, rate limit exceeded');
         throw e;
       }
     }

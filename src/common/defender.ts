@@ -284,12 +284,12 @@ export class Defender {
     if (total >= this.cfg.threshold) {
       this.hosts.delete(ip);
       this.banned.set(ip, now + this.cfg.ban_time * 60_000);
-      this.log.info({ remote_address: ip, score: total, event: kind }, 'host banned');
+      this.log.info({ remote_addr: ip, score: total, event: kind }, 'host banned');
       this.cleanupBanned(now);
       return;
     }
     this.hosts.set(ip, events);
-    this.log.debug({ remote_address: ip, score: total, event: kind }, 'defender event');
+    this.log.debug({ remote_addr: ip, score: total, event: kind }, 'defender event');
     if (!known) this.cleanupHosts();
   }
 
@@ -342,7 +342,7 @@ export class Defender {
     const ip = defenderKey(ipOrAddress);
     const wasBanned = this.banned.delete(ip);
     const hadScore = this.hosts.delete(ip);
-    if (wasBanned || hadScore) this.log.info({ remote_address: ip }, 'host removed from the defender lists');
+    if (wasBanned || hadScore) this.log.info({ remote_addr: ip }, 'host removed from the defender lists');
     return wasBanned || hadScore;
   }
 

@@ -140,7 +140,7 @@ export class ConnectionRegistry {
       {
         sender: conn.protocol,
         connection_id: conn.id,
-        remote_address: conn.remoteAddress,
+        remote_addr: conn.remoteAddress,
         open_connections: this.conns.size,
       },
       'connection added',
@@ -280,7 +280,7 @@ export class ConnectionRegistry {
     const fromHost = this.clients.get(ip) ?? 0;
     if (this.maxPerHost > 0 && fromHost >= this.maxPerHost) {
       this.log.debug(
-        { sender: 'common', remote_address: ip, active: fromHost, max: this.maxPerHost },
+        { sender: 'common', remote_addr: ip, active: fromHost, max: this.maxPerHost },
         'too many connections from host',
       );
       this.onHostLimitExceeded?.(ip);
