@@ -75,6 +75,8 @@ export interface UploadSink {
   /** current size of the written file, when known */
   size(): Promise<number | undefined>;
   truncate(length: number): Promise<void>;
+  /** flushes what was written to stable storage */
+  sync(): Promise<void>;
   commit(): Promise<void>;
   discard(o?: { keepBytes?: number }): Promise<void>;
 }
@@ -86,6 +88,7 @@ export function handleSink(h: FileHandle): UploadSink {
     writev: (p, d) => h.writev(p, d),
     size: async () => (await h.stat()).size,
     truncate: (n) => h.truncate(n),
+    sync: () => h.sync(),
     commit: () => h.commit(),
     discard: (o) => h.discard(o),
   };
@@ -115,6 +118,11 @@ export function streamSink(u: Upload, startOffset: number): UploadSink {
     truncate: () =>
       Promise.reject(
         new SftpgoError('OP_UNSUPPORTED', 'truncate is not supported by this storage backend'),
+      ),
+    // object stores make an upload durable when it is committed, not before
+    sync: () =>
+      Promise.reject(
+        new SftpgoError('OP_UNSUPPORTED', 'fsync is not supported by this storage backend'),
       ),
     async commit() {
       u.stream.end();
@@ -391,6 +399,22 @@ export class UploadTransfer {
     this.writtenEnd = Math.min(this.writtenEnd, size);
     if (size < this.reservedEnd) this.reserveQuota(size);
     return before;
+  }
+
+  /**
+   * Flushes what was written so far to stable storage (SFTP fsync@openssh.com): waits for the
+   * queued writes, then syncs the file (the temp file of an atomic upload).
+   */
+  async sync(): Promise<void> {
+    if (this.error) throw this.error;
+    if (this.finalizing) throw new SftpgoError('INVALID_INPUT', 'the transfer is closed');
+    await this.queue.drain();
+    if (this.error) throw this.error;
+    try {
+      await this.sink.sync();
+    } catch (e) {
+      throw mapFsError(e, this.virtualPath, 'sync');
+    }
   }
 
   /** remembers attributes (mode, owner, times) to apply once the file is in place */

@@ -93,4 +93,6 @@ export interface ConnectionConfig {
   track_quota: TrackQuota;
   /** common.temp_path, used when the user's filesystem is built (createUserFs) */
   temp_path?: string;
+  /** common.fsync_uploads: fsync every upload before it is reported complete (createUserFs) */
+  fsync_uploads?: boolean;
 }

@@ -22,7 +22,10 @@ import { silentLogger, type Logger } from './types.js';
 export interface UserFsDeps {
   /** common.temp_path (atomic upload temp files), absolute or empty */
   tempPath?: string;
-  /** fsync uploads before reporting them complete (default true) */
+  /**
+   * fsync every upload before reporting it complete (common.fsync_uploads); default false:
+   * only atomic uploads are synced, before their rename
+   */
   fsync?: boolean;
   logger?: Logger;
   /** backend factory, replaceable in tests */

@@ -11,6 +11,8 @@
  * - `httpd.signing_passphrase` (string, default ""): sftpgo-ts addition (upstream got it in 2.2).
  *   When set, the JWT signing key is derived from it, so several instances accept each other's
  *   tokens; empty means a random key per start.
+ * - `common.fsync_uploads` (boolean, default false): sftpgo-ts addition, fsync every upload
+ *   before its completion is reported (atomic uploads are always synced before their rename).
  * - `httpd.max_header_bytes` (integer 4096-1048576, default 65536): sftpgo-ts addition, the
  *   limit on a request's line plus headers (431 past it); upstream has Go's fixed 1 MiB.
  * - `data_provider.driver` accepts only sqlite, postgresql and mysql; "bolt", "memory" and
@@ -221,6 +223,13 @@ export const commonSchema = obj({
   actions: protocolActionsSchema.prefault({}),
   setstat_mode: intIn(0, 2, 0),
   temp_path: str(),
+  /**
+   * sftpgo-ts addition: fsync every upload before its completion is reported. Default false,
+   * as OpenSSH and upstream: then only atomic uploads (upload_mode 1/2) are synced, before
+   * their rename, so a crash never leaves a truncated file under the final name; clients that
+   * want durability of a direct upload ask for it (SFTP fsync@openssh.com, `put -f`).
+   */
+  fsync_uploads: bool(false),
   proxy_protocol: intIn(0, 2, 0),
   proxy_allowed: ipOrCidrList(),
   startup_hook: str(),

@@ -264,8 +264,12 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
             setstat_mode: config.common.setstat_mode as 0 | 1 | 2,
             track_quota: config.data_provider.track_quota as TrackQuota,
             ...(config.common.temp_path ? { temp_path: config.common.temp_path } : {}),
+            ...(config.common.fsync_uploads ? { fsync_uploads: true } : {}),
           },
-          userFs: config.common.temp_path ? { tempPath: config.common.temp_path } : {},
+          userFs: {
+            ...(config.common.temp_path ? { tempPath: config.common.temp_path } : {}),
+            ...(config.common.fsync_uploads ? { fsync: true } : {}),
+          },
         },
       });
       await httpd.start();

@@ -19,6 +19,8 @@ export interface UploadHandle {
   write(position: number, data: Buffer): Promise<void>;
   /** ms to stop reading from the client to keep to the upload bandwidth (0: go on) */
   throttleDelay(): number;
+  /** flushes the data written so far to stable storage */
+  sync(): Promise<void>;
   /** waits for the data to be durable and commits; rejects with the transfer error */
   close(): Promise<void>;
   /** aborts; the outcome follows upload_mode. Never rejects. */

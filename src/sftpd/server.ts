@@ -165,6 +165,7 @@ export class SftpServer implements ProtocolServer {
       setstat_mode: (common?.setstat_mode ?? 0) as ConnectionConfig['setstat_mode'],
       track_quota: (deps.config?.data_provider.track_quota ?? deps.trackQuota ?? 2) as TrackQuota,
       ...(common?.temp_path ? { temp_path: common.temp_path } : {}),
+      ...(common?.fsync_uploads ? { fsync_uploads: true } : {}),
     };
     // sftpd.keyboard_interactive_auth_hook is not implemented: src/service refuses to start with
     // it set (src/config/not-implemented.ts), so keyboard-interactive only ever asks the password
@@ -490,6 +491,7 @@ export class SftpServer implements ProtocolServer {
     if (this.deps.createUserFs) return this.deps.createUserFs(user);
     return createUserFs(user, {
       ...(this.connConfig.temp_path ? { tempPath: this.connConfig.temp_path } : {}),
+      ...(this.connConfig.fsync_uploads ? { fsync: true } : {}),
       logger: this.log,
     });
   }

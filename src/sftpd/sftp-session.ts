@@ -11,6 +11,8 @@
  * Performance (reference/ssh2-performance.md): WRITEs go to the upload's positional write
  * queue without being awaited one by one, replies of one event-loop turn leave in one socket
  * write (`batch`), and limits@openssh.com makes OpenSSH clients use 255 KiB requests.
+ * fsync@openssh.com syncs an upload handle on request (uploads are not synced on CLOSE by
+ * default, as OpenSSH's sftp-server; common.fsync_uploads changes that).
  */
 import type { Attributes, InputAttributes, SFTPWrapper } from 'ssh2';
 import { SftpgoError } from '../errors/index.js';
@@ -64,6 +66,7 @@ export const SFTP_EXTENSIONS: ReadonlyArray<readonly [string, string]> = [
   ['posix-rename@openssh.com', '1'],
   ['statvfs@openssh.com', '2'],
   ['limits@openssh.com', '1'],
+  ['fsync@openssh.com', '1'],
 ];
 
 type Reply =
@@ -627,6 +630,13 @@ export class SftpSession {
           kind: 'extended',
           payload: u64([v.bsize, v.frsize, v.blocks, v.bfree, v.bavail, v.files, v.ffree, v.favail, v.fsid, v.flag, v.namemax]),
         };
+      }
+      case 'fsync@openssh.com': {
+        // uploads are not synced on CLOSE unless common.fsync_uploads (or atomic, before the
+        // rename): a client that wants a direct upload durable asks for it (OpenSSH `put -f`)
+        const st = this.fileState(new DataReader(data).bytes());
+        if (st.upload) await st.upload.sync();
+        return OK;
       }
       case 'limits@openssh.com':
         return { kind: 'extended', payload: u64([SFTP_MAX_PACKET, SFTP_MAX_READ_WRITE, SFTP_MAX_READ_WRITE, 0]) };

@@ -35,7 +35,7 @@ export interface CreateFsOptions {
   displayPrefix?: string;
   /** common.temp_path: where atomic-upload temp files go (default: beside the target) */
   tempDir?: string;
-  /** fsync uploads before reporting them complete (default true) */
+  /** fsync every upload before reporting it complete (default false: atomic uploads only) */
   fsync?: boolean;
   /** create the root directory (mkdir -p) when it is missing, on first access */
   createRoot?: boolean;

@@ -116,8 +116,8 @@ export interface FileHandle {
   /** closes the handle (idempotent). For atomic handles the temp file stays in place. */
   close(): Promise<void>;
   /**
-   * Finishes a write: syncs (when the backend was built with fsync), closes, and for atomic
-   * handles moves the temp file onto the target. Resolves when the data is durable.
+   * Finishes a write: syncs (atomic handles always, before the rename; others when the backend
+   * was built with fsync), closes, and for atomic handles moves the temp file onto the target.
    */
   commit(): Promise<void>;
   /**

@@ -46,7 +46,11 @@ export interface LocalFsOptions {
   displayPrefix?: string;
   /** absolute directory for atomic-upload temp files (common.temp_path); default: beside the target */
   tempDir?: string;
-  /** fsync uploads before they are reported complete (default true) */
+  /**
+   * fsync every upload before it is reported complete (default false). Atomic uploads are
+   * always synced before the rename, so a crash never leaves a truncated file under the final
+   * name; a direct write is as durable as the OS makes it (OpenSSH and upstream do the same).
+   */
   fsync?: boolean;
   /** create the root directory (mkdir -p) on first access when it is missing */
   createRoot?: boolean;
@@ -58,8 +62,11 @@ export interface LocalFsOptions {
    * Without one they are not logged, but the operation still fails with an error.
    */
   logger?: FsLogger;
-  /** tests: replaces node:fs/promises `open` for the temp file of atomic writes, to simulate failures */
-  openTemp?: typeof fsp.open;
+  /**
+   * tests: replaces node:fs/promises `open` for files opened by openFile (direct, and the temp
+   * file of atomic writes), to simulate failures or observe syncs
+   */
+  openFileFn?: typeof fsp.open;
 }
 
 const CAPABILITIES: FsCapabilities = Object.freeze({
@@ -122,7 +129,7 @@ export class LocalFs implements Fs {
   private readonly gid: number;
   private readonly createRoot: boolean;
   private readonly logger: FsLogger;
-  private readonly openTemp: typeof fsp.open;
+  private readonly openFileFn: typeof fsp.open;
   private realRoot: string | undefined;
 
   constructor(o: LocalFsOptions) {
@@ -138,12 +145,12 @@ export class LocalFs implements Fs {
     this.rootDir = path.resolve(o.root);
     this.displayPrefix = o.displayPrefix ?? '/';
     this.tempDir = o.tempDir ? path.resolve(o.tempDir) : undefined;
-    this.fsync = o.fsync ?? true;
+    this.fsync = o.fsync ?? false;
     this.uid = o.uid ?? 0;
     this.gid = o.gid ?? 0;
     this.createRoot = o.createRoot ?? false;
     this.logger = o.logger ?? NO_LOGGER;
-    this.openTemp = o.openTemp ?? fsp.open;
+    this.openFileFn = o.openFileFn ?? fsp.open;
   }
 
   // ---------------------------------------------------------------- path safety
@@ -346,7 +353,7 @@ export class LocalFs implements Fs {
       if (flags.truncate && writing) numeric |= C.O_TRUNC;
       let fh: NodeFileHandle;
       try {
-        fh = await fsp.open(r.real, numeric, o?.mode ?? 0o666);
+        fh = await this.openFileFn(r.real, numeric, o?.mode ?? 0o666);
       } catch (e) {
         throw mapFsError(e, r.display, 'open');
       }
@@ -415,7 +422,7 @@ export class LocalFs implements Fs {
     }
     let fh: NodeFileHandle | undefined;
     try {
-      fh = await this.openTemp(
+      fh = await this.openFileFn(
         temp,
         kind === 'fresh' ? rw | C.O_CREAT | C.O_EXCL : rw,
         o?.mode ?? 0o666,
@@ -834,7 +841,8 @@ class LocalFileHandle implements FileHandle {
   async commit(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
-    if (this.init.writing && this.init.fsync && !this.closed) await this.sync();
+    // atomic: the data must be on disk before the rename makes it the file (crash safety)
+    if (this.init.writing && (this.init.fsync || this.init.atomic) && !this.closed) await this.sync();
     await this.close();
     const a = this.init.atomic;
     if (!a) return;

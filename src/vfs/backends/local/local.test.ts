@@ -402,7 +402,7 @@ void describe('LocalFs: a resumed file moved aside when the temp open fails', ()
     const x = new LocalFs({
       root: dir,
       logger,
-      openTemp: () => {
+      openFileFn: () => {
         opened++;
         return Promise.reject(enospc());
       },
@@ -430,7 +430,7 @@ void describe('LocalFs: a resumed file moved aside when the temp open fails', ()
       root: dir,
       logger,
       // something takes the name while the file is aside (here a directory): rename back fails with EISDIR
-      openTemp: async () => {
+      openFileFn: async () => {
         await fsp.mkdir(real);
         throw enospc();
       },
@@ -460,5 +460,67 @@ void describe('LocalFs: a resumed file moved aside when the temp open fails', ()
     assert.equal(logged.obj['file_path'], real);
     assert.equal(logged.obj['temp_path'], tempPath);
     assert.equal(logged.obj['attempts'], 3);
+  });
+});
+
+void describe('LocalFs: when uploads are synced', () => {
+  let dir: string;
+  before(async () => {
+    dir = await fsp.mkdtemp(path.join(tmpdir(), 'localfs-sync-'));
+  });
+  after(async () => {
+    await fsp.rm(dir, { recursive: true, force: true });
+  });
+
+  /** a LocalFs whose opened files count their datasync/sync calls */
+  function counting(o: { fsync?: boolean }): { fs: LocalFs; syncs: () => number } {
+    let n = 0;
+    const fs = new LocalFs({
+      root: dir,
+      ...o,
+      openFileFn: async (...args: Parameters<typeof fsp.open>) => {
+        const fh = await fsp.open(...args);
+        const datasync = fh.datasync.bind(fh);
+        const sync = fh.sync.bind(fh);
+        fh.datasync = () => {
+          n++;
+          return datasync();
+        };
+        fh.sync = () => {
+          n++;
+          return sync();
+        };
+        return fh;
+      },
+    });
+    return { fs, syncs: () => n };
+  }
+
+  async function put(fs: LocalFs, name: string, atomic: boolean): Promise<void> {
+    const h = await fs.openFile(name, { write: true, create: true, truncate: true }, { atomic });
+    await h.write(0, Buffer.from('data'));
+    await h.commit();
+  }
+
+  void it('by default a direct upload is not synced, an atomic one is synced before its rename', async () => {
+    const { fs, syncs } = counting({});
+    await put(fs, '/direct.bin', false);
+    assert.equal(syncs(), 0);
+    await put(fs, '/atomic.bin', true);
+    assert.equal(syncs(), 1);
+    assert.equal(await fsp.readFile(path.join(dir, 'atomic.bin'), 'utf8'), 'data');
+  });
+
+  void it('with fsync every upload is synced once, and sync() on request always works', async () => {
+    const { fs, syncs } = counting({ fsync: true });
+    await put(fs, '/direct.bin', false);
+    await put(fs, '/atomic.bin', true);
+    assert.equal(syncs(), 2);
+    const plain = counting({});
+    const h = await plain.fs.openFile('/asked.bin', { write: true, create: true }, {});
+    await h.write(0, Buffer.from('x'));
+    await h.sync();
+    await h.commit();
+    assert.equal(plain.syncs(), 1, 'synced on request only');
   });
 });
