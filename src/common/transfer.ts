@@ -277,6 +277,8 @@ export class UploadTransfer {
    * batch in flight. Rejects with QUOTA_EXCEEDED ("denying write due to space limit") when the
    * quota or max_upload_file_size would be exceeded — the transfer is then aborted and the
    * partial data removed — and with the transfer's error once it failed or was aborted.
+   * A write that fails the transfer settles only after the cleanup (upload_mode outcome,
+   * quota) is done, so a client that reopens the file on the error sees it settled.
    */
   async write(position: number, data: Buffer): Promise<void> {
     this.host.touch();
@@ -290,7 +292,7 @@ export class UploadTransfer {
         'INVALID_INPUT',
         `invalid write offset: ${position} minimum valid value: ${this.minWriteOffset}`,
       );
-      void this.fail(err);
+      await this.fail(err);
       throw err;
     }
     const end = position + data.length;
@@ -299,7 +301,7 @@ export class UploadTransfer {
       (end > this.reservedEnd && !this.reserveQuota(end))
     ) {
       const err = quotaExceededError();
-      void this.fail(err);
+      await this.fail(err);
       throw err;
     }
     this.bytesReceived += data.length;
@@ -307,7 +309,7 @@ export class UploadTransfer {
       await this.queue.write(position, data);
     } catch (e) {
       const err = this.error ?? mapFsError(e, this.virtualPath, 'write');
-      void this.fail(err);
+      await this.fail(err);
       throw err;
     }
     this.writtenEnd = Math.max(this.writtenEnd, position + data.length);
