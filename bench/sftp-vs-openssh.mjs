@@ -103,6 +103,29 @@ function procStatus(pid, field) {
 }
 const rssKiB = (pid) => procStatus(pid, 'VmRSS');
 
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+/** utime+stime of a process (fields 14/15 of /proc/PID/stat); with `children`, cutime+cstime too */
+function procCpuTicks(pid, children) {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ').map(Number);
+    // f[0] is field 3 (state): utime = field 14 -> f[11]
+    return f[11] + f[12] + (children ? f[13] + f[14] : 0);
+  } catch {
+    return 0;
+  }
+}
+/**
+ * Server CPU seconds so far: the server process and its live descendants, plus what its exited,
+ * reaped children used (sshd forks a process per connection; they are gone when a test ends).
+ */
+function cpuSeconds(pid) {
+  const pids = tree(pid);
+  let ticks = procCpuTicks(pid, true);
+  for (const p of pids.slice(1)) ticks += procCpuTicks(p, false);
+  return ticks / CLK_TCK;
+}
+
 /** pids of `pid` and all its descendants */
 function tree(pid) {
   const r = spawnSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' });
@@ -224,7 +247,10 @@ if (!fromSource) {
 }
 const ours = spawn(
   process.execPath,
-  [...(fromSource ? ['--import', 'tsx'] : []), join(ROOT, 'bench/lib/ours-server.mjs'), oursDir, String(oursPort), oursHome, `${keyFile}.pub`],
+  [
+    ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+    ...(fromSource ? ['--import', 'tsx'] : []),
+    join(ROOT, 'bench/lib/ours-server.mjs'), oursDir, String(oursPort), oursHome, `${keyFile}.pub`],
   { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: oursEnv },
 );
 let oursErr = '';
@@ -295,6 +321,7 @@ async function clearHome(s) {
 const tests = [
   {
     name: `put ${BIG_MB} MiB (MiB/s)`,
+    cpu: { per: 'GiB', count: BIG_MB / 1024 },
     async run(s) {
       const t = await sftpBatch(s, [`put ${bigFile} ${s.root}big.bin`]);
       return BIG_MB / t;
@@ -302,6 +329,7 @@ const tests = [
   },
   {
     name: `get ${BIG_MB} MiB (MiB/s)`,
+    cpu: { per: 'GiB', count: BIG_MB / 1024 },
     async run(s) {
       const dst = join(work, `get-${s.name}.bin`);
       const t = await sftpBatch(s, [`get ${s.root}big.bin ${dst}`]);
@@ -311,6 +339,7 @@ const tests = [
   },
   {
     name: `put -r ${SMALL_COUNT} x ${SMALL_KB} KiB (files/s)`,
+    cpu: { per: '1000 files', count: SMALL_COUNT / 1000 },
     async run(s) {
       await rm(join(s.home, 'small'), { recursive: true, force: true });
       const t = await sftpBatch(s, [`put -r ${smallDir} ${s.root}small`]);
@@ -319,6 +348,7 @@ const tests = [
   },
   {
     name: `get -r ${SMALL_COUNT} x ${SMALL_KB} KiB (files/s)`,
+    cpu: { per: '1000 files', count: SMALL_COUNT / 1000 },
     async run(s) {
       const dst = join(work, `small-${s.name}`);
       await rm(dst, { recursive: true, force: true });
@@ -329,6 +359,7 @@ const tests = [
   },
   {
     name: `${PAR_CLIENTS} parallel put x ${PAR_MB} MiB (MiB/s aggregate)`,
+    cpu: { per: 'GiB', count: (PAR_CLIENTS * PAR_MB) / 1024 },
     async run(s) {
       const t0 = process.hrtime.bigint();
       await Promise.all(Array.from({ length: PAR_CLIENTS }, (_, i) => sftpBatch(s, [`put ${parFile} ${s.root}par-${i}.bin`])));
@@ -337,6 +368,7 @@ const tests = [
   },
   {
     name: `${PAR_CLIENTS} parallel get x ${PAR_MB} MiB (MiB/s aggregate)`,
+    cpu: { per: 'GiB', count: (PAR_CLIENTS * PAR_MB) / 1024 },
     async run(s) {
       const t0 = process.hrtime.bigint();
       await Promise.all(
@@ -351,6 +383,7 @@ const tests = [
   },
   {
     name: `${LOGINS} sequential key logins (logins/s)`,
+    cpu: { per: '100 logins', count: LOGINS / 100 },
     async run(s) {
       const t0 = process.hrtime.bigint();
       for (let i = 0; i < LOGINS; i++) {
@@ -378,7 +411,9 @@ for (let round = 1; round <= ROUNDS; round++) {
     const order = round % 2 === 1 ? servers : [...servers].reverse();
     for (const s of order) {
       const during = t.name.includes('parallel put') ? new MemSampler(s.pid) : undefined;
+      const cpu0 = cpuSeconds(s.pid);
       const v = await t.run(s);
+      record(`cpu:${t.name}`, s.name, (cpuSeconds(s.pid) - cpu0) / t.cpu.count);
       if (during) {
         during.stop();
         parPutPeak[s.name] = Math.max(parPutPeak[s.name] ?? 0, during.peakKiB);
@@ -424,6 +459,13 @@ const sshPeak = servers[1].mem.peakKiB / 1024;
 lines.push(
   `${'server peak RSS (MiB; openssh: sum over sshd processes)'.padEnd(48)} ${oursPeak.toFixed(1).padStart(9)} ${sshPeak.toFixed(1).padStart(9)} ${(oursPeak / sshPeak).toFixed(2).padStart(6)}  ours <= 150 ${oursPeak <= 150 ? 'ok' : 'MISSED'}`,
 );
+lines.push('');
+lines.push(`${'server CPU seconds (medians)'.padEnd(48)} ${'ours'.padStart(9)} ${'openssh'.padStart(9)} ${'ratio'.padStart(6)}`);
+for (const t of selected) {
+  const o = median(results[`cpu:${t.name}`].ours);
+  const h = median(results[`cpu:${t.name}`].openssh);
+  lines.push(`${`${t.name.replace(/ \(.*\)$/, '')}, s per ${t.cpu.per}`.padEnd(48)} ${o.toFixed(2).padStart(9)} ${h.toFixed(2).padStart(9)} ${(o / h).toFixed(2).padStart(6)}`);
+}
 if (parPutPeak.ours !== undefined && parPutPeak.openssh !== undefined) {
   const o = parPutPeak.ours / 1024;
   const h = parPutPeak.openssh / 1024;
