@@ -481,6 +481,17 @@ export class Connection implements ActiveConnection {
     return this.doStat(virtualPath, false);
   }
 
+  /**
+   * Stat of a file this connection has open (SFTP FSTAT): the permission checks of stat, then
+   * `info` — the attributes read when it was opened — when given, else a lookup of the path.
+   */
+  async statOpen(virtualPath: string, info?: FileInfo): Promise<FileInfo> {
+    if (!info) return this.doStat(virtualPath, true);
+    const p = this.begin(virtualPath);
+    this.requirePerm('list', virtualDir(p));
+    return { ...info, name: virtualBase(p) };
+  }
+
   private async doStat(virtualPath: string, follow: boolean): Promise<FileInfo> {
     const p = this.begin(virtualPath);
     this.requirePerm('list', virtualDir(p));
@@ -923,13 +934,15 @@ export class Connection implements ActiveConnection {
     const r = this.mounts.resolve(p);
     let source: DownloadSource;
     let fileSize: number | undefined;
+    let info: FileInfo | undefined;
     if (r.fs.capabilities.randomAccess && r.fs.openFile) {
       const h = await r.fs.openFile(r.relPath, { read: true });
       try {
-        const st = await h.stat();
+        const st = h.openInfo ?? (await h.stat());
         if (st.isDirectory)
           throw new SftpgoError('INVALID_INPUT', `${JSON.stringify(p)} is a directory`);
         fileSize = st.size;
+        info = { ...st, name: virtualBase(p) };
       } catch (e) {
         await h.close();
         throw mapFsError(e, p);
@@ -945,6 +958,7 @@ export class Connection implements ActiveConnection {
       offset,
       bandwidth: this.user.download_bandwidth ?? 0,
       ...(fileSize !== undefined ? { fileSize } : {}),
+      ...(info !== undefined ? { info } : {}),
     });
     this.transfers.add(t);
     return t;

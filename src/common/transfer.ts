@@ -20,7 +20,13 @@ import { once } from 'node:events';
 import { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SftpgoError } from '../errors/index.js';
-import { mapFsError, type FileHandle, type SetStatAttrs, type Upload } from '../vfs/index.js';
+import {
+  mapFsError,
+  type FileHandle,
+  type FileInfo,
+  type SetStatAttrs,
+  type Upload,
+} from '../vfs/index.js';
 import type { QuotaLease } from './quota-tracker.js';
 import { Throttle } from './throttle.js';
 import type { Logger, Protocol, TransferStatus, UploadMode } from './types.js';
@@ -560,6 +566,8 @@ export interface DownloadTransferInit {
   bandwidth: number;
   /** file size at open, when known */
   fileSize?: number;
+  /** the file's attributes at open, when known */
+  info?: FileInfo;
 }
 
 export class DownloadTransfer {
@@ -569,6 +577,8 @@ export class DownloadTransfer {
   readonly startTime: number;
   /** size of the file when it was opened */
   readonly fileSize: number | undefined;
+  /** the file's attributes at open, when the backend had them (answers SFTP FSTAT) */
+  readonly info: FileInfo | undefined;
   private readonly host: TransferHost;
   private readonly source: DownloadSource;
   private readonly throttle: Throttle;
@@ -591,6 +601,7 @@ export class DownloadTransfer {
     this.offset = init.offset;
     this.throttle = new Throttle(init.bandwidth);
     this.fileSize = init.fileSize;
+    this.info = init.info;
   }
 
   get size(): number {

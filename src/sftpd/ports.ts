@@ -12,6 +12,8 @@ export interface DownloadHandle {
   abort(err?: unknown): Promise<void>;
   /** file size at open, when known */
   readonly fileSize: number | undefined;
+  /** the file's attributes at open, when known */
+  readonly info?: FileInfo | undefined;
 }
 
 export interface UploadHandle {
@@ -34,6 +36,8 @@ export interface SessionConnection {
   readonly id: string;
   stat(vpath: string): Promise<FileInfo>;
   lstat(vpath: string): Promise<FileInfo>;
+  /** stat of an open file: the permission checks of stat, then `info` (read at open) if given */
+  statOpen(vpath: string, info?: FileInfo): Promise<FileInfo>;
   /** a directory listing (NOT_FOUND / not a directory / permission errors are thrown here) */
   list(vpath: string): Promise<AsyncIterableIterator<FileInfo>>;
   readlink(vpath: string): Promise<string>;

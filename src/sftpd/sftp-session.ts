@@ -490,7 +490,8 @@ export class SftpSession {
 
   private async fstat(h: Buffer): Promise<Reply> {
     const st = this.fileState(h);
-    return { kind: 'attrs', attrs: toAttrs(await this.conn.stat(st.vpath)) };
+    // a download handle answers from the attributes read at open, without a path lookup
+    return { kind: 'attrs', attrs: toAttrs(await this.conn.statOpen(st.vpath, st.download?.info)) };
   }
 
   private async fsetstat(h: Buffer, attrs: InputAttributes): Promise<Reply> {

@@ -103,6 +103,8 @@ export interface FileHandle {
   /** path relative to the backend root, as given to openFile (normalized) */
   readonly path: string;
   readonly atomic: boolean;
+  /** the file's attributes as of the open, when the backend had them anyway (saves a stat) */
+  readonly openInfo?: FileInfo;
   /** reads up to `length` bytes at `position`; null at end of file */
   read(position: number, length: number): Promise<Buffer | null>;
   /** writes the whole buffer at `position` */

@@ -198,20 +198,29 @@ export class LocalFs implements Fs {
       const code = errnoCode(e);
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
     }
-    let isLink = false;
-    try {
-      isLink = (await fsp.lstat(abs)).isSymbolicLink();
-    } catch (e) {
-      const code = errnoCode(e);
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
-    }
-    if (isLink) {
+    const parent = path.dirname(abs);
+    // the last component is missing (a new file) or a dangling link: ask both questions at
+    // once, one thread-pool round trip instead of two in a row (the parent's answer is used
+    // only when the last component is not a link)
+    const [link, parentReal] = await Promise.allSettled([
+      fsp.lstat(abs).then(
+        (st) => st.isSymbolicLink(),
+        (e: unknown) => {
+          const code = errnoCode(e);
+          if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+          return false;
+        },
+      ),
+      parent === abs ? Promise.resolve(abs) : this.realOf(parent, depth + 1),
+    ]);
+    if (link.status === 'rejected') throw link.reason;
+    if (link.value) {
       const target = await fsp.readlink(abs);
       return this.realOf(path.resolve(path.dirname(abs), target), depth + 1);
     }
-    const parent = path.dirname(abs);
     if (parent === abs) return abs;
-    return path.join(await this.realOf(parent, depth + 1), path.basename(abs));
+    if (parentReal.status === 'rejected') throw parentReal.reason;
+    return path.join(parentReal.value, path.basename(abs));
   }
 
   /**
@@ -357,8 +366,9 @@ export class LocalFs implements Fs {
       } catch (e) {
         throw mapFsError(e, r.display, 'open');
       }
+      let st: Stats;
       try {
-        const st = await fh.stat();
+        st = await fh.stat();
         if (st.isDirectory())
           throw new SftpgoError('INVALID_INPUT', `${JSON.stringify(r.display)} is a directory`);
         if (flags.create) await this.chownIfNeeded(r.real);
@@ -372,6 +382,8 @@ export class LocalFs implements Fs {
         real: r.real,
         writing,
         fsync: this.fsync,
+        // a read-only open: what the stat said still holds for the caller's first look
+        ...(writing ? {} : { openInfo: toInfo(st, relName(r.rel)) }),
       });
     }
     return this.openAtomic(r, flags, o);
@@ -734,11 +746,13 @@ interface HandleInit {
   fsync: boolean;
   atomic?: { temp: string; kind: AtomicKind; originalSize: number };
   logger?: FsLogger;
+  openInfo?: FileInfo;
 }
 
 class LocalFileHandle implements FileHandle {
   readonly path: string;
   readonly atomic: boolean;
+  readonly openInfo: FileInfo | undefined;
   private closed = false;
   private finished = false;
 
@@ -748,6 +762,7 @@ class LocalFileHandle implements FileHandle {
   ) {
     this.path = init.path;
     this.atomic = init.atomic !== undefined;
+    this.openInfo = init.openInfo;
   }
 
   private err(e: unknown, op: string): SftpgoError {
