@@ -240,6 +240,8 @@ export class UploadTransfer {
   private writtenEnd = 0;
   /** end offset of the data covered by the quota reservation */
   private reservedEnd = 0;
+  /** the client truncated the file while it was open (its size is no longer writtenEnd) */
+  private truncated = false;
   private error: SftpgoError | undefined;
   private closeError: SftpgoError | undefined;
   private finalizing: Promise<void> | undefined;
@@ -403,6 +405,7 @@ export class UploadTransfer {
     const before = (await this.sink.size()) ?? this.writtenEnd;
     await this.sink.truncate(size);
     if (before > size) this.bytesReceived = Math.max(0, this.bytesReceived - (before - size));
+    this.truncated = true;
     this.minWriteOffset = Math.min(this.minWriteOffset, size);
     this.writtenEnd = Math.min(this.writtenEnd, size);
     if (size < this.reservedEnd) this.reserveQuota(size);
@@ -540,6 +543,9 @@ export class UploadTransfer {
   }
 
   private async measure(): Promise<number> {
+    // a file created or truncated at open and only written since, every write successful: its
+    // size is known without a stat
+    if (this.init.mode === 'truncate' && !this.truncated && !this.error) return this.writtenEnd;
     try {
       const s = await this.sink.size();
       if (s !== undefined) return s;

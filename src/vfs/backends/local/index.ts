@@ -366,11 +366,15 @@ export class LocalFs implements Fs {
       } catch (e) {
         throw mapFsError(e, r.display, 'open');
       }
-      let st: Stats;
+      let st: Stats | undefined;
       try {
-        st = await fh.stat();
-        if (st.isDirectory())
-          throw new SftpgoError('INVALID_INPUT', `${JSON.stringify(r.display)} is a directory`);
+        // opening a directory for writing already failed with EISDIR: only a read-only open
+        // needs the fstat (which the caller gets as openInfo)
+        if (!writing) {
+          st = await fh.stat();
+          if (st.isDirectory())
+            throw new SftpgoError('INVALID_INPUT', `${JSON.stringify(r.display)} is a directory`);
+        }
         if (flags.create) await this.chownIfNeeded(r.real);
       } catch (e) {
         await fh.close();
@@ -383,7 +387,7 @@ export class LocalFs implements Fs {
         writing,
         fsync: this.fsync,
         // a read-only open: what the stat said still holds for the caller's first look
-        ...(writing ? {} : { openInfo: toInfo(st, relName(r.rel)) }),
+        ...(st ? { openInfo: toInfo(st, relName(r.rel)) } : {}),
       });
     }
     return this.openAtomic(r, flags, o);
