@@ -4,6 +4,7 @@
 // one run. Prints wall ms and CPU ms (this process, thread pool included) per file.
 //
 //   node --import tsx bench/per-file.ts            (BENCH_FILES=2000, BENCH_ROUNDS=4)
+//   BENCH_CASES="common Connection" BENCH_ROUNDS=1 strace -f -c -o counts.txt node --import tsx bench/per-file.ts
 //
 // This is what every protocol pays per file before its own protocol work; the SFTP numbers of
 // bench/sftp-vs-openssh.mjs add the SSH round trips. No threshold is asserted anywhere.
@@ -16,6 +17,8 @@ import type { ConnectionConfig, QuotaStore } from '../src/common/types.js';
 import type { User } from '../src/dataprovider/provider.js';
 
 const N = Number(process.env.BENCH_FILES ?? 2000);
+/** BENCH_CASES: substrings of the case names to run (e.g. under `strace -c -f` to count syscalls) */
+const ONLY = (process.env.BENCH_CASES ?? '').split(',').filter(Boolean);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const DATA = Buffer.alloc(4096, 0x61);
 
@@ -119,6 +122,9 @@ const cases: Case[] = [
   })),
 ];
 
+const selected =
+  ONLY.length === 0 ? cases : cases.filter((c) => ONLY.some((o) => c.name.includes(o)));
+
 function cpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -132,7 +138,10 @@ const base = await fsp.mkdtemp(path.join(tmpdir(), 'per-file-'));
 try {
   for (let r = 0; r < ROUNDS; r++) {
     // rotate the order each round: whatever runs first pays for the file system's warm-up
-    for (const c of [...cases.slice(r % cases.length), ...cases.slice(0, r % cases.length)]) {
+    for (const c of [
+      ...selected.slice(r % selected.length),
+      ...selected.slice(0, r % selected.length),
+    ]) {
       const dir = path.join(base, `r${r}-${c.name.replace(/\W+/g, '_')}`);
       await fsp.mkdir(dir);
       const res = results.get(c.name) ?? { put: [], putCpu: [], get: [], getCpu: [] };

@@ -97,6 +97,8 @@ interface ResolvedPath {
   real: string;
   /** client-visible path for messages */
   display: string;
+  /** the last component (links followed) was found missing while resolving */
+  missing?: boolean;
 }
 
 function toInfo(st: Stats, name: string): FileInfo {
@@ -186,8 +188,9 @@ export class LocalFs implements Fs {
   /**
    * The real location `abs` designates: realpath when it exists; otherwise the real path of
    * its deepest existing ancestor joined with the missing tail, following dangling symlinks.
+   * `found.missing` is set when the last component turned out not to exist at all.
    */
-  private async realOf(abs: string, depth = 0): Promise<string> {
+  private async realOf(abs: string, depth = 0, found?: { missing: boolean }): Promise<string> {
     if (depth > MAX_LINK_DEPTH) {
       const err = Object.assign(new Error('too many levels of symbolic links'), { code: 'ELOOP' });
       throw err;
@@ -204,20 +207,21 @@ export class LocalFs implements Fs {
     // only when the last component is not a link)
     const [link, parentReal] = await Promise.allSettled([
       fsp.lstat(abs).then(
-        (st) => st.isSymbolicLink(),
-        (e: unknown) => {
+        (st): 'link' | 'other' => (st.isSymbolicLink() ? 'link' : 'other'),
+        (e: unknown): 'missing' => {
           const code = errnoCode(e);
           if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
-          return false;
+          return 'missing';
         },
       ),
       parent === abs ? Promise.resolve(abs) : this.realOf(parent, depth + 1),
     ]);
     if (link.status === 'rejected') throw link.reason;
-    if (link.value) {
+    if (link.value === 'link') {
       const target = await fsp.readlink(abs);
-      return this.realOf(path.resolve(path.dirname(abs), target), depth + 1);
+      return this.realOf(path.resolve(path.dirname(abs), target), depth + 1, found);
     }
+    if (found && link.value === 'missing') found.missing = true;
     if (parent === abs) return abs;
     if (parentReal.status === 'rejected') throw parentReal.reason;
     return path.join(parentReal.value, path.basename(abs));
@@ -234,9 +238,10 @@ export class LocalFs implements Fs {
     const root = await this.root();
     const abs = rel === '/' ? root : path.join(root, ...rel.split('/').filter(Boolean));
     let real: string;
+    const found = { missing: false };
     try {
       if (rel === '/') real = follow ? await this.realOf(root) : root;
-      else if (follow) real = await this.realOf(abs);
+      else if (follow) real = await this.realOf(abs, 0, found);
       else real = path.join(await this.realOf(path.dirname(abs)), path.basename(abs));
     } catch (e) {
       throw mapFsError(e, display);
@@ -247,7 +252,7 @@ export class LocalFs implements Fs {
         `access to ${JSON.stringify(display)} is not allowed: it leads outside the root directory`,
       );
     }
-    return { rel, real, display };
+    return found.missing ? { rel, real, display, missing: true } : { rel, real, display };
   }
 
   private toRootRelative(real: string, root: string): string {
@@ -264,6 +269,8 @@ export class LocalFs implements Fs {
 
   async stat(p: string, _o?: Op): Promise<FileInfo> {
     const r = await this.resolve(p, true);
+    // resolving already found it missing (a new upload's pre-check): no second lookup
+    if (r.missing) throw mapFsError(Object.assign(new Error('ENOENT'), { code: 'ENOENT' }), r.display);
     try {
       return toInfo(await fsp.stat(r.real), relName(r.rel));
     } catch (e) {
