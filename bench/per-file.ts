@@ -112,7 +112,7 @@ const cases: Case[] = [
         const t = await c.openDownload(`/f${i}`);
         let pos = 0;
         for (;;) {
-          const b = await t.read(pos, 32768);
+          const b = await t.read(pos, 261120); // what OpenSSH asks with limits@openssh.com
           if (!b) break;
           pos += b.length;
         }

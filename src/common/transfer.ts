@@ -61,6 +61,8 @@ function abortedError(): SftpgoError {
 }
 
 const STREAM_CHUNK = 256 * 1024;
+/** what a read past the size known at open asks for (the file may have grown) */
+const EOF_PROBE = 64 * 1024;
 
 /** offset of `bufs[i]` from the start of `bufs` */
 function offsetOf(bufs: readonly Buffer[], i: number): number {
@@ -590,6 +592,8 @@ export class DownloadTransfer {
   private readonly throttle: Throttle;
   private readonly offset: number;
   private bytesSent = 0;
+  /** the file's size as far as we know (size at open, grown by what reads returned beyond it) */
+  private sizeHint: number | undefined;
   /** bytes requested by reads that passed the throttle (pacing of concurrent reads) */
   private bytesScheduled = 0;
   private readonly aborted = new AbortController();
@@ -607,6 +611,7 @@ export class DownloadTransfer {
     this.offset = init.offset;
     this.throttle = new Throttle(init.bandwidth);
     this.fileSize = init.fileSize;
+    this.sizeHint = init.fileSize;
     this.info = init.info;
   }
 
@@ -651,7 +656,7 @@ export class DownloadTransfer {
         scheduled = length;
         await this.throttle.wait(before, this.aborted.signal);
       }
-      buf = await this.source.read(position, length);
+      buf = await this.source.read(position, this.readLength(position, length));
     } catch (e) {
       if (this.error) throw this.error;
       if (this.aborted.signal.aborted) throw new SftpgoError('ABORTED', 'the transfer is closed');
@@ -665,8 +670,23 @@ export class DownloadTransfer {
     }
     if (this.error) throw this.error;
     if (scheduled > 0) this.bytesScheduled -= scheduled - (buf?.length ?? 0);
-    if (buf) this.bytesSent += buf.length;
+    if (buf) {
+      this.bytesSent += buf.length;
+      if (this.sizeHint !== undefined && position + buf.length > this.sizeHint)
+        this.sizeHint = position + buf.length;
+    }
     return buf;
+  }
+
+  /**
+   * How much to read at `position`: no more than what the file holds as far as we know, so a
+   * 4 KiB file does not cost a 255 KiB buffer per READ (short reads are fine for every
+   * protocol); past that, a bounded probe, since the file may have grown.
+   */
+  private readLength(position: number, length: number): number {
+    if (this.sizeHint === undefined) return length;
+    const left = this.sizeHint - position;
+    return Math.min(length, left > 0 ? left : EOF_PROBE);
   }
 
   /**
