@@ -596,7 +596,8 @@ export class DownloadTransfer {
   private sizeHint: number | undefined;
   /** bytes requested by reads that passed the throttle (pacing of concurrent reads) */
   private bytesScheduled = 0;
-  private readonly aborted = new AbortController();
+  /** ends throttle waits on abort/close; only throttled downloads have one (abort() is not free) */
+  private readonly aborted: AbortController | undefined;
   private error: SftpgoError | undefined;
   private finalizing: Promise<void> | undefined;
   private inFlight = 0;
@@ -610,6 +611,7 @@ export class DownloadTransfer {
     this.startTime = Date.now();
     this.offset = init.offset;
     this.throttle = new Throttle(init.bandwidth);
+    this.aborted = this.throttle.enabled ? new AbortController() : undefined;
     this.fileSize = init.fileSize;
     this.sizeHint = init.fileSize;
     this.info = init.info;
@@ -654,12 +656,12 @@ export class DownloadTransfer {
         const before = this.bytesScheduled;
         this.bytesScheduled += length;
         scheduled = length;
-        await this.throttle.wait(before, this.aborted.signal);
+        await this.throttle.wait(before, this.aborted?.signal);
       }
       buf = await this.source.read(position, this.readLength(position, length));
     } catch (e) {
       if (this.error) throw this.error;
-      if (this.aborted.signal.aborted) throw new SftpgoError('ABORTED', 'the transfer is closed');
+      if (this.aborted?.signal.aborted) throw new SftpgoError('ABORTED', 'the transfer is closed');
       const err = mapFsError(e, this.virtualPath, 'read');
       // a refused request leaves the transfer usable; a failed read ends it
       if (err.code !== 'OP_UNSUPPORTED' && err.code !== 'INVALID_INPUT') this.error ??= err;
@@ -715,13 +717,13 @@ export class DownloadTransfer {
   /** aborts the download; pending and future reads fail with `err`. Never rejects. */
   abort(err: unknown = abortedError()): Promise<void> {
     this.error ??= SftpgoError.is(err) ? err : mapFsError(err, this.virtualPath);
-    this.aborted.abort();
+    this.aborted?.abort();
     this.finalizing ??= this.finalize();
     return this.finalizing;
   }
 
   private async finalize(): Promise<void> {
-    this.aborted.abort(); // reads still waiting for the throttle end now
+    this.aborted?.abort(); // reads still waiting for the throttle end now
     if (this.inFlight > 0) await new Promise<void>((r) => (this.idle = r));
     try {
       await this.source.close();
