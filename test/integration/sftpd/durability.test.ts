@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -70,7 +71,7 @@ void describe('sftpd: server killed mid-upload (atomic upload mode)', () => {
 
   before(async () => {
     const keys = await testHostKeys();
-    dir = join(keys.dir, `killed-${Date.now()}`);
+    dir = await mkdtemp(join(tmpdir(), 'sftpgo-killed-'));
     home = join(dir, 'home');
     const httpPort = await freePort();
     sftpPort = await freePort();
@@ -105,8 +106,9 @@ void describe('sftpd: server killed mid-upload (atomic upload mode)', () => {
     });
     assert.equal(created.status, 201, await created.text());
   });
-  after(() => {
+  after(async () => {
     if (server?.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
   });
 
   void it('leaves the old file intact and no new file under its final name', async () => {
