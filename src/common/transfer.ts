@@ -64,12 +64,6 @@ const STREAM_CHUNK = 256 * 1024;
 /** what a read past the size known at open asks for (the file may have grown) */
 const EOF_PROBE = 64 * 1024;
 
-/** offset of `bufs[i]` from the start of `bufs` */
-function offsetOf(bufs: readonly Buffer[], i: number): number {
-  let n = 0;
-  for (let k = 0; k < i; k++) n += (bufs[k] as Buffer).length;
-  return n;
-}
 
 // ------------------------------------------------------------------ sinks and sources
 
@@ -352,7 +346,14 @@ export class UploadTransfer {
 
   /** writes, then waits out the throttle before the stream accepts more (stream protocols) */
   private async writePaced(position: number, data: Buffer[]): Promise<void> {
-    await Promise.all(data.map((b, i) => this.write(position + offsetOf(data, i), b)));
+    let at = position;
+    await Promise.all(
+      data.map((b) => {
+        const p = this.write(at, b);
+        at += b.length;
+        return p;
+      }),
+    );
     const ms = this.throttleDelay();
     if (ms > 0) await sleep(ms);
   }
