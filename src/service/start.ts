@@ -30,7 +30,7 @@ import type { ApiSecret } from '../api/index.js';
 import { createKms, type Kms, type Secret as KmsSecret } from '../kms/index.js';
 import { openRootLogger, type Logger } from '../logger/index.js';
 import { loadInitialData, type LoaddataOptions } from './loaddata.js';
-import { buildServicesStatus, loadProtocol, type SftpdModule } from './protocols.js';
+import { buildServicesStatus, PROTOCOLS, type ProtocolEntry, type RunningProtocol } from './protocols.js';
 import { formatSummary } from './summary.js';
 
 export interface TextSink {
@@ -83,6 +83,15 @@ export interface RunningService {
 
 export const NOTHING_TO_DO = 'no service configured, nothing to do';
 
+/** a protocol whose whole config section is reported as not implemented yet */
+function sectionWarned(p: ProtocolEntry, warnings: readonly string[]): boolean {
+  return warnings.some((w) => w.startsWith(`${p.name}.`));
+}
+
+function labelOf(server: RunningProtocol): string {
+  return PROTOCOLS.find((p) => p.name === server.name)?.label ?? server.name;
+}
+
 function resolveLogPath(configDir: string, p: string | undefined): string {
   const v = p ?? 'sftpgo.log';
   if (v === '' || isAbsolute(v)) return v;
@@ -119,18 +128,11 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
   }
   const warnings = [...loaded.warnings, ...notImplemented.warnings];
 
-  const sftpdMod = await loadProtocol<SftpdModule>('sftpd');
-  const unavailable: string[] = [];
   const httpdEnabled = config.httpd.bindings.some(isBindingEnabled);
-  let sftpdEnabled = config.sftpd.bindings.some((b) => b.port > 0);
-  if (sftpdEnabled && !sftpdMod) {
-    unavailable.push('SFTP is configured but not available in this build');
-    sftpdEnabled = false;
-  }
-  // enabled FTP/WebDAV bindings are among notImplemented.warnings
-  if (!httpdEnabled && !sftpdEnabled) {
-    // say why an FTP/WebDAV-only config has nothing to do: those services are not implemented
-    const why = [...unavailable, ...notImplemented.warnings].map((w) => `\n  ${w}`).join('');
+  const enabledProtocols = PROTOCOLS.filter((p) => p.enabled(config));
+  // enabled protocols not implemented yet are among notImplemented.warnings already
+  if (!httpdEnabled && enabledProtocols.every((p) => sectionWarned(p, notImplemented.warnings))) {
+    const why = notImplemented.warnings.map((w) => `\n  ${w}`).join('');
     throw new SftpgoError('INVALID_INPUT', `${NOTHING_TO_DO}${why}`);
   }
 
@@ -230,27 +232,30 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
       });
     }
 
-    let sftpd: ProtocolServer | undefined;
-    if (sftpdEnabled && sftpdMod) {
-      sftpd = sftpdMod.createSftpd(config.sftpd, {
-        config,
-        configDir,
-        logger,
-        provider: p,
-        connections,
-        gate,
-      });
-      await sftpd.start();
-      started.push(sftpd);
+    const running: RunningProtocol[] = [];
+    const unavailable: string[] = [];
+    for (const entry of enabledProtocols) {
+      const server = await entry.create({ config, configDir, logger, provider: p, connections, gate });
+      if (!server) {
+        if (!sectionWarned(entry, warnings)) {
+          unavailable.push(`${entry.label} is configured but not available in this build`);
+        }
+        continue;
+      }
+      await server.start();
+      started.push(server);
+      running.push(server);
     }
-    const sftpdRef = sftpd;
+    if (!httpdEnabled && running.length === 0) {
+      throw new SftpgoError('INVALID_INPUT', `${NOTHING_TO_DO}${unavailable.map((u) => `\n  ${u}`).join('')}`);
+    }
     let httpd: HttpdServer | undefined;
     if (httpdEnabled) {
       httpd = createHttpd(config.httpd, {
         provider: p,
         logger,
         configDir,
-        servicesStatus: () => Promise.resolve(buildServicesStatus(config, sftpdRef, defender)),
+        servicesStatus: () => Promise.resolve(buildServicesStatus(config, running, defender)),
         disconnectUser: (username: string) => connections.disconnectUser(username),
         services: {
           defender,
@@ -286,7 +291,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
       searched: loaded.searched,
       logFilePath,
       httpd: httpd?.listeners(),
-      sftpd: sftpd?.addresses(),
+      protocols: running.map((r) => ({ label: labelOf(r), addresses: r.addresses() })),
       unavailable,
       adminCount,
       warnings,

@@ -15,7 +15,8 @@ export interface SummaryInput {
   searched?: readonly string[] | undefined;
   logFilePath: string;
   httpd: HttpdListener[] | undefined;
-  sftpd: ListeningAddress[] | undefined;
+  /** the running file-transfer servers (SFTP, FTP, WebDAV) with the addresses they listen on */
+  protocols: readonly { label: string; addresses: readonly ListeningAddress[] }[];
   /** services configured but not available in this build, with the reason */
   unavailable: string[];
   adminCount: number;
@@ -24,6 +25,11 @@ export interface SummaryInput {
 
 function hostPort(a: ListeningAddress): string {
   return a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+/** "  SFTP:          " — labels aligned as the other summary lines */
+function field(label: string): string {
+  return `  ${`${label}:`.padEnd(15)}`;
 }
 
 function dataLocation(c: Readonly<Config>): string {
@@ -50,10 +56,10 @@ export function formatSummary(s: SummaryInput): string {
   } else {
     lines.push('  HTTP:          disabled (no httpd binding with port > 0)');
   }
-  if (s.sftpd && s.sftpd.length > 0) {
-    for (const a of s.sftpd) lines.push(`  SFTP:          listening on ${hostPort(a)}`);
-  } else {
-    lines.push('  SFTP:          disabled');
+  const sftp = s.protocols.find((p) => p.label === 'SFTP');
+  if (!sftp || sftp.addresses.length === 0) lines.push(`${field('SFTP')}disabled`);
+  for (const p of s.protocols) {
+    for (const a of p.addresses) lines.push(`${field(p.label)}listening on ${hostPort(a)}`);
   }
   for (const u of s.unavailable) lines.push(`  note:          ${u}`);
   for (const w of s.warnings) lines.push(`  warning:       ${w}`);
