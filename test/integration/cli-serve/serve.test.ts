@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,8 +27,14 @@ function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir(), ...extra };
 }
 
-function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Run>; out: { stdout: string; stderr: string } } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/entry.ts', ...args], {
+/** from source by default; `built` runs the executable bin/sftpgo.js (needs `npm run build`) */
+function start(
+  args: string[],
+  env: Record<string, string> = {},
+  built = false,
+): { child: ChildProcess; done: Promise<Run>; out: { stdout: string; stderr: string } } {
+  const [cmd, pre] = built ? [join(ROOT, 'bin/sftpgo.js'), []] : [process.execPath, ['--import', 'tsx', 'src/cli/entry.ts']];
+  const child = spawn(cmd, [...pre, ...args], {
     cwd: ROOT,
     env: baseEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -95,6 +101,27 @@ void describe('cli: sftpgo executable', () => {
     assert.equal(noCommand.code, 2);
     const unknown = await run(['frobnicate']);
     assert.equal(unknown.code, 2);
+  });
+
+  void it('the executable runs serve with the V8 flags of its shebang line', async () => {
+    const shebang = (await readFile(join(ROOT, 'bin/sftpgo.js'), 'utf8')).split('\n', 1)[0] ?? '';
+    assert.match(shebang, /^#!\/usr\/bin\/env -S node --max-semi-space-size=1$/);
+    const p = start(['serve', '-c', join(dir, 'built'), '--log-verbose=false'], {
+      SFTPGO_HTTPD__BINDINGS__0__PORT: String(await freePort()),
+      SFTPGO_HTTPD__BINDINGS__0__ADDRESS: '127.0.0.1',
+      SFTPGO_SFTPD__BINDINGS__0__PORT: '0',
+    }, true);
+    try {
+      await waitFor(p, /REST API listening on http:\/\/127\.0\.0\.1:\d+/);
+      // env execs node in place: the server's own command line carries the flag
+      const argv = (await readFile(`/proc/${p.child.pid}/cmdline`, 'utf8')).split('\0');
+      assert.equal(argv[1], '--max-semi-space-size=1', argv.join(' '));
+      assert.ok(argv.includes('serve'));
+    } finally {
+      p.child.kill('SIGTERM');
+    }
+    const r = await p.done;
+    assert.equal(r.code, 0, r.stderr);
   });
 
   void it('serve on an empty directory starts, answers /healthz and stops on SIGTERM', async () => {
