@@ -1,8 +1,9 @@
-// Starts sftpgo-ts's service (sftpd only) for the benchmark:
-//   node bench/lib/ours-server.mjs <configDir> <port> <homeDir> <publicKeyFile>
+// Starts sftpgo-ts's service for the benchmarks, SFTP only, or FTP only with `ftp`:
+//   node bench/lib/ours-server.mjs <configDir> <port> <homeDir> <publicKeyFile> [ftp <passiveStart> <passiveEnd>]
 // BENCH_SERVICE_MODULE: the service module to load (a compiled dist/service/index.js);
 // default src/service/index.ts, which needs `node --import tsx`.
-// Creates the user "bench" (all permissions, the given public key), then prints one JSON line
+// Creates the user "bench" (all permissions, the given public key, password "benchpw" hashed
+// with the provider's default, bcrypt), then prints one JSON line
 // {"ready":true,"pid":...,"port":...} on stdout and runs until SIGTERM.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,19 +14,23 @@ const serviceModule = process.env.BENCH_SERVICE_MODULE
   : new URL('../../src/service/index.ts', import.meta.url).href;
 const { startService } = await import(serviceModule);
 
-const [configDir, port, home, pubKeyFile] = process.argv.slice(2);
-if (!configDir || !port || !home || !pubKeyFile) {
-  process.stderr.write('usage: ours-server.mjs <configDir> <port> <homeDir> <publicKeyFile>\n');
+const [configDir, port, home, pubKeyFile, protocol, passiveStart, passiveEnd] = process.argv.slice(2);
+if (!configDir || !port || !home || !pubKeyFile || (protocol !== undefined && (protocol !== 'ftp' || !passiveEnd))) {
+  process.stderr.write('usage: ours-server.mjs <configDir> <port> <homeDir> <publicKeyFile> [ftp <passiveStart> <passiveEnd>]\n');
   process.exit(2);
 }
-const config = {
-  sftpd: {
-    bindings: [{ port: Number(port), address: '127.0.0.1' }],
-    host_keys: [join(configDir, 'id_ed25519'), join(configDir, 'id_ecdsa')],
-  },
+const binding = { port: Number(port), address: '127.0.0.1' };
+const config =
+  protocol === 'ftp'
+    ? {
+        sftpd: { bindings: [{ port: 0 }] },
+        ftpd: { bindings: [binding], passive_port_range: { start: Number(passiveStart), end: Number(passiveEnd) } },
+      }
+    : { sftpd: { bindings: [binding], host_keys: [join(configDir, 'id_ed25519'), join(configDir, 'id_ecdsa')] } };
+Object.assign(config, {
   httpd: { bindings: [{ port: 0 }] },
   data_provider: { driver: 'sqlite', name: 'sftpgo.db' },
-};
+});
 await writeFile(join(configDir, 'sftpgo.json'), JSON.stringify(config, null, 2));
 const svc = await startService({
   configDir,
@@ -39,6 +44,7 @@ await svc.provider.addUser({
   username: 'bench',
   status: 1,
   home_dir: home,
+  password: 'benchpw',
   public_keys: [publicKey],
   permissions: { '/': ['*'] },
 });
