@@ -21,7 +21,6 @@ import {
   virtualBase,
   virtualDir,
   type FileInfo,
-  type Fs,
   type MountFolder,
   type MountTable,
   type Resolved,
@@ -53,6 +52,7 @@ import type {
   TransferStatus,
 } from './types.js';
 import { isFolderIncludedInUserQuota } from './user-fs.js';
+import { walkTree, type WalkEntry, type WalkOptions } from './walk.js';
 import {
   hasPerm,
   hasPermissionsInside,
@@ -694,27 +694,17 @@ export class Connection implements ActiveConnection {
     return hasPerm(this.user, 'upload', dst);
   }
 
-  private async checkRecursiveRename(
-    fs: Fs,
-    relFrom: string,
-    from: string,
-    to: string,
-  ): Promise<void> {
-    const stack: { rel: string; from: string; to: string }[] = [{ rel: relFrom, from, to }];
-    while (stack.length > 0) {
-      const cur = stack.pop() as { rel: string; from: string; to: string };
-      for await (const e of fs.list(cur.rel)) {
-        const childFrom = posix.join(cur.from, e.name);
-        const childTo = posix.join(cur.to, e.name);
-        this.checkRenameNames(childFrom, childTo, e);
-        if (!this.hasRenamePerms(childFrom, childTo, e)) {
-          throw new SftpgoError(
-            'PERMISSION_DENIED',
-            `renaming ${JSON.stringify(childFrom)} is not allowed`,
-          );
-        }
-        if (e.isDirectory && !e.isSymlink)
-          stack.push({ rel: posix.join(cur.rel, e.name), from: childFrom, to: childTo });
+  /** every entry of a directory tree must pass the rename rules (permissions set inside it) */
+  private async checkRecursiveRename(from: string, to: string, info: FileInfo): Promise<void> {
+    for await (const e of this.walk(from, { rootInfo: info })) {
+      if (e.depth === 0 || e.type === 'dir-end') continue;
+      const childTo = `${to}${e.path.slice(from.length)}`;
+      this.checkRenameNames(e.path, childTo, e.info);
+      if (!this.hasRenamePerms(e.path, childTo, e.info)) {
+        throw new SftpgoError(
+          'PERMISSION_DENIED',
+          `renaming ${JSON.stringify(e.path)} is not allowed`,
+        );
       }
     }
   }
@@ -776,13 +766,24 @@ export class Connection implements ActiveConnection {
           'renaming onto a virtual folder path is not allowed',
         );
       if (hasPermissionsInside(this.user, from) || hasPermissionsInside(this.user, to)) {
-        await this.checkRecursiveRename(rf.fs, rf.relPath, from, to);
+        await this.checkRecursiveRename(from, to, srcInfo);
       }
     }
     await rf.fs.rename(rf.relPath, rt.relPath);
     this.logCommand('Rename', { file_path: from, target_path: to });
     // same mount: only an overwritten file changes the counters
     if (initialSize !== -1) await this.updateQuota(to, -1, -initialSize);
+  }
+
+  // ---------------------------------------------------------------- trees
+
+  /**
+   * Walks the virtual tree at `root` with the rules every recursive operation shares (see
+   * walk.ts): directories need `list`, files must pass the file patterns (and `filePerm` when
+   * given), symlinks are never walked into.
+   */
+  walk(root: string, o: WalkOptions = {}): AsyncGenerator<WalkEntry> {
+    return walkTree(this, root, o);
   }
 
   /**

@@ -9,6 +9,15 @@ export {
   type UploadOptions,
 } from './connection.js';
 export {
+  MAX_WALK_DEPTH,
+  walkDenial,
+  walkTree,
+  type WalkEntry,
+  type WalkEntryType,
+  type WalkHost,
+  type WalkOptions,
+} from './walk.js';
+export {
   ConnectionRegistry,
   IDLE_LOGIN_TIMEOUT_MS,
   newConnectionId,

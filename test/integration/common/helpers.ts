@@ -181,3 +181,15 @@ export async function upload(c: Connection, vpath: string, data: Buffer | string
   await t.write(0, Buffer.isBuffer(data) ? data : Buffer.from(data));
   await t.close();
 }
+
+/** creates files (content = the string) and directories (key ending in "/") under `root` */
+export async function makeTree(root: string, spec: Record<string, string>): Promise<void> {
+  for (const [rel, content] of Object.entries(spec)) {
+    const p = path.join(root, rel);
+    if (rel.endsWith('/')) await fsp.mkdir(p, { recursive: true });
+    else {
+      await fsp.mkdir(path.dirname(p), { recursive: true });
+      await fsp.writeFile(p, content);
+    }
+  }
+}
