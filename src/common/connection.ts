@@ -14,6 +14,7 @@ import { posix } from 'node:path';
 import type { User } from '../dataprovider/provider.js';
 import { SftpgoError } from '../errors/index.js';
 import {
+  isSameOrBelow,
   joinVirtual,
   mapFsError,
   normalizeVirtualPath,
@@ -99,6 +100,21 @@ export interface UploadOptions {
   offset?: number;
 }
 
+export interface CopyOptions {
+  /**
+   * true: existing files are replaced (needs `overwrite` on their directory) and existing
+   * directories are merged into; false: the target must not exist (ALREADY_EXISTS).
+   */
+  overwrite: boolean;
+}
+
+/** what a tree operation copied or removed */
+export interface TreeResult {
+  files: number;
+  dirs: number;
+  bytes: number;
+}
+
 export interface QuotaCheckResult {
   hasSpace: boolean;
   quotaSize: number;
@@ -108,6 +124,14 @@ export interface QuotaCheckResult {
 }
 
 type UploadLimits = { maxWriteSize: number };
+
+/** how server-side operations open transfers: unthrottled, and optionally never replacing a file */
+interface InternalOpen {
+  bandwidth?: number;
+  exclusive?: boolean;
+}
+
+const COPY_CHUNK = 256 * 1024;
 
 const VIRTUAL_DIR_MODE = S_IFDIR | 0o755;
 
@@ -786,6 +810,207 @@ export class Connection implements ActiveConnection {
     return walkTree(this, root, o);
   }
 
+  /** the attributes of a path whatever the permissions (undefined when missing) */
+  private async lookup(p: string): Promise<FileInfo | undefined> {
+    const info = await this.statIn(this.mounts.resolve(p), false);
+    if (info) return info;
+    return p === '/' || this.mounts.isVirtualDir(p) ? virtualDirInfo(virtualBase(p)) : undefined;
+  }
+
+  /**
+   * Copies a file or a directory tree on the server (upstream's later BaseConnection.Copy).
+   * Every entry is checked before anything is written: the source needs `list` on its
+   * directories, `download` and the file patterns on its files; the target needs
+   * `create_dirs` / `upload` (+ `overwrite` for replaced files) and the patterns. The quota
+   * of every scope written to (user, virtual folders) must hold the whole copy, and each
+   * file is then written as an upload (quota counted as it goes, max_upload_file_size,
+   * atomic upload_mode), unthrottled. Symlinks and special files are not copied. A copy may
+   * span virtual folders; copying onto itself or into its own subtree is refused.
+   */
+  async copy(fromPath: string, toPath: string, o: CopyOptions): Promise<TreeResult> {
+    const from = this.begin(fromPath);
+    const to = normalizeVirtualPath(toPath);
+    if (from === to)
+      throw new SftpgoError('OP_UNSUPPORTED', 'the copy source and target cannot be the same');
+    const src = await this.lstat(from);
+    if (!src.isFile && !(src.isDirectory && !src.isSymlink)) {
+      throw new SftpgoError(
+        'OP_UNSUPPORTED',
+        'unsupported copy source: only files and directories are supported',
+      );
+    }
+    if (src.isDirectory && (isSameOrBelow(to, from) || isSameOrBelow(from, to))) {
+      throw new SftpgoError(
+        'OP_UNSUPPORTED',
+        `copying ${JSON.stringify(from)} to ${JSON.stringify(to)} is not supported: one contains the other`,
+      );
+    }
+    const targetOf = (p: string): string => (p === from ? to : `${to}${p.slice(from.length)}`);
+    const walkOpts: WalkOptions = { rootInfo: src, filePerm: 'download' };
+    const rootExists = (await this.lookup(to)) !== undefined;
+    if (rootExists && !o.overwrite) {
+      throw new SftpgoError(
+        'ALREADY_EXISTS',
+        'invalid copy destination: cannot overwrite an existing file or directory',
+      );
+    }
+
+    // 1. check every entry and add up what each quota scope receives; nothing is written yet
+    const scopes = new Map<string, { path: string; files: number; bytes: number }>();
+    const maxUpload = this.user.filters?.max_upload_file_size ?? 0;
+    for await (const e of this.walk(from, walkOpts)) {
+      if (e.type !== 'dir' && e.type !== 'file') continue;
+      const target = targetOf(e.path);
+      const existing = rootExists ? await this.lookup(target) : undefined;
+      if (e.type === 'dir') {
+        if (existing && !existing.isDirectory) {
+          throw new SftpgoError(
+            'OP_UNSUPPORTED',
+            `cannot replace the file ${JSON.stringify(target)} with a directory`,
+          );
+        }
+        if (!existing) this.requirePerm('create_dirs', virtualDir(target));
+        continue;
+      }
+      this.requireFileAllowed(target);
+      this.requirePerm('upload', virtualDir(target));
+      if (existing?.isDirectory) {
+        throw new SftpgoError(
+          'OP_UNSUPPORTED',
+          `cannot replace the directory ${JSON.stringify(target)} with a file`,
+        );
+      }
+      if (existing) this.requirePerm('overwrite', virtualDir(target));
+      if (maxUpload > 0 && e.info.size > maxUpload) throw quotaExceededError();
+      const key = this.quotaScopes(target).check;
+      const acc = scopes.get(key) ?? { path: target, files: 0, bytes: 0 };
+      acc.files += existing ? 0 : 1;
+      acc.bytes += e.info.size - (existing?.isFile ? existing.size : 0);
+      scopes.set(key, acc);
+    }
+    for (const acc of scopes.values()) {
+      const q = await this.checkQuota(acc.files > 0, acc.path);
+      if (
+        !q.hasSpace ||
+        (q.quotaFiles > 0 && q.quotaFiles - q.usedFiles < acc.files) ||
+        (q.quotaSize > 0 && q.quotaSize - q.usedSize < acc.bytes)
+      ) {
+        throw quotaExceededError();
+      }
+    }
+
+    // 2. copy; every operation checks its permissions and quota again
+    const done: TreeResult = { files: 0, dirs: 0, bytes: 0 };
+    for await (const e of this.walk(from, walkOpts)) {
+      const target = targetOf(e.path);
+      if (e.type === 'dir') {
+        if (!(rootExists && (await this.lookup(target))?.isDirectory)) {
+          await this.mkdir(target);
+          done.dirs++;
+        }
+      } else if (e.type === 'file') {
+        done.bytes += await this.copyFile(e.path, target, !o.overwrite);
+        done.files++;
+      } else if (e.type !== 'dir-end') {
+        this.log.debug(
+          { sender: this.protocol, connection_id: this.id, file_path: e.path },
+          'copy: only files and directories are copied',
+        );
+      }
+    }
+    this.logCommand('Copy', { file_path: from, target_path: to, files: done.files });
+    return done;
+  }
+
+  /** copies one file's content as a download + upload pair; returns the bytes copied */
+  private async copyFile(from: string, to: string, exclusive: boolean): Promise<number> {
+    const dl = await this.doOpenDownload(from, {}, { bandwidth: 0 });
+    let up: UploadTransfer;
+    try {
+      up = await this.doOpenUpload(to, { mode: 'truncate' }, { bandwidth: 0, exclusive });
+    } catch (e) {
+      await dl.abort(e);
+      throw e;
+    }
+    let pos = 0;
+    try {
+      // one read ahead of the write in progress; a read failing while a write fails is
+      // already handled (its error is the write's)
+      const readAt = (at: number): Promise<Buffer | null> => {
+        const r = dl.read(at, COPY_CHUNK);
+        r.catch(() => undefined);
+        return r;
+      };
+      let next = readAt(0);
+      for (;;) {
+        const buf = await next;
+        if (buf === null || buf.length === 0) break;
+        const at = pos;
+        pos += buf.length;
+        next = readAt(pos);
+        await up.write(at, buf);
+      }
+    } catch (e) {
+      await Promise.all([up.abort(e), dl.abort(e)]);
+      throw e;
+    }
+    await dl.close();
+    await up.close();
+    return pos;
+  }
+
+  /**
+   * Removes a file or a directory tree. Every entry is checked before anything is removed:
+   * `list` on each directory, `delete` on the directory of each entry, the file patterns on
+   * files and symlinks; the first entry that fails stops the removal with its error and
+   * nothing is removed. Virtual folders (the path itself or inside it) and the root cannot be
+   * removed. The quota is decremented by the files removed, also when an error (e.g. a
+   * concurrent change) stops the removal mid-way.
+   */
+  async removeTree(virtualPath: string): Promise<TreeResult> {
+    const p = this.begin(virtualPath);
+    if (p === '/')
+      throw new SftpgoError('PERMISSION_DENIED', 'removing the root directory is not allowed');
+    if (this.mounts.isMountPoint(p) || this.mounts.isVirtualDir(p))
+      throw new SftpgoError('PERMISSION_DENIED', 'removing a virtual folder is not allowed');
+    if (this.mounts.hasMountsInside(p)) {
+      throw new SftpgoError(
+        'OP_UNSUPPORTED',
+        'removing a directory with a virtual folder inside is not supported',
+      );
+    }
+    const info = await this.lstat(p);
+    const check = (e: WalkEntry): void => {
+      this.requirePerm('delete', virtualDir(e.path));
+      if (!e.info.isDirectory) this.requireFileAllowed(e.path);
+    };
+    for await (const e of this.walk(p, { rootInfo: info })) if (e.type !== 'dir-end') check(e);
+
+    // every entry is in p's mount: one quota scope
+    const done: TreeResult = { files: 0, dirs: 0, bytes: 0 };
+    try {
+      for await (const e of this.walk(p, { rootInfo: info })) {
+        if (e.type === 'dir') continue;
+        check(e);
+        const r = this.mounts.resolve(e.path);
+        if (e.type === 'dir-end') {
+          await r.fs.remove(r.relPath, { dir: true });
+          done.dirs++;
+          continue;
+        }
+        await r.fs.remove(r.relPath);
+        if (e.type === 'file') {
+          done.files++;
+          done.bytes += e.info.size;
+        }
+      }
+    } finally {
+      await this.updateQuota(p, -done.files, -done.bytes);
+    }
+    this.logCommand('RemoveTree', { file_path: p, files: done.files, dirs: done.dirs });
+    return done;
+  }
+
   /**
    * Creates `linkPath` as a symlink to `target` (a virtual path, absolute or relative to the
    * link's directory); stored relative, inside the same filesystem. Needs `create_symlinks`
@@ -926,6 +1151,14 @@ export class Connection implements ActiveConnection {
    * allowance. The transfer is listed as active until closed.
    */
   async openDownload(virtualPath: string, o: { offset?: number } = {}): Promise<DownloadTransfer> {
+    return this.doOpenDownload(virtualPath, o, {});
+  }
+
+  private async doOpenDownload(
+    virtualPath: string,
+    o: { offset?: number },
+    internal: InternalOpen,
+  ): Promise<DownloadTransfer> {
     const p = this.begin(virtualPath);
     const offset = o.offset ?? 0;
     if (!Number.isSafeInteger(offset) || offset < 0)
@@ -957,7 +1190,7 @@ export class Connection implements ActiveConnection {
       virtualPath: p,
       source,
       offset,
-      bandwidth: this.user.download_bandwidth ?? 0,
+      bandwidth: internal.bandwidth ?? this.user.download_bandwidth ?? 0,
       ...(fileSize !== undefined ? { fileSize } : {}),
       ...(info !== undefined ? { info } : {}),
     });
@@ -975,6 +1208,14 @@ export class Connection implements ActiveConnection {
     virtualPath: string,
     o: UploadOptions = { mode: 'truncate' },
   ): Promise<UploadTransfer> {
+    return this.doOpenUpload(virtualPath, o, {});
+  }
+
+  private async doOpenUpload(
+    virtualPath: string,
+    o: UploadOptions,
+    internal: InternalOpen,
+  ): Promise<UploadTransfer> {
     const p = this.begin(virtualPath);
     this.requirePerm('upload', virtualDir(p));
     this.requireFileAllowed(p);
@@ -985,6 +1226,8 @@ export class Connection implements ActiveConnection {
     const existing = await this.statIn(r, true);
     if (existing?.isDirectory)
       throw new SftpgoError('INVALID_INPUT', `${JSON.stringify(p)} is a directory`);
+    if (existing && internal.exclusive)
+      throw new SftpgoError('ALREADY_EXISTS', `${JSON.stringify(p)} already exists`);
     if (existing) this.requirePerm('overwrite', virtualDir(p));
 
     let mode: UploadOpenMode = existing ? o.mode : 'truncate';
@@ -1022,6 +1265,7 @@ export class Connection implements ActiveConnection {
         isResume,
         maxWriteSize,
         lease,
+        bandwidth: internal.bandwidth ?? this.user.upload_bandwidth ?? 0,
       });
     } catch (e) {
       lease?.release();
@@ -1040,6 +1284,7 @@ export class Connection implements ActiveConnection {
       isResume: boolean;
       maxWriteSize: number;
       lease: QuotaLease | undefined;
+      bandwidth: number;
     },
   ): Promise<UploadTransfer> {
     const { mode, fileSize, startOffset, isResume, maxWriteSize } = u;
@@ -1077,7 +1322,7 @@ export class Connection implements ActiveConnection {
       minWriteOffset: isResume ? startOffset : 0,
       maxWriteSize,
       streamOffset: startOffset,
-      bandwidth: this.user.upload_bandwidth ?? 0,
+      bandwidth: u.bandwidth,
       ...(u.lease ? { quota: u.lease } : {}),
     });
     this.transfers.add(t);

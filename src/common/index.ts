@@ -5,7 +5,9 @@
 export {
   Connection,
   type ConnectionOptions,
+  type CopyOptions,
   type QuotaCheckResult,
+  type TreeResult,
   type UploadOptions,
 } from './connection.js';
 export {
