@@ -5,9 +5,9 @@
  *
  * The hash commands need `list` (not `download`) on the file, as upstream, so they read
  * through the user's mount table after checking that permission and the file patterns.
- * sftpgo-copy (local storage) and sftpgo-remove (local and encrypted storage) follow
- * upstream's restrictions: no virtual folders inside the trees, no overwriting, quota checked
- * before and updated after.
+ * sftpgo-copy and sftpgo-remove are Connection.copy (never overwriting) and
+ * Connection.removeTree: every entry of the tree is checked before anything changes, and the
+ * quota is checked and updated there.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -16,9 +16,10 @@ import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import type { ServerChannel } from 'ssh2';
 import type { Connection } from '../common/connection.js';
-import { hasPerm, hasPerms, hasPermissionsInside, isFileAllowed } from '../common/user-policy.js';
+import { hasPerm, hasPerms, isFileAllowed } from '../common/user-policy.js';
+import { ERR_QUOTA_EXCEEDED } from '../common/transfer.js';
 import { exposedMessage, SftpgoError } from '../errors/index.js';
-import { normalizeVirtualPath, type FileInfo, type Fs } from '../vfs/index.js';
+import { normalizeVirtualPath, type Fs } from '../vfs/index.js';
 import { ChannelReader, writeChannel } from './channel-io.js';
 
 export const HASH_COMMANDS = ['md5sum', 'sha1sum', 'sha256sum', 'sha384sum', 'sha512sum'] as const;
@@ -214,7 +215,7 @@ export class SshCommand {
       if (!SftpgoError.is(e, 'NOT_FOUND')) throw e;
     }
     const q = await this.conn.checkQuota(true, quotaPath);
-    if (!q.hasSpace) throw new SftpgoError('QUOTA_EXCEEDED', 'denying write due to space limit');
+    if (!q.hasSpace) throw new SftpgoError('QUOTA_EXCEEDED', ERR_QUOTA_EXCEEDED);
     if (!hasPerms(user, ['download', 'upload', 'create_dirs', 'list', 'overwrite', 'delete'], p)) {
       throw new SftpgoError('PERMISSION_DENIED', 'permission denied');
     }
@@ -262,10 +263,10 @@ export class SshCommand {
 
   // ------------------------------------------------------------------ sftpgo-copy
 
-  private isLocal(p: string): boolean {
-    return this.conn.mounts.resolve(p).fs.kind === 'local';
-  }
-
+  /**
+   * Connection.copy without overwriting. As upstream 2.1.2, trees with virtual folders inside
+   * (source or destination) are refused, though the copy itself could span them.
+   */
   private async copy(): Promise<string> {
     const src = this.sourcePath().replace(/(.)\/$/, '$1');
     let dst = this.destPath();
@@ -274,140 +275,29 @@ export class SshCommand {
       throw new SftpgoError('INVALID_INPUT', 'usage sftpgo-copy <source dir path> <destination dir path>');
     }
     dst = normalizeVirtualPath(dst);
-    const user = this.conn.user;
-    // upstream: local storage only ("command unsupported for this configuration")
-    if (!this.isLocal(src) || !this.isLocal(dst)) throw new SftpgoError('OP_UNSUPPORTED', 'command unsupported for this configuration');
-    const rs = this.conn.mounts.resolve(src);
-    const rd = this.conn.mounts.resolve(dst);
-    try {
-      await rd.fs.lstat(rd.relPath);
-      throw new SftpgoError('ALREADY_EXISTS', 'invalid copy destination: cannot overwrite an existing file or directory');
-    } catch (e) {
-      if (!SftpgoError.is(e, 'NOT_FOUND')) throw e;
+    const mounts = this.conn.mounts;
+    if (mounts.hasMountsInside(src)) {
+      throw new SftpgoError('OP_UNSUPPORTED', 'unsupported copy source: the source directory contains virtual folders');
     }
-    const info = await rs.fs.lstat(rs.relPath);
-    if (!hasPerm(user, 'list', posix.dirname(src))) throw new SftpgoError('PERMISSION_DENIED', 'permission denied');
-    let files: number;
-    let size: number;
-    if (info.isDirectory && !info.isSymlink) {
-      if (this.conn.mounts.hasMountsInside(src)) {
-        throw new SftpgoError('OP_UNSUPPORTED', 'unsupported copy source: the source directory contains virtual folders');
-      }
-      if (this.conn.mounts.hasMountsInside(dst) || this.conn.mounts.isMountPoint(dst)) {
-        throw new SftpgoError('OP_UNSUPPORTED', 'unsupported copy source: the destination directory contains virtual folders');
-      }
-      if (!hasPerm(user, 'create_dirs', posix.dirname(dst))) throw new SftpgoError('PERMISSION_DENIED', 'permission denied');
-      await this.checkRecursiveCopyPerms(rs.fs, rs.relPath, src, dst);
-      ({ files, bytes: size } = await rs.fs.usage(rs.relPath));
-    } else if (info.isFile) {
-      if (!isFileAllowed(user, dst)) throw new SftpgoError('NAME_NOT_ALLOWED', 'unsupported copy destination: this file is not allowed');
-      if (!hasPerm(user, 'upload', posix.dirname(dst))) throw new SftpgoError('PERMISSION_DENIED', 'permission denied');
-      files = 1;
-      size = info.size;
-    } else {
-      throw new SftpgoError('OP_UNSUPPORTED', 'unsupported copy source: only files and directories are supported');
+    if (mounts.hasMountsInside(dst) || mounts.isMountPoint(dst)) {
+      throw new SftpgoError('OP_UNSUPPORTED', 'unsupported copy source: the destination directory contains virtual folders');
     }
-    const q = await this.conn.checkQuota(true, dst);
-    if (!q.hasSpace) throw new SftpgoError('QUOTA_EXCEEDED', 'denying write due to space limit');
-    if (q.quotaFiles > 0 && q.quotaFiles - q.usedFiles < files) throw new SftpgoError('QUOTA_EXCEEDED', 'denying write due to space limit');
-    if (q.quotaSize > 0 && q.quotaSize - q.usedSize < size) throw new SftpgoError('QUOTA_EXCEEDED', 'denying write due to space limit');
-    await this.copyTree(rs.fs, rs.relPath, rd.fs, rd.relPath, info);
-    await this.conn.updateQuota(dst, files, size);
-    this.conn.log.info({ sender: 'SSHCommand', command: this.command, file_path: src, target_path: dst }, 'sftpgo-copy');
+    await this.conn.copy(src, dst, { overwrite: false });
     return 'OK\n';
-  }
-
-  private async checkRecursiveCopyPerms(fs: Fs, rel: string, src: string, dst: string): Promise<void> {
-    const user = this.conn.user;
-    if (!hasPermissionsInside(user, src) && !hasPermissionsInside(user, dst)) {
-      if (hasPerm(user, 'list', src) && hasPerms(user, ['create_dirs', 'create_symlinks', 'upload'], dst)) return;
-    }
-    const stack: { rel: string; src: string; dst: string }[] = [{ rel, src, dst }];
-    while (stack.length > 0) {
-      const cur = stack.pop() as { rel: string; src: string; dst: string };
-      for await (const e of fs.list(cur.rel)) {
-        const s = posix.join(cur.src, e.name);
-        const d = posix.join(cur.dst, e.name);
-        if (!hasPerm(user, 'list', cur.src)) throw new SftpgoError('PERMISSION_DENIED', 'permission denied');
-        const need = e.isDirectory ? 'create_dirs' : e.isSymlink ? 'create_symlinks' : 'upload';
-        if (!hasPerm(user, need, cur.dst)) throw new SftpgoError('PERMISSION_DENIED', 'permission denied');
-        if (e.isDirectory && !e.isSymlink) stack.push({ rel: posix.join(cur.rel, e.name), src: s, dst: d });
-      }
-    }
-  }
-
-  private async copyFile(sfs: Fs, from: string, dfs: Fs, to: string): Promise<void> {
-    const rd = await sfs.openRead(from);
-    const up = await dfs.openWrite(to, { truncate: true });
-    try {
-      await pipeline(rd, up.stream);
-    } catch (e) {
-      up.stream.destroy(e instanceof Error ? e : new Error(String(e)));
-      await up.done.catch(() => undefined);
-      throw e;
-    }
-    await up.done;
-  }
-
-  /** copies files and directories; symlinks are skipped, as upstream */
-  private async copyTree(sfs: Fs, from: string, dfs: Fs, to: string, info: FileInfo): Promise<void> {
-    this.conn.touch();
-    if (info.isSymlink) return;
-    if (!info.isDirectory) {
-      await this.copyFile(sfs, from, dfs, to);
-      return;
-    }
-    await dfs.mkdir(to);
-    for await (const e of sfs.list(from)) {
-      await this.copyTree(sfs, posix.join(from, e.name), dfs, posix.join(to, e.name), e);
-    }
   }
 
   // ------------------------------------------------------------------ sftpgo-remove
 
+  /** Connection.removeTree of a file or a directory (upstream refuses anything else) */
   private async remove(): Promise<string> {
     let p = this.destPath();
     if (p === '' || this.args.length !== 1) throw new SftpgoError('INVALID_INPUT', 'usage sftpgo-remove <destination path>');
     if (p.length > 1) p = p.replace(/\/$/, '');
-    const user = this.conn.user;
-    if (!hasPerm(user, 'delete', posix.dirname(p))) throw new SftpgoError('PERMISSION_DENIED', 'permission denied');
-    const r = this.conn.mounts.resolve(p);
-    // upstream: local and encrypted local storage only
-    if (r.fs.kind !== 'local' && r.fs.kind !== 'crypt') throw new SftpgoError('OP_UNSUPPORTED', 'command unsupported for this configuration');
-    const info = await r.fs.lstat(r.relPath);
-    let files: number;
-    let size: number;
-    if (info.isDirectory && !info.isSymlink) {
-      if (p === '/') throw new SftpgoError('PERMISSION_DENIED', 'removing root dir is not allowed');
-      if (this.conn.mounts.hasMountsInside(p)) {
-        throw new SftpgoError('OP_UNSUPPORTED', 'unsupported remove source: this directory contains virtual folders');
-      }
-      if (this.conn.mounts.isMountPoint(p)) {
-        throw new SftpgoError('OP_UNSUPPORTED', 'unsupported remove source: this directory is a virtual folder');
-      }
-      ({ files, bytes: size } = await r.fs.usage(r.relPath));
-      await this.removeTree(r.fs, r.relPath);
-    } else if (info.isFile) {
-      files = 1;
-      size = info.size;
-      await r.fs.remove(r.relPath);
-    } else {
+    const info = await this.conn.lstat(p);
+    if (!info.isFile && !(info.isDirectory && !info.isSymlink)) {
       throw new SftpgoError('OP_UNSUPPORTED', 'unsupported remove source: only files and directories are supported');
     }
-    await this.conn.updateQuota(p, -files, -size);
-    this.conn.log.info({ sender: 'SSHCommand', command: this.command, file_path: p }, 'sftpgo-remove');
+    await this.conn.removeTree(p);
     return 'OK\n';
-  }
-
-  private async removeTree(fs: Fs, rel: string): Promise<void> {
-    this.conn.touch();
-    const entries: FileInfo[] = [];
-    for await (const e of fs.list(rel)) entries.push(e);
-    for (const e of entries) {
-      const child = posix.join(rel, e.name);
-      if (e.isDirectory && !e.isSymlink) await this.removeTree(fs, child);
-      else await fs.remove(child);
-    }
-    await fs.remove(rel, { dir: true });
   }
 }

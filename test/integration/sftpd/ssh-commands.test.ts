@@ -83,6 +83,28 @@ void describe('sftpd: SSH commands (all enabled)', () => {
     assert.equal(root.code, 1);
   });
 
+  void it('sftpgo-copy and sftpgo-remove check every entry of the tree before changing anything', async () => {
+    const u = await env.createUser({
+      permissions: { '/': ['*'], '/t/a/nodl': ['list', 'delete'], '/t/b/keep': ['list', 'download'] } as never,
+    });
+    await mkdir(join(u.home, 't', 'a', 'nodl'), { recursive: true });
+    await mkdir(join(u.home, 't', 'b', 'keep'), { recursive: true });
+    await writeFile(join(u.home, 't', 'top.txt'), 'top');
+    await writeFile(join(u.home, 't', 'a', 'nodl', 'secret.txt'), 'no download');
+    await writeFile(join(u.home, 't', 'b', 'keep', 'k.txt'), 'kept');
+    const cp = await sshExec(env.target, u.creds, 'sftpgo-copy /t /copy');
+    assert.equal(cp.code, 1);
+    assert.match(cp.stderr, /sftpgo-copy: \/copy .*download/);
+    await assert.rejects(stat(join(u.home, 'copy')), 'nothing copied');
+    const rm = await sshExec(env.target, u.creds, 'sftpgo-remove /t');
+    assert.equal(rm.code, 1);
+    assert.match(rm.stderr, /permission denied/);
+    assert.equal(await readFile(join(u.home, 't', 'top.txt'), 'utf8'), 'top', 'nothing removed');
+    const sub = await sshExec(env.target, u.creds, 'sftpgo-remove /t/a');
+    assert.equal(sub.code, 0, sub.stderr);
+    await assert.rejects(stat(join(u.home, 't', 'a')));
+  });
+
   void it('refuses unknown commands with a message and exit status 1', async () => {
     const r = await sshExec(env.target, user.creds, 'ls -la /');
     assert.equal(r.code, 1);
