@@ -84,7 +84,7 @@ export function walkDenial(
 ): SftpgoError | undefined {
   if (info.isDirectory && !info.isSymlink) {
     if (!hasPerm(user, 'list', p))
-      return new SftpgoError('PERMISSION_DENIED', `listing ${JSON.stringify(p)} is not allowed`);
+      return new SftpgoError('PERMISSION_DENIED', `permission denied: listing ${JSON.stringify(p)} is not allowed`);
     return undefined;
   }
   if (!info.isFile) return undefined;
@@ -95,7 +95,10 @@ export function walkDenial(
     );
   }
   if (filePerm && !hasPerm(user, filePerm, virtualDir(p)))
-    return new SftpgoError('PERMISSION_DENIED', `${filePerm} of ${JSON.stringify(p)} is not allowed`);
+    return new SftpgoError(
+      'PERMISSION_DENIED',
+      `permission denied: ${filePerm} of ${JSON.stringify(p)} is not allowed`,
+    );
   return undefined;
 }
 
