@@ -4,6 +4,7 @@
  * fake). Every method takes virtual paths, checks permissions, file patterns and quota itself
  * and throws SftpgoError.
  */
+import type { WalkEntry, WalkOptions } from '../common/index.js';
 import type { FileInfo, SetStatAttrs, StatVfs } from '../vfs/index.js';
 
 export interface DownloadHandle {
@@ -41,6 +42,8 @@ export interface SessionConnection {
   /** a directory listing (NOT_FOUND / not a directory / permission errors are thrown here) */
   list(vpath: string): Promise<AsyncIterableIterator<FileInfo>>;
   readlink(vpath: string): Promise<string>;
+  /** the common tree walk (list permission, file patterns, symlinks never walked into) */
+  walk(root: string, o?: WalkOptions): AsyncIterable<WalkEntry>;
   mkdir(vpath: string): Promise<void>;
   /** removes a file or symlink */
   remove(vpath: string): Promise<void>;

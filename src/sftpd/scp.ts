@@ -12,7 +12,6 @@
 import { posix } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServerChannel } from 'ssh2';
-import { isFileAllowed } from '../common/user-policy.js';
 import type { User } from '../dataprovider/provider.js';
 import { exposedMessage, SftpgoError } from '../errors/index.js';
 import type { Logger } from '../common/types.js';
@@ -349,28 +348,42 @@ export class ScpCommand {
     await this.sendFile(vpath, fi);
   }
 
+  /**
+   * Sends a directory tree as the common walk presents it: directories the user may not list,
+   * files denied by the patterns or without download permission stop the transfer with an
+   * error (as a single file would); symlinks to regular files are sent as those files, other
+   * symlinks are skipped (never walked into).
+   */
   private async sendDir(vpath: string, fi: FileInfo): Promise<void> {
-    await this.sendTimes(fi);
-    let name = posix.basename(vpath);
-    if (vpath === '/' || name === '') name = this.user.username ?? 'root';
-    await this.send(`D${modeString(fi)} 0 ${name}\n`);
-    await this.readAck();
-    const files: string[] = [];
-    const subdirs: string[] = [];
-    for await (const e of await this.conn.list(vpath)) {
-      const child = posix.join(vpath, e.name);
-      if (e.isDirectory && !e.isSymlink) subdirs.push(child);
-      else if ((e.isFile || e.isSymlink) && isFileAllowed(this.user, child)) files.push(child);
+    const walk = this.conn.walk(vpath, {
+      rootInfo: fi,
+      filePerm: 'download',
+      resolveSymlinks: true,
+      onSkip: (p, reason) =>
+        this.log.debug({ file_path: p, reason: reason.message }, 'scp: entry not sent'),
+    });
+    for await (const e of walk) {
+      switch (e.type) {
+        case 'dir': {
+          await this.sendTimes(e.info);
+          let name = posix.basename(e.path);
+          if (e.path === '/' || name === '') name = this.user.username ?? 'root';
+          await this.send(`D${modeString(e.info)} 0 ${name}\n`);
+          await this.readAck();
+          break;
+        }
+        case 'dir-end':
+          await this.send('E\n');
+          await this.readAck();
+          break;
+        case 'file':
+          await this.sendFile(e.path, e.info);
+          break;
+        case 'symlink':
+        case 'other':
+          this.log.debug({ file_path: e.path }, 'scp: only files and directories are sent');
+      }
     }
-    // upstream order: the files of the directory first, then its sub-directories
-    for (const f of files) {
-      const info = await this.conn.stat(f);
-      if (info.isDirectory) await this.sendDir(f, info);
-      else await this.sendFile(f, info);
-    }
-    for (const d of subdirs) await this.sendItem(d);
-    await this.send('E\n');
-    await this.readAck();
   }
 
   private async sendFile(vpath: string, fi: FileInfo): Promise<void> {

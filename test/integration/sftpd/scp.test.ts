@@ -1,9 +1,9 @@
 /**
  * The legacy SCP protocol with OpenSSH's `scp -O`: single files, recursive trees in both
- * directions with `-p` (times), target naming, and errors.
+ * directions with `-p` (times), target naming, symlinks in downloaded trees, and errors.
  */
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { randomFile, sha256File, startSftpTestServer, type SftpTestEnv, type TestUser } from '../../helpers/sftpd.js';
@@ -98,6 +98,41 @@ void describe('sftpd: scp -O (legacy protocol)', () => {
     const r = await scp(env.target, user.creds, ['-r', tree, remote(user.creds, '/newname')], { legacy: true });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await readFile(join(user.home, 'newname', 'a', 'one.txt'), 'utf8'), 'one\n');
+  });
+
+  void it('downloads a tree with symlinks: links to files are sent as files, loops are not followed, links out of the home refused', async () => {
+    const u = await env.createUser();
+    await mkdir(join(u.home, 'lt', 'sub'), { recursive: true });
+    await writeFile(join(u.home, 'lt', 'f.txt'), 'file');
+    await writeFile(join(env.dir, 'outside-secret.txt'), 'outside');
+    await symlink('..', join(u.home, 'lt', 'sub', 'loop'));
+    await symlink('../f.txt', join(u.home, 'lt', 'sub', 'to-file'));
+    const dst = join(env.dir, 'links-down');
+    await mkdir(dst);
+    const r = await scp(env.target, u.creds, ['-r', remote(u.creds, '/lt'), dst], { legacy: true });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((await readdir(join(dst, 'lt'))).sort(), ['f.txt', 'sub']);
+    assert.deepEqual(await readdir(join(dst, 'lt', 'sub')), ['to-file']);
+    assert.equal((await lstat(join(dst, 'lt', 'sub', 'to-file'))).isFile(), true);
+    assert.equal(await readFile(join(dst, 'lt', 'sub', 'to-file'), 'utf8'), 'file');
+    await symlink(join(env.dir, 'outside-secret.txt'), join(u.home, 'lt', 'out-file'));
+    const out = await scp(env.target, u.creds, ['-r', remote(u.creds, '/lt'), join(dst, 'again')], { legacy: true });
+    assert.notEqual(out.code, 0);
+    assert.match(out.stderr, /out-file.*outside the root/);
+    await assert.rejects(stat(join(dst, 'again', 'out-file')));
+  });
+
+  void it('a file the patterns deny stops a recursive download with an error, as a single file does', async () => {
+    const u = await env.createUser({ filters: { file_patterns: [{ path: '/', denied_patterns: ['*.exe'] }] } } as never);
+    await mkdir(join(u.home, 'pd', 'deep'), { recursive: true });
+    await writeFile(join(u.home, 'pd', 'ok.txt'), 'ok');
+    await writeFile(join(u.home, 'pd', 'deep', 'tool.exe'), 'MZ');
+    const dst = join(env.dir, 'pattern-down');
+    await mkdir(dst);
+    const r = await scp(env.target, u.creds, ['-r', remote(u.creds, '/pd'), dst], { legacy: true });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /tool\.exe.*not allowed/);
+    await assert.rejects(stat(join(dst, 'pd', 'deep', 'tool.exe')));
   });
 
   void it('reports errors: missing source, directory without -r, permission denied', async () => {
