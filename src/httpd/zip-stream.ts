@@ -5,18 +5,17 @@
  * accounting) when the zip writer reaches them, the directory walk stays a bounded number of
  * entries ahead of the writer, and the socket's backpressure reaches the file reads.
  *
- * Only directories and regular files are included (symlinks found while walking are skipped,
- * so a link loop cannot make the walk endless). Inside a requested directory, files the user
- * may not download and subdirectories they may not list are skipped; a requested path that
- * does not exist or is not allowed is refused before anything is sent.
+ * The content is the common walk's (src/common/walk.ts), skipping what it hides: directories
+ * the user may not list, files the patterns deny or without download permission. Only
+ * directories and regular files are included (symlinks found while walking are skipped, so a
+ * link loop cannot make the walk endless; a requested path that is a link is followed). A
+ * requested path that does not exist or is not allowed is refused before anything is sent.
  */
-import { posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { ZipFile } from 'yazl';
 import type { Connection } from '../common/connection.js';
-import { hasPerm, isFileAllowed } from '../common/user-policy.js';
 import { SftpgoError } from '../errors/index.js';
-import { normalizeVirtualPath, virtualDir, type FileInfo } from '../vfs/index.js';
+import { normalizeVirtualPath, type FileInfo } from '../vfs/index.js';
 import type { HttpdLogger } from './context.js';
 
 /** how many file entries the walk may queue ahead of the zip writer */
@@ -107,11 +106,6 @@ export function createZipStream(conn: Connection, entries: readonly ZipRequestEn
   };
 
   const addFile = async (p: string, info: FileInfo): Promise<void> => {
-    if (!validName(p)) return;
-    if (!hasPerm(conn.user, 'download', virtualDir(p)) || !isFileAllowed(conn.user, p)) {
-      skip(p, 'download not allowed');
-      return;
-    }
     queued++;
     zip.addReadStreamLazy(
       entryName(p),
@@ -139,36 +133,29 @@ export function createZipStream(conn: Connection, entries: readonly ZipRequestEn
     }
   };
 
-  const addDir = async (p: string, info: FileInfo): Promise<void> => {
-    if (p !== '/') {
-      if (!validName(p)) return;
-      zip.addEmptyDirectory(entryName(p), { mtime: info.mtime, mode: (info.mode & 0o7777) | S_IFDIR });
-    }
-    const stack = [p];
-    while (stack.length > 0 && !stopped) {
-      const dir = stack.pop() as string;
-      let it: AsyncIterableIterator<FileInfo>;
-      try {
-        it = await conn.list(dir);
-      } catch (e) {
-        if (dir !== p && (SftpgoError.is(e, 'PERMISSION_DENIED') || SftpgoError.is(e, 'NOT_FOUND'))) {
-          skip(dir, 'directory not listable');
-          continue;
-        }
-        throw e;
-      }
-      for await (const child of it) {
-        if (stopped) break;
-        const cp = posix.join(dir, child.name);
-        if (child.isDirectory && !child.isSymlink) {
-          if (!validName(cp)) continue;
-          zip.addEmptyDirectory(entryName(cp), { mtime: child.mtime, mode: (child.mode & 0o7777) | S_IFDIR });
-          stack.push(cp);
-        } else if (child.isFile && !child.isSymlink) {
-          await addFile(cp, child);
-        } else {
-          skip(cp, 'not a regular file');
-        }
+  /** one requested path, as the common walk presents it (what may not be seen is skipped) */
+  const addEntry = async (req: ZipRequestEntry): Promise<void> => {
+    const walk = conn.walk(req.path, {
+      rootInfo: req.info,
+      onDenied: 'skip',
+      filePerm: 'download',
+      onSkip: (p, reason) => skip(p, reason.message),
+    });
+    for await (const e of walk) {
+      if (stopped) break;
+      switch (e.type) {
+        case 'dir':
+          if (e.path !== '/' && validName(e.path))
+            zip.addEmptyDirectory(entryName(e.path), { mtime: e.info.mtime, mode: (e.info.mode & 0o7777) | S_IFDIR });
+          break;
+        case 'file':
+          if (validName(e.path)) await addFile(e.path, e.info);
+          break;
+        case 'dir-end':
+          break;
+        case 'symlink':
+        case 'other':
+          skip(e.path, 'not a regular file');
       }
     }
   };
@@ -177,9 +164,7 @@ export function createZipStream(conn: Connection, entries: readonly ZipRequestEn
     try {
       for (const e of entries) {
         if (stopped) break;
-        if (e.info.isDirectory) await addDir(e.path, e.info);
-        else if (e.info.isFile) await addFile(e.path, e.info);
-        else skip(e.path, 'not a regular file');
+        await addEntry(e);
       }
       if (!stopped) zip.end();
     } catch (e) {

@@ -67,7 +67,7 @@ void describe('httpd: user API', () => {
       'POST',
       '/users',
       userBody(s, 'alice', {
-        permissions: { '/': ['*'], '/private': ['list'] },
+        permissions: { '/': ['*'], '/private': ['list'], '/ziptree/closed': ['download'] },
         filters: { file_patterns: [{ path: '/docs', denied_patterns: ['*.exe'] }] },
         virtual_folders: [{ name: 'shared', virtual_path: '/shared', quota_size: -1, quota_files: -1 }],
       }),
@@ -237,6 +237,23 @@ void describe('httpd: user API', () => {
     assert.equal(Buffer.from(await empty.arrayBuffer()).readUInt32LE(0), 0x06054b50, 'an empty zip is just the end record');
     const denied = await s.api('POST', '/user/streamzip', ['/private/secret.txt'], t);
     assert.equal(denied.status, 200, 'a listed file without download permission is skipped');
+  });
+
+  void it('zips a tree as the common walk shows it: no unlistable directory, no symlink followed', async () => {
+    const t = await login('alice');
+    const h = home('alice');
+    await mkdir(join(h, 'ziptree', 'closed'), { recursive: true });
+    await mkdir(join(h, 'ziptree', 'sub'), { recursive: true });
+    await writeFile(join(h, 'ziptree', 'ok.txt'), 'ok');
+    await writeFile(join(h, 'ziptree', 'closed', 'c.txt'), 'not listable');
+    await writeFile(join(h, 'ziptree', 'sub', 'd.txt'), 'd');
+    await symlink('..', join(h, 'ziptree', 'sub', 'loop'));
+    const r = await rawPost(t, '/user/streamzip', JSON.stringify(['/ziptree']));
+    assert.equal(r.status, 200);
+    const zipPath = join(work, 'tree.zip');
+    await writeFile(zipPath, Buffer.from(await r.arrayBuffer()));
+    const list = (await exec('zipinfo', ['-1', zipPath])).stdout.trim().split('\n').sort();
+    assert.deepEqual(list, ['ziptree/', 'ziptree/ok.txt', 'ziptree/sub/', 'ziptree/sub/d.txt']);
   });
 
   void it('changes the password and the public keys', async () => {
