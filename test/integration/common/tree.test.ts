@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { WalkEntry } from '../../../src/common/index.js';
 import { code, exists, makeEnv, makeTree, type Env } from './helpers.js';
 
 let env: Env;
@@ -19,10 +18,6 @@ afterEach(async () => {
   await env.cleanup();
 });
 
-function tree(spec: Record<string, string>, root = env.home): Promise<void> {
-  return makeTree(root, spec);
-}
-
 const folders = () => [
   { name: 'own', mapped_path: env.p('own'), virtual_path: '/own', quota_size: 0, quota_files: 0 },
   { name: 'incl', mapped_path: env.p('incl'), virtual_path: '/incl', quota_size: -1, quota_files: -1 },
@@ -30,7 +25,7 @@ const folders = () => [
 
 void describe('copy', () => {
   void it('copies a tree byte-exact, adds files and bytes to the user quota, skips symlinks', async () => {
-    await tree({ 'src/a.txt': 'aaa', 'src/sub/b.bin': 'b'.repeat(1000), 'src/empty/': '' });
+    await makeTree(env.home, { 'src/a.txt': 'aaa', 'src/sub/b.bin': 'b'.repeat(1000), 'src/empty/': '' });
     await fsp.symlink('..', path.join(env.home, 'src', 'sub', 'loop'));
     await fsp.symlink(env.p('outside'), path.join(env.home, 'src', 'out'));
     const c = await env.connect(env.user());
@@ -48,7 +43,7 @@ void describe('copy', () => {
   });
 
   void it('an existing target: refused without overwrite; merged with it, replacing files, with overwrite', async () => {
-    await tree({ 'src/a.txt': 'new content', 'src/sub/b.txt': 'b', 'dst/a.txt': 'old', 'dst/keep.txt': 'kept', 'dst/sub/': '' });
+    await makeTree(env.home, { 'src/a.txt': 'new content', 'src/sub/b.txt': 'b', 'dst/a.txt': 'old', 'dst/keep.txt': 'kept', 'dst/sub/': '' });
     const c = await env.connect(env.user());
     await assert.rejects(c.copy('/src', '/dst', { overwrite: false }), code('ALREADY_EXISTS'));
     await assert.rejects(c.copy('/src/a.txt', '/dst/keep.txt', { overwrite: false }), code('ALREADY_EXISTS'));
@@ -66,7 +61,7 @@ void describe('copy', () => {
   });
 
   void it('replacing needs overwrite on the target directory, checked before anything is written', async () => {
-    await tree({ 'src/new.txt': 'n', 'src/z.txt': 'zz', 'dst/z.txt': 'old' });
+    await makeTree(env.home, { 'src/new.txt': 'n', 'src/z.txt': 'zz', 'dst/z.txt': 'old' });
     const c = await env.connect(env.user({ permissions: { '/': ['*'], '/dst': ['list', 'upload', 'create_dirs'] } }));
     await assert.rejects(c.copy('/src', '/dst', { overwrite: true }), code('PERMISSION_DENIED'));
     assert.equal(await exists(path.join(env.home, 'dst', 'new.txt')), false);
@@ -74,7 +69,7 @@ void describe('copy', () => {
   });
 
   void it('refuses copying onto itself, into its own subtree or into an ancestor', async () => {
-    await tree({ 'd/sub/f.txt': 'f' });
+    await makeTree(env.home, { 'd/sub/f.txt': 'f' });
     const c = await env.connect(env.user());
     await assert.rejects(c.copy('/d', '/d/', { overwrite: true }), code('OP_UNSUPPORTED', /same/));
     await assert.rejects(c.copy('/d/sub/f.txt', '/d/sub/f.txt', { overwrite: true }), code('OP_UNSUPPORTED'));
@@ -86,7 +81,7 @@ void describe('copy', () => {
   });
 
   void it('a forbidden entry deep in the source or the target stops the copy before anything is written', async () => {
-    await tree({ 'src/a.txt': 'a', 'src/x/y/nolist/s.txt': 's', 'src2/a.txt': 'a', 'src2/x/y/nodl/s.txt': 's', 'src3/ok.txt': 'o', 'src3/deep/tool.exe': 'MZ' });
+    await makeTree(env.home, { 'src/a.txt': 'a', 'src/x/y/nolist/s.txt': 's', 'src2/a.txt': 'a', 'src2/x/y/nodl/s.txt': 's', 'src3/ok.txt': 'o', 'src3/deep/tool.exe': 'MZ' });
     const c = await env.connect(
       env.user({
         permissions: {
@@ -110,7 +105,7 @@ void describe('copy', () => {
   });
 
   void it('the quota must hold the whole copy; virtual folders count in their own scope or the user', async () => {
-    await tree({ 'src/1': '1111', 'src/2': '2222', 'src/d/3': '3333' });
+    await makeTree(env.home, { 'src/1': '1111', 'src/2': '2222', 'src/d/3': '3333' });
     const limited = await env.connect(env.user({ quota_files: 2 }));
     await assert.rejects(limited.copy('/src', '/dst', { overwrite: false }), code('QUOTA_EXCEEDED'));
     assert.equal(await exists(path.join(env.home, 'dst')), false);
@@ -148,8 +143,8 @@ void describe('copy', () => {
 
 void describe('removeTree', () => {
   void it('removes a tree and decrements the quota; symlinks are removed, never followed', async () => {
-    await tree({ 'src/a': 'aa', 'src/s/b': 'bbb', 'src/s/t/': '' });
-    await tree({ 'secret.txt': 'outside' }, env.p('outside'));
+    await makeTree(env.home, { 'src/a': 'aa', 'src/s/b': 'bbb', 'src/s/t/': '' });
+    await makeTree(env.p('outside'), { 'secret.txt': 'outside' });
     const c = await env.connect(env.user());
     await c.copy('/src', '/t', { overwrite: false });
     await fsp.symlink(env.p('outside'), path.join(env.home, 't', 's', 'out'));
@@ -167,7 +162,7 @@ void describe('removeTree', () => {
 
   void it('stops at the first entry the user may not delete, see or name, having removed nothing', async () => {
     const spec = { 'a/top.txt': 't', 'a/b/c/keep/k.txt': 'k', 'a/b/c/other.txt': 'o' };
-    await tree({ ...spec, 'n/x.txt': 'x', 'n/deep/hidden/h.txt': 'h', 'p/x.txt': 'x', 'p/q/tool.exe': 'MZ' });
+    await makeTree(env.home, { ...spec, 'n/x.txt': 'x', 'n/deep/hidden/h.txt': 'h', 'p/x.txt': 'x', 'p/q/tool.exe': 'MZ' });
     const c = await env.connect(
       env.user({
         permissions: { '/': ['*'], '/a/b/c/keep': ['list', 'download'], '/n/deep/hidden': ['delete'] },
@@ -188,12 +183,12 @@ void describe('removeTree', () => {
 
   void it('refuses the root, virtual folders and trees containing them; folder quota is decremented', async () => {
     const c = await env.connect(env.user({ virtual_folders: [...folders(), { ...folders()[0], name: 'n', mapped_path: env.p('n'), virtual_path: '/x/y/n' }] }));
-    await tree({ 'x/y/f': 'f' });
+    await makeTree(env.home, { 'x/y/f': 'f' });
     await assert.rejects(c.removeTree('/'), code('PERMISSION_DENIED'));
     await assert.rejects(c.removeTree('/own'), code('PERMISSION_DENIED'));
     await assert.rejects(c.removeTree('/x/y'), code('PERMISSION_DENIED'));
     await assert.rejects(c.removeTree('/x'), code('PERMISSION_DENIED'));
-    await tree({ 'src/1': '1', 'src/2/3': '33' });
+    await makeTree(env.home, { 'src/1': '1', 'src/2/3': '33' });
     await c.copy('/src', '/own/t', { overwrite: false });
     await c.copy('/src', '/incl/t', { overwrite: false });
     assert.deepEqual(env.quota.folder('own'), { size: 3, files: 2 });
@@ -209,12 +204,12 @@ void describe('a 2,000-entry tree', () => {
   void it('is walked, copied and removed entry by entry with exact counters', async () => {
     const spec: Record<string, string> = {};
     for (let d = 0; d < 40; d++) for (let f = 0; f < 49; f++) spec[`big/d${d}/f${f}.txt`] = `${d}-${f}`;
-    await tree(spec);
+    await makeTree(env.home, spec);
     const c = await env.connect(env.user());
     let files = 0;
     let dirs = 0;
     for await (const e of c.walk('/big')) {
-      if ((e as WalkEntry).type === 'file') files++;
+      if (e.type === 'file') files++;
       else if (e.type === 'dir') dirs++;
     }
     assert.equal(files, 1960);

@@ -20,10 +20,6 @@ afterEach(async () => {
   await env.cleanup();
 });
 
-function tree(spec: Record<string, string>, root = env.home): Promise<void> {
-  return makeTree(root, spec);
-}
-
 async function collect(
   c: Connection,
   root: string,
@@ -43,8 +39,8 @@ const folders = () => [
 
 void describe('walk', () => {
   void it('depth first, files before subdirectories, dir-end after the content, virtual folders walked into', async () => {
-    await tree({ 'a/f1': '1', 'a/sub/f2': '22', 'a/sub/deeper/': '', 'a/f3': '333' });
-    await tree({ 'inside.txt': 'v' }, env.p('own'));
+    await makeTree(env.home, { 'a/f1': '1', 'a/sub/f2': '22', 'a/sub/deeper/': '', 'a/f3': '333' });
+    await makeTree(env.p('own'), { 'inside.txt': 'v' });
     const c = await env.connect(env.user({ virtual_folders: [{ ...folders()[0], virtual_path: '/a/own' }] }));
     const { entries } = await collect(c, '/a');
     const files = entries.filter((e) => e.startsWith('file '));
@@ -60,7 +56,7 @@ void describe('walk', () => {
   });
 
   void it('applies list permission and file patterns: skipped or thrown, as the caller asks', async () => {
-    await tree({ 'w/ok.txt': 'ok', 'w/x/y/z/secret/s.txt': 's', 'w/x/tool.exe': 'MZ', 'w/nodl/f.txt': 'f' });
+    await makeTree(env.home, { 'w/ok.txt': 'ok', 'w/x/y/z/secret/s.txt': 's', 'w/x/tool.exe': 'MZ', 'w/nodl/f.txt': 'f' });
     const c = await env.connect(
       env.user({
         permissions: { '/': ['*'], '/w/x/y/z/secret': ['download'], '/w/nodl': ['list'] },
@@ -82,8 +78,8 @@ void describe('walk', () => {
   });
 
   void it('never walks into symlinks: loops and links out of the home are not followed', async () => {
-    await tree({ 'd/f.txt': 'f', 'd/sub/g.txt': 'g' });
-    await tree({ 'secret.txt': 'outside' }, env.p('outside'));
+    await makeTree(env.home, { 'd/f.txt': 'f', 'd/sub/g.txt': 'g' });
+    await makeTree(env.p('outside'), { 'secret.txt': 'outside' });
     await fsp.symlink('..', path.join(env.home, 'd', 'sub', 'loop'));
     await fsp.symlink('.', path.join(env.home, 'd', 'self'));
     await fsp.symlink(env.p('outside'), path.join(env.home, 'd', 'out-dir'));
@@ -116,7 +112,7 @@ void describe('walk', () => {
 
 void describe('rename of a tree with permissions inside', () => {
   void it('is refused when a directory inside may not be listed', async () => {
-    await tree({ 'r/ok/f': 'f', 'r/closed/g': 'g' });
+    await makeTree(env.home, { 'r/ok/f': 'f', 'r/closed/g': 'g' });
     const c = await env.connect(env.user({ permissions: { '/': ['*'], '/r/closed': ['rename', 'delete', 'upload'] } }));
     await assert.rejects(c.rename('/r', '/moved'), code('PERMISSION_DENIED', /closed/));
     assert.ok(await exists(path.join(env.home, 'r', 'closed', 'g')));
