@@ -28,12 +28,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ApiUser } from '../../src/api/index.js';
-import {
-  mergeConfig,
-  startServer,
-  type ConfigOverrides,
-  type TestServer,
-} from '../helpers/server.js';
+import type { ConfigOverrides, TestServer } from '../helpers/server.js';
 import { CASES, FIXTURES } from './table.js';
 import type {
   Case,
@@ -48,9 +43,13 @@ import type {
   OpResult,
   Outcome,
   ProtocolDriver,
+  ProtocolServer,
   Step,
   Support,
 } from './types.js';
+
+/** the config the cases are written for (upload_mode 0, the default, is part of it) */
+export const BASE_CONFIG: ConfigOverrides = { data_provider: { track_quota: 2 } };
 
 const CATEGORIES: readonly Category[] = [
   'permissions',
@@ -180,6 +179,7 @@ export function runCases(driver: ProtocolDriver, o: RunCasesOptions = {}): void 
   }
 
   void describe(`${driver.name}: shared cases (test/cases)`, () => {
+    let server: ProtocolServer | undefined;
     let srv: TestServer;
     let dir: string;
     let outside: string;
@@ -192,14 +192,12 @@ export function runCases(driver: ProtocolDriver, o: RunCasesOptions = {}): void 
       outside = join(dir, `outside-${randomBytes(3).toString('hex')}`);
       await mkdir(outside);
       await writeFile(join(outside, 'secret.txt'), 'secret\n');
-      const base: ConfigOverrides = { data_provider: { track_quota: 2 } };
-      srv = await startServer({
-        config: mergeConfig(base, await driver.serverConfig()) as ConfigOverrides,
-      });
+      server = await driver.start(BASE_CONFIG);
+      srv = server.srv;
     });
     after(async () => {
       for (const f of open) await f.session?.close();
-      await srv.stop();
+      await server?.stop();
       await rm(dir, { recursive: true, force: true });
     });
 
@@ -260,7 +258,7 @@ export function runCases(driver: ProtocolDriver, o: RunCasesOptions = {}): void 
     }
 
     async function session(fu: FixtureUser): Promise<DriverSession> {
-      fu.session ??= await driver.connect(srv, fu.user);
+      fu.session ??= await (server as ProtocolServer).connect(fu.user);
       open.add(fu);
       return fu.session;
     }

@@ -109,8 +109,11 @@ export type Support = true | string;
 export interface ProtocolDriver {
   /** label in test names: 'SFTP', 'FTP', 'DAV' */
   readonly name: string;
-  /** config merged over the harness config to enable and set up the protocol's service */
-  serverConfig(): Promise<ConfigOverrides>;
+  /**
+   * Starts one server with this protocol for the whole file (usually through the protocol's
+   * own test harness). `base` is the config the cases are written for; merge it in.
+   */
+  start(base: ConfigOverrides): Promise<ProtocolServer>;
   /** can this protocol express the operation at all? */
   supports(op: OpKind): Support;
   /** can this path travel over the protocol (NUL, CR/LF, ...)? default: every path */
@@ -120,7 +123,14 @@ export interface ProtocolDriver {
    * Expected and actual outcomes are compared modulo these classes; the assertion message says so.
    */
   readonly indistinguishable?: readonly (readonly Outcome[])[];
-  connect(srv: TestServer, user: CaseUser): Promise<DriverSession>;
+}
+
+export interface ProtocolServer {
+  /** the in-process service: the runner creates users and reads counters through its REST API */
+  srv: TestServer;
+  /** logs `user` in over the protocol */
+  connect(user: CaseUser): Promise<DriverSession>;
+  stop(): Promise<void>;
 }
 
 // ------------------------------------------------------------------------------ the table

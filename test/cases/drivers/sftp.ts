@@ -5,9 +5,22 @@
  * apart (src/common: "... not allowed by the file pattern filters", "denying write due to space
  * limit"), so this driver reads it rather than declaring the outcomes indistinguishable.
  */
-import { testHostKeys, ssh2Connect, sftpCode, type Ssh2Session } from '../../helpers/sftpd.js';
-import type { TestServer } from '../../helpers/server.js';
-import type { CaseUser, DriverSession, Op, OpResult, Outcome, ProtocolDriver } from '../types.js';
+import type { ConfigOverrides } from '../../helpers/server.js';
+import {
+  sftpCode,
+  ssh2Connect,
+  startSftpTestServer,
+  type Ssh2Session,
+} from '../../helpers/sftpd.js';
+import type {
+  CaseUser,
+  DriverSession,
+  Op,
+  OpResult,
+  Outcome,
+  ProtocolDriver,
+  ProtocolServer,
+} from '../types.js';
 
 const CHUNK = 32 * 1024;
 const WINDOW = 16;
@@ -177,14 +190,18 @@ class SftpSession implements DriverSession {
 
 export const sftpDriver: ProtocolDriver = {
   name: 'SFTP',
-  async serverConfig() {
-    return { sftpd: { host_keys: (await testHostKeys()).files } };
+  async start(base: ConfigOverrides): Promise<ProtocolServer> {
+    const env = await startSftpTestServer({ config: base });
+    return {
+      srv: env.srv,
+      async connect(user: CaseUser): Promise<DriverSession> {
+        return new SftpSession(
+          await ssh2Connect(env.port, user.username, { password: user.password }),
+        );
+      },
+      stop: () => env.stop(),
+    };
   },
   // SFTP v3 carries every operation of the table, and paths are length-prefixed byte strings
   supports: () => true,
-  async connect(srv: TestServer, user: CaseUser): Promise<DriverSession> {
-    const port = srv.sftpPort;
-    if (port === undefined) throw new Error('the sftpd service is not running');
-    return new SftpSession(await ssh2Connect(port, user.username, { password: user.password }));
-  },
 };

@@ -1,11 +1,8 @@
 /**
  * The shared permission, quota, file-pattern, hostile-path and virtual-folder cases
- * (test/cases) through SFTP. SFTP-specific checks (status texts, OpenSSH clients, SCP, SSH
- * commands) stay in the feature files next to this one.
+ * (test/cases) through SFTP. What is specific to SFTP/SCP clients stays in refusals.test.ts.
  */
 import { sftpDriver } from '../../cases/drivers/sftp.js';
 import { runCases } from '../../cases/run.js';
-import { requireSshTools } from '../../helpers/sftpd.js';
 
-requireSshTools();
 runCases(sftpDriver);
