@@ -593,10 +593,10 @@ const HOSTILE: Case[] = [
     expect: 'ok',
     content: 'mine\n',
   }),
-  one('H21', H, hos('a NUL byte in a name is refused without harm'), {
-    do: { op: 'upload', path: '/nul\u0000.txt', data: 'x' },
+  one('H21', H, hos('a NUL byte in a name is refused, not cut short'), {
+    do: { op: 'upload', path: '/trunc.txt\u0000.jpg', data: 'x' },
     expect: 'failure',
-    home: { nul: null },
+    home: { 'trunc.txt': null },
   }),
   one('H22', H, hos('a name with CR/LF is stored as it is'), {
     do: { op: 'upload', path: '/cr\r\nlf.txt', data: 'x' },
@@ -620,6 +620,30 @@ const HOSTILE: Case[] = [
     expect: ['ok', 'not-found'],
     outside: { 'bs.txt': null },
   }),
+  one(
+    'H26',
+    H,
+    { title: 'a NUL byte cannot cut a denied name short', fixture: 'patterns' },
+    {
+      do: { op: 'upload', path: '/tool.exe\u0000.txt', data: 'MZ' },
+      expect: 'failure',
+      files: { '/tool.exe': null },
+    },
+  ),
+  one(
+    'H27',
+    H,
+    {
+      title: 'a NUL byte cannot rename to a denied name',
+      fixture: 'patterns',
+      given: [{ path: '/docs/nul.txt', content: 'nul\n' }],
+    },
+    {
+      do: { op: 'rename', from: '/docs/nul.txt', to: '/docs/nul.exe\u0000.txt' },
+      expect: 'failure',
+      files: { '/docs/nul.txt': 'nul\n', '/docs/nul.exe': null },
+    },
+  ),
 ];
 
 const V = 'virtual-folders' as const;
