@@ -192,6 +192,8 @@ export function runCases(driver: ProtocolDriver, o: RunCasesOptions = {}): void 
       outside = join(dir, `outside-${randomBytes(3).toString('hex')}`);
       await mkdir(outside);
       await writeFile(join(outside, 'secret.txt'), 'secret\n');
+      await chmod(join(outside, 'secret.txt'), 0o644);
+      await utimes(join(outside, 'secret.txt'), 3_000_000, 3_000_000);
       server = await driver.start(BASE_CONFIG);
       srv = server.srv;
     });

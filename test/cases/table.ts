@@ -644,6 +644,25 @@ const HOSTILE: Case[] = [
       files: { '/docs/nul.txt': 'nul\n', '/docs/nul.exe': null },
     },
   ),
+  many('H28', H, hos('a client-made relative symlink climbing out points into the home'), [
+    { do: { op: 'symlink', target: '../{outsideName}', link: '/esc' }, expect: 'ok' },
+    { do: { op: 'download', path: '/esc/secret.txt' }, expect: 'not-found' },
+    {
+      do: { op: 'upload', path: '/esc/evil4.txt', data: 'evil' },
+      expect: 'not-found',
+      outside: { 'evil4.txt': null },
+    },
+  ]),
+  one('H29', H, hos('chmod does not follow a symlink out of the home'), {
+    do: { op: 'chmod', path: '/secretlink', mode: 0o666 },
+    expect: 'permission-denied',
+    outside: { 'secret.txt': { content: 'secret\n', mode: 0o644 } },
+  }),
+  one('H30', H, hos('chtimes does not follow a symlink out of the home'), {
+    do: { op: 'chtimes', path: '/outlink/secret.txt', mtime: 1_000_000 },
+    expect: 'permission-denied',
+    outside: { 'secret.txt': { mtime: 3_000_000 } },
+  }),
 ];
 
 const V = 'virtual-folders' as const;

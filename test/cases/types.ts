@@ -140,8 +140,9 @@ export type Data = string | { size: number };
 
 /**
  * A path or symlink target in the table may contain `{outside}` (the absolute host path of a
- * writable directory next to the homes, holding `secret.txt`) or `{outsideName}` (its base name,
- * a sibling of every home). The runner substitutes them.
+ * writable directory next to the homes, holding `secret.txt`: "secret\n", mode 0644, mtime
+ * 3,000,000 s) or `{outsideName}` (its base name, a sibling of every home). The runner
+ * substitutes them.
  */
 export type PathTemplate = string;
 
