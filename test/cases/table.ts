@@ -663,6 +663,40 @@ const HOSTILE: Case[] = [
     expect: 'permission-denied',
     outside: { 'secret.txt': { mtime: 3_000_000 } },
   }),
+  one('H31', H, hos('an upload over a symlink to an outside file does not write through it'), {
+    do: { op: 'upload', path: '/secretlink', data: 'pwned' },
+    expect: 'permission-denied',
+    outside: { 'secret.txt': 'secret\n' },
+  }),
+  one('H32', H, hos('an append to a symlink to an outside file does not write through it'), {
+    do: { op: 'append', path: '/secretlink', data: 'pwned' },
+    expect: 'permission-denied',
+    outside: { 'secret.txt': 'secret\n' },
+  }),
+  one('H33', H, hos('readlink does not reveal a host path outside the home'), {
+    do: { op: 'readlink', path: '/secretlink' },
+    expect: 'permission-denied',
+  }),
+  one(
+    'H34',
+    H,
+    {
+      ...hos('removing a symlink to an outside file removes the link only'),
+      given: [{ path: '/rmlink', symlink: '{outside}/secret.txt' }],
+    },
+    {
+      do: { op: 'remove', path: '/rmlink' },
+      expect: 'ok',
+      home: { rmlink: null },
+      outside: { 'secret.txt': 'secret\n' },
+    },
+  ),
+  one('H35', H, hos('rmdir of a symlink to an outside directory leaves it alone'), {
+    do: { op: 'rmdir', path: '/outlink' },
+    expect: 'failure',
+    home: { outlink: { link: '{outside}' } },
+    outside: { 'secret.txt': 'secret\n' },
+  }),
 ];
 
 const V = 'virtual-folders' as const;

@@ -159,7 +159,7 @@ export interface Given {
   mtime?: number;
 }
 
-/** Expected state of a path on disk: null = absent, a string = this exact content. */
+/** Expected state of a path on disk: null = absent, a string = this exact content; `link` may use the templates. */
 export type FileState =
   | null
   | string
