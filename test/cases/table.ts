@@ -443,6 +443,102 @@ const QUOTA: Case[] = [
       },
     ],
   ),
+  many(
+    'Q09',
+    Q,
+    { title: 'a rename over an existing file frees its size and file', fixture: 'quota-size' },
+    [
+      { do: { op: 'upload', path: '/a.bin', data: { size: 10 * KiB } }, expect: 'ok' },
+      {
+        do: { op: 'upload', path: '/b.bin', data: { size: 20 * KiB } },
+        expect: 'ok',
+        quota: { user: { size: 30 * KiB, files: 2 } },
+      },
+      {
+        do: { op: 'rename', from: '/a.bin', to: '/b.bin' },
+        expect: 'ok',
+        files: { '/a.bin': null, '/b.bin': { size: 10 * KiB } },
+        quota: { user: { size: 10 * KiB, files: 1 } },
+      },
+    ],
+  ),
+  many(
+    'Q10',
+    Q,
+    {
+      title: 'a rename over an existing file makes room in the files quota',
+      fixture: 'quota-files',
+    },
+    [
+      { do: { op: 'upload', path: '/a.txt', data: 'a' }, expect: 'ok' },
+      {
+        do: { op: 'upload', path: '/b.txt', data: 'bb' },
+        expect: 'ok',
+        quota: { user: { size: 3, files: 2 } },
+      },
+      {
+        do: { op: 'rename', from: '/a.txt', to: '/b.txt' },
+        expect: 'ok',
+        quota: { user: { size: 1, files: 1 } },
+      },
+      {
+        do: { op: 'upload', path: '/c.txt', data: 'c' },
+        expect: 'ok',
+        quota: { user: { size: 2, files: 2 } },
+      },
+    ],
+  ),
+  many(
+    'Q11',
+    Q,
+    {
+      title: 'appends, empty files, directories and renames count as they should',
+      fixture: 'quota-size',
+    },
+    [
+      {
+        do: { op: 'append', path: '/n.txt', data: 'abc' },
+        expect: 'ok',
+        files: { '/n.txt': 'abc' },
+        quota: { user: { size: 3, files: 1 } },
+      },
+      {
+        do: { op: 'upload', path: '/empty.txt', data: '' },
+        expect: 'ok',
+        quota: { user: { size: 3, files: 2 } },
+      },
+      { do: { op: 'mkdir', path: '/d' }, expect: 'ok', quota: { user: { size: 3, files: 2 } } },
+      {
+        do: { op: 'rename', from: '/n.txt', to: '/d/n.txt' },
+        expect: 'ok',
+        quota: { user: { size: 3, files: 2 } },
+      },
+      {
+        do: { op: 'remove', path: '/d/n.txt' },
+        expect: 'ok',
+        quota: { user: { size: 0, files: 1 } },
+      },
+    ],
+  ),
+  many(
+    'Q12',
+    Q,
+    { title: 'symlinks do not count, and removing one frees nothing', fixture: 'quota-size' },
+    [
+      { do: { op: 'upload', path: '/a.bin', data: { size: 10 * KiB } }, expect: 'ok' },
+      {
+        do: { op: 'symlink', target: '/a.bin', link: '/l' },
+        expect: 'ok',
+        quota: { user: { size: 10 * KiB, files: 1 } },
+      },
+      {
+        do: { op: 'remove', path: '/l' },
+        expect: 'ok',
+        files: { '/a.bin': { size: 10 * KiB } },
+        quota: { user: { size: 10 * KiB, files: 1 } },
+      },
+    ],
+  ),
 ];
 
 const F = 'patterns' as const;
