@@ -29,6 +29,7 @@ export const FIXTURES: Record<string, Fixture> = {
       { path: '/full/f.txt', content: 'full\n', mode: 0o644 },
       { path: '/full/existing-link', symlink: 'f.txt' },
       { path: '/uponly/u.txt', content: 'up\n' },
+      { path: '/uponly/sub/s.txt', content: 'sub\n' },
       { path: '/nolist/n.txt', content: 'nolist\n' },
       { path: '/nodelete/d.txt', content: 'nodelete\n' },
       { path: '/nodelete/ow.txt', content: 'old\n' },
@@ -274,6 +275,15 @@ const PERMISSIONS: Case[] = [
     { do: { op: 'symlink', target: '/full/f.txt', link: '/full/newlink' }, expect: 'ok' },
     { do: { op: 'readlink', path: '/full/newlink' }, expect: 'ok', path: '/full/f.txt' },
   ]),
+  one('P28', P, perm('a subdirectory inherits the permissions of its closest configured parent'), {
+    do: { op: 'upload', path: '/uponly/sub/new.txt', data: 'new' },
+    expect: 'ok',
+    files: { '/uponly/sub/new.txt': 'new' },
+  }),
+  one('P29', P, perm('an inherited restriction applies in the subdirectory too'), {
+    do: { op: 'download', path: '/uponly/sub/s.txt' },
+    expect: 'permission-denied',
+  }),
 ];
 
 const Q = 'quota' as const;
