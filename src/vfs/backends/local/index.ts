@@ -529,7 +529,14 @@ export class LocalFs implements Fs {
     try {
       await moveFile(rf.real, rt.real);
     } catch (e) {
-      throw mapFsError(e, rf.display, 'rename');
+      // ENOENT names the source unless it exists: then the target's directory is what is missing
+      const missingTarget =
+        (e as NodeJS.ErrnoException).code === 'ENOENT' &&
+        (await fsp.lstat(rf.real).then(
+          () => true,
+          () => false,
+        ));
+      throw mapFsError(e, missingTarget ? rt.display : rf.display, 'rename');
     }
   }
 

@@ -318,6 +318,21 @@ void describe('LocalFs operations', () => {
     await assert.rejects(fs.rename('/r2', '/dir'), code('INVALID_INPUT'));
     await fs.remove('/r2');
   });
+
+  void it('a rename failing for a missing path names the path that is missing', async () => {
+    await fsp.writeFile(path.join(root, 'r3'), '3');
+    await assert.rejects(fs.rename('/r3', '/no-such-dir/x'), (e: Error) => {
+      assert.equal((e as SftpgoError).code, 'NOT_FOUND');
+      assert.match(e.message, /no-such-dir\/x/);
+      assert.doesNotMatch(e.message, /r3/);
+      return true;
+    });
+    await assert.rejects(fs.rename('/no-such-file', '/r4'), (e: Error) => {
+      assert.match(e.message, /no-such-file/);
+      return true;
+    });
+    await fs.remove('/r3');
+  });
 });
 
 /** a writable directory on another device than `ref`, when the machine has one */
