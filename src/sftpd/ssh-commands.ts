@@ -283,6 +283,8 @@ export class SshCommand {
       throw new SftpgoError('OP_UNSUPPORTED', 'unsupported copy source: the destination directory contains virtual folders');
     }
     await this.conn.copy(src, dst, { overwrite: false });
+    // as upstream, every SSH command leaves an SSHCommand line (the core logs the Copy itself)
+    this.conn.log.info({ sender: 'SSHCommand', command: this.command, file_path: src, target_path: dst }, 'sftpgo-copy');
     return 'OK\n';
   }
 
@@ -298,6 +300,7 @@ export class SshCommand {
       throw new SftpgoError('OP_UNSUPPORTED', 'unsupported remove source: only files and directories are supported');
     }
     await this.conn.removeTree(p);
+    this.conn.log.info({ sender: 'SSHCommand', command: this.command, file_path: p }, 'sftpgo-remove');
     return 'OK\n';
   }
 }
