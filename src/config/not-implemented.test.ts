@@ -173,7 +173,8 @@ void describe('the not-implemented list stays true', () => {
     assert.ok(isRead('sftpd.bindings[].port'));
     assert.ok(isRead('common.defender.enabled'));
     assert.ok(!isRead('common.post_connect_hook'));
-    assert.ok(!isRead('ftpd.hash_support'));
+    assert.ok(isRead('ftpd.hash_support'));
+    assert.ok(!isRead('ftpd.bindings[].tls_cipher_suites'));
     const stripped = stripNonCode(`a // .x\nb /* .y */ 'c.z' "d.w" \`\${e.v}\``);
     assert.equal(stripped.replace(/\s+/g, ' '), 'a b `${e.v}`');
   });
@@ -254,12 +255,28 @@ void describe('checkNotImplemented', () => {
   void it('whole services: one warning per enabled binding, nothing while disabled', () => {
     const r = check({
       ...NO_TELEMETRY,
+      // ftpd is implemented: an enabled binding is no warning
       ftpd: { bindings: [{ ...DEFAULTS.ftpd.bindings[0], port: 2121 }], hash_support: 1 },
-      webdavd: { bindings: [{ ...DEFAULTS.webdavd.bindings[0], port: 0, client_auth_type: 1 }] },
+      webdavd: {
+        bindings: [
+          { ...DEFAULTS.webdavd.bindings[0], port: 8080 },
+          { ...DEFAULTS.webdavd.bindings[0], port: 0, client_auth_type: 1 },
+        ],
+      },
     });
     assert.deepEqual(r.refusals, []);
     assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
-    assert.match(r.warnings[0] as string, /^ftpd\.bindings\[0\]\.port is set .*no FTP listener/);
+    assert.match(r.warnings[0] as string, /^webdavd\.bindings\[0\]\.port is set .*no WebDAV listener/);
+  });
+
+  void it('ftpd: an unimplemented key of an implemented service warns on its own', () => {
+    const r = check({
+      ...NO_TELEMETRY,
+      ftpd: { bindings: [{ ...DEFAULTS.ftpd.bindings[0], port: 2121, tls_cipher_suites: ['TLS_AES_128_GCM_SHA256'] }] },
+    });
+    assert.deepEqual(r.refusals, []);
+    assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
+    assert.match(r.warnings[0] as string, /^ftpd\.bindings\[0\]\.tls_cipher_suites /);
   });
 
   void it('the hooks HTTP client section warns per changed key', () => {

@@ -100,12 +100,14 @@ export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
       'the keyboard-interactive hook decides who may log in (e.g. one-time passwords); ignored, keyboard-interactive would fall back to the plain password',
   },
 
-  // ---- the services not implemented yet: their whole sections
-  ftpd: {
+  // ---- ftpd
+  'ftpd.bindings[].tls_cipher_suites': {
     action: 'warn',
-    reason: 'the FTP/FTPS server is not implemented yet: no FTP listener is started',
-    isSet: enabledBindings('ftpd'),
+    reason:
+      'TLS cipher suites cannot be chosen for FTPS yet: Node\'s default TLS 1.2/1.3 suites are used',
   },
+
+  // ---- the services not implemented yet: their whole sections
   webdavd: {
     action: 'warn',
     reason: 'the WebDAV server is not implemented yet: no WebDAV listener is started',

@@ -1,0 +1,72 @@
+/**
+ * `sftpgo serve` starts the FTP server from `ftpd.bindings[].port > 0` (the one protocol list
+ * of src/service), reports it in GET /api/v2/status and the startup summary, lists FTP
+ * connections in GET /api/v2/connections and closes them with DELETE /api/v2/connections/{id}.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { ApiUser } from '../../../src/api/index.js';
+import { RawFtp, requireFtpTools } from '../../helpers/ftpd.js';
+import { freePort, startServer, type TestServer } from '../../helpers/server.js';
+
+void describe('ftpd: wired into sftpgo serve', () => {
+  let srv: TestServer;
+  let port: number;
+  const user = { username: 'serveftp', password: 'serve-ftp-pass' };
+
+  before(async () => {
+    requireFtpTools();
+    port = await freePort();
+    srv = await startServer({ config: { ftpd: { bindings: [{ port, address: '127.0.0.1' }], banner: 'hello from ftpd' } } });
+    const home = await mkdtemp(join(srv.configDir, 'home-'));
+    const body: ApiUser = {
+      status: 1,
+      username: user.username,
+      password: user.password,
+      home_dir: home,
+      permissions: { '/': ['*'] } as unknown as ApiUser['permissions'],
+    };
+    const r = await srv.api('POST', '/users', body);
+    assert.equal(r.status, 201, r.text);
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  void it('listens, greets with the configured banner, and shows in /api/v2/status and the summary', async () => {
+    const c = await RawFtp.connect(port);
+    const g = await c.read();
+    assert.equal(g.code, 220);
+    assert.equal(g.text, 'hello from ftpd');
+    c.close();
+    const st = await srv.api<{ ftp: { is_active: boolean; bindings: { port: number; tls_mode: number }[] } }>('GET', '/status');
+    assert.equal(st.status, 200);
+    assert.equal(st.body.ftp.is_active, true);
+    assert.equal(st.body.ftp.bindings[0]?.port, port);
+    assert.match(srv.summary, new RegExp(`FTP.*127\\.0\\.0\\.1:${port}`));
+    assert.doesNotMatch(srv.summary, /no FTP listener/);
+  });
+
+  void it('lists FTP connections (before and after login) and closes them on DELETE', async () => {
+    const c = await RawFtp.connect(port);
+    await c.read();
+    const list0 = await srv.api<{ connection_id: string; protocol: string; username: string }[]>('GET', '/connections');
+    const pre = list0.body.find((x) => x.protocol === 'FTP');
+    assert.ok(pre, JSON.stringify(list0.body));
+    assert.match(pre.connection_id, /^FTP_0_\d+$/);
+    assert.equal(pre.username, '');
+    await c.login(user.username, user.password);
+    assert.equal((await c.cmd('NOOP')).code, 200);
+    const list1 = await srv.api<{ connection_id: string; protocol: string; username: string }[]>('GET', '/connections');
+    const post = list1.body.find((x) => x.protocol === 'FTP');
+    assert.equal(post?.username, user.username);
+    assert.equal(post?.connection_id, pre.connection_id);
+    const del = await srv.api('DELETE', `/connections/${post.connection_id}`);
+    assert.equal(del.status, 200, del.text);
+    await assert.rejects(c.read(5000), /closed/);
+    const list2 = await srv.api<{ protocol: string }[]>('GET', '/connections');
+    assert.equal(list2.body.filter((x) => x.protocol === 'FTP').length, 0);
+  });
+});
