@@ -10,7 +10,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +79,10 @@ export interface TestCerts {
   client(cn: string): Promise<{ cert: string; key: string }>;
   /** a client certificate signed by another CA (untrusted) */
   untrustedClient(cn: string): Promise<{ cert: string; key: string }>;
+  /** a client certificate (CN "revoked") listed in `crl` */
+  revoked: { cert: string; key: string };
+  /** a CRL of the CA revoking `revoked` */
+  crl: string;
 }
 
 let sharedCerts: Promise<TestCerts> | undefined;
@@ -99,8 +103,19 @@ export function testCerts(): Promise<TestCerts> {
       await execOk('openssl', ['x509', '-req', '-in', `${base}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${base}.crt`, '-days', '30'], dir);
       return { cert: join(dir, `${base}.crt`), key: join(dir, `${base}.key`) };
     };
+    const revoked = await issue('revoked', 'ca');
+    await writeFile(
+      join(dir, 'ca.cnf'),
+      '[ca]\ndefault_ca = CA_default\n[CA_default]\ndatabase = index.txt\ncrlnumber = crlnumber\ndefault_md = sha256\ndefault_crl_days = 30\n',
+    );
+    await writeFile(join(dir, 'index.txt'), '');
+    await writeFile(join(dir, 'crlnumber'), '01\n');
+    await execOk('openssl', ['ca', '-config', 'ca.cnf', '-keyfile', 'ca.key', '-cert', 'ca.crt', '-revoke', revoked.cert], dir);
+    await execOk('openssl', ['ca', '-config', 'ca.cnf', '-keyfile', 'ca.key', '-cert', 'ca.crt', '-gencrl', '-out', 'ca.crl'], dir);
     return {
       dir,
+      revoked,
+      crl: join(dir, 'ca.crl'),
       caCert: join(dir, 'ca.crt'),
       caKey: join(dir, 'ca.key'),
       serverCert: join(dir, 'server.crt'),
@@ -260,9 +275,13 @@ export class RawFtp {
     for (const f of w) f();
   }
 
-  static async connect(port: number, o: { implicitTls?: boolean; localAddress?: string } = {}): Promise<RawFtp> {
+  static async connect(
+    port: number,
+    o: { implicitTls?: boolean; localAddress?: string; cert?: string; key?: string } = {},
+  ): Promise<RawFtp> {
+    const clientCert = o.cert && o.key ? { cert: await readFile(o.cert), key: await readFile(o.key) } : {};
     const s: Socket = o.implicitTls
-      ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false })
+      ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...clientCert })
       : connect({ host: '127.0.0.1', port, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
     await new Promise<void>((resolve, reject) => {
       s.once(o.implicitTls ? 'secureConnect' : 'connect', () => resolve());
