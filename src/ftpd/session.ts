@@ -958,7 +958,7 @@ export class FtpSession {
     }
     let ch: PassiveChannel;
     try {
-      ch = await PassiveChannel.open(this.raw.localAddress ?? local, this.ctx.cfg.passive_port_range, this.channelOptions());
+      ch = await PassiveChannel.open(local, this.ctx.cfg.passive_port_range, this.channelOptions());
     } catch (e) {
       this.reply(425, `Can't open passive connection: ${exposedMessage(e)}`);
       return;
