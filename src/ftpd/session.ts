@@ -452,6 +452,11 @@ export class FtpSession {
       this.reply(REPLY_TLS_REQUIRED_CONTROL, 'TLS is required: use AUTH TLS before USER');
       return;
     }
+    if (this.ctx.binding.client_auth_type === 1 && !this.tlsControl) {
+      // a required client certificate can only be checked on a TLS control connection
+      this.reply(REPLY_TLS_REQUIRED_CONTROL, 'A client certificate is required: use AUTH TLS before USER');
+      return;
+    }
     if (arg === '') {
       this.reply(501, 'Missing username');
       return;

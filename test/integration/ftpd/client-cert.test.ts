@@ -109,3 +109,24 @@ f.quit()
     assert.match(py.stdout, /^nlst \[/m);
   });
 });
+
+void describe('ftpd: client certificate required on an explicit binding', () => {
+  let env: FtpTestEnv;
+
+  before(async () => {
+    env = await startFtpTestServer({ bindings: [{ tls_mode: 0, client_auth_type: 1 }] });
+  });
+  after(async () => {
+    await env.stop();
+  });
+
+  void it('a plain control connection cannot log in (534): the certificate could not be checked', async () => {
+    const u = await env.createUser();
+    const c = await RawFtp.connect(env.ports[0] as number);
+    assert.equal((await c.read()).code, 220);
+    const r = await c.cmd(`USER ${u.username}`);
+    assert.equal(r.code, 534);
+    assert.match(r.text, /client certificate is required/);
+    c.close();
+  });
+});

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -155,3 +155,42 @@ async function epsvSocket(text: string): Promise<Socket> {
   });
   return s;
 }
+
+void describe('ftpd: active_transfers_port_non_20 false', () => {
+  let env: FtpTestEnv;
+
+  before(async () => {
+    env = await startFtpTestServer({ ftpd: { active_transfers_port_non_20: false } });
+  });
+  after(async () => {
+    await env.stop();
+  });
+
+  void it('active data connections are dialled from local port 20 (root) or fail with 425 (no privilege)', async () => {
+    const u = await env.createUser();
+    await writeFile(join(u.home, 'p20.txt'), 'port twenty');
+    const c = await RawFtp.connect(env.ports[0] as number);
+    await c.read();
+    await c.login(u.username, u.password);
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const lport = (server.address() as { port: number }).port;
+    const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+    assert.equal((await c.cmd(`PORT 127,0,0,1,${lport >> 8},${lport & 255}`)).code, 200);
+    c.send('RETR p20.txt');
+    const first = await c.read();
+    if (process.getuid?.() === 0) {
+      assert.equal(first.code, 150, first.text);
+      const s = await accepted;
+      assert.equal(s.remotePort, 20);
+      assert.equal((await readAll(s)).toString(), 'port twenty');
+      assert.equal((await c.read()).code, 226);
+    } else {
+      assert.equal(first.code, 425, first.text);
+      assert.match(first.text, /EACCES|permission/i);
+    }
+    server.close();
+    c.close();
+  });
+});
+
