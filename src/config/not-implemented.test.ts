@@ -174,7 +174,7 @@ void describe('the not-implemented list stays true', () => {
     assert.ok(isRead('common.defender.enabled'));
     assert.ok(!isRead('common.post_connect_hook'));
     assert.ok(isRead('ftpd.hash_support'));
-    assert.ok(!isRead('ftpd.bindings[].tls_cipher_suites'));
+    assert.ok(!isRead('webdavd.bindings[].prefix'));
     const stripped = stripNonCode(`a // .x\nb /* .y */ 'c.z' "d.w" \`\${e.v}\``);
     assert.equal(stripped.replace(/\s+/g, ' '), 'a b `${e.v}`');
   });
@@ -267,16 +267,6 @@ void describe('checkNotImplemented', () => {
     assert.deepEqual(r.refusals, []);
     assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
     assert.match(r.warnings[0] as string, /^webdavd\.bindings\[0\]\.port is set .*no WebDAV listener/);
-  });
-
-  void it('ftpd: an unimplemented key of an implemented service warns on its own', () => {
-    const r = check({
-      ...NO_TELEMETRY,
-      ftpd: { bindings: [{ ...DEFAULTS.ftpd.bindings[0], port: 2121, tls_cipher_suites: ['TLS_AES_128_GCM_SHA256'] }] },
-    });
-    assert.deepEqual(r.refusals, []);
-    assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
-    assert.match(r.warnings[0] as string, /^ftpd\.bindings\[0\]\.tls_cipher_suites /);
   });
 
   void it('the hooks HTTP client section warns per changed key', () => {

@@ -100,13 +100,6 @@ export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
       'the keyboard-interactive hook decides who may log in (e.g. one-time passwords); ignored, keyboard-interactive would fall back to the plain password',
   },
 
-  // ---- ftpd
-  'ftpd.bindings[].tls_cipher_suites': {
-    action: 'warn',
-    reason:
-      'TLS cipher suites cannot be chosen for FTPS yet: Node\'s default TLS 1.2/1.3 suites are used',
-  },
-
   // ---- the services not implemented yet: their whole sections
   webdavd: {
     action: 'warn',

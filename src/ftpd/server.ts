@@ -22,7 +22,7 @@ import { VERSION } from '../util/version.js';
 import type { MountTable } from '../vfs/index.js';
 import { plainIp } from './data.js';
 import { FtpSession, type SessionContext } from './session.js';
-import { loadTlsMaterial, TlsWrapper, type TlsMaterial } from './tls.js';
+import { cipherList, loadTlsMaterial, TlsWrapper, type TlsMaterial } from './tls.js';
 
 /** upstream ftpserverlib ConnectionTimeout as SFTPGo 2.1.2 sets it */
 export const DATA_CONNECTION_TIMEOUT_MS = 20_000;
@@ -105,6 +105,13 @@ export class FtpServer implements ProtocolServer {
     }
   }
 
+  private tlsWrapper(material: TlsMaterial, b: Readonly<FtpdBinding>, index: number): TlsWrapper {
+    const { ciphers, unknown } = cipherList(b.tls_cipher_suites);
+    // as upstream, names it does not know are dropped: said once at start
+    for (const u of unknown) this.log.warn({}, `ftpd.bindings[${index}].tls_cipher_suites: unsupported cipher suite ${JSON.stringify(u)} ignored`);
+    return new TlsWrapper(material, b.client_auth_type, ciphers);
+  }
+
   private async loadBanner(): Promise<string> {
     const fallback = this.cfg.banner || `SFTPGo ${VERSION} ready`;
     if (!this.cfg.banner_file) return fallback;
@@ -135,7 +142,7 @@ export class FtpServer implements ProtocolServer {
         const ctx: SessionContext = {
           cfg: this.cfg,
           binding: b,
-          tls: material ? new TlsWrapper(material, b.client_auth_type) : undefined,
+          tls: material ? this.tlsWrapper(material, b, index) : undefined,
           banner,
           provider: this.deps.provider,
           registry: this.registry,

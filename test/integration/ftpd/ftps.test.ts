@@ -202,6 +202,39 @@ for passive in (True, False):
   });
 });
 
+void describe('ftpd: tls_cipher_suites', () => {
+  let env: FtpTestEnv;
+
+  before(async () => {
+    // the test certificate has an EC key: ECDSA suites
+    env = await startFtpTestServer({
+      bindings: [{ tls_mode: 2, tls_cipher_suites: ['TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384', 'TLS_AES_128_GCM_SHA256', 'NOT_A_SUITE'] }],
+    });
+  });
+  after(async () => {
+    await env.stop();
+  });
+
+  async function handshake(o: { maxVersion?: 'TLSv1.2'; ciphers?: string }): Promise<string> {
+    const s = tlsConnect({ host: '127.0.0.1', port: env.ports[0] as number, rejectUnauthorized: false, ...o });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        s.once('secureConnect', () => resolve());
+        s.once('error', reject);
+      });
+      return `${s.getProtocol() ?? ''} ${s.getCipher().name}`;
+    } finally {
+      s.destroy();
+    }
+  }
+
+  void it('TLS 1.2 uses only the configured suites; TLS 1.3 keeps its defaults', async () => {
+    assert.equal(await handshake({ maxVersion: 'TLSv1.2' }), 'TLSv1.2 ECDHE-ECDSA-AES256-GCM-SHA384');
+    await assert.rejects(handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }));
+    assert.match(await handshake({}), /^TLSv1\.3 TLS_/);
+  });
+});
+
 /** a Duplex over `sock` that hides the first line it receives (the 234) from its reader */
 function stripFirstLine(sock: Socket): { duplex: Duplex; firstLine: Promise<string> } {
   let acc = Buffer.alloc(0);
