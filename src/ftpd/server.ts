@@ -187,6 +187,17 @@ export class FtpServer implements ProtocolServer {
     await closed;
   }
 
+  /**
+   * Re-reads the certificate, key, CA and CRL files (SIGHUP, as upstream): connections made from
+   * now on use them. A file that cannot be read or parsed keeps the current material and rejects.
+   */
+  async reloadCertificates(): Promise<void> {
+    const material = await loadTlsMaterial(this.cfg, this.deps.configDir);
+    if (!material) return;
+    for (const l of this.listeners) l.ctx.tls?.update(material);
+    this.log.info({}, 'TLS certificates reloaded');
+  }
+
   addresses(): ListeningAddress[] {
     return this.listeners.map((l) => {
       const a = l.server.address() as AddressInfo;

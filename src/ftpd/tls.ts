@@ -122,16 +122,13 @@ export class TlsWrapper {
   private readonly pending = new Map<string, WrapCallbacks>();
   readonly clientAuthType: number;
 
+  private readonly ciphers: string | undefined;
+
   constructor(m: TlsMaterial, clientAuthType: number, ciphers?: string) {
     this.clientAuthType = clientAuthType;
+    this.ciphers = ciphers;
     this.server = tls.createServer({
-      ...(ciphers ? { ciphers } : {}),
-      cert: m.cert,
-      key: m.key,
-      ...(m.ca.length > 0 ? { ca: m.ca } : {}),
-      ...(m.crl.length > 0 ? { crl: m.crl } : {}),
-      minVersion: 'TLSv1.2',
-      honorCipherOrder: true,
+      ...this.contextOptions(m),
       requestCert: clientAuthType > 0,
       // 1: required and verified in the handshake; 2: verified if given (checked in secure())
       rejectUnauthorized: clientAuthType === 1,
@@ -156,6 +153,23 @@ export class TlsWrapper {
       ts.destroy();
       cb?.failed(err);
     });
+  }
+
+  private contextOptions(m: TlsMaterial): tls.SecureContextOptions {
+    return {
+      ...(this.ciphers ? { ciphers: this.ciphers } : {}),
+      cert: m.cert,
+      key: m.key,
+      ...(m.ca.length > 0 ? { ca: m.ca } : {}),
+      ...(m.crl.length > 0 ? { crl: m.crl } : {}),
+      minVersion: 'TLSv1.2',
+      honorCipherOrder: true,
+    };
+  }
+
+  /** new certificate, key, CAs and CRLs for the connections wrapped from now on */
+  update(m: TlsMaterial): void {
+    this.server.setSecureContext(this.contextOptions(m));
   }
 
   private take(ts: tls.TLSSocket): WrapCallbacks | undefined {

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
@@ -19,6 +20,7 @@ import {
   RawFtp,
   run,
   startFtpTestServer,
+  testCerts,
   type FtpTestEnv,
   type FtpTestUser,
 } from '../../helpers/ftpd.js';
@@ -232,6 +234,50 @@ void describe('ftpd: tls_cipher_suites', () => {
     assert.equal(await handshake({ maxVersion: 'TLSv1.2' }), 'TLSv1.2 ECDHE-ECDSA-AES256-GCM-SHA384');
     await assert.rejects(handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }));
     assert.match(await handshake({}), /^TLSv1\.3 TLS_/);
+  });
+});
+
+void describe('ftpd: certificate reload', () => {
+  let env: FtpTestEnv;
+  let certFile: string;
+  let keyFile: string;
+
+  before(async () => {
+    const certs = await testCerts();
+    const dir = await mkdtemp(join(tmpdir(), 'sftpgo-reload-'));
+    certFile = join(dir, 'c.crt');
+    keyFile = join(dir, 'c.key');
+    await copyFile(certs.serverCert, certFile);
+    await copyFile(certs.serverKey, keyFile);
+    env = await startFtpTestServer({ bindings: [{ tls_mode: 2 }], ftpd: { certificate_file: certFile, certificate_key_file: keyFile } });
+  });
+  after(async () => {
+    await env.stop();
+  });
+
+  async function peerFingerprint(): Promise<string> {
+    const s = tlsConnect({ host: '127.0.0.1', port: env.ports[0] as number, rejectUnauthorized: false });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        s.once('secureConnect', () => resolve());
+        s.once('error', reject);
+      });
+      return s.getPeerCertificate().fingerprint256;
+    } finally {
+      s.destroy();
+    }
+  }
+
+  void it('reloadCertificates() serves the new certificate; a broken file keeps the old one', async () => {
+    const before1 = await peerFingerprint();
+    const r = await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=reloaded']);
+    assert.equal(r.code, 0, r.stderr);
+    await env.ftpd.reloadCertificates();
+    const after1 = await peerFingerprint();
+    assert.notEqual(after1, before1);
+    await writeFile(certFile, 'not a certificate');
+    await assert.rejects(env.ftpd.reloadCertificates(), /invalid TLS certificate/);
+    assert.equal(await peerFingerprint(), after1);
   });
 });
 
