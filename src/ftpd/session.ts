@@ -1043,7 +1043,8 @@ export class FtpSession {
         }
         r = await body(t, rest);
       } catch (e) {
-        if (!SftpgoError.is(e)) this.log.error({ err: e }, 'transfer failed');
+        // a client closing or resetting its data connection is routine: not an error of ours
+        this.log.info({ command: verb, error: e instanceof Error ? e.message : String(e) }, 'transfer failed');
         r = isDataError(e) ? { code: 426, text: 'Connection closed; transfer aborted' } : errorReply(e, 'Transfer failed');
       } finally {
         this.current = undefined;
