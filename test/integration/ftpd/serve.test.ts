@@ -4,7 +4,7 @@
  * connections in GET /api/v2/connections and closes them with DELETE /api/v2/connections/{id}.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ApiUser } from '../../../src/api/index.js';
@@ -69,4 +69,35 @@ void describe('ftpd: wired into sftpgo serve', () => {
     const list2 = await srv.api<{ protocol: string }[]>('GET', '/connections');
     assert.equal(list2.body.filter((x) => x.protocol === 'FTP').length, 0);
   });
+
+  void it('an FTP transfer in progress is listed with its connection', async () => {
+    const slow = { username: 'slowftp', password: 'slow-ftp-pass' };
+    const home = await mkdtemp(join(srv.configDir, 'slow-'));
+    await writeFile(join(home, 'big.bin'), Buffer.alloc(300 * 1024, 1));
+    const r = await srv.api('POST', '/users', {
+      status: 1,
+      ...slow,
+      home_dir: home,
+      download_bandwidth: 100,
+      permissions: { '/': ['*'] },
+    });
+    assert.equal(r.status, 201, r.text);
+    const c = await RawFtp.connect(port);
+    await c.read();
+    await c.login(slow.username, slow.password);
+    const pasv = await c.pasv();
+    const data = await pasv.connect();
+    c.send('RETR big.bin');
+    assert.equal((await c.read()).code, 150);
+    let seen: unknown;
+    for (let i = 0; i < 20 && !seen; i++) {
+      const list = await srv.api<{ protocol: string; active_transfers?: { operation_type: string; path: string }[] }[]>('GET', '/connections');
+      seen = list.body.find((x) => x.protocol === 'FTP')?.active_transfers?.find((t) => t.operation_type === 'download' && t.path === '/big.bin');
+      if (!seen) await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.ok(seen, 'the download is listed');
+    data.destroy();
+    c.close();
+  });
 });
+
