@@ -636,6 +636,7 @@ export class FtpSession {
     }
     if (this.ctx.cfg.combine_support > 0) f.push('COMB');
     if (this.ctx.cfg.enable_site) f.push('SITE CHMOD', 'SITE SYMLINK');
+    if (this.conn) f.push('AVBL');
     this.replyLines(211, 'Features supported:', f, 'End');
   }
 
@@ -884,6 +885,26 @@ export class FtpSession {
     }
     this.restOffset = n;
     this.reply(350, `Restarting at ${n}. Send STOR or RETR`);
+  }
+
+  /** AVBL [dir] (draft-peterson-streamlined-ftp-command-extensions): bytes that may be uploaded */
+  async cmdAvbl(arg: string): Promise<void> {
+    const p = this.resolve(arg === '' ? '.' : arg);
+    try {
+      const st = await this.connection.stat(p);
+      if (!st.isDirectory) {
+        this.reply(550, `${p}: is not a directory`);
+        return;
+      }
+      const v = await this.connection.statVfs(p);
+      let avail = v.bavail * v.frsize;
+      const max = this.connection.user.filters?.max_upload_file_size ?? 0;
+      if (max > 0) avail = Math.min(avail, max);
+      this.reply(213, String(avail));
+    } catch (e) {
+      const r = errorReply(e, `Couldn't get space for path ${p}`);
+      this.reply(r.code, r.text);
+    }
   }
 
   async cmdMlst(arg: string): Promise<void> {
@@ -1424,6 +1445,7 @@ const COMMANDS: Record<string, CommandDef> = {
   MFMT: { run: FtpSession.prototype.cmdMfmt },
   REST: { run: FtpSession.prototype.cmdRest },
   MLST: { run: FtpSession.prototype.cmdMlst },
+  AVBL: { run: FtpSession.prototype.cmdAvbl },
   PASV: { run: FtpSession.prototype.cmdPasv, keepalive: true },
   EPSV: { run: FtpSession.prototype.cmdPasv, keepalive: true },
   PORT: { run: FtpSession.prototype.cmdPort, keepalive: true },

@@ -57,6 +57,9 @@ void describe('ftpd: policy', () => {
     await assert.rejects(stat(join(u.home, 'big.bin')));
     const ok = await stor(c, 'small.bin', randomBytes(1000));
     assert.equal(ok.code, 226, ok.text);
+    // AVBL answers from the quota: what is left of the 100,000 bytes (a block's rounding aside)
+    const avbl = Number((await c.cmd('AVBL')).text);
+    assert.ok(avbl <= 99_000 && avbl > 90_000, String(avbl));
     c.close();
   });
 

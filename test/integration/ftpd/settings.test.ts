@@ -104,6 +104,10 @@ void describe('ftpd: settings', () => {
     s.end('unique');
     assert.equal((await c.read()).code, 226);
     assert.equal(await readFile(join(user.home, name), 'utf8'), 'unique');
+    const avbl = await c.cmd('AVBL');
+    assert.equal(avbl.code, 213);
+    assert.ok(Number(avbl.text) > 0, avbl.text);
+    assert.equal((await c.cmd('AVBL unix.txt')).code, 550);
     const st = await c.cmd('STAT');
     assert.equal(st.code, 211);
     assert.ok(st.lines.some((l) => l.includes(`Logged in as ${user.username}`)), st.lines.join('|'));
