@@ -4,6 +4,6 @@
  * files of this folder.
  */
 import { runCases } from '../../cases/run.js';
-import { ftpDriver } from './cases-driver.js';
+import { ftpDriver } from '../../cases/drivers/ftp.js';
 
 runCases(ftpDriver);

@@ -6,12 +6,10 @@
  * message after it usually tells them apart and is used for the outcome, but the driver
  * declares the three indistinguishable, since some core messages ("renaming across virtual
  * folders is not supported" is a permission refusal) do not.
- *
- * Lives here, not in test/cases/drivers/, while test/cases is owned by another change; it can
- * move there unchanged (imports aside).
+
  */
 import { connect, type Socket } from 'node:net';
-import type { CaseUser, DriverSession, Op, OpResult, Outcome, ProtocolDriver, ProtocolServer } from '../../cases/types.js';
+import type { CaseUser, DriverSession, Op, OpResult, Outcome, ProtocolDriver, ProtocolServer } from '../types.js';
 import { RawFtp, readAll, startFtpTestServer, type FtpReply } from '../../helpers/ftpd.js';
 import type { ConfigOverrides } from '../../helpers/server.js';
 
