@@ -103,7 +103,7 @@ export interface DriverSession {
   close(): Promise<void>;
 }
 
-/** `true`, or why this protocol cannot express it (the case is then skipped with that reason). */
+/** `true`, or why this protocol cannot express it (the case is then left out, listed with that reason). */
 export type Support = true | string;
 
 export interface ProtocolDriver {
