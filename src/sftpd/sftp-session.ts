@@ -98,6 +98,8 @@ interface FileState {
   readonly upload?: UploadHandle;
   /** opened READ|WRITE (reads on an upload handle are not supported) */
   readonly readable?: boolean;
+  /** settles once the reply of the last READ asked on this handle has been sent */
+  readReplies?: Promise<void>;
 }
 
 type HandleState = DirState | FileState;
@@ -199,9 +201,7 @@ export class SftpSession {
     s.on('OPEN', (id: number, filename: string, flags: number, attrs: InputAttributes) =>
       this.reply(id, 'open', () => this.open(filename, flags, attrs)),
     );
-    s.on('READ', (id: number, handle: Buffer, offset: number, length: number) =>
-      this.reply(id, 'read', () => this.read(handle, offset, length)),
-    );
+    s.on('READ', (id: number, handle: Buffer, offset: number, length: number) => this.replyRead(id, handle, offset, length));
     s.on('WRITE', (id: number, handle: Buffer, offset: number, data: Buffer) =>
       this.reply(id, 'write', () => this.write(handle, offset, data)),
     );
@@ -245,7 +245,8 @@ export class SftpSession {
   }
 
   /** Runs `fn` and answers request `id` exactly once with its result or the mapped error. */
-  private reply(id: number, op: string, fn: () => Promise<Reply> | Reply): void {
+  /** runs a request and sends its reply; `sent` is called once the reply is on its way */
+  private reply(id: number, op: string, fn: () => Promise<Reply> | Reply, sent?: () => void): void {
     this.inFlight++;
     let p: Promise<Reply> | Reply;
     try {
@@ -255,12 +256,48 @@ export class SftpSession {
     }
     if (p instanceof Promise) {
       p.then(
-        (r) => this.send(id, r),
-        (e: unknown) => this.sendError(id, op, e),
+        (r) => {
+          this.send(id, r);
+          sent?.();
+        },
+        (e: unknown) => {
+          this.sendError(id, op, e);
+          sent?.();
+        },
       );
     } else {
       this.send(id, p);
+      sent?.();
     }
+  }
+
+  /**
+   * READs of one handle run concurrently but are answered in the order they were asked:
+   * OpenSSH's client stops tracking the contiguous part of a download at the first reply that
+   * arrives out of order, and scp (which downloads "in place") then truncates the file there —
+   * silently, with exit status 0. OpenSSH's own sftp-server answers in order.
+   */
+  private replyRead(id: number, h: Buffer, offset: number, length: number): void {
+    const st = this.handles.get(h.length === 4 ? h.readUInt32BE(0) : -1);
+    if (!st || st.kind !== 'file') {
+      this.reply(id, 'read', () => this.read(h, offset, length));
+      return;
+    }
+    const previous = st.readReplies;
+    let release!: () => void;
+    st.readReplies = new Promise<void>((resolve) => (release = resolve));
+    this.reply(
+      id,
+      'read',
+      async () => {
+        try {
+          return await this.read(h, offset, length);
+        } finally {
+          if (previous) await previous;
+        }
+      },
+      release,
+    );
   }
 
   private sendError(id: number, op: string, e: unknown): void {

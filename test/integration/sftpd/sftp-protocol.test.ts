@@ -46,6 +46,34 @@ void describe('sftpd: SFTP protocol', () => {
     await expectStatus(s.call('close', Buffer.from('bogus-handle')), 5, 'close of an invalid handle');
   });
 
+  void it('answers the READs of a handle in the order they were asked', async () => {
+    // OpenSSH's scp downloads "in place" and truncates the file at the first reply that arrives
+    // out of order (exit status 0): short and long reads finishing in any order must not show.
+    const data = Buffer.alloc(4 * 1024 * 1024);
+    for (let i = 0; i < data.length; i += 4) data.writeUInt32BE(i, i);
+    await writeFile(join(user.home, 'ordered.bin'), data);
+    const h = await s.call<Buffer>('open', '/ordered.bin', 'r');
+    const answered: number[] = [];
+    const reads: Promise<void>[] = [];
+    let pos = 0;
+    for (let i = 0; pos < data.length; i++) {
+      const len = i % 2 === 0 ? 32 * 1024 : 1 + (i % 7);
+      const at = pos;
+      pos += len;
+      const buf = Buffer.alloc(len);
+      reads.push(
+        s.call<number>('read', h, buf, 0, len, at).then((n) => {
+          answered.push(i);
+          assert.ok(buf.subarray(0, n).equals(data.subarray(at, at + n)), `bytes of read ${i}`);
+        }),
+      );
+    }
+    await Promise.all(reads);
+    await s.call('close', h);
+    const firstOutOfOrder = answered.findIndex((v, k) => v !== k);
+    assert.equal(firstOutOfOrder, -1, `reply ${answered[firstOutOfOrder]} came in position ${firstOutOfOrder} of ${answered.length}`);
+  });
+
   void it('reads with EOF, fstat and a second CLOSE refused', async () => {
     const h = await s.call<Buffer>('open', '/file.txt', 'r');
     const st = await s.call<{ size: number; mode: number }>('fstat', h);
