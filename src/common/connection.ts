@@ -98,6 +98,13 @@ export interface UploadOptions {
    */
   mode: UploadOpenMode;
   offset?: number;
+  /**
+   * Write to a temp file and move it onto the target only on success, whatever
+   * `upload_mode` says, and discard it on failure (a failed upload never replaces the old
+   * content; WebDAV PUT). Only where the backend supports atomic uploads; object stores are
+   * atomic anyway.
+   */
+  atomic?: boolean;
 }
 
 export interface CopyOptions {
@@ -1266,6 +1273,7 @@ export class Connection implements ActiveConnection {
         maxWriteSize,
         lease,
         bandwidth: internal.bandwidth ?? this.user.upload_bandwidth ?? 0,
+        forceAtomic: o.atomic === true,
       });
     } catch (e) {
       lease?.release();
@@ -1285,11 +1293,12 @@ export class Connection implements ActiveConnection {
       maxWriteSize: number;
       lease: QuotaLease | undefined;
       bandwidth: number;
+      forceAtomic?: boolean;
     },
   ): Promise<UploadTransfer> {
     const { mode, fileSize, startOffset, isResume, maxWriteSize } = u;
     const caps = r.fs.capabilities;
-    const atomic = this.config.upload_mode !== 0 && caps.atomicUpload;
+    const atomic = (this.config.upload_mode !== 0 || u.forceAtomic === true) && caps.atomicUpload;
     let sink: UploadSink;
     if (caps.randomAccess && r.fs.openFile) {
       const h = await r.fs.openFile(
@@ -1316,7 +1325,7 @@ export class Connection implements ActiveConnection {
       virtualPath: p,
       sink,
       mode,
-      uploadMode: this.config.upload_mode,
+      uploadMode: u.forceAtomic === true ? 1 : this.config.upload_mode,
       isNewFile: !u.existing,
       initialSize: fileSize,
       minWriteOffset: isResume ? startOffset : 0,
