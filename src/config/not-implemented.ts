@@ -41,19 +41,6 @@ const onlyWith = (): NotImplementedEntry['isSet'] => (): undefined => undefined;
 
 const PRE_ACTIONS = PROTOCOL_ACTIONS.filter((a) => a.startsWith('pre-'));
 
-/** `<section>.bindings[i].port` for each binding with a port > 0 */
-function enabledBindings(section: string, portKey = 'port') {
-  return (value: unknown): string[] => {
-    const bindings = isPlainObject(value) && Array.isArray(value.bindings) ? value.bindings : [];
-    const out: string[] = [];
-    bindings.forEach((b: unknown, i) => {
-      if (isPlainObject(b) && typeof b[portKey] === 'number' && b[portKey] > 0)
-        out.push(`${section}.bindings[${i}].${portKey}`);
-    });
-    return out;
-  };
-}
-
 const HOOKS_HTTP_CLIENT = 'used only by hooks and actions, none of which is implemented yet';
 const WEB_UI = 'the web admin and web client UIs are not implemented yet';
 
@@ -100,12 +87,7 @@ export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
       'the keyboard-interactive hook decides who may log in (e.g. one-time passwords); ignored, keyboard-interactive would fall back to the plain password',
   },
 
-  // ---- the services not implemented yet: their whole sections
-  webdavd: {
-    action: 'warn',
-    reason: 'the WebDAV server is not implemented yet: no WebDAV listener is started',
-    isSet: enabledBindings('webdavd'),
-  },
+  // ---- the servers not implemented yet: their whole sections
   telemetry: {
     action: 'warn',
     reason:
@@ -196,6 +178,12 @@ export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
     action: 'refuse',
     reason:
       'TLS client certificate revocation is not implemented yet; ignored, revoked certificates would not be refused',
+  },
+
+  // ---- webdavd
+  'webdavd.bindings[].tls_cipher_suites': {
+    action: 'warn',
+    reason: "Node's default TLS cipher suites are used",
   },
 
   // ---- http: the HTTP client of hooks and actions

@@ -1,0 +1,571 @@
+/**
+ * Our nephele adapter (deps-evaluation §3): nephele's Adapter/Resource/Properties/Lock
+ * interfaces over one common.Connection per request. Every operation goes through the
+ * Connection, so permissions, file patterns, quota, upload modes, hooks and accounting are the
+ * core's; nothing here decides what a user may do. Only the WebDAV-specific state (locks, dead
+ * properties) lives here, in the user's UserDavState.
+ *
+ * nephele is the only module importing 'nephele' besides server.ts and methods.ts: replacing
+ * or forking the library touches these three files.
+ */
+import type { Readable } from 'node:stream';
+import type { Adapter, Lock, Method, Properties, Resource, User as DavUser } from 'nephele';
+import {
+  MethodNotImplementedError,
+  MethodNotSupportedError,
+  PropertyIsProtectedError,
+  PropertyNotFoundError,
+  ResourceExistsError,
+  ResourceNotFoundError,
+  ResourceTreeNotCompleteError,
+} from 'nephele';
+import type { Connection } from '../common/connection.js';
+import type { DownloadTransfer } from '../common/transfer.js';
+import { SftpgoError } from '../errors/index.js';
+import type { FileInfo } from '../vfs/index.js';
+import type { MimeTypes } from './mime.js';
+import { sniffContentType } from './mime.js';
+import { baseName, urlToVirtualPath, virtualPathToUrl } from './paths.js';
+import type { StoredLock, UserDavState } from './state.js';
+import { Readable as ReadableStream } from 'node:stream';
+
+/** what one authenticated request works with */
+export interface DavRequestContext {
+  conn: Connection;
+  state: UserDavState;
+  mime: MimeTypes;
+  user: DavUser;
+}
+
+const STREAM_CHUNK = 256 * 1024;
+
+/** nephele decides existence and tree completeness from its own error classes */
+export function toNepheleError(e: unknown): unknown {
+  if (SftpgoError.is(e, 'NOT_FOUND')) return new ResourceNotFoundError(e.message);
+  if (SftpgoError.is(e, 'PARENT_MISSING')) return new ResourceTreeNotCompleteError(e.message);
+  return e;
+}
+
+async function mapped<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    throw toNepheleError(e);
+  }
+}
+
+/** upstream's ETag: hex mtime in ns followed by hex size (without the quotes nephele adds) */
+export function etagOf(info: FileInfo): string {
+  const ns = BigInt(info.mtime.getTime()) * 1_000_000n;
+  return `${ns.toString(16)}${info.size.toString(16)}`;
+}
+
+export class DavAdapter implements Adapter {
+  constructor(readonly ctx: DavRequestContext) {}
+
+  getComplianceClasses(): Promise<string[]> {
+    return Promise.resolve(['2']);
+  }
+
+  getAllowedMethods(): Promise<string[]> {
+    return Promise.resolve([]);
+  }
+
+  getOptionsResponseCacheControl(): Promise<string> {
+    return Promise.resolve('no-cache');
+  }
+
+  /** permissions are the Connection's, checked by every operation */
+  isAuthorized(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+
+  async getResource(url: URL, baseUrl: URL): Promise<Resource> {
+    const p = urlToVirtualPath(url, baseUrl);
+    const info = await mapped(this.ctx.conn.stat(p));
+    return new DavResource(this, baseUrl, p, info, info.isDirectory);
+  }
+
+  newResource(url: URL, baseUrl: URL): Promise<Resource> {
+    return Promise.resolve(new DavResource(this, baseUrl, urlToVirtualPath(url, baseUrl), undefined, false));
+  }
+
+  newCollection(url: URL, baseUrl: URL): Promise<Resource> {
+    return Promise.resolve(new DavResource(this, baseUrl, urlToVirtualPath(url, baseUrl), undefined, true));
+  }
+
+  getMethod(method: string): typeof Method {
+    throw new MethodNotImplementedError(`${method} is not implemented by this server`);
+  }
+}
+
+export class DavResource implements Resource {
+  constructor(
+    readonly adapter: DavAdapter,
+    readonly baseUrl: URL,
+    /** the virtual path */
+    readonly path: string,
+    private info: FileInfo | undefined,
+    private readonly collection: boolean,
+  ) {}
+
+  private get ctx(): DavRequestContext {
+    return this.adapter.ctx;
+  }
+
+  get fileInfo(): FileInfo | undefined {
+    return this.info;
+  }
+
+  private async stat(): Promise<FileInfo> {
+    this.info ??= await mapped(this.ctx.conn.stat(this.path));
+    return this.info;
+  }
+
+  // ------------------------------------------------------------ locks
+
+  private lock(l: StoredLock): DavLock {
+    return new DavLock(this, this.ctx.state, l);
+  }
+
+  getLocks(): Promise<Lock[]> {
+    return Promise.resolve(this.ctx.state.locksAt(this.path).map((l) => this.lock(l)));
+  }
+
+  getLocksByUser(user: DavUser): Promise<Lock[]> {
+    return Promise.resolve(
+      this.ctx.state
+        .locksAt(this.path)
+        .filter((l) => l.username === user.username)
+        .map((l) => this.lock(l)),
+    );
+  }
+
+  createLockForUser(user: DavUser): Promise<Lock> {
+    return Promise.resolve(
+      this.lock({
+        token: '',
+        path: this.path,
+        date: new Date(),
+        timeout: 0,
+        scope: 'exclusive',
+        depth: '0',
+        provisional: false,
+        owner: {},
+        username: user.username,
+      }),
+    );
+  }
+
+  // ------------------------------------------------------------ properties
+
+  getProperties(): Promise<Properties> {
+    return Promise.resolve(new DavProperties(this));
+  }
+
+  // ------------------------------------------------------------ content
+
+  async getStream(range?: { start: number; end: number }): Promise<Readable> {
+    const start = range?.start ?? 0;
+    const t = await this.ctx.conn.openDownload(this.path, { offset: start });
+    const end = range ? range.end + 1 : Number.POSITIVE_INFINITY;
+    return downloadStream(t, start, end);
+  }
+
+  async setStream(input: Readable): Promise<void> {
+    // always atomic: a failed PUT never leaves a partial file in place of the old one
+    const up = await this.ctx.conn.openUpload(this.path, { mode: 'truncate', atomic: true });
+    const w = up.writable();
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const fail = (e: unknown): void => {
+        if (settled) return;
+        settled = true;
+        input.unpipe(w);
+        // keep reading (and dropping) the body so the error reply can still be sent
+        input.resume();
+        if (!w.destroyed) w.destroy(e instanceof Error ? e : new Error(String(e)));
+        up.abort(e).then(
+          () => reject(e instanceof Error ? e : new Error(String(e))),
+          () => reject(e instanceof Error ? e : new Error(String(e))),
+        );
+      };
+      w.once('finish', () => {
+        settled = true;
+        resolve();
+      });
+      w.once('error', fail);
+      input.once('error', fail);
+      input.once('close', () => {
+        if (!input.readableEnded) fail(new SftpgoError('ABORTED', 'the client aborted the upload'));
+      });
+      input.pipe(w);
+    });
+    this.info = undefined;
+  }
+
+  async create(): Promise<void> {
+    if (this.collection) {
+      await mapped(this.ctx.conn.mkdir(this.path));
+      return;
+    }
+    const existing = await this.ctx.conn.stat(this.path).catch((e: unknown) => {
+      if (SftpgoError.is(e, 'NOT_FOUND')) return undefined;
+      throw toNepheleError(e);
+    });
+    if (existing) throw new ResourceExistsError('the resource already exists');
+    const up = await mapped(this.ctx.conn.openUpload(this.path, { mode: 'truncate' }));
+    await up.close();
+  }
+
+  async delete(): Promise<void> {
+    const info = await this.stat();
+    if (info.isDirectory) await mapped(this.ctx.conn.rmdir(this.path));
+    else await mapped(this.ctx.conn.remove(this.path));
+    this.ctx.state.dropProps(this.path);
+  }
+
+  /** nephele's contract: the resource alone (a collection without its members) */
+  async copy(destination: URL, baseUrl: URL): Promise<void> {
+    const to = urlToVirtualPath(destination, baseUrl);
+    const info = await this.stat();
+    if (info.isDirectory) await mapped(this.ctx.conn.mkdir(to));
+    else await mapped(this.ctx.conn.copy(this.path, to, { overwrite: false }));
+    this.ctx.state.copyProps(this.path, to, false);
+  }
+
+  async move(destination: URL, baseUrl: URL): Promise<void> {
+    const to = urlToVirtualPath(destination, baseUrl);
+    await mapped(this.ctx.conn.rename(this.path, to));
+    this.ctx.state.copyProps(this.path, to, true);
+  }
+
+  async getLength(): Promise<number> {
+    const info = await this.stat();
+    return info.isDirectory ? 0 : info.size;
+  }
+
+  async getEtag(): Promise<string> {
+    return etagOf(await this.stat());
+  }
+
+  async getMediaType(): Promise<string | null> {
+    const info = await this.stat();
+    if (info.isDirectory) return null;
+    const name = baseName(this.path);
+    const known = this.ctx.mime.byName(name);
+    if (known) return known;
+    const sniffed = await this.sniff();
+    this.ctx.mime.remember(name, sniffed);
+    return sniffed;
+  }
+
+  /** the type of the first 512 bytes; octet-stream when they cannot be read (no download permission) */
+  private async sniff(): Promise<string> {
+    let t: DownloadTransfer;
+    try {
+      t = await this.ctx.conn.openDownload(this.path);
+    } catch (e) {
+      this.ctx.conn.log.debug({ err: e, file_path: this.path }, 'content type: cannot sniff');
+      return 'application/octet-stream';
+    }
+    try {
+      const head = await t.read(0, 512);
+      return head && head.length > 0 ? sniffContentType(head) : 'text/plain; charset=utf-8';
+    } catch (e) {
+      this.ctx.conn.log.debug({ err: e, file_path: this.path }, 'content type: sniff read failed');
+      return 'application/octet-stream';
+    } finally {
+      await t.close();
+    }
+  }
+
+  getCanonicalName(): Promise<string> {
+    return Promise.resolve(baseName(this.path));
+  }
+
+  getCanonicalPath(): Promise<string> {
+    return Promise.resolve(this.path);
+  }
+
+  async getCanonicalUrl(): Promise<URL> {
+    return virtualPathToUrl(this.path, this.baseUrl, await this.isCollection());
+  }
+
+  isCollection(): Promise<boolean> {
+    return Promise.resolve(this.info ? this.info.isDirectory : this.collection);
+  }
+
+  async getInternalMembers(): Promise<Resource[]> {
+    const info = await this.stat();
+    if (!info.isDirectory) throw new MethodNotSupportedError('not a collection');
+    const out: Resource[] = [];
+    let it: AsyncIterableIterator<FileInfo>;
+    try {
+      it = await this.ctx.conn.list(this.path);
+    } catch (e) {
+      // as upstream: an unlistable collection is reported without its members
+      if (SftpgoError.is(e, 'PERMISSION_DENIED')) return out;
+      throw toNepheleError(e);
+    }
+    const prefix = this.path === '/' ? '/' : `${this.path}/`;
+    for await (const fi of it) {
+      out.push(new DavResource(this.adapter, this.baseUrl, `${prefix}${fi.name}`, fi, fi.isDirectory));
+    }
+    return out;
+  }
+
+  /** quota-used-bytes / quota-available-bytes (RFC 4331) */
+  async quota(): Promise<{ used: number; available: number | undefined }> {
+    const q = await this.ctx.conn.getUsage(this.path);
+    if (q.quotaSize > 0) return { used: q.usedSize, available: Math.max(0, q.quotaSize - q.usedSize) };
+    try {
+      const v = await this.ctx.conn.statVfs(this.path);
+      return { used: q.usedSize, available: v.bavail * v.frsize };
+    } catch (e) {
+      this.ctx.conn.log.debug({ err: e }, 'quota-available-bytes: no statvfs');
+      return { used: q.usedSize, available: undefined };
+    }
+  }
+}
+
+/** a Readable over a download transfer, from `start` to `end` (exclusive); closes the transfer */
+function downloadStream(t: DownloadTransfer, start: number, end: number): Readable {
+  let pos = start;
+  const gen = async function* (): AsyncGenerator<Buffer> {
+    try {
+      while (pos < end) {
+        const chunk = await t.read(pos, Math.min(STREAM_CHUNK, end - pos));
+        if (chunk === null || chunk.length === 0) return;
+        pos += chunk.length;
+        yield chunk;
+      }
+    } finally {
+      await t.close();
+    }
+  };
+  const r = ReadableStream.from(gen(), { objectMode: false, highWaterMark: STREAM_CHUNK });
+  r.once('close', () => {
+    if (!t.closed) void t.abort();
+  });
+  return r;
+}
+
+class DavLock implements Lock {
+  token: string;
+  date: Date;
+  timeout: number;
+  scope: 'exclusive' | 'shared';
+  depth: '0' | 'infinity';
+  provisional: boolean;
+  owner: unknown;
+  private savedToken: string | undefined;
+
+  constructor(
+    readonly resource: DavResource,
+    private readonly state: UserDavState,
+    private readonly stored: StoredLock,
+  ) {
+    this.token = stored.token;
+    this.date = stored.date;
+    this.timeout = stored.timeout;
+    this.scope = stored.scope;
+    this.depth = stored.depth;
+    this.provisional = stored.provisional;
+    this.owner = stored.owner;
+    this.savedToken = stored.token || undefined;
+  }
+
+  save(): Promise<void> {
+    if (this.savedToken && this.savedToken !== this.token) {
+      this.state.deleteLock({ path: this.stored.path, token: this.savedToken });
+    }
+    this.state.saveLock({
+      token: this.token,
+      path: this.stored.path,
+      date: this.date,
+      timeout: this.timeout,
+      scope: this.scope,
+      depth: this.depth,
+      provisional: this.provisional,
+      owner: this.owner,
+      username: this.stored.username,
+    });
+    this.savedToken = this.token;
+    return Promise.resolve();
+  }
+
+  delete(): Promise<void> {
+    this.state.deleteLock({ path: this.stored.path, token: this.token });
+    return Promise.resolve();
+  }
+}
+
+/** live properties (RFC 4918 §15, RFC 4331); quota ones are returned only when asked by name */
+const LIVE = [
+  'displayname',
+  'getcontentlength',
+  'getcontenttype',
+  'getetag',
+  'getlastmodified',
+  'resourcetype',
+  'supportedlock',
+] as const;
+const PROTECTED = new Set<string>([
+  'creationdate',
+  'getcontentlength',
+  'getcontenttype',
+  'getetag',
+  'getlastmodified',
+  'resourcetype',
+  'supportedlock',
+  'lockdiscovery',
+  'quota-available-bytes',
+  'quota-used-bytes',
+]);
+
+type PropValue = string | object | object[];
+
+class DavProperties implements Properties {
+  constructor(readonly resource: DavResource) {}
+
+  private get state(): UserDavState {
+    return this.resource.adapter.ctx.state;
+  }
+
+  private dead(): Map<string, unknown> {
+    return this.state.deadProps(this.resource.path) ?? new Map<string, unknown>();
+  }
+
+  async get(name: string): Promise<PropValue> {
+    const r = this.resource;
+    const dead = this.dead();
+    if (dead.has(name)) return dead.get(name) as PropValue;
+    const missing = (): never => {
+      throw new PropertyNotFoundError(`${name} property doesn't exist on resource.`);
+    };
+    switch (name) {
+      case 'displayname':
+        return await r.getCanonicalName();
+      case 'getcontentlength':
+        return (await r.isCollection()) ? missing() : `${await r.getLength()}`;
+      case 'getcontenttype':
+        return (await r.getMediaType()) ?? missing();
+      case 'getetag':
+        return (await r.isCollection()) ? missing() : JSON.stringify(await r.getEtag());
+      case 'getlastmodified': {
+        await r.getLength();
+        return (r.fileInfo?.mtime ?? new Date()).toUTCString();
+      }
+      case 'resourcetype':
+        return (await r.isCollection()) ? { collection: {} } : {};
+      case 'supportedlock':
+        return {
+          lockentry: [
+            { lockscope: { exclusive: {} }, locktype: { write: {} } },
+            { lockscope: { shared: {} }, locktype: { write: {} } },
+          ],
+        };
+      case 'quota-used-bytes':
+        return `${(await r.quota()).used}`;
+      case 'quota-available-bytes': {
+        const q = await r.quota();
+        return q.available === undefined ? missing() : `${q.available}`;
+      }
+      default:
+        return missing();
+    }
+  }
+
+  getByUser(name: string): Promise<PropValue> {
+    return this.get(name);
+  }
+
+  async set(name: string, value: unknown): Promise<void> {
+    const errors = await this.runInstructions([['set', name, value]]);
+    if (errors?.[0]) throw errors[0][1];
+  }
+
+  setByUser(name: string, value: unknown): Promise<void> {
+    return this.set(name, value);
+  }
+
+  async remove(name: string): Promise<void> {
+    const errors = await this.runInstructions([['remove', name, undefined]]);
+    if (errors?.[0]) throw errors[0][1];
+  }
+
+  removeByUser(name: string): Promise<void> {
+    return this.remove(name);
+  }
+
+  /** all or nothing: a protected property fails the whole set */
+  async runInstructions(
+    instructions: ['set' | 'remove', string, unknown][],
+  ): Promise<undefined | [string, Error][]> {
+    const errors: [string, Error][] = [];
+    for (const [, name] of instructions) {
+      if (PROTECTED.has(name)) errors.push([name, new PropertyIsProtectedError(`${name} is a protected property.`)]);
+    }
+    if (errors.length > 0) return errors;
+    // the resource must exist (PROPPATCH on a missing resource is a 404 before this)
+    await this.resource.getLength();
+    const dead = new Map(this.dead());
+    for (const [action, name, value] of instructions) {
+      if (action === 'set') dead.set(name, value);
+      else dead.delete(name);
+    }
+    this.state.setDeadProps(this.resource.path, dead);
+    return undefined;
+  }
+
+  runInstructionsByUser(
+    instructions: ['set' | 'remove', string, unknown][],
+  ): Promise<undefined | [string, Error][]> {
+    return this.runInstructions(instructions);
+  }
+
+  async getAll(): Promise<Record<string, PropValue>> {
+    const out: Record<string, PropValue> = {};
+    for (const name of LIVE) {
+      try {
+        out[name] = await this.get(name);
+      } catch (e) {
+        if (!(e instanceof PropertyNotFoundError)) throw e;
+      }
+    }
+    for (const [k, v] of this.dead()) out[k] = v as PropValue;
+    return out;
+  }
+
+  getAllByUser(): Promise<Record<string, PropValue>> {
+    return this.getAll();
+  }
+
+  async list(): Promise<string[]> {
+    return [...(await this.listLive()), ...(await this.listDead())];
+  }
+
+  listByUser(): Promise<string[]> {
+    return this.list();
+  }
+
+  async listLive(): Promise<string[]> {
+    const collection = await this.resource.isCollection();
+    return LIVE.filter(
+      (n) => !collection || (n !== 'getcontentlength' && n !== 'getcontenttype' && n !== 'getetag'),
+    );
+  }
+
+  listLiveByUser(): Promise<string[]> {
+    return this.listLive();
+  }
+
+  listDead(): Promise<string[]> {
+    return Promise.resolve([...this.dead().keys()].filter((k) => !(LIVE as readonly string[]).includes(k)));
+  }
+
+  listDeadByUser(): Promise<string[]> {
+    return this.listDead();
+  }
+}

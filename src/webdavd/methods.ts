@@ -1,0 +1,183 @@
+/**
+ * COPY, MOVE and DELETE through the core's tree operations instead of nephele's per-member
+ * recursion (a nephele plugin ending the request in its before* hook, after nephele validated
+ * the request: Destination, Depth, body, conditional headers, the lock of the request URL):
+ * - DELETE of a collection = Connection.removeTree (every entry checked before anything is
+ *   removed); the locks rooted below it must have been submitted;
+ * - COPY = Connection.copy(src, dst, {overwrite: false}) after removing an existing destination
+ *   (RFC 4918 §9.8.4: `Overwrite: T` replaces, it does not merge); Depth 0 on a collection = mkdir;
+ * - MOVE = removeTree(dst) when it exists and may be overwritten, then Connection.rename.
+ * The first error stops the operation and answers its status (no per-member 207 results).
+ * `Overwrite` absent means T for both, as RFC 4918 says (2.1.2 MOVE wanted an explicit T).
+ */
+import type { Request, Response } from 'express';
+import type { AuthResponse, Method, Plugin, Resource } from 'nephele';
+import {
+  BadGatewayError,
+  LockedError,
+  PreconditionFailedError,
+  ResourceTreeNotCompleteError,
+} from 'nephele';
+import { SftpgoError } from '../errors/index.js';
+import { DavResource, type DavRequestContext } from './adapter.js';
+import { isSameOrBelow, urlToVirtualPath } from './paths.js';
+
+interface TreeEventData {
+  method: Method;
+  resource: Resource;
+  destination: Resource;
+  exists: boolean;
+  depth?: string;
+  overwrite?: string;
+}
+
+/** how the server finds the context of a request */
+export type ContextOf = (request: Request) => DavRequestContext | undefined;
+
+function requireContext(ctxOf: ContextOf, request: Request): DavRequestContext {
+  const ctx = ctxOf(request);
+  if (!ctx) throw new SftpgoError('AUTH_FAILED', 'not authenticated');
+  return ctx;
+}
+
+function davResource(r: Resource): DavResource {
+  if (!(r instanceof DavResource)) throw new SftpgoError('INTERNAL', 'foreign nephele resource');
+  return r;
+}
+
+/** the submitted lock tokens (any `<...>` in the If header, bare tokens included) */
+function submittedTokens(request: Request): Set<string> {
+  const h = request.get('If') ?? '';
+  return new Set([...h.matchAll(/<([^>]+)>/g)].map((m) => m[1] ?? ''));
+}
+
+/** 423 unless every lock rooted below `path` (not at it: nephele checked that) was submitted */
+function checkLocksBelow(ctx: DavRequestContext, request: Request, path: string): void {
+  const tokens = submittedTokens(request);
+  const held = ctx.state.locksBelow(path).filter((l) => !l.provisional && !tokens.has(l.token));
+  if (held.length > 0) throw new LockedError('a member of the collection is locked');
+}
+
+async function parentMustExist(ctx: DavRequestContext, path: string): Promise<void> {
+  const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+  try {
+    const info = await ctx.conn.stat(parent);
+    if (!info.isDirectory) throw new ResourceTreeNotCompleteError('the destination parent is not a collection');
+  } catch (e) {
+    if (SftpgoError.is(e, 'NOT_FOUND'))
+      throw new ResourceTreeNotCompleteError('the destination parent collection does not exist');
+    throw e;
+  }
+}
+
+async function lockPermissionOf(
+  data: TreeEventData,
+  request: Request,
+  response: AuthResponse,
+  resource: Resource,
+): Promise<void> {
+  const lp = await data.method.getLockPermission(request, response, resource, response.locals.user);
+  if (lp !== 2) throw new LockedError('the resource is locked');
+}
+
+function destinationPath(request: Request, data: TreeEventData): string {
+  const dest = davResource(data.destination);
+  const header = request.get('Destination') ?? '';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(header)) {
+    const u = new URL(header);
+    if (u.host !== request.headers.host) throw new BadGatewayError('the destination is on another server');
+  }
+  return dest.path;
+}
+
+function finish(response: Response, existed: boolean, location: URL): false {
+  response.status(existed ? 204 : 201);
+  if (!existed) response.set({ Location: location.toString() });
+  response.set({ 'Content-Length': '0' });
+  response.end();
+  return false;
+}
+
+const TOKEN_MISMATCH =
+  '<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:"><D:lock-token-matches-request-uri/></D:error>\n';
+
+export function treeMethodsPlugin(ctxOf: ContextOf): Plugin {
+  return {
+    /**
+     * UNLOCK with a token that locks nothing here: 409 with the lock-token-matches-request-uri
+     * precondition (RFC 4918 §9.11.1); nephele answered a 207 that clients read as success.
+     */
+    beforeUnlock(_request: Request, response: AuthResponse, data: { lock?: unknown }) {
+      if (data.lock != null) return Promise.resolve(undefined);
+      response.status(409);
+      response.set({ 'Content-Type': 'application/xml; charset=utf-8' });
+      response.send(TOKEN_MISMATCH);
+      return Promise.resolve(false as const);
+    },
+
+    async beforeDelete(request: Request, response: AuthResponse, data: { resource: Resource }) {
+      const ctx = requireContext(ctxOf, request);
+      const r = davResource(data.resource);
+      if (!(await r.isCollection())) return undefined;
+      checkLocksBelow(ctx, request, r.path);
+      await ctx.conn.removeTree(r.path);
+      ctx.state.dropLocks(r.path);
+      ctx.state.dropProps(r.path);
+      response.status(204);
+      response.end();
+      return false;
+    },
+
+    async beforeCopy(request: Request, response: AuthResponse, data: TreeEventData) {
+      const ctx = requireContext(ctxOf, request);
+      const src = davResource(data.resource);
+      const to = destinationPath(request, data);
+      if (data.exists && data.overwrite === 'F')
+        throw new PreconditionFailedError('the destination exists and Overwrite is F');
+      // before the lock checks: they look the destination's ancestors up
+      await parentMustExist(ctx, to);
+      await lockPermissionOf(data, request, response, data.destination);
+      if (data.exists) checkLocksBelow(ctx, request, to);
+      const collection = await src.isCollection();
+      if (collection && isSameOrBelow(to, src.path))
+        throw new SftpgoError('PERMISSION_DENIED', 'cannot copy a collection into itself');
+      if (data.exists) {
+        await ctx.conn.removeTree(to);
+        ctx.state.dropLocks(to);
+        ctx.state.dropProps(to);
+      }
+      if (collection && data.depth === '0') await ctx.conn.mkdir(to);
+      else await ctx.conn.copy(src.path, to, { overwrite: false });
+      ctx.state.copyProps(src.path, to, false);
+      return finish(response, data.exists, await davResource(data.destination).getCanonicalUrl());
+    },
+
+    async beforeMove(request: Request, response: AuthResponse, data: TreeEventData) {
+      const ctx = requireContext(ctxOf, request);
+      const src = davResource(data.resource);
+      const to = destinationPath(request, data);
+      if (data.exists && data.overwrite === 'F')
+        throw new PreconditionFailedError('the destination exists and Overwrite is F');
+      await lockPermissionOf(data, request, response, data.resource);
+      const collection = await src.isCollection();
+      if (collection) checkLocksBelow(ctx, request, src.path);
+      await parentMustExist(ctx, to);
+      await lockPermissionOf(data, request, response, data.destination);
+      if (data.exists) checkLocksBelow(ctx, request, to);
+      if (collection && isSameOrBelow(to, src.path))
+        throw new SftpgoError('PERMISSION_DENIED', 'cannot move a collection into itself');
+      if (data.exists) {
+        await ctx.conn.removeTree(to);
+        ctx.state.dropLocks(to);
+        ctx.state.dropProps(to);
+      }
+      await ctx.conn.rename(src.path, to);
+      ctx.state.dropLocks(src.path);
+      ctx.state.copyProps(src.path, to, true);
+      return finish(response, data.exists, await davResource(data.destination).getCanonicalUrl());
+    },
+  };
+}
+
+/** a Destination URL's virtual path (exported for tests) */
+export { urlToVirtualPath };
