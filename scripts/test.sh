@@ -21,6 +21,8 @@ declare -A TOOLS=(
   [fish]=fish
   [man-db]=man
   [python3-paramiko]=/usr/lib/python3/dist-packages/paramiko
+  [litmus]=litmus
+  [rclone]=rclone
 )
 missing=()
 for pkg in "${!TOOLS[@]}"; do
