@@ -16,7 +16,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DataProvider, User } from '../dataprovider/provider.js';
 import { SftpgoError } from '../errors/index.js';
-import type { Logger } from '../logger/index.js';
+import type { Logger } from '../common/types.js';
 import type { MountTable } from '../vfs/index.js';
 
 export interface UserCacheOptions {

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { User } from '../dataprovider/provider.js';
+import { SftpgoError } from '../errors/index.js';
+import { silentLogger } from '../common/types.js';
+import type { MountTable } from '../vfs/index.js';
+import { parseBasicAuth, UserCache } from './auth.js';
+
+function fixture(o: { expirationMinutes?: number; maxSize?: number } = {}) {
+  const users = new Map<string, User>();
+  const passwords = new Map<string, string>();
+  const calls = { check: 0, mounts: 0, closed: 0 };
+  let now = 1_000_000;
+  const add = (username: string, password: string, extra: Partial<User> = {}): void => {
+    users.set(username, { username, password: `hash-of-${password}`, home_dir: `/h/${username}`, status: 1, ...extra } as User);
+    passwords.set(username, password);
+  };
+  const cache = new UserCache(
+    { expirationMinutes: o.expirationMinutes ?? 0, maxSize: o.maxSize ?? 50 },
+    {
+      provider: {
+        getUser: (u) => {
+          const x = users.get(u);
+          return x ? Promise.resolve({ ...x }) : Promise.reject(new SftpgoError('NOT_FOUND', 'no user'));
+        },
+        checkUserPassword: (u, p) => {
+          calls.check++;
+          const x = users.get(u);
+          if (!x || passwords.get(u) !== p) return Promise.reject(new SftpgoError('AUTH_FAILED', 'invalid credentials'));
+          return Promise.resolve({ ...x });
+        },
+      },
+      createMounts: () => {
+        calls.mounts++;
+        return Promise.resolve({ close: () => ((calls.closed++), Promise.resolve()) } as unknown as MountTable);
+      },
+      log: silentLogger,
+      now: () => now,
+    },
+  );
+  return { cache, add, users, calls, tick: (ms: number) => (now += ms) };
+}
+
+void describe('webdavd user cache', () => {
+  void it('checks the password hash once, then answers from the cache', async () => {
+    const f = fixture();
+    f.add('a', 'pw');
+    for (let i = 0; i < 3; i++) f.cache.release(await f.cache.authenticate('a', 'pw'));
+    assert.equal(f.calls.check, 1);
+    assert.equal(f.calls.mounts, 1);
+    await assert.rejects(f.cache.authenticate('a', 'other'), (e) => SftpgoError.is(e, 'AUTH_FAILED'));
+    await assert.rejects(f.cache.authenticate('a', ''), (e) => SftpgoError.is(e, 'AUTH_FAILED'));
+    assert.equal(f.calls.check, 1, 'a wrong password against a valid entry is a 401 without a hash check');
+  });
+
+  void it('evicts on a password change, rebuilds the mounts on a filesystem change', async () => {
+    const f = fixture();
+    f.add('a', 'pw');
+    f.cache.release(await f.cache.authenticate('a', 'pw'));
+    f.add('a', 'new');
+    await assert.rejects(f.cache.authenticate('a', 'pw'));
+    f.cache.release(await f.cache.authenticate('a', 'new'));
+    assert.equal(f.calls.check, 3);
+    const u = f.users.get('a');
+    assert.ok(u);
+    f.users.set('a', { ...u, home_dir: '/elsewhere' });
+    const c = await f.cache.authenticate('a', 'new');
+    assert.equal(c.user.home_dir, '/elsewhere');
+    assert.equal(f.calls.mounts, 3);
+    assert.equal(f.calls.check, 3);
+    f.cache.release(c);
+    f.users.delete('a');
+    await assert.rejects(f.cache.authenticate('a', 'new'), (e) => SftpgoError.is(e, 'AUTH_FAILED'));
+    assert.equal(f.cache.size, 0);
+  });
+
+  void it('expires entries and keeps at most max_size, evicting the earliest expiry', async () => {
+    const f = fixture({ expirationMinutes: 1, maxSize: 2 });
+    f.add('a', 'pa');
+    f.add('b', 'pb');
+    f.add('c', 'pc');
+    f.cache.release(await f.cache.authenticate('a', 'pa'));
+    f.tick(1000);
+    f.cache.release(await f.cache.authenticate('b', 'pb'));
+    f.tick(1000);
+    f.cache.release(await f.cache.authenticate('c', 'pc'));
+    assert.equal(f.cache.size, 2);
+    assert.ok(f.calls.closed >= 1, 'the evicted entry closed its mounts');
+    const before = f.calls.check;
+    f.cache.release(await f.cache.authenticate('b', 'pb'));
+    assert.equal(f.calls.check, before, 'b is still cached');
+    f.cache.release(await f.cache.authenticate('a', 'pa'));
+    assert.equal(f.calls.check, before + 1, 'a was evicted');
+    f.tick(61_000);
+    f.cache.release(await f.cache.authenticate('a', 'pa'));
+    assert.equal(f.calls.check, before + 2, 'expired');
+  });
+
+  void it('closes the mounts of an evicted entry only when its last request ends', async () => {
+    const f = fixture();
+    f.add('a', 'pw');
+    const c = await f.cache.authenticate('a', 'pw');
+    f.cache.evict('a');
+    assert.equal(f.calls.closed, 0);
+    f.cache.release(c);
+    assert.equal(f.calls.closed, 1);
+  });
+
+  void it('parses Basic credentials', () => {
+    assert.deepEqual(parseBasicAuth(`Basic ${Buffer.from('u:p:q').toString('base64')}`), { username: 'u', password: 'p:q' });
+    assert.equal(parseBasicAuth('Bearer x'), undefined);
+    assert.equal(parseBasicAuth(`Basic ${Buffer.from('nocolon').toString('base64')}`), undefined);
+    assert.equal(parseBasicAuth(undefined), undefined);
+  });
+});
