@@ -173,9 +173,15 @@ export class WebdavServer implements ProtocolServer {
         server.headersTimeout = 30_000;
         server.requestTimeout = 0;
         server.keepAliveTimeout = 60_000;
-        server.on('clientError', (e, socket) => {
+        server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+          // what node's HTTP parser refuses (unknown method, bad headers, timeouts)
           this.log.debug({ error: e.message }, 'client error');
-          socket.destroy();
+          if (!socket.writable || e.code === 'ECONNRESET') {
+            socket.destroy();
+            return;
+          }
+          const status = e.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : e.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+          socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
         });
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
