@@ -37,7 +37,11 @@ export interface DavRequestContext {
   user: DavUser;
 }
 
-const STREAM_CHUNK = 256 * 1024;
+/**
+ * Read size of GET streams: the core paces a throttled download before each read, so the chunk
+ * is also the burst a throttled client gets at once.
+ */
+const STREAM_CHUNK = 64 * 1024;
 
 /** nephele decides existence and tree completeness from its own error classes */
 export function toNepheleError(e: unknown): unknown {
@@ -168,7 +172,8 @@ export class DavResource implements Resource {
   async getStream(range?: { start: number; end: number }): Promise<Readable> {
     const start = range?.start ?? 0;
     const t = await this.ctx.conn.openDownload(this.path, { offset: start });
-    const end = range ? range.end + 1 : Number.POSITIVE_INFINITY;
+    // the response's Content-Length is the size at open: no read past it
+    const end = range ? range.end + 1 : (t.fileSize ?? Number.POSITIVE_INFINITY);
     return downloadStream(t, start, end);
   }
 

@@ -224,6 +224,27 @@ void describe('webdavd transfers', () => {
     assert.equal((await dav(env, user, 'PUT', '/doc.odt', { body: 'v3' })).status, 204);
   });
 
+  void it('paces uploads and downloads to the user bandwidth through the core transfers', async () => {
+    // 64 KiB/s: 256 KiB take ~3 s after the first burst; the server reads the body as it writes
+    const u = await env.createUser({ upload_bandwidth: 64, download_bandwidth: 64 });
+    const data = randomBytes(256 * 1024);
+    let t = Date.now();
+    const { done, sizes } = trackedPut(env, u, '/paced.bin', data, () =>
+      env.connections().find((c) => c.username === u.username)?.active_transfers?.[0]?.size,
+    );
+    const status = await done;
+    const upMs = Date.now() - t;
+    assert.equal(status, 201);
+    assert.ok(upMs >= 2000, `upload took ${upMs} ms`);
+    // the transfer grew while the body was still arriving: the body was not buffered first
+    assert.ok(sizes.some((x) => x > 0 && x < data.length), `sizes seen: ${sizes.join(',')}`);
+    t = Date.now();
+    const g = await dav(env, u, 'GET', '/paced.bin');
+    assert.equal(sha256(Buffer.from(await g.arrayBuffer())), sha256(data));
+    const downMs = Date.now() - t;
+    assert.ok(downMs >= 2000, `download took ${downMs} ms`);
+  });
+
   void it('lists each request as a DAV connection with its transfer, and closes it', async () => {
     const u = await env.createUser();
     const { done } = slowPut(env, u, '/slow.bin');
@@ -319,6 +340,34 @@ function abortedPut(env: DavTestEnv, u: DavUser, path: string, total: number, se
       }, 200);
     });
   });
+}
+
+/** a PUT of `data`, sampling `probe()` every 100 ms while it runs; resolves to the status */
+function trackedPut(
+  env: DavTestEnv,
+  u: DavUser,
+  path: string,
+  data: Buffer,
+  probe: () => number | undefined,
+): { done: Promise<number>; sizes: number[] } {
+  const sizes: number[] = [];
+  const timer = setInterval(() => {
+    const v = probe();
+    if (v !== undefined) sizes.push(v);
+  }, 100);
+  const done = new Promise<number>((resolve, reject) => {
+    const req = request(`${env.url}${path}`, {
+      method: 'PUT',
+      headers: { authorization: u.auth, 'content-length': String(data.length) },
+    });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.end(data);
+  }).finally(() => clearInterval(timer));
+  return { done, sizes };
 }
 
 /** a PUT that trickles its body until the server closes it */
