@@ -285,6 +285,8 @@ export class WebdavServer implements ProtocolServer {
           this.nepheleError(code, message, request, response, error),
       },
     );
+    // express' advertisement header says nothing useful to clients
+    (app as unknown as { disable(setting: string): void }).disable('x-powered-by');
     return app as unknown as WebdavServer['app'];
   }
 
