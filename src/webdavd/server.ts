@@ -70,6 +70,14 @@ interface Listener {
   binding: WebdavdBinding;
 }
 
+/** a binding with what each request needs precomputed */
+interface BindingRuntime {
+  binding: WebdavdBinding;
+  isAllowedProxy: (ip: string) => boolean;
+  /** the prefix without trailing slashes ("" = none) */
+  prefix: string;
+}
+
 function tlsSocket(req: IncomingMessage): TLSSocket | undefined {
   const s = req.socket as Partial<TLSSocket>;
   return s.encrypted ? (req.socket as TLSSocket) : undefined;
@@ -160,8 +168,13 @@ export class WebdavServer implements ProtocolServer {
         if (b.client_auth_type > 0 && !b.enable_https) {
           throw new SftpgoError('INVALID_INPUT', `webdavd.bindings ${b.address}:${b.port}: client_auth_type needs enable_https`);
         }
+        const rt: BindingRuntime = {
+          binding: b,
+          isAllowedProxy: ipMatcher(b.proxy_allowed),
+          prefix: b.prefix.replace(/\/+$/, ''),
+        };
         const handler = (req: IncomingMessage, res: ServerResponse): void => {
-          this.onRequest(req, res, b).catch((e: unknown) => {
+          this.onRequest(req, res, rt).catch((e: unknown) => {
             this.log.error({ err: e }, 'unexpected request error');
             if (!res.headersSent) sendText(res, 500, 'internal error');
             else res.destroy();
@@ -171,7 +184,10 @@ export class WebdavServer implements ProtocolServer {
           ? https.createServer({ ...(await this.tlsOptions(b)), maxHeaderSize: 64 * 1024 }, handler)
           : http.createServer({ maxHeaderSize: 64 * 1024 }, handler);
         server.headersTimeout = 30_000;
+        // as upstream: 30 s for the headers, then a socket idle (nothing read or written) for
+        // 60 s is closed; a transfer moving data never hits it
         server.requestTimeout = 0;
+        server.setTimeout(60_000);
         server.keepAliveTimeout = 60_000;
         server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
           // what node's HTTP parser refuses (unknown method, bad headers, timeouts)
@@ -329,9 +345,9 @@ export class WebdavServer implements ProtocolServer {
 
   // ------------------------------------------------------------------ the pipeline
 
-  private async onRequest(req: IncomingMessage, res: ServerResponse, b: WebdavdBinding): Promise<void> {
-    const peer = req.socket.remoteAddress;
-    const ip = resolveRemoteIp(peer, req.headers, ipMatcher(b.proxy_allowed));
+  private async onRequest(req: IncomingMessage, res: ServerResponse, rt: BindingRuntime): Promise<void> {
+    const b = rt.binding;
+    const ip = resolveRemoteIp(req.socket.remoteAddress, req.headers, rt.isAllowedProxy);
     const remoteAddress = `${ip}:${req.socket.remotePort ?? 0}`;
     if (!this.active) return sendText(res, 503, 'the server is stopping');
 
@@ -363,7 +379,7 @@ export class WebdavServer implements ProtocolServer {
     if (this.cors?.(req, res)) return;
 
     // the binding prefix: "/dav" serves "/dav" and "/dav/..." only
-    const prefix = b.prefix.replace(/\/+$/, '');
+    const prefix = rt.prefix;
     const url = req.url ?? '/';
     const nreq = req as NodeRequest;
     if (prefix) {
@@ -427,7 +443,7 @@ export class WebdavServer implements ProtocolServer {
       return sendText(res, 403, exposedMessage(e));
     }
     this.updateLastLogin(cached);
-    this.serve(req, res, cached, remoteAddress, b);
+    this.serve(req, res, cached, remoteAddress);
   }
 
   /**
@@ -501,7 +517,6 @@ export class WebdavServer implements ProtocolServer {
     res: ServerResponse,
     cached: CachedUser,
     remoteAddress: string,
-    b: WebdavdBinding,
   ): void {
     const user = cached.user;
     const username = user.username ?? '';
@@ -540,7 +555,6 @@ export class WebdavServer implements ProtocolServer {
     if (req.method !== 'PUT' && Number.isFinite(len) && len > MAX_XML_BODY) {
       return sendText(res, 413, 'request body too large');
     }
-    void b;
     this.app(req, res, (e?: unknown) => {
       if (e) this.log.warn({ err: e }, 'unhandled nephele error');
       if (!res.headersSent) sendText(res, e ? 500 : 404, e ? 'internal error' : 'Not Found');
