@@ -35,6 +35,12 @@ export interface DavRequestContext {
   state: UserDavState;
   mime: MimeTypes;
   user: DavUser;
+  /**
+   * The collections stat'ed during this request. nephele looks every ancestor up for each
+   * lock check (PROPFIND lists lockdiscovery for every member): without this, a Depth 1
+   * PROPFIND of n members at depth d costs n x d stats. Cleared by every mutation.
+   */
+  dirStats: Map<string, FileInfo>;
 }
 
 /**
@@ -86,7 +92,11 @@ export class DavAdapter implements Adapter {
 
   async getResource(url: URL, baseUrl: URL): Promise<Resource> {
     const p = urlToVirtualPath(url, baseUrl);
-    const info = await mapped(this.ctx.conn.stat(p));
+    let info = this.ctx.dirStats.get(p);
+    if (!info) {
+      info = await mapped(this.ctx.conn.stat(p));
+      if (info.isDirectory) this.ctx.dirStats.set(p, info);
+    }
     return new DavResource(this, baseUrl, p, info, info.isDirectory);
   }
 
@@ -178,6 +188,7 @@ export class DavResource implements Resource {
   }
 
   async setStream(input: Readable): Promise<void> {
+    this.ctx.dirStats.clear();
     // always atomic: a failed PUT never leaves a partial file in place of the old one
     const up = await this.ctx.conn.openUpload(this.path, { mode: 'truncate', atomic: true });
     const w = up.writable();
@@ -210,6 +221,7 @@ export class DavResource implements Resource {
   }
 
   async create(): Promise<void> {
+    this.ctx.dirStats.clear();
     if (this.collection) {
       await mapped(this.ctx.conn.mkdir(this.path));
       return;
@@ -224,6 +236,7 @@ export class DavResource implements Resource {
   }
 
   async delete(): Promise<void> {
+    this.ctx.dirStats.clear();
     const info = await this.stat();
     if (info.isDirectory) await mapped(this.ctx.conn.rmdir(this.path));
     else await mapped(this.ctx.conn.remove(this.path));
@@ -232,6 +245,7 @@ export class DavResource implements Resource {
 
   /** nephele's contract: the resource alone (a collection without its members) */
   async copy(destination: URL, baseUrl: URL): Promise<void> {
+    this.ctx.dirStats.clear();
     const to = urlToVirtualPath(destination, baseUrl);
     const info = await this.stat();
     if (info.isDirectory) await mapped(this.ctx.conn.mkdir(to));
@@ -240,6 +254,7 @@ export class DavResource implements Resource {
   }
 
   async move(destination: URL, baseUrl: URL): Promise<void> {
+    this.ctx.dirStats.clear();
     const to = urlToVirtualPath(destination, baseUrl);
     await mapped(this.ctx.conn.rename(this.path, to));
     this.ctx.state.copyProps(this.path, to, true);

@@ -117,6 +117,7 @@ export function treeMethodsPlugin(ctxOf: ContextOf): Plugin {
 
     async beforeDelete(request: Request, response: AuthResponse, data: { resource: Resource }) {
       const ctx = requireContext(ctxOf, request);
+      ctx.dirStats.clear();
       const r = davResource(data.resource);
       if (!(await r.isCollection())) return undefined;
       checkLocksBelow(ctx, request, r.path);
@@ -130,6 +131,7 @@ export function treeMethodsPlugin(ctxOf: ContextOf): Plugin {
 
     async beforeCopy(request: Request, response: AuthResponse, data: TreeEventData) {
       const ctx = requireContext(ctxOf, request);
+      ctx.dirStats.clear();
       const src = davResource(data.resource);
       const to = destinationPath(request, data);
       if (data.exists && data.overwrite === 'F')
@@ -154,6 +156,7 @@ export function treeMethodsPlugin(ctxOf: ContextOf): Plugin {
 
     async beforeMove(request: Request, response: AuthResponse, data: TreeEventData) {
       const ctx = requireContext(ctxOf, request);
+      ctx.dirStats.clear();
       const src = davResource(data.resource);
       const to = destinationPath(request, data);
       if (data.exists && data.overwrite === 'F')

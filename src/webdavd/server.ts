@@ -549,7 +549,13 @@ export class WebdavServer implements ProtocolServer {
     res.once('close', () => {
       void conn.close().finally(() => this.cache.release(cached));
     });
-    this.contexts.set(req, { conn, state: this.stateOf(username), mime: this.mime, user: { username } });
+    this.contexts.set(req, {
+      conn,
+      state: this.stateOf(username),
+      mime: this.mime,
+      user: { username },
+      dirStats: new Map(),
+    });
 
     const len = Number(req.headers['content-length'] ?? 0);
     if (req.method !== 'PUT' && Number.isFinite(len) && len > MAX_XML_BODY) {
