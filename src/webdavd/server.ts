@@ -89,7 +89,8 @@ export class WebdavServer implements ProtocolServer {
   private readonly connConfig: ConnectionConfig;
   private readonly cache: UserCache;
   private readonly mime: MimeTypes;
-  private readonly states = new Map<string, UserDavState>();
+  /** per user: locks and dead properties, with the requests using them */
+  private readonly states = new Map<string, { state: UserDavState; requests: number }>();
   private readonly contexts = new WeakMap<IncomingMessage, DavRequestContext>();
   private readonly cors: CorsHandler | undefined;
   private readonly app: (req: IncomingMessage, res: ServerResponse, next: (e?: unknown) => void) => void;
@@ -267,10 +268,20 @@ export class WebdavServer implements ProtocolServer {
     });
   }
 
-  private stateOf(username: string): UserDavState {
+  /** the user's state for one more request (pair with releaseState) */
+  private acquireState(username: string): UserDavState {
     let s = this.states.get(username);
-    if (!s) this.states.set(username, (s = new UserDavState()));
-    return s;
+    if (!s) this.states.set(username, (s = { state: new UserDavState(), requests: 0 }));
+    s.requests++;
+    return s.state;
+  }
+
+  /** a request ended: a state holding nothing and used by no request is dropped */
+  private releaseState(username: string): void {
+    const s = this.states.get(username);
+    if (!s) return;
+    s.requests--;
+    if (s.requests <= 0 && s.state.empty) this.states.delete(username);
   }
 
   // ------------------------------------------------------------------ nephele
@@ -548,10 +559,11 @@ export class WebdavServer implements ProtocolServer {
     conn.register();
     res.once('close', () => {
       void conn.close().finally(() => this.cache.release(cached));
+      this.releaseState(username);
     });
     this.contexts.set(req, {
       conn,
-      state: this.stateOf(username),
+      state: this.acquireState(username),
       mime: this.mime,
       user: { username },
       dirStats: new Map(),
