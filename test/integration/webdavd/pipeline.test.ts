@@ -16,6 +16,9 @@ import { run, startDavTestServer, type DavTestEnv, type DavUser } from '../../he
 interface Certs {
   dir: string;
   ca: string;
+  /** a CRL of `ca` revoking the `revoked` client certificate */
+  crl: string;
+  revoked: { cert: string; key: string; cn: string };
   serverCert: string;
   serverKey: string;
   client(cn: string, otherCa?: boolean): Promise<{ cert: string; key: string }>;
@@ -40,10 +43,31 @@ async function makeCerts(dir: string): Promise<Certs> {
   };
   await writeFile(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   await leaf('server', '127.0.0.1', 'ca', join(dir, 'san.ext'));
+  // a revoked client certificate and the CA's CRL (openssl ca needs a minimal database)
+  await leaf('revoked', 'revokeduser', 'ca');
+  await writeFile(join(dir, 'index.txt'), '');
+  await writeFile(
+    join(dir, 'ca.cnf'),
+    [
+      '[ca]',
+      'default_ca = d',
+      '[d]',
+      `database = ${join(dir, 'index.txt')}`,
+      `certificate = ${join(dir, 'ca.crt')}`,
+      `private_key = ${join(dir, 'ca.key')}`,
+      'default_md = sha256',
+      'default_crl_days = 2',
+      '',
+    ].join('\n'),
+  );
+  await openssl(['ca', '-config', 'ca.cnf', '-revoke', 'revoked.crt'], dir);
+  await openssl(['ca', '-config', 'ca.cnf', '-gencrl', '-out', 'ca.crl'], dir);
   let n = 0;
   return {
     dir,
     ca: join(dir, 'ca.crt'),
+    crl: join(dir, 'ca.crl'),
+    revoked: { cert: join(dir, 'revoked.crt'), key: join(dir, 'revoked.key'), cn: 'revokeduser' },
     serverCert: join(dir, 'server.crt'),
     serverKey: join(dir, 'server.key'),
     async client(cn, otherCa = false) {
@@ -59,6 +83,7 @@ void describe('webdavd pipeline: prefix, proxies, defender, CORS, TLS, user cach
   let certs: Certs;
   let httpsPort: number;
   let requiredPort: number;
+  let socketPath: string;
 
   before(async () => {
     requireTool('openssl', 'openssl');
@@ -69,6 +94,7 @@ void describe('webdavd pipeline: prefix, proxies, defender, CORS, TLS, user cach
     httpsPort = await freePort();
     requiredPort = await freePort();
     const plain = await freePort();
+    socketPath = join(certs.dir, 'dav.sock');
     env = await startDavTestServer({
       prefix: '/dav',
       config: {
@@ -77,10 +103,12 @@ void describe('webdavd pipeline: prefix, proxies, defender, CORS, TLS, user cach
             { port: plain, address: '127.0.0.1', prefix: '/dav', proxy_allowed: ['127.0.0.1'] },
             { port: httpsPort, address: '127.0.0.1', enable_https: true, client_auth_type: 2 },
             { port: requiredPort, address: '127.0.0.1', enable_https: true, client_auth_type: 1 },
+            { port: 1, address: socketPath },
           ],
           certificate_file: certs.serverCert,
           certificate_key_file: certs.serverKey,
           ca_certificates: [certs.ca],
+          ca_revocation_lists: [certs.crl],
           cors: {
             enabled: true,
             allowed_origins: ['https://ok.example'],
@@ -174,6 +202,10 @@ void describe('webdavd pipeline: prefix, proxies, defender, CORS, TLS, user cach
     // client_auth_type 1: no certificate, no TLS session
     const req = await run('curl', ['-sS', '--cacert', certs.ca, '-u', `${u.username}:${u.password}`, '-X', 'PROPFIND', `https://127.0.0.1:${requiredPort}/`]);
     assert.notEqual(req.code, 0);
+    // a revoked certificate is refused in the handshake
+    await env.createUser({ username: certs.revoked.cn, filters: { tls_username: 'CommonName' } as never });
+    const revoked = await run('curl', ['-sS', '--cacert', certs.ca, '--cert', certs.revoked.cert, '--key', certs.revoked.key, '-X', 'PROPFIND', `https://127.0.0.1:${requiredPort}/`]);
+    assert.notEqual(revoked.code, 0, revoked.stdout);
     const withCert = await run('curl', ['-sS', '--cacert', certs.ca, '--cert', good.cert, '--key', good.key, '-o', '/dev/null', '-w', '%{http_code}', '-X', 'PROPFIND', '-H', 'Depth: 0', `https://127.0.0.1:${requiredPort}/`]);
     assert.equal(withCert.stdout, '207');
   });
@@ -210,6 +242,12 @@ void describe('webdavd pipeline: prefix, proxies, defender, CORS, TLS, user cach
     assert.equal((await get(nu, 'PROPFIND', '/', { depth: '0' })).status, 401);
   });
 
+  void it('listens on a Unix socket when the address is an absolute path', async () => {
+    const u = await env.createUser();
+    const r = await run('curl', ['-sS', '--unix-socket', socketPath, '-u', `${u.username}:${u.password}`, '-o', '/dev/null', '-w', '%{http_code}', '-X', 'PROPFIND', '-H', 'Depth: 0', 'http://localhost/']);
+    assert.equal(r.stdout, '207', r.stderr);
+  });
+
   void it('describes its bindings in /api/v2/status', async () => {
     const r = await env.srv.api<{ webdav: { is_active: boolean; bindings: { port: number; enable_https: boolean; client_auth_type: number }[] } }>('GET', '/status');
     assert.equal(r.status, 200);
@@ -220,6 +258,7 @@ void describe('webdavd pipeline: prefix, proxies, defender, CORS, TLS, user cach
         [env.port, false, 0],
         [httpsPort, true, 2],
         [requiredPort, true, 1],
+        [1, false, 0],
       ],
     );
   });
