@@ -215,6 +215,16 @@ void describe('webdavd transfers', () => {
     const put = await dav(env, user, 'PUT', '/doc.odt', { headers: { if: `(${token})` }, body: 'v2' });
     assert.ok(put.status === 204 || put.status === 201, `PUT with If: ${put.status}`);
     assert.equal(await readFile(join(user.home, 'doc.odt'), 'utf8'), 'v2');
+    // LibreOffice tags its list with the resource URL
+    const tagged = await dav(env, user, 'PUT', '/doc.odt', { headers: { if: `<${env.url}/doc.odt> (${token})` }, body: 'v2b' });
+    assert.equal(tagged.status, 204);
+    assert.equal(await readFile(join(user.home, 'doc.odt'), 'utf8'), 'v2b');
+    // the lock shows in lockdiscovery
+    const pf = await dav(env, user, 'PROPFIND', '/doc.odt', {
+      headers: { depth: '0', 'content-type': 'application/xml' },
+      body: '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>',
+    });
+    assert.match(await pf.text(), new RegExp(token.replace(/[<>]/g, '')));
     // refresh
     const ref = await dav(env, user, 'LOCK', '/doc.odt', { headers: { if: `(${token})`, timeout: 'Second-600' } });
     assert.equal(ref.status, 200);
