@@ -8,6 +8,7 @@
  * nephele is the only module importing 'nephele' besides server.ts and methods.ts: replacing
  * or forking the library touches these three files.
  */
+import { extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Adapter, Lock, Method, Properties, Resource, User as DavUser } from 'nephele';
 import {
@@ -121,6 +122,8 @@ export class DavResource implements Resource {
     readonly path: string,
     private info: FileInfo | undefined,
     private readonly collection: boolean,
+    /** a member of a listed collection (PROPFIND Depth 1/infinity), not the request's resource */
+    private readonly listed = false,
   ) {}
 
   private get ctx(): DavRequestContext {
@@ -275,6 +278,9 @@ export class DavResource implements Resource {
     const name = baseName(this.path);
     const known = this.ctx.mime.byName(name);
     if (known) return known;
+    // members of a listing are sniffed once per unknown extension (then cached), never when
+    // they have none: a listing must not open every file
+    if (this.listed && extname(name) === '') return 'application/octet-stream';
     const sniffed = await this.sniff();
     this.ctx.mime.remember(name, sniffed);
     return sniffed;
@@ -330,7 +336,7 @@ export class DavResource implements Resource {
     }
     const prefix = this.path === '/' ? '/' : `${this.path}/`;
     for await (const fi of it) {
-      out.push(new DavResource(this.adapter, this.baseUrl, `${prefix}${fi.name}`, fi, fi.isDirectory));
+      out.push(new DavResource(this.adapter, this.baseUrl, `${prefix}${fi.name}`, fi, fi.isDirectory, true));
     }
     return out;
   }
