@@ -98,11 +98,84 @@ function finish(response: Response, existed: boolean, location: URL): false {
   return false;
 }
 
+/** an xml2js element as nephele's parser configures it (xmlns: true) */
+type XmlElement = Record<string, unknown> & { $ns?: { uri: string; local: string } };
+
+/**
+ * xml2js groups sibling elements by tag name, and nephele takes the namespace of an array's
+ * first element for all of them, then renders elements of prefix-less namespaces by their local
+ * name: `<x xmlns="urn:a"/><x xmlns="urn:b"/>` collapsed into one property (litmus props
+ * "propmanyns"). This splits such arrays into one entry per namespace; the entries after the
+ * first get a key with a prefix of ours (`sftpgoN:`), which nephele records as the namespace's
+ * prefix and uses when it renders the reply.
+ */
+export function splitMixedNamespaces(node: unknown, prefixes = new Map<string, string>()): unknown {
+  if (Array.isArray(node)) return node.map((n) => splitMixedNamespaces(n, prefixes));
+  if (typeof node !== 'object' || node === null) return node;
+  const el = node as XmlElement;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(el)) {
+    if (key === '$' || key === '$ns') {
+      out[key] = value;
+      continue;
+    }
+    if (!Array.isArray(value)) {
+      out[key] = splitMixedNamespaces(value, prefixes);
+      continue;
+    }
+    const groups = new Map<string, unknown[]>();
+    for (const child of value) {
+      const uri = typeof child === 'object' && child !== null ? ((child as XmlElement).$ns?.uri ?? '') : '';
+      const g = groups.get(uri) ?? [];
+      g.push(splitMixedNamespaces(child, prefixes));
+      groups.set(uri, g);
+    }
+    let first = true;
+    const local = key.includes(':') ? key.slice(key.indexOf(':') + 1) : key;
+    for (const [uri, g] of groups) {
+      if (first) {
+        out[key] = g;
+        first = false;
+        continue;
+      }
+      let prefix = prefixes.get(uri);
+      if (prefix === undefined) prefixes.set(uri, (prefix = `sftpgo${prefixes.size + 1}`));
+      out[`${prefix}:${local}`] = g;
+    }
+  }
+  return out;
+}
+
+interface PatchableParser {
+  parseStringPromise(xml: string): Promise<unknown>;
+  sftpgoSplitNamespaces?: true;
+}
+
+/** makes a nephele method instance's XML parser split mixed-namespace siblings (once) */
+function fixParser(method: Method): void {
+  const parser = (method as unknown as { xmlParser?: PatchableParser }).xmlParser;
+
+  if (!parser || parser.sftpgoSplitNamespaces) return;
+  const parse = parser.parseStringPromise.bind(parser);
+  parser.parseStringPromise = async (xml: string) => splitMixedNamespaces(await parse(xml));
+  parser.sftpgoSplitNamespaces = true;
+}
+
 const TOKEN_MISMATCH =
   '<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:"><D:lock-token-matches-request-uri/></D:error>\n';
 
 export function treeMethodsPlugin(ctxOf: ContextOf): Plugin {
   return {
+    beginPropfind(_request: Request, _response: AuthResponse, data: { method: Method }) {
+      fixParser(data.method);
+      return Promise.resolve(undefined);
+    },
+
+    beginProppatch(_request: Request, _response: AuthResponse, data: { method: Method }) {
+      fixParser(data.method);
+      return Promise.resolve(undefined);
+    },
+
     /**
      * UNLOCK with a token that locks nothing here: 409 with the lock-token-matches-request-uri
      * precondition (RFC 4918 §9.11.1); nephele answered a 207 that clients read as success.
