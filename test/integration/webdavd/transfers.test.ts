@@ -198,6 +198,32 @@ void describe('webdavd transfers', () => {
     await assert.rejects(stat(join(q.home, 'c2')));
   });
 
+  void it('lets rclone and curl copy and move collections server-side within the permissions', async () => {
+    const u = await env.createUser({ permissions: perms({ '/': ['*'], '/locked': ['list', 'download'] }) });
+    await mkdir(join(u.home, 'tree', 'sub'), { recursive: true });
+    await mkdir(join(u.home, 'locked'));
+    const a = randomBytes(10_000);
+    await writeFile(join(u.home, 'tree', 'a.bin'), a);
+    await writeFile(join(u.home, 'tree', 'sub', 'b.txt'), 'b');
+    // rclone's server-side directory move is one MOVE of the collection
+    const mv = await rclone(env, u, ['moveto', ':webdav:tree', ':webdav:tree2', '-v']);
+    assert.equal(mv.code, 0, mv.stderr);
+    assert.equal(sha256(await readFile(join(u.home, 'tree2', 'a.bin'))), sha256(a));
+    await assert.rejects(stat(join(u.home, 'tree')));
+    // into a directory without upload/create_dirs: refused, nothing written
+    const denied = await rclone(env, u, ['moveto', ':webdav:tree2', ':webdav:locked/tree3']);
+    assert.notEqual(denied.code, 0);
+    assert.deepEqual(await readdir(join(u.home, 'locked')), []);
+    assert.equal(sha256(await readFile(join(u.home, 'tree2', 'a.bin'))), sha256(a));
+    // curl COPY of the collection, byte-exact
+    const cp = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-u', `${u.username}:${u.password}`, '-X', 'COPY', '-H', `Destination: ${env.url}/copy`, `${env.url}/tree2/`]);
+    assert.equal(cp.stdout, '201');
+    assert.equal(sha256(await readFile(join(u.home, 'copy', 'a.bin'))), sha256(a));
+    assert.equal(await readFile(join(u.home, 'copy', 'sub', 'b.txt'), 'utf8'), 'b');
+    const again = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-u', `${u.username}:${u.password}`, '-X', 'COPY', '-H', 'Overwrite: F', '-H', `Destination: ${env.url}/copy`, `${env.url}/tree2/`]);
+    assert.equal(again.stdout, '412');
+  });
+
   void it('runs the LOCK / PUT with If / UNLOCK cycle of office suites', async () => {
     const lockBody =
       '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>office</D:owner></D:lockinfo>';
