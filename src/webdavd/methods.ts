@@ -20,7 +20,7 @@ import {
 } from 'nephele';
 import { SftpgoError } from '../errors/index.js';
 import { DavResource, type DavRequestContext } from './adapter.js';
-import { isSameOrBelow, urlToVirtualPath } from './paths.js';
+import { isSameOrBelow } from './paths.js';
 
 interface TreeEventData {
   method: Method;
@@ -254,6 +254,3 @@ export function treeMethodsPlugin(ctxOf: ContextOf): Plugin {
     },
   };
 }
-
-/** a Destination URL's virtual path (exported for tests) */
-export { urlToVirtualPath };

@@ -13,7 +13,7 @@ export function isSameOrBelow(p: string, base: string): boolean {
  */
 export function urlToVirtualPath(url: URL, baseUrl: URL): string {
   const base = baseUrl.pathname.replace(/\/?$/, '/');
-  const pathname = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}`;
+  const pathname = url.pathname;
   if (!`${pathname}/`.startsWith(base)) {
     throw new SftpgoError('NOT_FOUND', 'the resource is outside of the WebDAV namespace');
   }
