@@ -174,7 +174,8 @@ void describe('the not-implemented list stays true', () => {
     assert.ok(isRead('common.defender.enabled'));
     assert.ok(!isRead('common.post_connect_hook'));
     assert.ok(isRead('ftpd.hash_support'));
-    assert.ok(!isRead('webdavd.bindings[].prefix'));
+    assert.ok(isRead('webdavd.bindings[].prefix'));
+    assert.ok(!isRead('webdavd.bindings[].tls_cipher_suites'));
     const stripped = stripNonCode(`a // .x\nb /* .y */ 'c.z' "d.w" \`\${e.v}\``);
     assert.equal(stripped.replace(/\s+/g, ' '), 'a b `${e.v}`');
   });
@@ -252,21 +253,21 @@ void describe('checkNotImplemented', () => {
     assert.match(r.warnings[0] as string, /^httpd\.bindings\[1\]\.tls_cipher_suites is set/);
   });
 
-  void it('whole services: one warning per enabled binding, nothing while disabled', () => {
+  void it('implemented services: no warning for enabled bindings, only for their unread keys', () => {
     const r = check({
       ...NO_TELEMETRY,
-      // ftpd is implemented: an enabled binding is no warning
+      // ftpd and webdavd are implemented: an enabled binding is no warning
       ftpd: { bindings: [{ ...DEFAULTS.ftpd.bindings[0], port: 2121 }], hash_support: 1 },
       webdavd: {
         bindings: [
           { ...DEFAULTS.webdavd.bindings[0], port: 8080 },
-          { ...DEFAULTS.webdavd.bindings[0], port: 0, client_auth_type: 1 },
+          { ...DEFAULTS.webdavd.bindings[0], port: 8443, tls_cipher_suites: ['TLS_AES_128_GCM_SHA256'] },
         ],
       },
     });
     assert.deepEqual(r.refusals, []);
     assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
-    assert.match(r.warnings[0] as string, /^webdavd\.bindings\[0\]\.port is set .*no WebDAV listener/);
+    assert.match(r.warnings[0] as string, /^webdavd\.bindings\[1\]\.tls_cipher_suites is set .*default TLS cipher suites/);
   });
 
   void it('the hooks HTTP client section warns per changed key', () => {
