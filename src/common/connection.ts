@@ -523,6 +523,19 @@ export class Connection implements ActiveConnection {
     return { ...info, name: virtualBase(p) };
   }
 
+  /**
+   * The attributes of a file about to be downloaded, for protocols that must announce them
+   * before the content (HTTP GET/HEAD: size, dates, ETag): needs `download` on the parent and
+   * the file patterns, as the download itself, instead of `list`.
+   */
+  async statForDownload(virtualPath: string): Promise<FileInfo> {
+    const p = this.begin(virtualPath);
+    this.requirePerm('download', virtualDir(p));
+    this.requireFileAllowed(p);
+    const r = this.mounts.resolve(p);
+    return { ...(await r.fs.stat(r.relPath)), name: virtualBase(p) };
+  }
+
   private async doStat(virtualPath: string, follow: boolean): Promise<FileInfo> {
     const p = this.begin(virtualPath);
     this.requirePerm('list', virtualDir(p));
