@@ -36,6 +36,8 @@ export interface DavRequestContext {
   state: UserDavState;
   mime: MimeTypes;
   user: DavUser;
+  /** the request's method (some lookups depend on it) */
+  method: string;
   /**
    * The collections stat'ed during this request. nephele looks every ancestor up for each
    * lock check (PROPFIND lists lockdiscovery for every member): without this, a Depth 1
@@ -95,10 +97,35 @@ export class DavAdapter implements Adapter {
     const p = urlToVirtualPath(url, baseUrl);
     let info = this.ctx.dirStats.get(p);
     if (!info) {
-      info = await mapped(this.ctx.conn.stat(p));
+      info = await this.resolveInfo(p);
       if (info.isDirectory) this.ctx.dirStats.set(p, info);
     }
     return new DavResource(this, baseUrl, p, info, info.isDirectory);
+  }
+
+  /**
+   * The resource's attributes: stat (needs `list` on the parent); for DELETE and MOVE of a
+   * symlink whose target is missing or outside the root, the link itself (they act on the
+   * link); for GET/HEAD of a file in a directory the user may not list, the download checks
+   * instead (a download needs no `list`; PROPFIND, the WebDAV stat, still does).
+   */
+  private async resolveInfo(p: string): Promise<FileInfo> {
+    const conn = this.ctx.conn;
+    const method = this.ctx.method;
+    try {
+      return await conn.stat(p);
+    } catch (e) {
+      if (!SftpgoError.is(e, 'PERMISSION_DENIED') && !SftpgoError.is(e, 'NOT_FOUND')) throw e;
+      if (method === 'DELETE' || method === 'MOVE') {
+        const link = await conn.lstat(p).catch(() => undefined);
+        if (link?.isSymlink) return link;
+      }
+      if (SftpgoError.is(e, 'PERMISSION_DENIED') && (method === 'GET' || method === 'HEAD')) {
+        const file = await conn.statForDownload(p).catch(() => undefined);
+        if (file && !file.isDirectory) return file;
+      }
+      throw toNepheleError(e);
+    }
   }
 
   newResource(url: URL, baseUrl: URL): Promise<Resource> {
@@ -330,8 +357,9 @@ export class DavResource implements Resource {
     try {
       it = await this.ctx.conn.list(this.path);
     } catch (e) {
-      // as upstream: an unlistable collection is reported without its members
-      if (SftpgoError.is(e, 'PERMISSION_DENIED')) return out;
+      // a member collection the user may not list is reported without its members (as
+      // upstream); listing the request's own collection is refused
+      if (this.listed && SftpgoError.is(e, 'PERMISSION_DENIED')) return out;
       throw toNepheleError(e);
     }
     const prefix = this.path === '/' ? '/' : `${this.path}/`;

@@ -40,3 +40,21 @@ export function virtualPathToUrl(p: string, baseUrl: URL, collection: boolean): 
 export function baseName(p: string): string {
   return p === '/' ? '' : p.slice(p.lastIndexOf('/') + 1);
 }
+
+/**
+ * Resolves literal `.` and `..` segments of a request path (RFC 3986 §5.2.4, what clients
+ * normally do before sending), never above the root; percent-encoded dots stay as sent (they
+ * are decoded, then normalized, with the rest of the path). The trailing slash is kept.
+ */
+export function removeDotSegments(path: string): string {
+  const out: string[] = [];
+  const segs = path.split('/');
+  for (const seg of segs.slice(1)) {
+    if (seg === '.') continue;
+    if (seg === '..') out.pop();
+    else out.push(seg);
+  }
+  const last = segs[segs.length - 1];
+  if ((last === '.' || last === '..') && out[out.length - 1] !== '') out.push('');
+  return `/${out.join('/')}`;
+}

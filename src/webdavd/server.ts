@@ -37,6 +37,7 @@ import { corsHandler, type CorsHandler } from './cors.js';
 import { httpError } from './http-map.js';
 import { treeMethodsPlugin } from './methods.js';
 import { MimeTypes } from './mime.js';
+import { removeDotSegments } from './paths.js';
 import { UserDavState } from './state.js';
 
 const REALM = 'Basic realm="SFTPGo WebDAV"';
@@ -393,13 +394,18 @@ export class WebdavServer implements ProtocolServer {
     const prefix = rt.prefix;
     const url = req.url ?? '/';
     const nreq = req as NodeRequest;
+    const q = url.indexOf('?');
+    let path = q < 0 ? url : url.slice(0, q);
+    const query = q < 0 ? '' : url.slice(q);
+    if (!path.startsWith('/')) return sendText(res, 400, 'Bad Request');
     if (prefix) {
-      const path = url.split('?')[0] ?? '';
       if (path !== prefix && !path.startsWith(`${prefix}/`)) return sendText(res, 404, 'Not Found');
-      nreq.originalUrl = url;
       nreq.baseUrl = prefix;
-      req.url = url.slice(prefix.length) || '/';
+      path = path.slice(prefix.length) || '/';
     }
+    // `..` resolved below the prefix, inside the namespace (nephele would refuse it with 400)
+    req.url = `${removeDotSegments(path)}${query}`;
+    if (prefix) nreq.originalUrl = `${prefix}${req.url}`;
     req.headers.host ??= `${req.socket.localAddress ?? 'localhost'}:${req.socket.localPort ?? 0}`;
 
     const basic = parseBasicAuth(req.headers.authorization);
@@ -566,6 +572,7 @@ export class WebdavServer implements ProtocolServer {
       state: this.acquireState(username),
       mime: this.mime,
       user: { username },
+      method: req.method ?? '',
       dirStats: new Map(),
     });
 

@@ -136,6 +136,17 @@ void describe('webdavd transfers', () => {
     assert.equal((await dav(env, ro, 'MKCOL', '/d')).status, 403);
   });
 
+  void it('downloads without list permission, but neither stats nor lists there', async () => {
+    const u = await env.createUser({ permissions: perms({ '/': ['*'], '/nolist': ['download'] }) });
+    await mkdir(join(u.home, 'nolist'));
+    await writeFile(join(u.home, 'nolist', 'n.txt'), 'known name');
+    const g = await dav(env, u, 'GET', '/nolist/n.txt');
+    assert.equal(g.status, 200);
+    assert.equal(await g.text(), 'known name');
+    assert.equal((await dav(env, u, 'PROPFIND', '/nolist/n.txt', { headers: { depth: '0' } })).status, 403);
+    assert.equal((await dav(env, u, 'PROPFIND', '/nolist/', { headers: { depth: '1' } })).status, 403);
+  });
+
   void it('answers 507 over quota and keeps the old file when a PUT fails', async () => {
     const u = await env.createUser({ quota_size: 1000 });
     const old = randomBytes(300);
@@ -330,6 +341,19 @@ void describe('webdavd transfers', () => {
     await assert.rejects(stat(join(env.dir, 'copied.txt')));
     const nul = await dav(env, u, 'GET', '/a%00b');
     assert.equal(nul.status, 400);
+    // literal ".." segments (sent raw; fetch would resolve them) stay inside the home
+    await writeFile(join(u.home, 'inside.txt'), 'inside');
+    const raw = await rawGet(env, u, '/../../../inside.txt');
+    assert.equal(raw.status, 200);
+    assert.equal(raw.body, 'inside');
+    assert.equal((await rawGet(env, u, '/../../outside.txt')).status, 404);
+    // DELETE of a symlink leading outside removes the link only
+    const { symlink } = await import('node:fs/promises');
+    await symlink(join(env.dir, 'outside.txt'), join(u.home, 'out-link'));
+    assert.equal((await dav(env, u, 'GET', '/out-link')).status, 403);
+    assert.equal((await dav(env, u, 'DELETE', '/out-link')).status, 204);
+    await assert.rejects(stat(join(u.home, 'out-link')));
+    assert.equal(await readFile(join(env.dir, 'outside.txt'), 'utf8'), 'outside');
   });
 
   void it('reads over WebDAV what SFTP wrote, and the reverse, byte-exact', async () => {
@@ -356,6 +380,21 @@ void describe('webdavd transfers', () => {
     }
   });
 });
+
+/** a GET with the request path sent exactly as given */
+function rawGet(env: DavTestEnv, u: DavUser, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: env.port, path, headers: { authorization: u.auth } });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.end();
+  });
+}
 
 /** a PUT announcing `total` bytes that sends `sent` and then drops the connection */
 function abortedPut(env: DavTestEnv, u: DavUser, path: string, total: number, sent: number): Promise<void> {
