@@ -580,6 +580,10 @@ export class WebdavServer implements ProtocolServer {
     if (req.method !== 'PUT' && Number.isFinite(len) && len > MAX_XML_BODY) {
       return sendText(res, 413, 'request body too large');
     }
+    // nephele announces itself and its version in a Server header: not ours to publish
+    const setHeader = res.setHeader.bind(res);
+    res.setHeader = ((name: string, value: number | string | readonly string[]) =>
+      name.toLowerCase() === 'server' ? res : setHeader(name, value)) as ServerResponse['setHeader'];
     this.app(req, res, (e?: unknown) => {
       if (e) this.log.warn({ err: e }, 'unhandled nephele error');
       if (!res.headersSent) sendText(res, e ? 500 : 404, e ? 'internal error' : 'Not Found');

@@ -49,6 +49,10 @@ void describe('webdavd transfers', () => {
     assert.equal(p.headers.get('www-authenticate'), 'Basic realm="SFTPGo WebDAV"');
     const bad = await dav(env, { ...user, auth: `Basic ${Buffer.from(`${user.username}:nope`).toString('base64')}` }, 'GET', '/x');
     assert.equal(bad.status, 401);
+    const ok = await dav(env, user, 'PROPFIND', '/', { headers: { depth: '0' } });
+    assert.equal(ok.status, 207);
+    assert.equal(ok.headers.get('server'), null, 'no library name and version');
+    assert.equal(ok.headers.get('x-powered-by'), null);
   });
 
   void it('puts and gets byte-exact with curl and rclone', async () => {
