@@ -164,7 +164,7 @@ function fixParser(method: Method): void {
 const TOKEN_MISMATCH =
   '<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:"><D:lock-token-matches-request-uri/></D:error>\n';
 
-export function treeMethodsPlugin(ctxOf: ContextOf): Plugin {
+export function davMethodsPlugin(ctxOf: ContextOf): Plugin {
   return {
     beginPropfind(_request: Request, _response: AuthResponse, data: { method: Method }) {
       fixParser(data.method);

@@ -35,7 +35,7 @@ import { DavAdapter, type DavRequestContext } from './adapter.js';
 import { parseBasicAuth, UserCache, type CachedUser } from './auth.js';
 import { corsHandler, type CorsHandler } from './cors.js';
 import { httpError } from './http-map.js';
-import { treeMethodsPlugin } from './methods.js';
+import { davMethodsPlugin } from './methods.js';
 import { MimeTypes } from './mime.js';
 import { removeDotSegments } from './paths.js';
 import { UserDavState } from './state.js';
@@ -305,7 +305,7 @@ export class WebdavServer implements ProtocolServer {
           return Promise.resolve(new DavAdapter(ctx));
         },
         authenticator,
-        plugins: [treeMethodsPlugin(ctxOf)],
+        plugins: [davMethodsPlugin(ctxOf)],
       },
       {
         compression: false,
