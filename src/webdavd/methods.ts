@@ -9,6 +9,10 @@
  * - MOVE = removeTree(dst) when it exists and may be overwritten, then Connection.rename.
  * The first error stops the operation and answers its status (no per-member 207 results).
  * `Overwrite` absent means T for both, as RFC 4918 says (2.1.2 MOVE wanted an explicit T).
+ *
+ * The same plugin fixes two other nephele behaviours: UNLOCK of a token that locks nothing
+ * answers 409 (nephele: a 207 clients read as success), and the PROPFIND/PROPPATCH XML parser
+ * keeps same-name properties of different namespaces apart.
  */
 import type { Request, Response } from 'express';
 import type { AuthResponse, Method, Plugin, Resource } from 'nephele';
