@@ -29,7 +29,9 @@ const config =
     : { sftpd: { bindings: [binding], host_keys: [join(configDir, 'id_ed25519'), join(configDir, 'id_ecdsa')] } };
 Object.assign(config, {
   httpd: { bindings: [{ port: 0 }] },
-  data_provider: { driver: 'sqlite', name: 'sftpgo.db' },
+  // BENCH_PASSWORD_CACHING=0: verify the bcrypt hash on every login (the default, as upstream,
+  // caches a verified password until the user changes)
+  data_provider: { driver: 'sqlite', name: 'sftpgo.db', password_caching: process.env.BENCH_PASSWORD_CACHING !== '0' },
 });
 await writeFile(join(configDir, 'sftpgo.json'), JSON.stringify(config, null, 2));
 const svc = await startService({
