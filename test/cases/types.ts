@@ -123,6 +123,14 @@ export interface ProtocolDriver {
    * Expected and actual outcomes are compared modulo these classes; the assertion message says so.
    */
   readonly indistinguishable?: readonly (readonly Outcome[])[];
+  /**
+   * Cases this protocol answers differently on purpose, by case id: each step's fields given
+   * here replace the table's (steps by position), with the reason. The runner lists them and
+   * fails on an id that is not in the table.
+   */
+  readonly differences?: Readonly<Record<string, { reason: string; steps: readonly Partial<Step>[] }>>;
+  /** how many cases the protocol may leave out (default: a tenth of the table) */
+  readonly maxLeftOut?: number;
 }
 
 export interface ProtocolServer {

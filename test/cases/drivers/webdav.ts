@@ -4,20 +4,13 @@
  * as sent instead of being resolved by the client), paths percent-encoded once, statuses
  * mapped to the neutral outcomes as src/webdavd/http-map.ts produces them.
  *
- * Not wired to runCases yet (no cases.test.ts): with it, 78 of the 81 expressible cases pass,
- * and what fails is what test/cases cannot express today:
- * - 18 of 99 cases use operations WebDAV has no method for (append, symlink, readlink,
- *   realpath, chmod, chtimes: `supports` below), over run.ts' limit of a tenth;
- * - Q06, Q08: an overwrite that overruns the quota / max_upload_file_size keeps the old file
- *   over WebDAV (PUT is always atomic, on purpose), where the table expects upload_mode 0's
- *   "no file at all";
- * - H35: WebDAV has no rmdir; DELETE of a symlink to an outside directory removes the link
- *   (the outside directory stays untouched, which is the case's point), where SFTP's rmdir fails.
- * It lives here rather than in test/cases/drivers because that folder belongs to another
- * change; it can move there as is once the runner takes per-protocol differences.
+ * WebDAV has no method for append, symlink, readlink, realpath, chmod or chtimes (`supports`
+ * below), so more cases are left out than for SFTP/FTP; and three cases are answered
+ * differently on purpose (`differences`): PUT is always atomic, so an overwrite refused by the
+ * quota keeps the old file, and WebDAV's DELETE is also its rmdir.
  */
 import { request } from 'node:http';
-import type { CaseUser, DriverSession, Op, OpKind, OpResult, Outcome, ProtocolDriver, ProtocolServer, Support } from '../../cases/types.js';
+import type { CaseUser, DriverSession, Op, OpKind, OpResult, Outcome, ProtocolDriver, ProtocolServer, Support } from '../types.js';
 import type { ConfigOverrides } from '../../helpers/server.js';
 import { basicAuth } from '../../helpers/server.js';
 import { startDavTestServer } from '../../helpers/webdavd.js';
@@ -169,5 +162,21 @@ export const davDriver: ProtocolDriver = {
   },
   // one status (403) for both: the file patterns are a permission of the core
   indistinguishable: [['permission-denied', 'name-not-allowed']],
+  // 18 of the table's 99 cases use append, symlink, readlink, realpath, chmod or chtimes
+  maxLeftOut: 20,
+  differences: {
+    Q06: {
+      reason: 'PUT is atomic: an overwrite refused by max_upload_file_size keeps the old file',
+      steps: [{ files: { '/keep.bin': 'keep' } }],
+    },
+    Q08: {
+      reason: 'PUT is atomic: an overwrite refused by the quota keeps the old file and its quota',
+      steps: [{}, { files: { '/o.bin': { size: 600 * 1024 } }, quota: { user: { size: 600 * 1024, files: 1 } } }],
+    },
+    H35: {
+      reason: 'DELETE is also the rmdir: it removes the symlink itself and leaves its outside target alone',
+      steps: [{ expect: 'ok', home: { outlink: null } }],
+    },
+  },
   supports: (op: OpKind): Support => UNSUPPORTED[op] ?? true,
 };
