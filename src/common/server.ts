@@ -16,4 +16,9 @@ export interface ProtocolServer {
   stop(): Promise<void>;
   /** the addresses actually bound (port 0 in config resolves to the real port here) */
   addresses(): ListeningAddress[];
+  /**
+   * SIGHUP: re-reads TLS certificates, keys, CAs and CRLs for new connections (live ones keep
+   * theirs); rejects, keeping the current material, when a file is unreadable or invalid
+   */
+  reloadCertificates?(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 /**
  * Process signals for `sftpgo serve`: SIGTERM/SIGINT stop the servers gracefully and exit 0
- * (upstream exits at once); SIGHUP reloads the defender's safelist and blocklist (certificates
- * are not reloaded yet). The handlers are installed before the service starts, so a signal that
+ * (upstream exits at once); SIGHUP reloads the defender's safelist and blocklist and the FTP
+ * server's TLS certificates and CRLs (WebDAV's and the REST API's are not reloaded yet). The handlers are installed before the service starts, so a signal that
  * arrives while it is starting stops it as soon as it is up.
  */
 import { errorSummary } from '../httpd/index.js';

@@ -75,7 +75,10 @@ export interface RunningService {
   readonly defender: Defender;
   /** the pre-authentication checks every protocol runs (defender + rate limiters) */
   readonly gate: ConnectionGate;
-  /** SIGHUP: reloads what can change without a restart (the defender's safelist/blocklist) */
+  /**
+   * SIGHUP: reloads what can change without a restart: the defender's safelist/blocklist and
+   * the TLS material of the protocol servers that have it (FTP/FTPS, WebDAV)
+   */
   reload(): Promise<void>;
   /** stops the servers in reverse order, then closes the provider; idempotent */
   stop(): Promise<void>;
@@ -311,9 +314,26 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
       defender,
       gate,
       async reload() {
-        // a broken list keeps the previous lists in force and is reported to the caller
-        await defender.reload();
-        logger.info({ sender: 'service' }, 'defender lists reloaded');
+        // a broken list or certificate keeps the previous one in force and is reported to the
+        // caller; one failure does not stop the other reloads
+        const failures: unknown[] = [];
+        try {
+          await defender.reload();
+          logger.info({ sender: 'service' }, 'defender lists reloaded');
+        } catch (e) {
+          failures.push(e);
+        }
+        for (const s of running) {
+          if (!s.reloadCertificates) continue;
+          try {
+            await s.reloadCertificates();
+          } catch (e) {
+            logger.error({ sender: 'service', service: s.name, error: errorSummary(e) }, 'TLS certificates not reloaded');
+            failures.push(e);
+          }
+        }
+        if (failures.length === 1) throw failures[0];
+        if (failures.length > 1) throw new AggregateError(failures, failures.map((f) => errorSummary(f)).join('; '));
       },
       stop() {
         stopped ??= (async () => {

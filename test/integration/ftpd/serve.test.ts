@@ -4,11 +4,13 @@
  * connections in GET /api/v2/connections and closes them with DELETE /api/v2/connections/{id}.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ApiUser } from '../../../src/api/index.js';
-import { RawFtp, requireFtpTools } from '../../helpers/ftpd.js';
+import { RawFtp, requireFtpTools, run, testCerts } from '../../helpers/ftpd.js';
 import { freePort, startServer, type TestServer } from '../../helpers/server.js';
 
 void describe('ftpd: wired into sftpgo serve', () => {
@@ -98,6 +100,61 @@ void describe('ftpd: wired into sftpgo serve', () => {
     assert.ok(seen, 'the download is listed');
     data.destroy();
     c.close();
+  });
+});
+
+void describe('ftpd: SIGHUP reload through the service', () => {
+  let srv: TestServer;
+  let port: number;
+  let certFile: string;
+  let keyFile: string;
+
+  before(async () => {
+    requireFtpTools();
+    const certs = await testCerts();
+    port = await freePort();
+    const dir = await mkdtemp(join(tmpdir(), 'sftpgo-hup-'));
+    certFile = join(dir, 'c.crt');
+    keyFile = join(dir, 'c.key');
+    await copyFile(certs.serverCert, certFile);
+    await copyFile(certs.serverKey, keyFile);
+    srv = await startServer({
+      config: {
+        ftpd: {
+          bindings: [{ port, address: '127.0.0.1', tls_mode: 2 }],
+          certificate_file: certFile,
+          certificate_key_file: keyFile,
+        },
+      },
+    });
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  async function fingerprint(): Promise<string> {
+    const s = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        s.once('secureConnect', () => resolve());
+        s.once('error', reject);
+      });
+      return s.getPeerCertificate().fingerprint256;
+    } finally {
+      s.destroy();
+    }
+  }
+
+  void it('reload() (what SIGHUP runs) serves the new FTPS certificate; a broken one is reported and the old stays', async () => {
+    const first = await fingerprint();
+    const r = await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=after-hup']);
+    assert.equal(r.code, 0, r.stderr);
+    await srv.service.reload();
+    const second = await fingerprint();
+    assert.notEqual(second, first);
+    await writeFile(certFile, 'not a certificate');
+    await assert.rejects(srv.service.reload(), /certificate/);
+    assert.equal(await fingerprint(), second);
   });
 });
 
