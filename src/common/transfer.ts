@@ -698,14 +698,22 @@ export class DownloadTransfer {
    */
   stream(): Readable {
     let pos = this.offset;
-    const gen = async function* (this: DownloadTransfer): AsyncGenerator<Buffer> {
+    // one read ahead: the next chunk is read from storage while the consumer sends this one
+    const readAt = (at: number): Promise<Buffer | null> => {
+      const r = this.read(at, STREAM_CHUNK);
+      r.catch(() => undefined); // seen when awaited; unawaited when the consumer stops early
+      return r;
+    };
+    const gen = (async function* (): AsyncGenerator<Buffer> {
+      let next = readAt(pos);
       for (;;) {
-        const chunk = await this.read(pos, STREAM_CHUNK);
+        const chunk = await next;
         if (chunk === null || chunk.length === 0) return;
         pos += chunk.length;
+        next = readAt(pos);
         yield chunk;
       }
-    }.call(this);
+    })();
     return Readable.from(gen, { objectMode: false, highWaterMark: STREAM_CHUNK });
   }
 
