@@ -1,7 +1,7 @@
 // What the side-by-side benches share: processes, ports, test data, memory and CPU sampling
 // from /proc, our server compiled and started as `sftpgo serve` runs, interleaved rounds with
-// medians, and the ratio table. Each bench (sftp-vs-openssh.mjs, ftp-vs-vsftpd.mjs) only sets
-// up its peer server and defines its tests.
+// medians, and the ratio table (one ratio column per peer). Each bench (sftp-vs-openssh.mjs,
+// ftp-vs-vsftpd.mjs, webdav-vs-nginx.mjs) only sets up its peer servers and defines its tests.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -239,14 +239,18 @@ export async function clearDir(dir) {
   for (const e of await readdir(dir)) await rm(join(dir, e), { recursive: true, force: true });
 }
 
+/** the target of `test` against `peer`: a number for every peer, or { [peer name]: number } */
+const targetFor = (test, peer) => (typeof test.target === 'number' ? test.target : test.target?.[peer.name]);
+
 /**
- * Runs `tests` ({ name, cpu: { per, count }, target, run(server) -> value }) on both `servers`
- * ({ name: 'ours' | peer, pid, home, ... }) in ROUNDS interleaved rounds, alternating which goes
- * first, and prints the table of medians with ratios ours / peer, CPU seconds per unit, memory.
- * BENCH_ONLY: comma-separated substrings of test names to run.
+ * Runs `tests` ({ name, cpu: { per, count }, target, run(server) -> value }) on `servers`
+ * ([ours, ...peers], each { name: 'ours' | peer, pid, home, ... }) in ROUNDS interleaved rounds,
+ * alternating the order, and prints the table of medians with a ratio ours / peer per peer, CPU
+ * seconds per unit, memory. A test's `target` is a number (every peer) or { [peer name]: number }
+ * (a peer without one has no target). BENCH_ONLY: comma-separated substrings of test names to run.
  */
 export async function runRounds({ title, tests, servers, rounds, parallelName = 'parallel put' }) {
-  const [ours, peer] = servers;
+  const [ours, ...peers] = servers;
   for (const s of servers) s.mem = new MemSampler(s.pid);
   // idle memory, before any client connected (the server process alone)
   const idle = Object.fromEntries(servers.map((s) => [s.name, { rss: rssKiB(s.pid), pss: pssKiB(s.pid) }]));
@@ -289,30 +293,50 @@ export async function runRounds({ title, tests, servers, rounds, parallelName = 
   // our peak from the kernel's high-water mark too
   const hwm = procStatus(ours.pid, 'VmHWM');
 
-  const row = (label, o, p, extra = '', digits = 1) =>
-    `${label.padEnd(48)} ${o.toFixed(digits).padStart(9)} ${p.toFixed(digits).padStart(9)} ${(o / p).toFixed(2).padStart(6)}${extra}`;
-  const lines = [title, `${'test'.padEnd(48)} ${'ours'.padStart(9)} ${peer.name.padStart(9)} ${'ratio'.padStart(6)}  target`];
+  // one peer: "ratio"; several: "/name" per peer
+  const ratioHeads = peers.map((p) => (peers.length === 1 ? 'ratio' : `/${p.name}`));
+  const ratioWidths = ratioHeads.map((h) => Math.max(6, h.length));
+  /** label, our value, the peers' values (in `peers` order), what follows */
+  const row = (label, o, ps, extra = '', digits = 1) =>
+    `${label.padEnd(48)} ${o.toFixed(digits).padStart(9)}${ps.map((p) => ` ${p.toFixed(digits).padStart(9)}`).join('')}` +
+    `${ps.map((p, i) => ` ${(o / p).toFixed(2).padStart(ratioWidths[i])}`).join('')}${extra}`;
+  const head = (label, target) =>
+    `${label.padEnd(48)} ${'ours'.padStart(9)}${peers.map((p) => ` ${p.name.padStart(9)}`).join('')}` +
+    `${ratioHeads.map((h, i) => ` ${h.padStart(ratioWidths[i])}`).join('')}${target ? '  target' : ''}`;
+  const lines = [title, head('test', true)];
   for (const t of selected) {
     const o = median(results[t.name][ours.name]);
-    const p = median(results[t.name][peer.name]);
-    lines.push(row(t.name, o, p, `  >= ${t.target} ${o / p >= t.target ? 'ok' : 'MISSED'}`));
+    const ps = peers.map((p) => median(results[t.name][p.name]));
+    const verdicts = peers
+      .map((p, i) => {
+        const target = targetFor(t, p);
+        if (target === undefined) return undefined;
+        const v = `>= ${target} ${o / ps[i] >= target ? 'ok' : 'MISSED'}`;
+        return peers.length === 1 ? v : `${p.name} ${v}`;
+      })
+      .filter(Boolean);
+    lines.push(row(t.name, o, ps, verdicts.length ? `  ${verdicts.join(', ')}` : ''));
   }
   const oursPeak = Math.max(ours.mem.peakKiB, hwm) / 1024;
+  const whose = peers.length === 1 ? `${peers[0].name}: all its processes` : 'peers: all their processes';
   lines.push(
-    row(`server peak RSS (MiB; ${peer.name}: all its processes)`, oursPeak, peer.mem.peakKiB / 1024, `  ours <= 150 ${oursPeak <= 150 ? 'ok' : 'MISSED'}`),
+    row(`server peak RSS (MiB; ${whose})`, oursPeak, peers.map((p) => p.mem.peakKiB / 1024), `  ours <= 150 ${oursPeak <= 150 ? 'ok' : 'MISSED'}`),
   );
   for (const k of ['rss', 'pss']) {
     const o = idle[ours.name][k] / 1024;
-    lines.push(row(`server idle ${k.toUpperCase()} before the tests (MiB)`, o, idle[peer.name][k] / 1024, `  ours <= 70 ${o <= 70 ? 'ok' : 'MISSED'}`));
+    lines.push(
+      row(`server idle ${k.toUpperCase()} before the tests (MiB)`, o, peers.map((p) => idle[p.name][k] / 1024), `  ours <= 70 ${o <= 70 ? 'ok' : 'MISSED'}`),
+    );
   }
   lines.push('');
-  lines.push(`${'server CPU seconds (medians)'.padEnd(48)} ${'ours'.padStart(9)} ${peer.name.padStart(9)} ${'ratio'.padStart(6)}`);
+  lines.push(head('server CPU seconds (medians)', false));
   for (const t of selected) {
     const label = `${t.name.replace(/ \(.*\)$/, '')}, s per ${t.cpu.per}`;
-    lines.push(row(label, median(results[`cpu:${t.name}`][ours.name]), median(results[`cpu:${t.name}`][peer.name]), '', 2));
+    const cpu = (s) => median(results[`cpu:${t.name}`][s.name]);
+    lines.push(row(label, cpu(ours), peers.map(cpu), '', 2));
   }
-  if (parPeak[ours.name] !== undefined && parPeak[peer.name] !== undefined) {
-    lines.push(row(`peak RSS during the ${parallelName}s (MiB)`, parPeak[ours.name] / 1024, parPeak[peer.name] / 1024));
+  if (servers.every((s) => parPeak[s.name] !== undefined)) {
+    lines.push(row(`peak RSS during the ${parallelName}s (MiB)`, parPeak[ours.name] / 1024, peers.map((p) => parPeak[p.name] / 1024)));
   }
   console.log(lines.join('\n'));
 }
