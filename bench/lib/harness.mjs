@@ -299,7 +299,7 @@ export async function runRounds({ title, tests, servers, rounds, parallelName = 
   /** label, our value, the peers' values (in `peers` order), what follows */
   const row = (label, o, ps, extra = '', digits = 1) =>
     `${label.padEnd(48)} ${o.toFixed(digits).padStart(9)}${ps.map((p) => ` ${p.toFixed(digits).padStart(9)}`).join('')}` +
-    `${ps.map((p, i) => ` ${(o / p).toFixed(2).padStart(ratioWidths[i])}`).join('')}${extra}`;
+    `${ps.map((p, i) => ` ${(p > 0 ? (o / p).toFixed(2) : '-').padStart(ratioWidths[i])}`).join('')}${extra}`;
   const head = (label, target) =>
     `${label.padEnd(48)} ${'ours'.padStart(9)}${peers.map((p) => ` ${p.name.padStart(9)}`).join('')}` +
     `${ratioHeads.map((h, i) => ` ${h.padStart(ratioWidths[i])}`).join('')}${target ? '  target' : ''}`;
