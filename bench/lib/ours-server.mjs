@@ -1,5 +1,6 @@
-// Starts sftpgo-ts's service for the benchmarks, SFTP only, or FTP only with `ftp`:
-//   node bench/lib/ours-server.mjs <configDir> <port> <homeDir> <publicKeyFile> [ftp <passiveStart> <passiveEnd>]
+// Starts sftpgo-ts's service for the benchmarks, SFTP only, FTP only with `ftp`, or WebDAV only
+// (plain HTTP) with `webdav`:
+//   node bench/lib/ours-server.mjs <configDir> <port> <homeDir> <publicKeyFile> [ftp <passiveStart> <passiveEnd> | webdav]
 // BENCH_SERVICE_MODULE: the service module to load (a compiled dist/service/index.js);
 // default src/service/index.ts, which needs `node --import tsx`.
 // Creates the user "bench" (all permissions, the given public key, password "benchpw" hashed
@@ -15,8 +16,9 @@ const serviceModule = process.env.BENCH_SERVICE_MODULE
 const { startService } = await import(serviceModule);
 
 const [configDir, port, home, pubKeyFile, protocol, passiveStart, passiveEnd] = process.argv.slice(2);
-if (!configDir || !port || !home || !pubKeyFile || (protocol !== undefined && (protocol !== 'ftp' || !passiveEnd))) {
-  process.stderr.write('usage: ours-server.mjs <configDir> <port> <homeDir> <publicKeyFile> [ftp <passiveStart> <passiveEnd>]\n');
+const badProtocol = protocol !== undefined && !((protocol === 'ftp' && passiveEnd) || protocol === 'webdav');
+if (!configDir || !port || !home || !pubKeyFile || badProtocol) {
+  process.stderr.write('usage: ours-server.mjs <configDir> <port> <homeDir> <publicKeyFile> [ftp <passiveStart> <passiveEnd> | webdav]\n');
   process.exit(2);
 }
 const binding = { port: Number(port), address: '127.0.0.1' };
@@ -26,7 +28,9 @@ const config =
         sftpd: { bindings: [{ port: 0 }] },
         ftpd: { bindings: [binding], passive_port_range: { start: Number(passiveStart), end: Number(passiveEnd) } },
       }
-    : { sftpd: { bindings: [binding], host_keys: [join(configDir, 'id_ed25519'), join(configDir, 'id_ecdsa')] } };
+    : protocol === 'webdav'
+      ? { sftpd: { bindings: [{ port: 0 }] }, webdavd: { bindings: [binding] } }
+      : { sftpd: { bindings: [binding], host_keys: [join(configDir, 'id_ed25519'), join(configDir, 'id_ecdsa')] } };
 Object.assign(config, {
   httpd: { bindings: [{ port: 0 }] },
   // BENCH_PASSWORD_CACHING=0: verify the bcrypt hash on every login (the default, as upstream,
