@@ -15,11 +15,15 @@
 // cache). Our server runs as in sftp-vs-openssh.mjs (compiled, with the executable's V8 flags;
 // BENCH_FROM_SOURCE=1 from source).
 //
-// Clients: curl for single and parallel PUT/GET, `rclone copy` (on-the-fly :webdav: remote,
-// vendor "other", --transfers 4 --checkers 8: BENCH_RCLONE_TRANSFERS, BENCH_RCLONE_CHECKERS) for
-// the trees of small files, and this process's fetch (undici, keep-alive) for PROPFIND Depth: 1
-// on a collection of BENCH_PROPFIND_ENTRIES (100) files, BENCH_PROPFINDS requests over
-// BENCH_PROPFIND_CLIENTS connections. Each measure is the wall time of a whole client run,
+// Clients: curl for single and parallel PUT/GET; for the trees of small files one curl run with
+// all the files in a config file (-K), keep-alive, 4 transfers at once (--parallel-max,
+// BENCH_TREE_TRANSFERS), after a MKCOL; and this process's fetch (undici, keep-alive) for
+// PROPFIND Depth: 1 on a collection of BENCH_PROPFIND_ENTRIES (100) files, BENCH_PROPFINDS
+// requests over BENCH_PROPFIND_CLIENTS connections.
+// BENCH_TREE_CLIENT=rclone copies the trees with `rclone copy` instead (on-the-fly :webdav:
+// remote, vendor "other", --transfers/--checkers BENCH_TREE_TRANSFERS and BENCH_RCLONE_CHECKERS):
+// rclone 1.60's webdav backend paces its calls at least 10 ms apart (its pacer's minimum sleep,
+// not settable before 1.63), so that measures ~30 files/s against any server. Each measure is the wall time of a whole client run,
 // repeated BENCH_ROUNDS times in interleaved rounds; the median is reported. Every upload goes to
 // a fresh path (rclone serve caches directory listings), and every result is checked (file
 // counts, PROPFIND entries).
@@ -41,8 +45,9 @@ const PROPFINDS = num('BENCH_PROPFINDS', 2000, 500);
 const PROPFIND_CLIENTS = num('BENCH_PROPFIND_CLIENTS', 8, 4);
 const PROPFIND_ENTRIES = num('BENCH_PROPFIND_ENTRIES', 100, 100);
 const ROUNDS = num('BENCH_ROUNDS', 3, 1);
-const TRANSFERS = num('BENCH_RCLONE_TRANSFERS', 4, 4);
+const TRANSFERS = num('BENCH_TREE_TRANSFERS', 4, 4);
 const CHECKERS = num('BENCH_RCLONE_CHECKERS', 8, 8);
+const TREE_CLIENT = process.env.BENCH_TREE_CLIENT ?? 'curl';
 const NGINX_WORKERS = process.env.BENCH_NGINX_WORKERS ?? 'auto';
 const USER = 'bench';
 const PASSWORD = 'benchpw';
@@ -201,6 +206,21 @@ async function rcloneCopy(s, src, dst) {
   return r.seconds;
 }
 
+/**
+ * One curl run over `pairs` ([local file, remote path]) with keep-alive and TRANSFERS at once:
+ * uploads (`put`) or downloads
+ */
+async function curlTree(s, pairs, put) {
+  const cfg = join(work, `tree-${s.name}.cfg`);
+  const q = (x) => JSON.stringify(x);
+  await writeFile(cfg, pairs.map(([file, path]) => (put ? `upload-file = ${q(file)}\nurl = ${q(url(s, path))}\n` : `url = ${q(url(s, path))}\noutput = ${q(file)}\n`)).join(''));
+  const t = await curl(s, ['--parallel', '--parallel-max', String(TRANSFERS), '-K', cfg]);
+  await rm(cfg, { force: true });
+  return t;
+}
+
+const smallNames = (await readdir(smallDir)).sort();
+
 async function dav(s, method, path, init = {}) {
   const r = await fetch(url(s, path), { method, ...init, headers: { authorization: AUTH, ...init.headers } });
   const body = await r.text();
@@ -244,7 +264,14 @@ const tests = [
     cpu: { per: '1000 files', count: SMALL_COUNT / 1000 },
     async run(s) {
       s.small = fresh(s, 'small');
-      const t = await rcloneCopy(s, smallDir, `:webdav:${s.small}`);
+      let t;
+      if (TREE_CLIENT === 'rclone') t = await rcloneCopy(s, smallDir, `:webdav:${s.small}`);
+      else {
+        const t0 = process.hrtime.bigint();
+        await dav(s, 'MKCOL', `${s.small}/`);
+        await curlTree(s, smallNames.map((n) => [join(smallDir, n), `${s.small}/${n}`]), true);
+        t = Number(process.hrtime.bigint() - t0) / 1e9;
+      }
       const n = await countFiles(join(s.home, s.small));
       if (n !== SMALL_COUNT) throw new Error(`${s.name}: ${n} files uploaded, not ${SMALL_COUNT}`);
       return SMALL_COUNT / t;
@@ -257,7 +284,12 @@ const tests = [
     async run(s) {
       const dst = join(work, `small-${s.name}`);
       await rm(dst, { recursive: true, force: true });
-      const t = await rcloneCopy(s, `:webdav:${s.small}`, dst);
+      let t;
+      if (TREE_CLIENT === 'rclone') t = await rcloneCopy(s, `:webdav:${s.small}`, dst);
+      else {
+        await mkdir(dst);
+        t = await curlTree(s, smallNames.map((n) => [join(dst, n), `${s.small}/${n}`]), false);
+      }
       const n = await countFiles(dst);
       await rm(dst, { recursive: true, force: true });
       if (n !== SMALL_COUNT) throw new Error(`${s.name}: ${n} files downloaded, not ${SMALL_COUNT}`);
@@ -319,7 +351,7 @@ const tests = [
 ];
 
 await runRounds({
-  title: `sftpgo-ts (${fromSource ? 'source, tsx' : 'compiled'}) vs nginx dav + dav-ext (${NGINX_WORKERS} workers) and rclone serve webdav, plain HTTP, Basic auth, PROPFIND over ${PROPFIND_CLIENTS} keep-alive connections, median of ${ROUNDS}`,
+  title: `sftpgo-ts (${fromSource ? 'source, tsx' : 'compiled'}) vs nginx dav + dav-ext (${NGINX_WORKERS} workers) and rclone serve webdav, plain HTTP, Basic auth, trees by ${TREE_CLIENT} (${TRANSFERS} transfers), PROPFIND over ${PROPFIND_CLIENTS} keep-alive connections, median of ${ROUNDS}`,
   tests,
   servers,
   rounds: ROUNDS,
