@@ -23,10 +23,10 @@
 // BENCH_TREE_CLIENT=rclone copies the trees with `rclone copy` instead (on-the-fly :webdav:
 // remote, vendor "other", --transfers/--checkers BENCH_TREE_TRANSFERS and BENCH_RCLONE_CHECKERS):
 // rclone 1.60's webdav backend paces its calls at least 10 ms apart (its pacer's minimum sleep,
-// not settable before 1.63), so that measures ~30 files/s against any server. Each measure is the wall time of a whole client run,
-// repeated BENCH_ROUNDS times in interleaved rounds; the median is reported. Every upload goes to
-// a fresh path (rclone serve caches directory listings), and every result is checked (file
-// counts, PROPFIND entries).
+// not settable before 1.63), so that measures ~30 files/s against any server.
+// Each measure is the wall time of a whole client run, repeated BENCH_ROUNDS times in
+// interleaved rounds; the median is reported. Every upload goes to a fresh path (rclone serve
+// caches directory listings), and every result is checked (file counts, PROPFIND entries).
 //
 // Sizes (env): BENCH_BIG_MB (1024), BENCH_SMALL_COUNT (2000), BENCH_SMALL_KB (4),
 // BENCH_PAR_CLIENTS (16), BENCH_PAR_MB (64), BENCH_PROPFINDS (2000), BENCH_PROPFIND_CLIENTS (8),
@@ -235,7 +235,7 @@ async function countFiles(dir) {
 // every upload goes to a fresh path: rclone serve caches listings, and a stale listing of an
 // earlier round's tree would let `rclone copy` skip files that were deleted under it
 let seq = 0;
-const fresh = (s, what) => `${what}-${++seq}`;
+const fresh = (what) => `${what}-${++seq}`;
 
 const tests = [
   {
@@ -243,7 +243,7 @@ const tests = [
     target: TARGET,
     cpu: { per: 'GiB', count: BIG_MB / 1024 },
     async run(s) {
-      s.big = fresh(s, 'big');
+      s.big = fresh('big');
       return BIG_MB / (await curl(s, ['-T', bigFile, url(s, `${s.big}.bin`)]));
     },
   },
@@ -263,7 +263,7 @@ const tests = [
     target: TARGET,
     cpu: { per: '1000 files', count: SMALL_COUNT / 1000 },
     async run(s) {
-      s.small = fresh(s, 'small');
+      s.small = fresh('small');
       let t;
       if (TREE_CLIENT === 'rclone') t = await rcloneCopy(s, smallDir, `:webdav:${s.small}`);
       else {
@@ -301,7 +301,7 @@ const tests = [
     target: TARGET,
     cpu: { per: 'GiB', count: (PAR_CLIENTS * PAR_MB) / 1024 },
     async run(s) {
-      s.par = fresh(s, 'par');
+      s.par = fresh('par');
       const t0 = process.hrtime.bigint();
       await Promise.all(Array.from({ length: PAR_CLIENTS }, (_, i) => curl(s, ['-T', parFile, url(s, `${s.par}-${i}.bin`)])));
       return (PAR_CLIENTS * PAR_MB) / (Number(process.hrtime.bigint() - t0) / 1e9);
@@ -329,7 +329,7 @@ const tests = [
     cpu: { per: '1000 req', count: PROPFINDS / 1000 },
     async run(s) {
       // a collection of PROPFIND_ENTRIES small files, made through the server (not timed)
-      const dir = fresh(s, 'list');
+      const dir = fresh('list');
       await dav(s, 'MKCOL', `${dir}/`);
       for (let i = 0; i < PROPFIND_ENTRIES; i++) await dav(s, 'PUT', `${dir}/e${i}.txt`, { body: `entry ${i}\n` });
       const propfind = () => dav(s, 'PROPFIND', `${dir}/`, { headers: { depth: '1' } });
