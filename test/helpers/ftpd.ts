@@ -413,3 +413,17 @@ export function lftpArgs(script: string): string[] {
   ].join('; ');
   return ['-c', `${settings}; ${script}`];
 }
+
+/** the SHA-256 fingerprint of the certificate an implicit-TLS FTP listener presents */
+export async function peerFingerprint(port: number): Promise<string> {
+  const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      s.once('secureConnect', () => resolve());
+      s.once('error', reject);
+    });
+    return s.getPeerCertificate().fingerprint256;
+  } finally {
+    s.destroy();
+  }
+}

@@ -16,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   curlBase,
   lftpArgs,
+  peerFingerprint,
   PYTHON,
   RawFtp,
   run,
@@ -255,29 +256,16 @@ void describe('ftpd: certificate reload', () => {
     await env.stop();
   });
 
-  async function peerFingerprint(): Promise<string> {
-    const s = tlsConnect({ host: '127.0.0.1', port: env.ports[0] as number, rejectUnauthorized: false });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        s.once('secureConnect', () => resolve());
-        s.once('error', reject);
-      });
-      return s.getPeerCertificate().fingerprint256;
-    } finally {
-      s.destroy();
-    }
-  }
-
   void it('reloadCertificates() serves the new certificate; a broken file keeps the old one', async () => {
-    const before1 = await peerFingerprint();
+    const before1 = await peerFingerprint(env.ports[0] as number);
     const r = await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=reloaded']);
     assert.equal(r.code, 0, r.stderr);
     await env.ftpd.reloadCertificates();
-    const after1 = await peerFingerprint();
+    const after1 = await peerFingerprint(env.ports[0] as number);
     assert.notEqual(after1, before1);
     await writeFile(certFile, 'not a certificate');
     await assert.rejects(env.ftpd.reloadCertificates(), /invalid TLS certificate/);
-    assert.equal(await peerFingerprint(), after1);
+    assert.equal(await peerFingerprint(env.ports[0] as number), after1);
   });
 });
 

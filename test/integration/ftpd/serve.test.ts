@@ -6,11 +6,10 @@
 import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ApiUser } from '../../../src/api/index.js';
-import { RawFtp, requireFtpTools, run, testCerts } from '../../helpers/ftpd.js';
+import { peerFingerprint, RawFtp, requireFtpTools, run, testCerts } from '../../helpers/ftpd.js';
 import { freePort, startServer, type TestServer } from '../../helpers/server.js';
 
 void describe('ftpd: wired into sftpgo serve', () => {
@@ -132,29 +131,16 @@ void describe('ftpd: SIGHUP reload through the service', () => {
     await srv.stop();
   });
 
-  async function fingerprint(): Promise<string> {
-    const s = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        s.once('secureConnect', () => resolve());
-        s.once('error', reject);
-      });
-      return s.getPeerCertificate().fingerprint256;
-    } finally {
-      s.destroy();
-    }
-  }
-
   void it('reload() (what SIGHUP runs) serves the new FTPS certificate; a broken one is reported and the old stays', async () => {
-    const first = await fingerprint();
+    const first = await peerFingerprint(port);
     const r = await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=after-hup']);
     assert.equal(r.code, 0, r.stderr);
     await srv.service.reload();
-    const second = await fingerprint();
+    const second = await peerFingerprint(port);
     assert.notEqual(second, first);
     await writeFile(certFile, 'not a certificate');
     await assert.rejects(srv.service.reload(), /certificate/);
-    assert.equal(await fingerprint(), second);
+    assert.equal(await peerFingerprint(port), second);
   });
 });
 
