@@ -9,7 +9,6 @@
  * spawn would block it).
  */
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,7 +17,7 @@ import tls from 'node:tls';
 import type { ApiUser } from '../../src/api/index.js';
 import type { FtpdBinding, FtpdConfig } from '../../src/config/index.js';
 import { createFtpd, type FtpServer } from '../../src/ftpd/index.js';
-import { freePort, startServer, type ConfigOverrides, type TestServer } from './server.js';
+import { freePort, restUsers, startServer, type ConfigOverrides, type TestServer } from './server.js';
 import { requireTool } from './ssh.js';
 
 export const PYTHON = '/usr/bin/python3';
@@ -190,12 +189,7 @@ export async function startFtpTestServer(o: StartFtpOptions = {}): Promise<FtpTe
     await srv.stop();
     throw e;
   }
-  let seq = 0;
-  const getUser = async (username: string): Promise<ApiUser> => {
-    const r = await srv.api<ApiUser>('GET', `/users/${encodeURIComponent(username)}`);
-    if (r.status !== 200) throw new Error(`cannot get user ${username}: ${r.status} ${r.text}`);
-    return r.body;
-  };
+  const users = restUsers(srv, dir, 'ftpuser');
   return {
     srv,
     ftpd,
@@ -203,26 +197,10 @@ export async function startFtpTestServer(o: StartFtpOptions = {}): Promise<FtpTe
     dir,
     certs,
     async createUser(u: Partial<ApiUser> = {}): Promise<FtpTestUser> {
-      const username = u.username ?? `ftpuser${++seq}${randomBytes(2).toString('hex')}`;
-      const password = u.password ?? `pass-${username}`;
-      const home = u.home_dir ?? (await mkdtemp(join(dir, `${username}-`)));
-      const body: ApiUser = {
-        status: 1,
-        permissions: { '/': ['*'] } as unknown as ApiUser['permissions'],
-        ...u,
-        username,
-        password,
-        home_dir: home,
-      };
-      const r = await srv.api('POST', '/users', body);
-      if (r.status !== 201) throw new Error(`cannot create user ${username}: ${r.status} ${r.text}`);
+      const { username, password, home } = await users.createUser(u);
       return { username, password, home };
     },
-    async updateUser(username: string, u: Partial<ApiUser>): Promise<void> {
-      const cur = await getUser(username);
-      const r = await srv.api('PUT', `/users/${encodeURIComponent(username)}`, { ...cur, ...u });
-      if (r.status !== 200) throw new Error(`cannot update user ${username}: ${r.status} ${r.text}`);
-    },
+    updateUser: users.updateUser,
     async stop(): Promise<void> {
       await ftpd.stop();
       await srv.stop();

@@ -12,6 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ApiUser } from '../../src/api/index.js';
 import type { Config } from '../../src/config/index.js';
 import type { DataProvider } from '../../src/dataprovider/provider.js';
 import { startService, type RunningService } from '../../src/service/index.js';
@@ -267,6 +268,57 @@ export async function startServer(o: StartServerOptions = {}): Promise<TestServe
     async stop() {
       await svc.stop();
       if (ownDir) await rm(configDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RestUser {
+  username: string;
+  password: string;
+  home: string;
+}
+
+/**
+ * Users through the REST API, as every protocol harness creates them: a unique name with
+ * `prefix`, password "pass-<username>" and a home under `dir` unless given, all permissions.
+ */
+export function restUsers(
+  srv: TestServer,
+  dir: string,
+  prefix: string,
+): {
+  createUser(u?: Partial<ApiUser>): Promise<RestUser>;
+  updateUser(username: string, u: Partial<ApiUser>): Promise<void>;
+  getUser(username: string): Promise<ApiUser>;
+} {
+  let seq = 0;
+  const getUser = async (username: string): Promise<ApiUser> => {
+    const r = await srv.api<ApiUser>('GET', `/users/${encodeURIComponent(username)}`);
+    if (r.status !== 200) throw new Error(`cannot get user ${username}: ${r.status} ${r.text}`);
+    return r.body;
+  };
+  return {
+    getUser,
+    async createUser(u: Partial<ApiUser> = {}): Promise<RestUser> {
+      const username = u.username ?? `${prefix}${++seq}${randomBytes(2).toString('hex')}`;
+      const password = u.password ?? `pass-${username}`;
+      const home = u.home_dir ?? (await mkdtemp(join(dir, `${username}-`)));
+      const body: ApiUser = {
+        status: 1,
+        permissions: { '/': ['*'] } as unknown as ApiUser['permissions'],
+        ...u,
+        username,
+        password,
+        home_dir: home,
+      };
+      const r = await srv.api('POST', '/users', body);
+      if (r.status !== 201) throw new Error(`cannot create user ${username}: ${r.status} ${r.text}`);
+      return { username, password, home };
+    },
+    async updateUser(username: string, u: Partial<ApiUser>): Promise<void> {
+      const cur = await getUser(username);
+      const r = await srv.api('PUT', `/users/${encodeURIComponent(username)}`, { ...cur, ...u });
+      if (r.status !== 200) throw new Error(`cannot update user ${username}: ${r.status} ${r.text}`);
     },
   };
 }

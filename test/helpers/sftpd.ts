@@ -12,7 +12,7 @@ import type { Client as Ssh2Client, SFTPWrapper } from 'ssh2';
 import type { ApiUser } from '../../src/api/index.js';
 import type { ConnectionStatus } from '../../src/common/types.js';
 import { generateHostKeyPem } from '../../src/sftpd/host-keys.js';
-import { startServer, type ConfigOverrides, type TestServer } from './server.js';
+import { restUsers, startServer, type ConfigOverrides, type TestServer } from './server.js';
 import { requireTool, type Credentials, type KeyPair, type Target } from './ssh.js';
 
 export interface SftpTestEnv {
@@ -88,39 +88,18 @@ export async function startSftpTestServer(o: StartSftpOptions = {}): Promise<Sft
     await srv.stop();
     throw new Error('the sftpd service is not running');
   }
-  let seq = 0;
-  const getUser = async (username: string): Promise<ApiUser> => {
-    const r = await srv.api<ApiUser>('GET', `/users/${encodeURIComponent(username)}`);
-    if (r.status !== 200) throw new Error(`cannot get user ${username}: ${r.status} ${r.text}`);
-    return r.body;
-  };
+  const users = restUsers(srv, dir, 'user');
   return {
     srv,
     port,
     target: { port },
     dir,
     async createUser(u: Partial<ApiUser> = {}): Promise<TestUser> {
-      const username = u.username ?? `user${++seq}${randomBytes(2).toString('hex')}`;
-      const password = u.password ?? `pass-${username}`;
-      const home = u.home_dir ?? (await mkdtemp(join(dir, `${username}-`)));
-      const body: ApiUser = {
-        status: 1,
-        permissions: { '/': ['*'] } as unknown as ApiUser['permissions'],
-        ...u,
-        username,
-        password,
-        home_dir: home,
-      };
-      const r = await srv.api('POST', '/users', body);
-      if (r.status !== 201) throw new Error(`cannot create user ${username}: ${r.status} ${r.text}`);
+      const { username, password, home } = await users.createUser(u);
       return { username, password, home, creds: { user: username, password } };
     },
-    async updateUser(username: string, u: Partial<ApiUser>): Promise<void> {
-      const cur = await getUser(username);
-      const r = await srv.api('PUT', `/users/${encodeURIComponent(username)}`, { ...cur, ...u });
-      if (r.status !== 200) throw new Error(`cannot update user ${username}: ${r.status} ${r.text}`);
-    },
-    getUser,
+    updateUser: users.updateUser,
+    getUser: users.getUser,
     connections: () => srv.service.connections.list(),
     async stop(): Promise<void> {
       await srv.stop();

@@ -4,13 +4,13 @@
  * the REST API, and small HTTP helpers (fetch with Basic auth, curl, rclone, litmus).
  */
 import { execFile, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiUser } from '../../src/api/index.js';
 import type { ConnectionStatus } from '../../src/common/types.js';
-import { basicAuth, freePort, startServer, type ConfigOverrides, type TestServer } from './server.js';
+import { basicAuth, freePort, restUsers, startServer, type ConfigOverrides, type TestServer } from './server.js';
 import { testHostKeys } from './sftpd.js';
 import { requireTool } from './ssh.js';
 
@@ -65,39 +65,18 @@ export async function startDavTestServer(o: StartDavOptions = {}): Promise<DavTe
     await srv.stop();
     throw new Error('the webdavd service is not running');
   }
-  let seq = 0;
-  const getUser = async (username: string): Promise<ApiUser> => {
-    const r = await srv.api<ApiUser>('GET', `/users/${encodeURIComponent(username)}`);
-    if (r.status !== 200) throw new Error(`cannot get user ${username}: ${r.status} ${r.text}`);
-    return r.body;
-  };
+  const users = restUsers(srv, dir, 'dav');
   return {
     srv,
     port: bound,
     url: `${o.https ? 'https' : 'http'}://127.0.0.1:${bound}${o.prefix ?? ''}`,
     dir,
     async createUser(u: Partial<ApiUser> = {}): Promise<DavUser> {
-      const username = u.username ?? `dav${++seq}${randomBytes(2).toString('hex')}`;
-      const password = u.password ?? `pass-${username}`;
-      const home = u.home_dir ?? (await mkdtemp(join(dir, `${username}-`)));
-      const body: ApiUser = {
-        status: 1,
-        permissions: { '/': ['*'] } as unknown as ApiUser['permissions'],
-        ...u,
-        username,
-        password,
-        home_dir: home,
-      };
-      const r = await srv.api('POST', '/users', body);
-      if (r.status !== 201) throw new Error(`cannot create user ${username}: ${r.status} ${r.text}`);
+      const { username, password, home } = await users.createUser(u);
       return { username, password, home, auth: basicAuth(username, password) };
     },
-    async updateUser(username: string, u: Partial<ApiUser>): Promise<void> {
-      const cur = await getUser(username);
-      const r = await srv.api('PUT', `/users/${encodeURIComponent(username)}`, { ...cur, ...u });
-      if (r.status !== 200) throw new Error(`cannot update user ${username}: ${r.status} ${r.text}`);
-    },
-    getUser,
+    updateUser: users.updateUser,
+    getUser: users.getUser,
     connections: () => srv.service.connections.list(),
     async stop(): Promise<void> {
       await srv.stop();
