@@ -1,3 +1,11 @@
+import type { CommonConfig, Config } from '../config/index.js';
+import type { DataProvider, User } from '../dataprovider/provider.js';
+import type { Logger } from '../logger/index.js';
+import type { MountTable } from '../vfs/index.js';
+import type { ConnectionGate } from './connection-gate.js';
+import type { ConnectionRegistry } from './registry.js';
+import type { TrackQuota } from './types.js';
+
 /**
  * What every protocol front end (sftpd, ftpd, webdavd, httpd) hands to the composition root
  * (src/service). service starts them in order, stops them in reverse, and asks each for its
@@ -21,4 +29,28 @@ export interface ProtocolServer {
    * theirs); rejects, keeping the current material, when a file is unreadable or invalid
    */
   reloadCertificates?(): Promise<void>;
+}
+
+/** what the SSH and FTP front ends are built from (src/service passes the running service's) */
+export interface FrontEndDeps {
+  configDir: string;
+  /** root pino logger */
+  logger: Logger;
+  provider: DataProvider;
+  /** the registry of active connections (service passes it as `connections`) */
+  connections?: ConnectionRegistry;
+  registry?: ConnectionRegistry;
+  /** the whole configuration (common.* and data_provider.track_quota are read from it) */
+  config?: Readonly<Config>;
+  /** alternatively, the common section alone */
+  commonConfig?: Readonly<CommonConfig>;
+  /** data_provider.track_quota when `config` is not given (default 2, as the shipped json) */
+  trackQuota?: TrackQuota;
+  /** builds a user's mount table (tests may replace it) */
+  createUserFs?: (user: User) => Promise<MountTable>;
+  /**
+   * Defender + rate limiters (ConnectionGate), shared by every protocol: checked when a socket
+   * is accepted, and told about failed authentications. Absent: no such checks.
+   */
+  gate?: ConnectionGate;
 }

@@ -8,14 +8,13 @@ import { readFile } from 'node:fs/promises';
 import { createServer, isIPv4, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import type { Schemas } from '../api/index.js';
-import type { ConnectionGate } from '../common/connection-gate.js';
 import type { ConnectionRegistry } from '../common/registry.js';
 import { newConnectionId } from '../common/registry.js';
-import type { ListeningAddress, ProtocolServer } from '../common/server.js';
+import type { FrontEndDeps, ListeningAddress, ProtocolServer } from '../common/server.js';
 import type { ConnectionConfig, TrackQuota } from '../common/types.js';
 import { createUserFs } from '../common/user-fs.js';
-import type { CommonConfig, Config, FtpdBinding, FtpdConfig } from '../config/index.js';
-import type { DataProvider, User } from '../dataprovider/provider.js';
+import type { FtpdBinding, FtpdConfig } from '../config/index.js';
+import type { User } from '../dataprovider/provider.js';
 import { exposedMessage, SftpgoError } from '../errors/index.js';
 import type { Logger } from '../logger/index.js';
 import { VERSION } from '../util/version.js';
@@ -29,24 +28,7 @@ export const DATA_CONNECTION_TIMEOUT_MS = 20_000;
 
 export type FTPServiceStatus = Schemas['FTPServiceStatus'];
 
-export interface FtpdDeps {
-  configDir: string;
-  /** root pino logger */
-  logger: Logger;
-  provider: DataProvider;
-  /** the registry of active connections (service passes it as `connections`) */
-  connections?: ConnectionRegistry;
-  registry?: ConnectionRegistry;
-  /** the whole configuration (common.* and data_provider.track_quota are read from it) */
-  config?: Readonly<Config>;
-  /** alternatively, the common section alone */
-  commonConfig?: Readonly<CommonConfig>;
-  /** data_provider.track_quota when `config` is not given (default 2, as the shipped json) */
-  trackQuota?: TrackQuota;
-  /** builds a user's mount table (tests may replace it) */
-  createUserFs?: (user: User) => Promise<MountTable>;
-  /** defender + rate limiters shared by every protocol */
-  gate?: ConnectionGate;
+export interface FtpdDeps extends FrontEndDeps {
   /** data connection accept/dial/TLS timeout (default 20 s, as upstream); tests shorten it */
   dataTimeoutMs?: number;
 }

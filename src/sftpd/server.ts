@@ -18,15 +18,14 @@ import { isAbsolute, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { Algorithms, ClientInfo, Connection as SshClient, ServerChannel, Session, SFTPWrapper } from 'ssh2';
-import type { ConnectionGate } from '../common/connection-gate.js';
 import { Connection } from '../common/connection.js';
 import type { ConnectionRegistry } from '../common/registry.js';
 import { newConnectionId } from '../common/registry.js';
-import type { ListeningAddress, ProtocolServer } from '../common/server.js';
+import type { FrontEndDeps, ListeningAddress, ProtocolServer } from '../common/server.js';
 import type { ConnectionConfig, TrackQuota } from '../common/types.js';
 import { createUserFs } from '../common/user-fs.js';
-import type { CommonConfig, Config, SftpdConfig } from '../config/index.js';
-import type { DataProvider, User } from '../dataprovider/provider.js';
+import type { SftpdConfig } from '../config/index.js';
+import type { User } from '../dataprovider/provider.js';
 import { exposedMessage, SftpgoError } from '../errors/index.js';
 import type { Logger } from '../logger/index.js';
 import { isCertificateAlgo, parseAuthorizedKey } from '../util/ssh-public-keys.js';
@@ -42,28 +41,8 @@ import { clientSocket, sessionIdHex } from './ssh2-internals.js';
 
 const HANDSHAKE_TIMEOUT_MS = 2 * 60 * 1000;
 
-export interface SftpdDeps {
-  configDir: string;
-  /** root pino logger */
-  logger: Logger;
-  provider: DataProvider;
-  /** the registry of active connections (service passes it as `connections`) */
-  connections?: ConnectionRegistry;
-  registry?: ConnectionRegistry;
-  /** the whole configuration (common.* and data_provider.track_quota are read from it) */
-  config?: Readonly<Config>;
-  /** alternatively, the common section alone */
-  commonConfig?: Readonly<CommonConfig>;
-  /** data_provider.track_quota when `config` is not given (default 2, as the shipped json) */
-  trackQuota?: TrackQuota;
-  /** builds a user's mount table (tests may replace it) */
-  createUserFs?: (user: User) => Promise<MountTable>;
-  /**
-   * Defender + rate limiters (src/common ConnectionGate), shared by every protocol: checked when
-   * a socket is accepted, and told about failed authentications. Absent: no such checks.
-   */
-  gate?: ConnectionGate;
-}
+/** what the SSH server is built from (the shape every front end shares) */
+export type SftpdDeps = FrontEndDeps;
 
 export interface SshServiceStatus {
   is_active: boolean;
