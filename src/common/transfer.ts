@@ -16,7 +16,7 @@
  * channel that long; the stream API (`writable()`) waits before accepting the next chunk.
  * Downloads wait before reading from storage, so throttled data is never held in memory.
  */
-import { once } from 'node:events';
+import { once, setMaxListeners } from 'node:events';
 import { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SftpgoError } from '../errors/index.js';
@@ -613,6 +613,9 @@ export class DownloadTransfer {
     this.offset = init.offset;
     this.throttle = new Throttle(init.bandwidth);
     this.aborted = this.throttle.enabled ? new AbortController() : undefined;
+    // every throttled read waiting on the signal adds a listener, removed when its wait ends;
+    // a pipelining client has up to the session's read-ahead limit of them (64 for OpenSSH)
+    if (this.aborted) setMaxListeners(0, this.aborted.signal);
     this.fileSize = init.fileSize;
     this.sizeHint = init.fileSize;
     this.info = init.info;
