@@ -61,6 +61,7 @@ function abortedError(): SftpgoError {
 }
 
 const STREAM_CHUNK = 256 * 1024;
+const THROTTLED_STREAM_CHUNK = 64 * 1024;
 /** what a read past the size known at open asks for (the file may have grown) */
 const EOF_PROBE = 64 * 1024;
 
@@ -696,20 +697,24 @@ export class DownloadTransfer {
   }
 
   /**
-   * The file from the open offset as a stream, for stream protocols (throttled, counted).
-   * Call close() once it has been consumed (or failed); abort() makes it error.
+   * The file from the open offset to `end` (exclusive; default: its end) as a stream, for
+   * stream protocols (throttled, counted). Call close() once it has been consumed (or failed);
+   * abort() makes it error.
    */
-  stream(): Readable {
+  stream(end = Number.POSITIVE_INFINITY): Readable {
     let pos = this.offset;
+    // throttled: small chunks, so the pacing (which happens before each read) starts early
+    const size = this.throttle.enabled ? THROTTLED_STREAM_CHUNK : STREAM_CHUNK;
     // one read ahead: the next chunk is read from storage while the consumer sends this one
-    const readAt = (at: number): Promise<Buffer | null> => {
-      const r = this.read(at, STREAM_CHUNK);
+    const readAt = (at: number): Promise<Buffer | null> | null => {
+      if (at >= end) return null;
+      const r = this.read(at, Math.min(size, end - at));
       r.catch(() => undefined); // seen when awaited; unawaited when the consumer stops early
       return r;
     };
     const gen = (async function* (): AsyncGenerator<Buffer> {
       let next = readAt(pos);
-      for (;;) {
+      while (next) {
         const chunk = await next;
         if (chunk === null || chunk.length === 0) return;
         pos += chunk.length;
@@ -717,7 +722,7 @@ export class DownloadTransfer {
         yield chunk;
       }
     })();
-    return Readable.from(gen, { objectMode: false, highWaterMark: STREAM_CHUNK });
+    return Readable.from(gen, { objectMode: false, highWaterMark: size });
   }
 
   /** ends the download: closes the source, logs the transfer. Idempotent; never rejects. */

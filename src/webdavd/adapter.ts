@@ -28,7 +28,6 @@ import type { MimeTypes } from './mime.js';
 import { sniffContentType } from './mime.js';
 import { baseName, urlToVirtualPath, virtualPathToUrl } from './paths.js';
 import type { StoredLock, UserDavState } from './state.js';
-import { Readable as ReadableStream } from 'node:stream';
 
 /** what one authenticated request works with */
 export interface DavRequestContext {
@@ -45,12 +44,6 @@ export interface DavRequestContext {
    */
   dirStats: Map<string, FileInfo>;
 }
-
-/**
- * Read size of GET streams: the core paces a throttled download before each read, so the chunk
- * is also the burst a throttled client gets at once.
- */
-const STREAM_CHUNK = 64 * 1024;
 
 /** nephele decides existence and tree completeness from its own error classes */
 export function toNepheleError(e: unknown): unknown {
@@ -214,7 +207,7 @@ export class DavResource implements Resource {
     const t = await this.ctx.conn.openDownload(this.path, { offset: start });
     // the response's Content-Length is the size at open: no read past it
     const end = range ? range.end + 1 : (t.fileSize ?? Number.POSITIVE_INFINITY);
-    return downloadStream(t, start, end);
+    return downloadStream(t, end);
   }
 
   async setStream(input: Readable): Promise<void> {
@@ -383,22 +376,14 @@ export class DavResource implements Resource {
   }
 }
 
-/** a Readable over a download transfer, from `start` to `end` (exclusive); closes the transfer */
-function downloadStream(t: DownloadTransfer, start: number, end: number): Readable {
-  let pos = start;
-  const gen = async function* (): AsyncGenerator<Buffer> {
-    try {
-      while (pos < end) {
-        const chunk = await t.read(pos, Math.min(STREAM_CHUNK, end - pos));
-        if (chunk === null || chunk.length === 0) return;
-        pos += chunk.length;
-        yield chunk;
-      }
-    } finally {
-      await t.close();
-    }
-  };
-  const r = ReadableStream.from(gen(), { objectMode: false, highWaterMark: STREAM_CHUNK });
+/**
+ * A Readable over a download transfer opened at `start`, up to `end` (exclusive): the core's
+ * stream (reads ahead, throttled); the transfer is closed at the end and aborted when the
+ * response stops early.
+ */
+function downloadStream(t: DownloadTransfer, end: number): Readable {
+  const r = t.stream(end);
+  r.once('end', () => void t.close());
   r.once('close', () => {
     if (!t.closed) void t.abort();
   });
