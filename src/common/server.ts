@@ -1,10 +1,11 @@
 import type { CommonConfig, Config } from '../config/index.js';
+import { SftpgoError } from '../errors/index.js';
 import type { DataProvider, User } from '../dataprovider/provider.js';
 import type { Logger } from '../logger/index.js';
 import type { MountTable } from '../vfs/index.js';
 import type { ConnectionGate } from './connection-gate.js';
 import type { ConnectionRegistry } from './registry.js';
-import type { TrackQuota } from './types.js';
+import type { ConnectionConfig, TrackQuota } from './types.js';
 
 /**
  * What every protocol front end (sftpd, ftpd, webdavd, httpd) hands to the composition root
@@ -53,4 +54,35 @@ export interface FrontEndDeps {
    * is accepted, and told about failed authentications. Absent: no such checks.
    */
   gate?: ConnectionGate;
+}
+
+/**
+ * The per-connection rules of `common.*` and `data_provider.track_quota`, as every front end
+ * (SFTP, FTP, WebDAV, the REST API's user file operations) applies them.
+ */
+export function connectionConfigOf(
+  common: Readonly<CommonConfig> | undefined,
+  trackQuota: number = 2,
+): ConnectionConfig {
+  return {
+    upload_mode: (common?.upload_mode ?? 0) as ConnectionConfig['upload_mode'],
+    setstat_mode: (common?.setstat_mode ?? 0) as ConnectionConfig['setstat_mode'],
+    track_quota: trackQuota as TrackQuota,
+    ...(common?.temp_path ? { temp_path: common.temp_path } : {}),
+    ...(common?.fsync_uploads ? { fsync_uploads: true } : {}),
+  };
+}
+
+/** the connection registry and connection rules of an SSH or FTP front end */
+export function frontEndSettings(
+  deps: FrontEndDeps,
+  who: string,
+): { registry: ConnectionRegistry; connConfig: ConnectionConfig } {
+  const registry = deps.connections ?? deps.registry;
+  if (!registry) throw new SftpgoError('INTERNAL', `${who}: a connection registry is required`);
+  const connConfig = connectionConfigOf(
+    deps.config?.common ?? deps.commonConfig,
+    deps.config?.data_provider.track_quota ?? deps.trackQuota ?? 2,
+  );
+  return { registry, connConfig };
 }

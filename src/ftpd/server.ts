@@ -10,8 +10,8 @@ import { isAbsolute, join } from 'node:path';
 import type { Schemas } from '../api/index.js';
 import type { ConnectionRegistry } from '../common/registry.js';
 import { newConnectionId } from '../common/registry.js';
-import type { FrontEndDeps, ListeningAddress, ProtocolServer } from '../common/server.js';
-import type { ConnectionConfig, TrackQuota } from '../common/types.js';
+import { frontEndSettings, type FrontEndDeps, type ListeningAddress, type ProtocolServer } from '../common/server.js';
+import type { ConnectionConfig } from '../common/types.js';
 import { createUserFs } from '../common/user-fs.js';
 import type { FtpdBinding, FtpdConfig } from '../config/index.js';
 import type { User } from '../dataprovider/provider.js';
@@ -57,17 +57,7 @@ export class FtpServer implements ProtocolServer {
     this.cfg = cfg;
     this.deps = deps;
     this.log = deps.logger.child({ sender: 'ftpd' });
-    const registry = deps.connections ?? deps.registry;
-    if (!registry) throw new SftpgoError('INTERNAL', 'createFtpd: a connection registry is required');
-    this.registry = registry;
-    const common = deps.config?.common ?? deps.commonConfig;
-    this.connConfig = {
-      upload_mode: (common?.upload_mode ?? 0) as ConnectionConfig['upload_mode'],
-      setstat_mode: (common?.setstat_mode ?? 0) as ConnectionConfig['setstat_mode'],
-      track_quota: (deps.config?.data_provider.track_quota ?? deps.trackQuota ?? 2) as TrackQuota,
-      ...(common?.temp_path ? { temp_path: common.temp_path } : {}),
-      ...(common?.fsync_uploads ? { fsync_uploads: true } : {}),
-    };
+    ({ registry: this.registry, connConfig: this.connConfig } = frontEndSettings(deps, 'createFtpd'));
   }
 
   // ------------------------------------------------------------------ lifecycle

@@ -11,6 +11,7 @@
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConnectionRegistry, type ProtocolServer, type TrackQuota } from '../common/index.js';
+import { connectionConfigOf } from '../common/server.js';
 import { ConnectionGate } from '../common/connection-gate.js';
 import { createDefender, type Defender } from '../common/defender.js';
 import { QuotaScanRegistry } from '../common/quota-scan-registry.js';
@@ -267,13 +268,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
           quotaScans: scans,
           trackQuota: config.data_provider.track_quota as TrackQuota,
           backupsPath: config.httpd.backups_path,
-          connectionConfig: {
-            upload_mode: config.common.upload_mode as 0 | 1 | 2,
-            setstat_mode: config.common.setstat_mode as 0 | 1 | 2,
-            track_quota: config.data_provider.track_quota as TrackQuota,
-            ...(config.common.temp_path ? { temp_path: config.common.temp_path } : {}),
-            ...(config.common.fsync_uploads ? { fsync_uploads: true } : {}),
-          },
+          connectionConfig: connectionConfigOf(config.common, config.data_provider.track_quota),
           userFs: {
             ...(config.common.temp_path ? { tempPath: config.common.temp_path } : {}),
             ...(config.common.fsync_uploads ? { fsync: true } : {}),

@@ -21,8 +21,8 @@ import type { Algorithms, ClientInfo, Connection as SshClient, ServerChannel, Se
 import { Connection } from '../common/connection.js';
 import type { ConnectionRegistry } from '../common/registry.js';
 import { newConnectionId } from '../common/registry.js';
-import type { FrontEndDeps, ListeningAddress, ProtocolServer } from '../common/server.js';
-import type { ConnectionConfig, TrackQuota } from '../common/types.js';
+import { frontEndSettings, type FrontEndDeps, type ListeningAddress, type ProtocolServer } from '../common/server.js';
+import type { ConnectionConfig } from '../common/types.js';
 import { createUserFs } from '../common/user-fs.js';
 import type { SftpdConfig } from '../config/index.js';
 import type { User } from '../dataprovider/provider.js';
@@ -135,17 +135,7 @@ export class SftpServer implements ProtocolServer {
     this.cfg = cfg;
     this.deps = deps;
     this.log = deps.logger.child({ sender: 'sftpd' });
-    const registry = deps.connections ?? deps.registry;
-    if (!registry) throw new SftpgoError('INTERNAL', 'createSftpd: a connection registry is required');
-    this.registry = registry;
-    const common = deps.config?.common ?? deps.commonConfig;
-    this.connConfig = {
-      upload_mode: (common?.upload_mode ?? 0) as ConnectionConfig['upload_mode'],
-      setstat_mode: (common?.setstat_mode ?? 0) as ConnectionConfig['setstat_mode'],
-      track_quota: (deps.config?.data_provider.track_quota ?? deps.trackQuota ?? 2) as TrackQuota,
-      ...(common?.temp_path ? { temp_path: common.temp_path } : {}),
-      ...(common?.fsync_uploads ? { fsync_uploads: true } : {}),
-    };
+    ({ registry: this.registry, connConfig: this.connConfig } = frontEndSettings(deps, 'createSftpd'));
     // sftpd.keyboard_interactive_auth_hook is not implemented: src/service refuses to start with
     // it set (src/config/not-implemented.ts), so keyboard-interactive only ever asks the password
     const cmds = resolveSshCommands(cfg.enabled_ssh_commands);

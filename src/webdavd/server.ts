@@ -22,8 +22,8 @@ import { checkLogin } from '../common/login.js';
 import { RateLimitError } from '../common/ratelimiter.js';
 import type { ConnectionRegistry } from '../common/registry.js';
 import { newConnectionId, newXid } from '../common/registry.js';
-import type { ListeningAddress, ProtocolServer } from '../common/server.js';
-import type { ConnectionConfig, TrackQuota } from '../common/types.js';
+import { connectionConfigOf, type ListeningAddress, type ProtocolServer } from '../common/server.js';
+import type { ConnectionConfig } from '../common/types.js';
 import { createUserFs } from '../common/user-fs.js';
 import type { Config, WebdavdBinding, WebdavdConfig } from '../config/index.js';
 import type { DataProvider, User } from '../dataprovider/provider.js';
@@ -103,14 +103,7 @@ export class WebdavServer implements ProtocolServer {
     private readonly deps: WebdavdDeps,
   ) {
     this.log = deps.logger.child({ sender: 'webdavd' });
-    const common = deps.config.common;
-    this.connConfig = {
-      upload_mode: common.upload_mode as ConnectionConfig['upload_mode'],
-      setstat_mode: common.setstat_mode as ConnectionConfig['setstat_mode'],
-      track_quota: deps.config.data_provider.track_quota as TrackQuota,
-      ...(common.temp_path ? { temp_path: common.temp_path } : {}),
-      ...(common.fsync_uploads ? { fsync_uploads: true } : {}),
-    };
+    this.connConfig = connectionConfigOf(deps.config.common, deps.config.data_provider.track_quota);
     this.cache = new UserCache(
       { expirationMinutes: cfg.cache.users.expiration_time, maxSize: cfg.cache.users.max_size },
       { provider: deps.provider, createMounts: (u) => this.buildUserFs(u), log: this.log },
