@@ -168,6 +168,28 @@ function fixParser(method: Method): void {
 const TOKEN_MISMATCH =
   '<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:"><D:lock-token-matches-request-uri/></D:error>\n';
 
+/** what COPY and MOVE start with: the context, source and destination; Overwrite: F refused */
+function treeRequest(
+  ctxOf: ContextOf,
+  request: Request,
+  data: TreeEventData,
+): { ctx: DavRequestContext; src: DavResource; to: string } {
+  const ctx = requireContext(ctxOf, request);
+  ctx.dirStats.clear();
+  const src = davResource(data.resource);
+  const to = destinationPath(request, data);
+  if (data.exists && data.overwrite === 'F')
+    throw new PreconditionFailedError('the destination exists and Overwrite is F');
+  return { ctx, src, to };
+}
+
+/** an existing COPY/MOVE destination goes first (RFC 4918 9.8.4), with its locks and properties */
+async function replaceTarget(ctx: DavRequestContext, to: string): Promise<void> {
+  await ctx.conn.removeTree(to);
+  ctx.state.dropLocks(to);
+  ctx.state.dropProps(to);
+}
+
 export function davMethodsPlugin(ctxOf: ContextOf): Plugin {
   return {
     beginPropfind(_request: Request, _response: AuthResponse, data: { method: Method }) {
@@ -207,12 +229,7 @@ export function davMethodsPlugin(ctxOf: ContextOf): Plugin {
     },
 
     async beforeCopy(request: Request, response: AuthResponse, data: TreeEventData) {
-      const ctx = requireContext(ctxOf, request);
-      ctx.dirStats.clear();
-      const src = davResource(data.resource);
-      const to = destinationPath(request, data);
-      if (data.exists && data.overwrite === 'F')
-        throw new PreconditionFailedError('the destination exists and Overwrite is F');
+      const { ctx, src, to } = treeRequest(ctxOf, request, data);
       // before the lock checks: they look the destination's ancestors up
       await parentMustExist(ctx, to);
       await lockPermissionOf(data, request, response, data.destination);
@@ -220,11 +237,7 @@ export function davMethodsPlugin(ctxOf: ContextOf): Plugin {
       const collection = await src.isCollection();
       if (collection && isSameOrBelow(to, src.path))
         throw new SftpgoError('PERMISSION_DENIED', 'cannot copy a collection into itself');
-      if (data.exists) {
-        await ctx.conn.removeTree(to);
-        ctx.state.dropLocks(to);
-        ctx.state.dropProps(to);
-      }
+      if (data.exists) await replaceTarget(ctx, to);
       if (collection && data.depth === '0') await ctx.conn.mkdir(to);
       else await ctx.conn.copy(src.path, to, { overwrite: false });
       ctx.state.copyProps(src.path, to, false);
@@ -232,12 +245,7 @@ export function davMethodsPlugin(ctxOf: ContextOf): Plugin {
     },
 
     async beforeMove(request: Request, response: AuthResponse, data: TreeEventData) {
-      const ctx = requireContext(ctxOf, request);
-      ctx.dirStats.clear();
-      const src = davResource(data.resource);
-      const to = destinationPath(request, data);
-      if (data.exists && data.overwrite === 'F')
-        throw new PreconditionFailedError('the destination exists and Overwrite is F');
+      const { ctx, src, to } = treeRequest(ctxOf, request, data);
       await lockPermissionOf(data, request, response, data.resource);
       const collection = await src.isCollection();
       if (collection) checkLocksBelow(ctx, request, src.path);
@@ -246,11 +254,7 @@ export function davMethodsPlugin(ctxOf: ContextOf): Plugin {
       if (data.exists) checkLocksBelow(ctx, request, to);
       if (collection && isSameOrBelow(to, src.path))
         throw new SftpgoError('PERMISSION_DENIED', 'cannot move a collection into itself');
-      if (data.exists) {
-        await ctx.conn.removeTree(to);
-        ctx.state.dropLocks(to);
-        ctx.state.dropProps(to);
-      }
+      if (data.exists) await replaceTarget(ctx, to);
       await ctx.conn.rename(src.path, to);
       ctx.state.dropLocks(src.path);
       ctx.state.copyProps(src.path, to, true);
