@@ -99,7 +99,13 @@ export class QuotaScanRegistry {
 
   /** counts a folder's files, without tracking */
   async scanFolder(folder: Folder): Promise<ScanResult> {
-    const fs = await this.makeFs(folder.filesystem, { root: folder.mapped_path ?? '', displayPrefix: '/', createRoot: false });
+    const decryptSecret = this.userFs.decryptSecret;
+    const fs = await this.makeFs(folder.filesystem, {
+      root: folder.mapped_path ?? '',
+      displayPrefix: '/',
+      createRoot: false,
+      ...(decryptSecret ? { decryptSecret } : {}),
+    });
     try {
       return await scanFolderQuota(fs);
     } finally {

@@ -2,10 +2,11 @@ import type { CommonConfig, Config } from '../config/index.js';
 import { SftpgoError } from '../errors/index.js';
 import type { DataProvider, User } from '../dataprovider/provider.js';
 import type { Logger } from '../logger/index.js';
-import type { MountTable } from '../vfs/index.js';
+import type { MountTable, SecretDecrypter } from '../vfs/index.js';
 import type { ConnectionGate } from './connection-gate.js';
 import type { ConnectionRegistry } from './registry.js';
 import type { ConnectionConfig, TrackQuota } from './types.js';
+import { createUserFs, type UserFsDeps } from './user-fs.js';
 
 /**
  * What every protocol front end (sftpd, ftpd, webdavd, httpd) hands to the composition root
@@ -49,6 +50,8 @@ export interface FrontEndDeps {
   trackQuota?: TrackQuota;
   /** builds a user's mount table (tests may replace it) */
   createUserFs?: (user: User) => Promise<MountTable>;
+  /** decrypts the secrets of filesystem configs (the service's KMS) */
+  decryptSecret?: SecretDecrypter;
   /**
    * Defender + rate limiters (ConnectionGate), shared by every protocol: checked when a socket
    * is accepted, and told about failed authentications. Absent: no such checks.
@@ -85,4 +88,27 @@ export function frontEndSettings(
     deps.config?.data_provider.track_quota ?? deps.trackQuota ?? 2,
   );
   return { registry, connConfig };
+}
+
+/** what building a user's filesystems needs from `common.*` and the KMS, for every front end */
+export function userFsDepsOf(
+  connConfig: Pick<ConnectionConfig, 'temp_path' | 'fsync_uploads'>,
+  decryptSecret?: SecretDecrypter,
+): UserFsDeps {
+  return {
+    ...(connConfig.temp_path ? { tempPath: connConfig.temp_path } : {}),
+    ...(connConfig.fsync_uploads ? { fsync: true } : {}),
+    ...(decryptSecret ? { decryptSecret } : {}),
+  };
+}
+
+/** how a front end builds a user's mount table at login: the deps' factory or the backends */
+export function userFsBuilder(
+  deps: Pick<FrontEndDeps, 'createUserFs' | 'decryptSecret'>,
+  connConfig: ConnectionConfig,
+  logger: Logger,
+): (user: User) => Promise<MountTable> {
+  if (deps.createUserFs) return deps.createUserFs;
+  const userFs = userFsDepsOf(connConfig, deps.decryptSecret);
+  return (user) => createUserFs(user, { ...userFs, logger });
 }

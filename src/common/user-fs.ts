@@ -16,6 +16,7 @@ import {
   type FilesystemConfig,
   type Fs,
   type Mount,
+  type SecretDecrypter,
 } from '../vfs/index.js';
 import { silentLogger, type Logger } from './types.js';
 
@@ -28,6 +29,8 @@ export interface UserFsDeps {
    */
   fsync?: boolean;
   logger?: Logger;
+  /** decrypts the secrets of filesystem configs (the service's KMS) */
+  decryptSecret?: SecretDecrypter;
   /** backend factory, replaceable in tests */
   createFs?: (config: FilesystemConfig | undefined, o: CreateFsOptions) => Promise<Fs>;
 }
@@ -55,6 +58,8 @@ export async function createUserFs(user: User, deps: UserFsDeps = {}): Promise<M
     ...(deps.tempPath ? { tempDir: deps.tempPath } : {}),
     ...(deps.fsync !== undefined ? { fsync: deps.fsync } : {}),
     ...(deps.logger !== undefined ? { logger: deps.logger } : {}),
+    ...(deps.decryptSecret !== undefined ? { decryptSecret: deps.decryptSecret } : {}),
+    ...(user.username ? { username: user.username } : {}),
     ...ownerOf(user),
   };
 

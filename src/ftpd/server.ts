@@ -10,9 +10,8 @@ import { isAbsolute, join } from 'node:path';
 import type { Schemas } from '../api/index.js';
 import type { ConnectionRegistry } from '../common/registry.js';
 import { newConnectionId } from '../common/registry.js';
-import { frontEndSettings, type FrontEndDeps, type ListeningAddress, type ProtocolServer } from '../common/server.js';
+import { frontEndSettings, userFsBuilder, type FrontEndDeps, type ListeningAddress, type ProtocolServer } from '../common/server.js';
 import type { ConnectionConfig } from '../common/types.js';
-import { createUserFs } from '../common/user-fs.js';
 import type { FtpdBinding, FtpdConfig } from '../config/index.js';
 import type { User } from '../dataprovider/provider.js';
 import { exposedMessage, SftpgoError } from '../errors/index.js';
@@ -198,12 +197,7 @@ export class FtpServer implements ProtocolServer {
   }
 
   private buildUserFs(user: User): Promise<MountTable> {
-    if (this.deps.createUserFs) return this.deps.createUserFs(user);
-    return createUserFs(user, {
-      ...(this.connConfig.temp_path ? { tempPath: this.connConfig.temp_path } : {}),
-      ...(this.connConfig.fsync_uploads ? { fsync: true } : {}),
-      logger: this.log,
-    });
+    return userFsBuilder(this.deps, this.connConfig, this.log)(user);
   }
 
   // ------------------------------------------------------------------ connections

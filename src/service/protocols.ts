@@ -12,6 +12,7 @@ import type { ConnectionGate } from '../common/connection-gate.js';
 import type { Defender } from '../common/defender.js';
 import type { ConnectionRegistry } from '../common/registry.js';
 import type { ProtocolServer } from '../common/server.js';
+import type { SecretDecrypter } from '../vfs/index.js';
 import type { Config } from '../config/index.js';
 import type { DataProvider } from '../dataprovider/provider.js';
 import type { Logger } from '../logger/index.js';
@@ -31,6 +32,8 @@ export interface ProtocolDeps {
   connections: ConnectionRegistry;
   /** defender + rate limiters, checked on accept and told about failed logins */
   gate: ConnectionGate;
+  /** decrypts the secrets of filesystem configs (the service's KMS) */
+  decryptSecret?: SecretDecrypter;
 }
 
 /** the keys of GET /api/v2/status that describe a file-transfer front end */

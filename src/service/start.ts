@@ -11,7 +11,7 @@
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConnectionRegistry, type ProtocolServer, type TrackQuota } from '../common/index.js';
-import { connectionConfigOf } from '../common/server.js';
+import { connectionConfigOf, userFsDepsOf } from '../common/server.js';
 import { ConnectionGate } from '../common/connection-gate.js';
 import { createDefender, type Defender } from '../common/defender.js';
 import { QuotaScanRegistry } from '../common/quota-scan-registry.js';
@@ -29,6 +29,7 @@ import { SftpgoError } from '../errors/index.js';
 import { createHttpd, errorSummary, isBindingEnabled, type HttpdServer } from '../httpd/index.js';
 import type { ApiSecret } from '../api/index.js';
 import { createKms, type Kms, type Secret as KmsSecret } from '../kms/index.js';
+import type { SecretDecrypter } from '../vfs/index.js';
 import { openRootLogger, type Logger } from '../logger/index.js';
 import { loadInitialData, type LoaddataOptions } from './loaddata.js';
 import { buildServicesStatus, PROTOCOLS, type ProtocolEntry, type RunningProtocol } from './protocols.js';
@@ -113,6 +114,11 @@ export function secretEncrypter(kms: Kms): SecretEncrypter {
     encrypt: async (secret) => toApi(await kms.encrypt(secret)),
     redact: (secret) => toApi(kms.redact(secret)),
   };
+}
+
+/** what backends use to decrypt their credentials when a user's filesystems are built */
+export function secretDecrypter(kms: Kms): SecretDecrypter {
+  return (secret) => kms.decrypt({ ...secret, status: secret.status ?? '' });
 }
 
 export async function startService(o: StartServiceOptions): Promise<RunningService> {
@@ -215,7 +221,14 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
       kms: secretEncrypter(kms),
     });
     provider = p;
-    const scans = new QuotaScanRegistry({ provider: p, logger: logger.child({ sender: 'quota' }) });
+    const connConfig = connectionConfigOf(config.common, config.data_provider.track_quota);
+    const decryptSecret = secretDecrypter(kms);
+    const userFs = userFsDepsOf(connConfig, decryptSecret);
+    const scans = new QuotaScanRegistry({
+      provider: p,
+      logger: logger.child({ sender: 'quota' }),
+      userFs,
+    });
     quotaScans = scans;
     await ensureDefaultAdmin(p, {
       createDefaultAdmin: config.data_provider.create_default_admin,
@@ -239,7 +252,15 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
     const running: RunningProtocol[] = [];
     const unavailable: string[] = [];
     for (const entry of enabledProtocols) {
-      const server = await entry.create({ config, configDir, logger, provider: p, connections, gate });
+      const server = await entry.create({
+        config,
+        configDir,
+        logger,
+        provider: p,
+        connections,
+        gate,
+        decryptSecret,
+      });
       if (!server) {
         if (!sectionWarned(entry, warnings)) {
           unavailable.push(`${entry.label} is configured but not available in this build`);
@@ -268,11 +289,8 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
           quotaScans: scans,
           trackQuota: config.data_provider.track_quota as TrackQuota,
           backupsPath: config.httpd.backups_path,
-          connectionConfig: connectionConfigOf(config.common, config.data_provider.track_quota),
-          userFs: {
-            ...(config.common.temp_path ? { tempPath: config.common.temp_path } : {}),
-            ...(config.common.fsync_uploads ? { fsync: true } : {}),
-          },
+          connectionConfig: connConfig,
+          userFs,
         },
       });
       await httpd.start();

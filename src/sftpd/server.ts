@@ -21,9 +21,8 @@ import type { Algorithms, ClientInfo, Connection as SshClient, ServerChannel, Se
 import { Connection } from '../common/connection.js';
 import type { ConnectionRegistry } from '../common/registry.js';
 import { newConnectionId } from '../common/registry.js';
-import { frontEndSettings, type FrontEndDeps, type ListeningAddress, type ProtocolServer } from '../common/server.js';
+import { frontEndSettings, userFsBuilder, type FrontEndDeps, type ListeningAddress, type ProtocolServer } from '../common/server.js';
 import type { ConnectionConfig } from '../common/types.js';
-import { createUserFs } from '../common/user-fs.js';
 import type { SftpdConfig } from '../config/index.js';
 import type { User } from '../dataprovider/provider.js';
 import { exposedMessage, SftpgoError } from '../errors/index.js';
@@ -457,12 +456,7 @@ export class SftpServer implements ProtocolServer {
   }
 
   private buildUserFs(user: User): Promise<MountTable> {
-    if (this.deps.createUserFs) return this.deps.createUserFs(user);
-    return createUserFs(user, {
-      ...(this.connConfig.temp_path ? { tempPath: this.connConfig.temp_path } : {}),
-      ...(this.connConfig.fsync_uploads ? { fsync: true } : {}),
-      logger: this.log,
-    });
+    return userFsBuilder(this.deps, this.connConfig, this.log)(user);
   }
 
   private async cleanupClient(state: ClientState): Promise<void> {

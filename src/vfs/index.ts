@@ -33,8 +33,10 @@ export {
   createFs,
   fsKindOf,
   PROVIDER_KINDS,
+  type BackendModule,
   type CreateFsOptions,
   type FilesystemConfig,
   type ProviderNumber,
+  type SecretDecrypter,
 } from './registry.js';
 export { LocalFs, type LocalFsOptions } from './backends/local/index.js';

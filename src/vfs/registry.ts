@@ -3,7 +3,7 @@
  * 0 local, 1 s3, 2 gcs, 3 azblob, 4 crypt, 5 sftp. Backends are loaded with a lazy
  * `import()` so a backend's dependencies (cloud SDKs) load only when a user or folder uses it.
  */
-import type { ApiFilesystemConfig } from '../api/index.js';
+import type { ApiFilesystemConfig, ApiSecret } from '../api/index.js';
 import { SftpgoError } from '../errors/index.js';
 import type { Fs, FsKind, FsLogger } from './types.js';
 
@@ -28,8 +28,14 @@ const PROVIDER_LABELS: Readonly<Record<FsKind, string>> = Object.freeze({
   sftp: 'SFTP filesystem',
 });
 
+/** Decrypts a stored Secret of a filesystem config (the KMS); "" for an empty secret. */
+export type SecretDecrypter = (secret: ApiSecret) => Promise<string>;
+
 export interface CreateFsOptions {
-  /** absolute server directory: the user's home_dir or the folder's mapped_path */
+  /**
+   * absolute server directory: the user's home_dir or the folder's mapped_path. Local and
+   * crypt store files here; the other backends may use it for local scratch data.
+   */
   root: string;
   /** virtual mount point, for error messages */
   displayPrefix?: string;
@@ -44,6 +50,22 @@ export interface CreateFsOptions {
   gid?: number;
   /** errors that need an operator (a file left under a temporary name) */
   logger?: FsLogger;
+  /**
+   * decrypts the config's secrets (access keys, passphrases, private keys) in memory when the
+   * backend is built; backends with credentials refuse to start without it
+   */
+  decryptSecret?: SecretDecrypter;
+  /** the user the filesystem is built for (log lines; the SFTP backend's loop guard) */
+  username?: string;
+  /** the connection the filesystem serves, for backend log lines */
+  connectionId?: string;
+  /** cancels building the backend (connecting to a remote server) */
+  signal?: AbortSignal;
+}
+
+/** What a backend module (`backends/<kind>/index.ts`) exports for the registry. */
+export interface BackendModule {
+  create(config: FilesystemConfig, o: CreateFsOptions): Promise<Fs>;
 }
 
 /** the backend kind of a filesystem config (absent config = local) */
@@ -55,6 +77,14 @@ export function fsKindOf(config: FilesystemConfig | undefined): FsKind {
 }
 
 /**
+ * Lazy loaders of the backends that exist. A kind missing here is refused at login with a
+ * clear message; each backend adds its line when it lands.
+ */
+const BACKENDS: Partial<Record<FsKind, () => Promise<BackendModule>>> = {
+  local: () => import('./backends/local/index.js'),
+};
+
+/**
  * Builds the backend for a filesystem config. Unimplemented providers throw OP_UNSUPPORTED
  * naming the provider, so a login for such a user fails with a clear message.
  */
@@ -63,28 +93,13 @@ export async function createFs(
   o: CreateFsOptions,
 ): Promise<Fs> {
   const kind = fsKindOf(config);
-  switch (kind) {
-    case 'local': {
-      const { LocalFs } = await import('./backends/local/index.js');
-      return new LocalFs({
-        root: o.root,
-        ...(o.displayPrefix !== undefined ? { displayPrefix: o.displayPrefix } : {}),
-        ...(o.tempDir ? { tempDir: o.tempDir } : {}),
-        ...(o.fsync !== undefined ? { fsync: o.fsync } : {}),
-        ...(o.createRoot !== undefined ? { createRoot: o.createRoot } : {}),
-        ...(o.uid !== undefined ? { uid: o.uid } : {}),
-        ...(o.gid !== undefined ? { gid: o.gid } : {}),
-        ...(o.logger !== undefined ? { logger: o.logger } : {}),
-      });
-    }
-    case 's3':
-    case 'gcs':
-    case 'azblob':
-    case 'crypt':
-    case 'sftp':
-      throw new SftpgoError(
-        'OP_UNSUPPORTED',
-        `the ${PROVIDER_LABELS[kind]} backend (provider ${String(config?.provider)}) is not supported yet`,
-      );
+  const load = BACKENDS[kind];
+  if (!load) {
+    throw new SftpgoError(
+      'OP_UNSUPPORTED',
+      `the ${PROVIDER_LABELS[kind]} backend (provider ${String(config?.provider)}) is not supported yet`,
+    );
   }
+  const backend = await load();
+  return backend.create(config ?? { provider: 0 }, o);
 }

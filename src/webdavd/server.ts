@@ -22,15 +22,14 @@ import { checkLogin } from '../common/login.js';
 import { RateLimitError } from '../common/ratelimiter.js';
 import type { ConnectionRegistry } from '../common/registry.js';
 import { newConnectionId, newXid } from '../common/registry.js';
-import { connectionConfigOf, type ListeningAddress, type ProtocolServer } from '../common/server.js';
+import { connectionConfigOf, userFsBuilder, type ListeningAddress, type ProtocolServer } from '../common/server.js';
 import type { ConnectionConfig } from '../common/types.js';
-import { createUserFs } from '../common/user-fs.js';
 import type { Config, WebdavdBinding, WebdavdConfig } from '../config/index.js';
 import type { DataProvider, User } from '../dataprovider/provider.js';
 import { exposedMessage, SftpgoError } from '../errors/index.js';
 import { logConnectionFailed, type Logger } from '../logger/index.js';
 import { ipMatcher, resolveRemoteIp } from '../util/remote-ip.js';
-import type { MountTable } from '../vfs/index.js';
+import type { MountTable, SecretDecrypter } from '../vfs/index.js';
 import { DavAdapter, type DavRequestContext } from './adapter.js';
 import { parseBasicAuth, UserCache, type CachedUser } from './auth.js';
 import { corsHandler, type CorsHandler } from './cors.js';
@@ -57,6 +56,8 @@ export interface WebdavdDeps {
   gate?: ConnectionGate;
   /** builds a user's mount table (tests may replace it) */
   createUserFs?: (user: User) => Promise<MountTable>;
+  /** decrypts the secrets of filesystem configs (the service's KMS) */
+  decryptSecret?: SecretDecrypter;
 }
 
 export interface WebdavServiceStatus {
@@ -254,12 +255,7 @@ export class WebdavServer implements ProtocolServer {
   }
 
   private buildUserFs(user: User): Promise<MountTable> {
-    if (this.deps.createUserFs) return this.deps.createUserFs(user);
-    return createUserFs(user, {
-      ...(this.connConfig.temp_path ? { tempPath: this.connConfig.temp_path } : {}),
-      ...(this.connConfig.fsync_uploads ? { fsync: true } : {}),
-      logger: this.log,
-    });
+    return userFsBuilder(this.deps, this.connConfig, this.log)(user);
   }
 
   /** the user's state for one more request (pair with releaseState) */

@@ -65,6 +65,31 @@ void describe('createUserFs', () => {
     );
   });
 
+  void it('gives every backend the secret decrypter and the username', async () => {
+    const seen: { root: string; username?: string; decrypted: string }[] = [];
+    const decryptSecret = (s: { payload?: string }) => Promise.resolve(`clear:${s.payload ?? ''}`);
+    const user = env.user({
+      virtual_folders: [{ name: 'f', mapped_path: env.p('f'), virtual_path: '/f' }],
+    });
+    const mounts = await createUserFs(user, {
+      decryptSecret,
+      createFs: async (cfg, o) => {
+        assert.ok(o.decryptSecret, 'decryptSecret reaches the backend');
+        seen.push({
+          root: o.root,
+          ...(o.username !== undefined ? { username: o.username } : {}),
+          decrypted: await o.decryptSecret({ status: 'Secretbox', payload: 'x' }),
+        });
+        return createFs(cfg, o);
+      },
+    });
+    await mounts.close();
+    assert.deepEqual(seen, [
+      { root: env.home, username: user.username, decrypted: 'clear:x' },
+      { root: env.p('f'), username: user.username, decrypted: 'clear:x' },
+    ]);
+  });
+
   void it('scans the user quota: home plus folders counted in it', async () => {
     const user = env.user({
       virtual_folders: [

@@ -23,6 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SftpgoError } from '../../../errors/index.js';
 import { errnoCode, mapFsError } from '../../errors.js';
 import { joinVirtual, normalizeVirtualPath } from '../../path.js';
+import type { CreateFsOptions, FilesystemConfig } from '../../registry.js';
 import type {
   FileHandle,
   FileInfo,
@@ -79,6 +80,8 @@ const CAPABILITIES: FsCapabilities = Object.freeze({
   chtimes: true,
   truncate: true,
   statvfs: true,
+  rename: true,
+  emulatedDirs: false,
 });
 
 const MAX_LINK_DEPTH = 40;
@@ -978,4 +981,23 @@ function streamUpload(handle: FileHandle, offset: number, signal?: AbortSignal):
   });
   if (signal) addAbortSignal(signal, stream);
   return { stream, done };
+}
+
+/** the local backend's options out of the registry's (the fields a local root uses) */
+export function localOptionsOf(o: CreateFsOptions): LocalFsOptions {
+  return {
+    root: o.root,
+    ...(o.displayPrefix !== undefined ? { displayPrefix: o.displayPrefix } : {}),
+    ...(o.tempDir ? { tempDir: o.tempDir } : {}),
+    ...(o.fsync !== undefined ? { fsync: o.fsync } : {}),
+    ...(o.createRoot !== undefined ? { createRoot: o.createRoot } : {}),
+    ...(o.uid !== undefined ? { uid: o.uid } : {}),
+    ...(o.gid !== undefined ? { gid: o.gid } : {}),
+    ...(o.logger !== undefined ? { logger: o.logger } : {}),
+  };
+}
+
+/** registry entry (src/vfs/registry.ts): provider 0 */
+export function create(_config: FilesystemConfig, o: CreateFsOptions): Promise<Fs> {
+  return Promise.resolve(new LocalFs(localOptionsOf(o)));
 }
