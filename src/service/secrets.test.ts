@@ -13,7 +13,7 @@ void describe('service secrets', () => {
     });
     assert.equal(stored.status, 'Secretbox');
     assert.notEqual(stored.payload, 'the access secret');
-    assert.equal(await secretDecrypter(kms)(stored), 'the access secret');
+    assert.equal(await secretDecrypter(kms)({ ...stored, status: 'Secretbox' }), 'the access secret');
     assert.equal(await secretDecrypter(kms)({}), '');
   });
 });

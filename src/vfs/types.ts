@@ -44,6 +44,18 @@ export interface FsCapabilities {
   truncate: boolean;
   /** statVfs */
   statvfs: boolean;
+  /**
+   * rename is one native, atomic operation for files and whole trees (local, crypt, SFTP).
+   * false: the backend renames by copy + delete (object stores): files and empty directories
+   * only, a non-empty directory is refused; callers must not expect atomicity.
+   */
+  rename: boolean;
+  /**
+   * directories are emulated by key prefixes and marker objects (S3, GCS, Azure): mkdir of an
+   * existing path succeeds without doing anything, a missing directory lists as empty, removing
+   * a missing directory succeeds, a prefix with objects below it is a directory (mtime = now).
+   */
+  emulatedDirs: boolean;
 }
 
 export interface FileInfo {
