@@ -1,7 +1,9 @@
 /**
  * Secret encryption at rest (upstream `kms/kms.go`). Plain secrets are encrypted by the local
- * provider (NaCl secretbox, see local.ts); remote KMS URLs (gcpkms://, awskms://, hashivault://)
- * are recognised but not implemented: using them fails with OP_UNSUPPORTED.
+ * provider (NaCl secretbox, see local.ts). Remote KMS URLs (gcpkms://, awskms://, hashivault://)
+ * are recognised and refused when the KMS is built, so `serve` does not start: neither an
+ * emulator nor a server for them runs where this project is built and tested, and starting
+ * anyway would leave every credential save failing (or, worse, encrypted with another key).
  */
 import { readFileSync } from 'node:fs';
 import type { KmsConfig } from '../config/index.js';
@@ -63,7 +65,14 @@ function readMasterKey(path: string): string {
 export function createKms(cfg: KmsConfig, configDir: string): Kms {
   const url = cfg.secrets.url;
   const remote = REMOTE_SCHEMES.find(([scheme]) => url.startsWith(scheme));
-  const provider: Kms['provider'] = remote ? remote[1] : 'Local';
+  if (remote) {
+    throw new SftpgoError(
+      'OP_UNSUPPORTED',
+      `kms.secrets.url: the ${remote[1]} KMS (${remote[0]}) is not supported by sftpgo-ts; ` +
+        'only local encryption is available (an empty url, optionally with master_key_path)',
+    );
+  }
+  const provider: Kms['provider'] = 'Local';
   const keyPath = resolvePath(configDir, cfg.secrets.master_key_path);
   const masterKey = keyPath === '' ? '' : readMasterKey(keyPath);
 
@@ -86,8 +95,6 @@ export function createKms(cfg: KmsConfig, configDir: string): Kms {
         return Promise.reject(
           new SftpgoError('INVALID_INPUT', 'invalid secret: the payload is empty'),
         );
-      if (provider !== 'Local')
-        return Promise.reject(unsupported(`the ${provider} KMS (${url.split('://')[0]}://)`));
       const ad = s.additional_data ?? '';
       const c = secretboxEncrypt(s.payload, ad, masterKey);
       // upstream JSON omits empty additional_data and mode 0
