@@ -757,7 +757,7 @@ export class Connection implements ActiveConnection {
    * Renames (moves) a file or directory. Needs `rename` on both parents, or `delete` on the
    * source parent and `upload` / `create_dirs` / `create_symlinks` (by type) on the target
    * parent, plus `overwrite` when replacing a file. Virtual folders themselves cannot be
-   * renamed, and moving across virtual folders is refused.
+   * renamed; a move across virtual folders is a copy + delete (moveAcrossMounts).
    */
   async rename(fromPath: string, toPath: string): Promise<void> {
     const from = this.begin(fromPath);
@@ -776,14 +776,12 @@ export class Connection implements ActiveConnection {
     }
     const rf = this.mounts.resolve(from);
     const rt = this.mounts.resolve(to);
-    if (rf.mount !== rt.mount) {
-      throw new SftpgoError(
-        'PERMISSION_DENIED',
-        'renaming across virtual folders is not supported',
-      );
-    }
     const srcInfo = await rf.fs.lstat(rf.relPath);
     this.checkRenameNames(from, to, srcInfo);
+    if (rf.mount !== rt.mount) {
+      await this.moveAcrossMounts(from, to, srcInfo);
+      return;
+    }
     if (!this.hasRenamePerms(from, to, srcInfo))
       throw new SftpgoError('PERMISSION_DENIED', 'permission denied');
     let initialSize = -1;
@@ -817,6 +815,47 @@ export class Connection implements ActiveConnection {
     this.logCommand('Rename', { file_path: from, target_path: to });
     // same mount: only an overwritten file changes the counters
     if (initialSize !== -1) await this.updateQuota(to, -1, -initialSize);
+  }
+
+  /**
+   * A rename across virtual folders (different backends, or different roots of one): a copy,
+   * then the removal of the source; never atomic. It needs what a copy and a delete need:
+   * `download` and `delete` on the source, `upload` (+ `overwrite`) or `create_dirs` on the
+   * target, the patterns on both, and room in the target's quota. Everything is checked before
+   * anything is written, and the source is removed only once the whole copy is written, so a
+   * failure leaves the source complete (plus whatever part of the copy was written). Quotas:
+   * the target's grows as it is written, the source's shrinks as it is removed. Symlinks and
+   * special files cannot be moved this way (they would be lost): they are refused.
+   */
+  private async moveAcrossMounts(from: string, to: string, src: FileInfo): Promise<void> {
+    const unsupported = (p: string): SftpgoError =>
+      new SftpgoError(
+        'OP_UNSUPPORTED',
+        `${JSON.stringify(p)}: only files and directories can be moved across virtual folders`,
+      );
+    if (src.isSymlink || (!src.isFile && !src.isDirectory)) throw unsupported(from);
+    if (src.isDirectory) {
+      if (this.mounts.hasMountsInside(from) || this.mounts.hasMountsInside(to)) {
+        throw new SftpgoError(
+          'OP_UNSUPPORTED',
+          'moving a directory with virtual folders inside is not supported',
+        );
+      }
+      for await (const e of this.walk(from, { rootInfo: src })) {
+        if (e.type === 'dir-end') continue;
+        if (e.type !== 'dir' && e.type !== 'file') throw unsupported(e.path);
+        this.requirePerm('delete', virtualDir(e.path));
+      }
+    } else {
+      this.requirePerm('delete', virtualDir(from));
+    }
+    const dst = await this.lookup(to);
+    if (dst?.isDirectory)
+      throw new SftpgoError('OP_UNSUPPORTED', 'renaming onto an existing directory is not supported');
+    await this.copy(from, to, { overwrite: src.isFile });
+    if (src.isDirectory) await this.removeTree(from);
+    else await this.remove(from);
+    this.logCommand('Rename', { file_path: from, target_path: to, across_folders: true });
   }
 
   // ---------------------------------------------------------------- trees

@@ -83,6 +83,8 @@ export const FIXTURES: Record<string, Fixture> = {
       { path: '/vdir/inside.txt', content: 'inside\n' },
       { path: '/vdir/ren.txt', content: 'ren\n' },
       { path: '/vdir/escape', symlink: '{outside}' },
+      { path: '/to-folder.txt', content: 'to the folder\n' },
+      { path: '/vdir/to-home.txt', content: 'to the home\n' },
     ],
   },
   'folders-quota': {
@@ -841,15 +843,16 @@ const FOLDERS: Case[] = [
     expect: 'ok',
     content: 'inside\n',
   }),
-  one('V07', V, vf('a rename from the home into a folder is refused'), {
-    do: { op: 'rename', from: '/home.txt', to: '/vdir/home.txt' },
-    expect: 'permission-denied',
-    files: { '/home.txt': 'home\n', '/vdir/home.txt': null },
+  one('V07', V, vf('a rename from the home into a folder moves the file'), {
+    do: { op: 'rename', from: '/to-folder.txt', to: '/vdir/to-folder.txt' },
+    expect: 'ok',
+    files: { '/to-folder.txt': null, '/vdir/to-folder.txt': 'to the folder\n' },
+    home: { 'vdir/to-folder.txt': null },
   }),
-  one('V08', V, vf('a rename from a folder into the home is refused'), {
-    do: { op: 'rename', from: '/vdir/inside.txt', to: '/inside.txt' },
-    expect: 'permission-denied',
-    files: { '/vdir/inside.txt': 'inside\n', '/inside.txt': null },
+  one('V08', V, vf('a rename from a folder into the home moves the file'), {
+    do: { op: 'rename', from: '/vdir/to-home.txt', to: '/to-home.txt' },
+    expect: 'ok',
+    files: { '/vdir/to-home.txt': null, '/to-home.txt': 'to the home\n' },
   }),
   one('V09', V, vf('a mount point cannot be renamed'), {
     do: { op: 'rename', from: '/vdir', to: '/vdir-renamed' },

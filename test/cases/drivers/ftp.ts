@@ -4,8 +4,8 @@
  * the codes of src/ftpd/reply-map.ts: 552 quota, 553 file pattern, 502/504 unsupported. 550
  * carries permission, not-found and other refusals alike (RFC 959 has no finer code): the
  * message after it usually tells them apart and is used for the outcome, but the driver
- * declares the three indistinguishable, since some core messages ("renaming across virtual
- * folders is not supported" is a permission refusal) do not.
+ * declares the three indistinguishable, since some core messages ("renaming a virtual folder
+ * is not allowed" is a permission refusal) do not.
 
  */
 import { connect, type Socket } from 'node:net';

@@ -173,14 +173,11 @@ void describe('virtual folders', () => {
     await assert.rejects(c.symlink('/readme', '/data'), code('PERMISSION_DENIED'));
   });
 
-  void it('refuses renames across folders', async () => {
+  void it('moves files across folders (copy, then delete)', async () => {
     await upload(c, '/home-file.txt', 'h');
-    await assert.rejects(
-      c.rename('/home-file.txt', '/data/moved.txt'),
-      code('PERMISSION_DENIED', 'across virtual folders'),
-    );
-    await assert.rejects(c.rename('/deep/shared/s.txt', '/data/s.txt'), code('PERMISSION_DENIED'));
-    assert.ok(await exists(env.p('vfhome', 'home-file.txt')));
+    await c.rename('/home-file.txt', '/data/moved.txt');
+    assert.equal(await exists(env.p('vfhome', 'home-file.txt')), false);
+    assert.equal(await fsp.readFile(env.p('data', 'moved.txt'), 'utf8'), 'h');
   });
 
   void it('refuses cross folder symlinks, accepts same-folder ones stored relative', async () => {
