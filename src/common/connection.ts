@@ -11,6 +11,7 @@
  * item's own path for files and the parent for directories.
  */
 import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { User } from '../dataprovider/provider.js';
 import { SftpgoError } from '../errors/index.js';
 import {
@@ -1242,7 +1243,9 @@ export class Connection implements ActiveConnection {
       }
       source = handleSource(h);
     } else {
-      source = streamSource(await r.fs.openRead(r.relPath, { offset }), offset);
+      const fs = r.fs;
+      const open = (at: number): Promise<Readable> => fs.openRead(r.relPath, { offset: at });
+      source = streamSource(open, await open(offset), offset);
     }
     const t = new DownloadTransfer({
       host: this.host,

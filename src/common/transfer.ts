@@ -148,32 +148,66 @@ export function handleSource(h: FileHandle): DownloadSource {
   return { read: (p, l) => h.read(p, l), close: () => h.close() };
 }
 
-/** a sequential-only source over a backend read stream opened at `startOffset` */
-export function streamSource(r: Readable, startOffset: number): DownloadSource {
+/** a forward jump up to this many bytes reads and drops them instead of reopening the stream */
+const STREAM_SKIP_LIMIT = 1024 * 1024;
+
+/**
+ * A source over a backend's read streams (object stores, encrypted files, buffered remote
+ * SFTP), which have no positional reads. Reads are served one at a time in arrival order, so a
+ * client's pipelined in-order reads cost one stream. A read elsewhere (a client seeking, a
+ * segmented downloader, a read repeated after a lost reply) drops up to 1 MiB ahead, or closes
+ * the stream and opens a new one at that offset (a ranged GET on object stores).
+ */
+export function streamSource(
+  open: (offset: number) => Promise<Readable>,
+  first: Readable,
+  startOffset: number,
+): DownloadSource {
+  let stream = first;
+  let iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let pos = startOffset;
   let pending: Buffer | null = null;
   let ended = false;
-  r.on('end', () => {
-    ended = true;
-  });
-  const iterator = r[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  // requests are served one at a time in arrival order, so pipelined in-order reads work
-  let chain: Promise<unknown> = Promise.resolve();
-  const readNext = async (position: number, length: number): Promise<Buffer | null> => {
-    if (position !== pos) {
-      throw new SftpgoError(
-        'OP_UNSUPPORTED',
-        'non-sequential reads are not supported by this storage backend',
-      );
-    }
-    let chunk = pending;
+  let closed = false;
+
+  const nextChunk = async (): Promise<Buffer | null> => {
+    const chunk = pending;
     pending = null;
-    if (!chunk) {
-      if (ended) return null;
-      const n = await iterator.next();
-      if (n.done) return null;
-      chunk = n.value;
+    if (chunk) return chunk;
+    if (ended) return null;
+    const n = await iterator.next();
+    if (n.done) {
+      ended = true;
+      return null;
     }
+    return n.value;
+  };
+  const seek = async (position: number): Promise<void> => {
+    if (position > pos && position - pos <= STREAM_SKIP_LIMIT) {
+      while (pos < position) {
+        const chunk = await nextChunk();
+        if (!chunk) return; // the file ends before `position`: the read answers EOF
+        const skip = Math.min(chunk.length, position - pos);
+        if (skip < chunk.length) pending = chunk.subarray(skip);
+        pos += skip;
+      }
+      return;
+    }
+    stream.destroy();
+    pending = null;
+    ended = false;
+    pos = position;
+    stream = await open(position);
+    iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  };
+  const readNext = async (position: number, length: number): Promise<Buffer | null> => {
+    if (closed) throw new SftpgoError('INVALID_INPUT', 'the download is closed');
+    if (position !== pos) {
+      await seek(position);
+      if (position !== pos) return null;
+    }
+    let chunk = await nextChunk();
+    if (!chunk) return null;
     if (chunk.length > length) {
       pending = chunk.subarray(length);
       chunk = chunk.subarray(0, length);
@@ -181,6 +215,7 @@ export function streamSource(r: Readable, startOffset: number): DownloadSource {
     pos += chunk.length;
     return chunk;
   };
+  let chain: Promise<unknown> = Promise.resolve();
   return {
     read(position, length) {
       const p = chain.then(() => readNext(position, length));
@@ -188,7 +223,8 @@ export function streamSource(r: Readable, startOffset: number): DownloadSource {
       return p;
     },
     async close() {
-      r.destroy();
+      closed = true;
+      stream.destroy();
     },
   };
 }
