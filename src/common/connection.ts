@@ -10,6 +10,7 @@
  * create_symlinks/rename are checked on the parent directory of the item; setstat checks the
  * item's own path for files and the parent for directories.
  */
+import { setMaxListeners } from 'node:events';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { User } from '../dataprovider/provider.js';
@@ -141,6 +142,13 @@ interface InternalOpen {
 
 const COPY_CHUNK = 256 * 1024;
 
+function newConnectionAborter(): AbortController {
+  const c = new AbortController();
+  // one listener per backend operation in progress, many at once on a busy session
+  setMaxListeners(0, c.signal);
+  return c;
+}
+
 const VIRTUAL_DIR_MODE = S_IFDIR | 0o755;
 
 function virtualDirInfo(name: string): FileInfo {
@@ -185,6 +193,13 @@ export class Connection implements ActiveConnection {
   private readonly transfers = new Set<Transfer>();
   private transferSeq = 0;
   private closing: Promise<void> | undefined;
+  /**
+   * fires when the connection closes: given to every backend operation, so closing a
+   * connection cancels its listings and remote requests (one signal per connection; backends
+   * remove their listeners when an operation ends)
+   */
+  private readonly aborter = newConnectionAborter();
+  private readonly op: { signal: AbortSignal } = { signal: this.aborter.signal };
   private readonly host: TransferHost;
 
   constructor(o: ConnectionOptions) {
@@ -273,6 +288,8 @@ export class Connection implements ActiveConnection {
         t.abort(new SftpgoError('ABORTED', 'transfer aborted: connection closed')),
       ),
     );
+    // what is still running on a backend (a long listing, a remote request) stops too
+    this.aborter.abort(new SftpgoError('ABORTED', 'the connection is closed'));
     this.registry?.remove(this);
     if (this.closeMounts) {
       await this.mounts.close().catch((e: unknown) => {
@@ -563,7 +580,7 @@ export class Connection implements ActiveConnection {
     this.requirePerm('list', p);
     const r = this.mounts.resolve(p);
     const virtualNames = new Set(this.mounts.virtualDirsIn(p));
-    const it = r.fs.list(r.relPath);
+    const it = r.fs.list(r.relPath, this.op);
     let first: IteratorResult<FileInfo>;
     try {
       first = await it.next();
@@ -1230,7 +1247,7 @@ export class Connection implements ActiveConnection {
     let fileSize: number | undefined;
     let info: FileInfo | undefined;
     if (r.fs.capabilities.randomAccess && r.fs.openFile) {
-      const h = await r.fs.openFile(r.relPath, { read: true });
+      const h = await r.fs.openFile(r.relPath, { read: true }, this.op);
       try {
         const st = h.openInfo ?? (await h.stat());
         if (st.isDirectory)
@@ -1244,7 +1261,8 @@ export class Connection implements ActiveConnection {
       source = handleSource(h);
     } else {
       const fs = r.fs;
-      const open = (at: number): Promise<Readable> => fs.openRead(r.relPath, { offset: at });
+      const open = (at: number): Promise<Readable> =>
+        fs.openRead(r.relPath, { offset: at, ...this.op });
       source = streamSource(open, await open(offset), offset);
     }
     const t = new DownloadTransfer({
@@ -1359,7 +1377,7 @@ export class Connection implements ActiveConnection {
       const h = await r.fs.openFile(
         r.relPath,
         { write: true, create: true, truncate: mode === 'truncate', append: isResume },
-        { atomic },
+        { atomic, ...this.op },
       );
       sink = handleSink(h);
     } else {
@@ -1372,6 +1390,7 @@ export class Connection implements ActiveConnection {
         offset: startOffset,
         truncate: mode === 'truncate',
         atomic,
+        ...this.op,
       });
       sink = streamSink(up, startOffset);
     }

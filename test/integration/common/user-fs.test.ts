@@ -164,3 +164,55 @@ void describe('a backend without random access', () => {
     await assert.rejects(c.openUpload('/r.txt', { mode: 'inplace' }), code('OP_UNSUPPORTED'));
   });
 });
+
+void describe('closing a connection cancels its backend operations', () => {
+  void it('a listing in progress stops, and every backend call got the connection signal', async () => {
+    await fsp.mkdir(path.join(env.home, 'many'), { recursive: true });
+    for (let i = 0; i < 300; i++) await fsp.writeFile(path.join(env.home, 'many', `f${i}`), '');
+    await fsp.writeFile(path.join(env.home, 'r.txt'), 'read me');
+    const signals: (AbortSignal | undefined)[] = [];
+    const user = env.user();
+    const mounts = await createUserFs(user, {
+      createFs: async (cfg, o) => {
+        const fs = streamOnly(await createFs(cfg, o));
+        return new Proxy(fs, {
+          get(target, prop, receiver) {
+            const v: unknown = Reflect.get(target, prop, receiver);
+            if (prop !== 'list' && prop !== 'openRead' && prop !== 'openWrite') return v;
+            return (p: string, op?: { signal?: AbortSignal }) => {
+              signals.push(op?.signal);
+              return (v as (p: string, op?: unknown) => unknown).call(target, p, op);
+            };
+          },
+        });
+      },
+    });
+    const c = new Connection({
+      id: 'SFTP_abort_1',
+      protocol: 'SFTP',
+      user,
+      mounts,
+      remoteAddress: '127.0.0.1:40000',
+      config: { upload_mode: 0, setstat_mode: 0, track_quota: 0 },
+      provider: env.quota,
+      logger: silentLogger,
+    });
+    const d = await c.openDownload('/r.txt');
+    assert.equal((await d.read(0, 100))?.toString(), 'read me');
+    await d.close();
+    const up = await c.openUpload('/w.txt');
+    await up.write(0, Buffer.from('w'));
+    await up.close();
+    const it = await c.list('/many');
+    assert.ok(!(await it.next()).done);
+    await c.close();
+    await assert.rejects(
+      (async () => {
+        for (let r = await it.next(); !r.done; r = await it.next());
+      })(),
+      code('ABORTED'),
+    );
+    assert.equal(signals.length, 3);
+    for (const s of signals) assert.equal(s?.aborted, true);
+  });
+});
