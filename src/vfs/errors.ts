@@ -58,3 +58,13 @@ export function mapFsError(e: unknown, displayPath: string, op?: string): Sftpgo
   if (m) return new SftpgoError(m.code, `${prefix}: ${m.text}`, { cause: e });
   return new SftpgoError('INTERNAL', `${prefix}: ${errno ?? 'unexpected error'}`, { cause: e });
 }
+
+/**
+ * Throws ABORTED when `signal` has fired, whatever its reason (which becomes the cause), so a
+ * cancelled operation fails with an SftpgoError like any other.
+ */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    throw new SftpgoError('ABORTED', 'operation aborted', { cause: signal.reason as unknown });
+  }
+}

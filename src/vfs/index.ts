@@ -27,7 +27,7 @@ export {
   virtualBase,
   virtualDir,
 } from './path.js';
-export { errnoCode, mapFsError } from './errors.js';
+export { errnoCode, mapFsError, throwIfAborted } from './errors.js';
 export { MountTable, type Mount, type MountFolder, type Resolved } from './mount-table.js';
 export {
   createFs,

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { addAbortSignal, type Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SftpgoError } from '../../../errors/index.js';
-import { errnoCode, mapFsError } from '../../errors.js';
+import { errnoCode, mapFsError, throwIfAborted } from '../../errors.js';
 import { joinVirtual, normalizeVirtualPath } from '../../path.js';
 import type { CreateFsOptions, FilesystemConfig } from '../../registry.js';
 import type {
@@ -300,7 +300,7 @@ export class LocalFs implements Fs {
     }
     try {
       for (;;) {
-        o?.signal?.throwIfAborted();
+        throwIfAborted(o?.signal);
         const batch: Dirent[] = [];
         for (let i = 0; i < LIST_BATCH; i++) {
           const d = await handle.read();
@@ -360,7 +360,7 @@ export class LocalFs implements Fs {
   }
 
   async openFile(p: string, flags: OpenFlags, o?: OpenFileOptions): Promise<FileHandle> {
-    o?.signal?.throwIfAborted();
+    throwIfAborted(o?.signal);
     const r = await this.resolve(p, true);
     const writing = flags.write === true;
     const atomic = writing && o?.atomic === true;
@@ -502,15 +502,28 @@ export class LocalFs implements Fs {
           );
         if (offset < size) await handle.truncate(offset);
       } catch (e) {
-        // the resume offset is the error to report; a failed discard is logged, and a file that
-        // could not be moved back was already logged as an ERROR by restoreMovedFile
-        await handle.discard(handle.atomic ? {} : { keepBytes: offset }).catch((de: unknown) => {
-          this.logger.warn({ sender: 'vfs', file_path: handle.path, err: de }, 'unable to discard an upload after a bad resume offset');
+        // the resume offset is the error to report; nothing was written: a direct file is only
+        // closed (never cut or extended), an atomic one is moved back. A failed undo is logged, and
+        // a file that could not be moved back was already logged as an ERROR by restoreMovedFile
+        await (handle.atomic ? handle.discard() : handle.close()).catch((de: unknown) => {
+          this.logger.warn(
+            { sender: 'vfs', file_path: handle.path, err: de },
+            'unable to discard an upload after a bad resume offset',
+          );
         });
         throw e;
       }
     }
-    return streamUpload(handle, offset, o?.signal);
+    // aborted: an atomic upload leaves the target as it was; a direct one removes a file it
+    // wrote from scratch (created or truncated), cuts a resumed file back to where it resumed, and
+    // leaves an in-place rewrite (truncate: false) as far as it got
+    const undo = (): Promise<void> =>
+      handle.atomic || truncate
+        ? handle.discard()
+        : offset > 0
+          ? handle.discard({ keepBytes: offset })
+          : handle.close();
+    return streamUpload(handle, offset, undo, o?.signal);
   }
 
   async mkdir(p: string, o?: Op & { recursive?: boolean; mode?: number }): Promise<void> {
@@ -639,7 +652,7 @@ export class LocalFs implements Fs {
     let bytes = 0;
     const stack = [r.real];
     while (stack.length > 0) {
-      o?.signal?.throwIfAborted();
+      throwIfAborted(o?.signal);
       const cur = stack.pop() as string;
       let entries: Dirent[];
       try {
@@ -916,8 +929,13 @@ class LocalFileHandle implements FileHandle {
   }
 }
 
-/** a Writable over a FileHandle: sequential writes from `offset`, commit on end, discard on destroy */
-function streamUpload(handle: FileHandle, offset: number, signal?: AbortSignal): Upload {
+/** a Writable over a FileHandle: sequential writes from `offset`, commit on end, `undo` on destroy */
+function streamUpload(
+  handle: FileHandle,
+  offset: number,
+  undo: () => Promise<void>,
+  signal?: AbortSignal,
+): Upload {
   let pos = offset;
   let bytes = 0;
   let settled = false;
@@ -966,8 +984,7 @@ function streamUpload(handle: FileHandle, offset: number, signal?: AbortSignal):
       }
       settled = true;
       const reason = err ?? new SftpgoError('ABORTED', 'upload aborted');
-      const cleanup = handle.atomic ? handle.discard() : handle.close();
-      cleanup.then(
+      undo().then(
         () => {
           rejectDone(mapFsError(reason, handle.path));
           cb(err);

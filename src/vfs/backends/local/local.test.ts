@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { SftpgoError, type ErrorCode } from '../../../errors/index.js';
@@ -249,6 +249,54 @@ void describe('LocalFs operations', () => {
     const leftovers = (await fsp.readdir(root)).filter((n) => n.startsWith('.sftpgo-upload.'));
     assert.deepEqual(leftovers, []);
     await fs.remove('/keep.txt');
+  });
+
+  void it('a resume offset past the end is refused and leaves the file as it was', async () => {
+    await fsp.writeFile(path.join(root, 'short.txt'), 'abc');
+    for (const atomic of [false, true]) {
+      await assert.rejects(
+        fs.openWrite('/short.txt', { offset: 10, atomic }),
+        code('INVALID_INPUT'),
+      );
+      assert.equal(await fsp.readFile(path.join(root, 'short.txt'), 'utf8'), 'abc');
+    }
+    await fs.remove('/short.txt');
+  });
+
+  void it('an aborted direct stream removes a rewritten file, cuts a resume back, keeps an in-place rewrite', async () => {
+    const file = path.join(root, 'direct-abort.txt');
+    const abort = async (
+      o: { offset?: number; truncate?: boolean },
+      data: string,
+    ): Promise<void> => {
+      const up = await fs.openWrite('/direct-abort.txt', o);
+      const ended = finished(up.stream);
+      await new Promise((resolve) => up.stream.write(Buffer.from(data), resolve));
+      up.stream.destroy(new Error('client went away'));
+      await assert.rejects(ended);
+      await assert.rejects(up.done);
+    };
+    await fsp.writeFile(file, 'old content');
+    await abort({}, 'new');
+    await assert.rejects(fsp.stat(file), { code: 'ENOENT' });
+    await fsp.writeFile(file, 'old content');
+    await abort({ offset: 11 }, ' and more');
+    assert.equal(await fsp.readFile(file, 'utf8'), 'old content');
+    await abort({ truncate: false }, 'NEW');
+    assert.equal(await fsp.readFile(file, 'utf8'), 'NEW content');
+    await fs.remove('/direct-abort.txt');
+  });
+
+  void it('an already aborted signal fails opening, listing and usage with ABORTED', async () => {
+    const signal = AbortSignal.abort('any reason');
+    await assert.rejects(fs.openWrite('/never.txt', { signal }), code('ABORTED'));
+    await assert.rejects(
+      fs.openFile('/never.txt', { write: true, create: true }, { signal }),
+      code('ABORTED'),
+    );
+    await assert.rejects(collect(fs.list('/', { signal })), code('ABORTED'));
+    await assert.rejects(fs.usage('/', { signal }), code('ABORTED'));
+    await assert.rejects(fsp.stat(path.join(root, 'never.txt')), { code: 'ENOENT' });
   });
 
   void it('atomic handles: commit replaces, discard restores (append moves back, truncated)', async () => {
