@@ -16,13 +16,14 @@
  * `fs.close()`, then `cleanup()`.
  *
  * Cases branch on `fs.capabilities`, never on `fs.kind`. Where a capability is false the case
- * asserts that the operation throws OP_UNSUPPORTED, or that the optional method is absent (types.ts:
- * an optional method is present if and only if its flag is true), so every case asserts something
- * on every backend. Upstream quirks (storage-2.1.2.md §0 and §9) are pinned through the flags:
- * `emulatedDirs` (quirks 1 and 3, implicit directories), `rename` (quirk 2: a non-empty directory
- * is refused with NOT_EMPTY, as its removal is everywhere), `resume` (OP_UNSUPPORTED before
- * anything is written), chmod/chown/chtimes/truncate (quirk 9), and crypt's quota sizes (quirk 6)
- * through the `usageBytes` hook; stat and list sizes are always content sizes.
+ * asserts that the operation throws OP_UNSUPPORTED, or that the optional method is absent
+ * (types.ts: an optional method is present if and only if its flag is true), so every case
+ * asserts something on every backend. Upstream quirks (storage-2.1.2.md §0 and §9) are pinned
+ * through the flags: `emulatedDirs` (quirks 1 and 3, implicit directories), `rename` (quirk 2:
+ * copy + delete backends refuse a non-empty directory with NOT_EMPTY, as its removal is
+ * everywhere), `resume` (OP_UNSUPPORTED before anything is written), chmod/chown/chtimes/truncate
+ * (quirk 9), and crypt's quota sizes (quirk 6) through the `usageBytes` hook; stat and list sizes
+ * are always content sizes.
  *
  * Where upstream backends differed, the contract asks for one behaviour from all of them:
  * - openRead of a missing file fails at open, not on the first read (upstream S3, quirk 5);
@@ -80,33 +81,9 @@ export interface FsContractSubject {
 
 export type FsContractFactory = () => Promise<FsContractSubject>;
 
-/**
- * The capabilities the cases branch on. `rename` and `emulatedDirs` are read with defaults until
- * they are part of FsCapabilities; then this becomes `fs.capabilities` itself.
- */
-interface ContractCaps extends FsCapabilities {
-  /**
-   * true: rename is one native operation for any tree. false: copy then delete, for files and
-   * empty directories only; a non-empty directory is refused with NOT_EMPTY (upstream: `cannot
-   * rename non empty directory`, a generic failure, as NOT_EMPTY is on every protocol).
-   */
-  rename: boolean;
-  /**
-   * object stores: mkdir of an existing path (file or directory) succeeds without doing
-   * anything, mkdir needs no parent, a missing directory lists as empty and removing it succeeds,
-   * a prefix with objects below it stats as a directory (storage-2.1.2.md §9 quirks 1 and 3).
-   */
-  emulatedDirs: boolean;
-}
-
-function capsOf(fs: Fs): ContractCaps {
-  const c = fs.capabilities as FsCapabilities & { rename?: boolean; emulatedDirs?: boolean };
-  return { ...fs.capabilities, rename: c.rename ?? true, emulatedDirs: c.emulatedDirs ?? false };
-}
-
 interface Ctx {
   fs: Fs;
-  caps: ContractCaps;
+  caps: FsCapabilities;
   listLeftovers(): Promise<string[]>;
   usageBytes(size: number): number;
   /** the case's own directory, e.g. "/c07" */
@@ -408,6 +385,8 @@ const CASES: Case[] = [
       assertKind(await fs.stat(p('empty2')), 'dir', 'renamed empty directory');
       await missing(fs, p('empty'));
 
+      // copy + delete backends refuse a non-empty directory as upstream did (`cannot rename non
+      // empty directory`, a generic failure): NOT_EMPTY, the code its removal gets everywhere
       if (caps.rename) {
         await fs.rename(p('sub'), p('sub2'));
         sameBytes(await get(fs, p('sub2/moved')), 'one', 'child of a renamed directory');
@@ -593,7 +572,8 @@ const CASES: Case[] = [
     async run(t) {
       const { fs, caps, p, dir } = t;
       const data = pattern(PARTIAL, 2);
-      // how: destroy(err) or the AbortSignal; old: the content before; atomic and resume need capabilities
+      // how: destroy(err) or the AbortSignal; old: the content before the upload
+      // (atomic and resume variants expect OP_UNSUPPORTED without their capability)
       const variants: {
         how: 'destroy' | 'signal';
         atomic: boolean;
@@ -726,7 +706,7 @@ export function describeFsContract(name: string, factory: FsContractFactory): vo
         const p = (rel: string): string => `${dir}/${rel}`;
         await c.run({
           fs: s.fs,
-          caps: capsOf(s.fs),
+          caps: s.fs.capabilities,
           listLeftovers: () => s.listLeftovers(),
           usageBytes: (n) => s.usageBytes?.(n) ?? n,
           dir,
