@@ -22,6 +22,7 @@ import { addAbortSignal, type Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SftpgoError } from '../../../errors/index.js';
 import { errnoCode, mapFsError, throwIfAborted } from '../../errors.js';
+import { abortedUpload, resumeAt } from '../../handle-upload.js';
 import { joinVirtual, normalizeVirtualPath } from '../../path.js';
 import type { CreateFsOptions, FilesystemConfig } from '../../registry.js';
 import type {
@@ -493,36 +494,15 @@ export class LocalFs implements Fs {
       { atomic: o?.atomic === true, ...(o?.signal ? { signal: o.signal } : {}) },
     );
     if (offset > 0) {
-      try {
-        const size = (await handle.stat()).size;
-        if (offset > size)
-          throw new SftpgoError(
-            'INVALID_INPUT',
-            `invalid resume offset ${offset}: the file has ${size} bytes`,
-          );
-        if (offset < size) await handle.truncate(offset);
-      } catch (e) {
-        // the resume offset is the error to report; nothing was written: a direct file is only
-        // closed (never cut or extended), an atomic one is moved back. A failed undo is logged, and
-        // a file that could not be moved back was already logged as an ERROR by restoreMovedFile
-        await (handle.atomic ? handle.discard() : handle.close()).catch((de: unknown) => {
-          this.logger.warn(
-            { sender: 'vfs', file_path: handle.path, err: de },
-            'unable to discard an upload after a bad resume offset',
-          );
-        });
-        throw e;
-      }
+      // a file that could not be moved back was already logged as an ERROR by restoreMovedFile
+      await resumeAt(handle, offset, (de: unknown) => {
+        this.logger.warn(
+          { sender: 'vfs', file_path: handle.path, err: de },
+          'unable to discard an upload after a bad resume offset',
+        );
+      });
     }
-    // aborted: an atomic upload leaves the target as it was; a direct one removes a file it
-    // wrote from scratch (created or truncated), cuts a resumed file back to where it resumed, and
-    // leaves an in-place rewrite (truncate: false) as far as it got
-    const undo = (): Promise<void> =>
-      handle.atomic || truncate
-        ? handle.discard()
-        : offset > 0
-          ? handle.discard({ keepBytes: offset })
-          : handle.close();
+    const undo = abortedUpload(handle, { truncate, offset });
     return streamUpload(handle, offset, undo, o?.signal);
   }
 
