@@ -57,6 +57,11 @@ export interface CreateFsOptions {
   decryptSecret?: SecretDecrypter;
   /** the user the filesystem is built for (log lines; the SFTP backend's loop guard) */
   username?: string;
+  /**
+   * the SHA256 fingerprints of this server's own SSH host keys: the SFTP backend refuses to log
+   * in to this very server as the user it serves (upstream's loop guard)
+   */
+  localHostKeyFingerprints?: readonly string[];
   /** the connection the filesystem serves, for backend log lines */
   connectionId?: string;
   /** cancels building the backend (connecting to a remote server) */
@@ -82,6 +87,7 @@ export function fsKindOf(config: FilesystemConfig | undefined): FsKind {
  */
 const BACKENDS: Partial<Record<FsKind, () => Promise<BackendModule>>> = {
   local: () => import('./backends/local/index.js'),
+  sftp: () => import('./backends/sftp/index.js'),
 };
 
 /**
