@@ -52,6 +52,8 @@ export interface FrontEndDeps {
   createUserFs?: (user: User) => Promise<MountTable>;
   /** decrypts the secrets of filesystem configs (the service's KMS) */
   decryptSecret?: SecretDecrypter;
+  /** this server's SSH host key fingerprints, for the SFTP backend's loop guard (UserFsDeps) */
+  localHostKeyFingerprints?: () => readonly string[];
   /**
    * Defender + rate limiters (ConnectionGate), shared by every protocol: checked when a socket
    * is accepted, and told about failed authentications. Absent: no such checks.
@@ -94,21 +96,23 @@ export function frontEndSettings(
 export function userFsDepsOf(
   connConfig: Pick<ConnectionConfig, 'temp_path' | 'fsync_uploads'>,
   decryptSecret?: SecretDecrypter,
+  localHostKeyFingerprints?: () => readonly string[],
 ): UserFsDeps {
   return {
     ...(connConfig.temp_path ? { tempPath: connConfig.temp_path } : {}),
     ...(connConfig.fsync_uploads ? { fsync: true } : {}),
     ...(decryptSecret ? { decryptSecret } : {}),
+    ...(localHostKeyFingerprints ? { localHostKeyFingerprints } : {}),
   };
 }
 
 /** how a front end builds a user's mount table at login: the deps' factory or the backends */
 export function userFsBuilder(
-  deps: Pick<FrontEndDeps, 'createUserFs' | 'decryptSecret'>,
+  deps: Pick<FrontEndDeps, 'createUserFs' | 'decryptSecret' | 'localHostKeyFingerprints'>,
   connConfig: ConnectionConfig,
   logger: Logger,
 ): (user: User) => Promise<MountTable> {
   if (deps.createUserFs) return deps.createUserFs;
-  const userFs = userFsDepsOf(connConfig, deps.decryptSecret);
+  const userFs = userFsDepsOf(connConfig, deps.decryptSecret, deps.localHostKeyFingerprints);
   return (user) => createUserFs(user, { ...userFs, logger });
 }

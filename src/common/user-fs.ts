@@ -31,6 +31,11 @@ export interface UserFsDeps {
   logger?: Logger;
   /** decrypts the secrets of filesystem configs (the service's KMS) */
   decryptSecret?: SecretDecrypter;
+  /**
+   * the SHA256 fingerprints of this server's SSH host keys, asked at each login (the SSH
+   * service loads them when it starts): the SFTP backend's loop guard
+   */
+  localHostKeyFingerprints?: () => readonly string[];
   /** backend factory, replaceable in tests */
   createFs?: (config: FilesystemConfig | undefined, o: CreateFsOptions) => Promise<Fs>;
 }
@@ -60,6 +65,9 @@ export async function createUserFs(user: User, deps: UserFsDeps = {}): Promise<M
     ...(deps.logger !== undefined ? { logger: deps.logger } : {}),
     ...(deps.decryptSecret !== undefined ? { decryptSecret: deps.decryptSecret } : {}),
     ...(user.username ? { username: user.username } : {}),
+    ...(deps.localHostKeyFingerprints
+      ? { localHostKeyFingerprints: deps.localHostKeyFingerprints() }
+      : {}),
     ...ownerOf(user),
   };
 

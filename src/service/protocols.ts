@@ -34,6 +34,8 @@ export interface ProtocolDeps {
   gate: ConnectionGate;
   /** decrypts the secrets of filesystem configs (the service's KMS) */
   decryptSecret?: SecretDecrypter;
+  /** the SSH service's host key fingerprints once it has started (SFTP backend loop guard) */
+  localHostKeyFingerprints?: () => readonly string[];
 }
 
 /** the keys of GET /api/v2/status that describe a file-transfer front end */

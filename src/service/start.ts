@@ -223,7 +223,11 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
     provider = p;
     const connConfig = connectionConfigOf(config.common, config.data_provider.track_quota);
     const decryptSecret = secretDecrypter(kms);
-    const userFs = userFsDepsOf(connConfig, decryptSecret);
+    // the SSH service loads its host keys when it starts; every protocol's logins (and quota
+    // scans) then know them, so an SFTP backend pointing at this server as the same user is refused
+    let sshHostKeys: readonly string[] = [];
+    const localHostKeyFingerprints = (): readonly string[] => sshHostKeys;
+    const userFs = userFsDepsOf(connConfig, decryptSecret, localHostKeyFingerprints);
     const scans = new QuotaScanRegistry({
       provider: p,
       logger: logger.child({ sender: 'quota' }),
@@ -260,6 +264,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
         connections,
         gate,
         decryptSecret,
+        localHostKeyFingerprints,
       });
       if (!server) {
         if (!sectionWarned(entry, warnings)) {
@@ -270,6 +275,8 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
       await server.start();
       started.push(server);
       running.push(server);
+      const status = server.status();
+      if (status && 'host_keys' in status) sshHostKeys = (status.host_keys ?? []).flatMap((k) => (k.fingerprint ? [k.fingerprint] : []));
     }
     if (!httpdEnabled && running.length === 0) {
       throw new SftpgoError('INVALID_INPUT', `${NOTHING_TO_DO}${unavailable.map((u) => `\n  ${u}`).join('')}`);

@@ -456,7 +456,12 @@ export class SftpServer implements ProtocolServer {
   }
 
   private buildUserFs(user: User): Promise<MountTable> {
-    return userFsBuilder(this.deps, this.connConfig, this.log)(user);
+    // this server knows its own host keys (the SFTP backend's loop guard)
+    const own = (): readonly string[] => [
+      ...(this.deps.localHostKeyFingerprints?.() ?? []),
+      ...this.hostKeys.map((k) => k.fingerprint),
+    ];
+    return userFsBuilder({ ...this.deps, localHostKeyFingerprints: own }, this.connConfig, this.log)(user);
   }
 
   private async cleanupClient(state: ClientState): Promise<void> {

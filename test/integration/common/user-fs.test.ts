@@ -65,28 +65,33 @@ void describe('createUserFs', () => {
     );
   });
 
-  void it('gives every backend the secret decrypter and the username', async () => {
-    const seen: { root: string; username?: string; decrypted: string }[] = [];
+  void it('gives every backend the secret decrypter, the username and the host key fingerprints', async () => {
+    const seen: { root: string; username?: string; decrypted: string; fps?: readonly string[] }[] =
+      [];
     const decryptSecret = (s: { payload?: string }) => Promise.resolve(`clear:${s.payload ?? ''}`);
     const user = env.user({
       virtual_folders: [{ name: 'f', mapped_path: env.p('f'), virtual_path: '/f' }],
     });
+    const localHostKeyFingerprints = (): readonly string[] => ['SHA256:own'];
     const mounts = await createUserFs(user, {
       decryptSecret,
+      localHostKeyFingerprints,
       createFs: async (cfg, o) => {
         assert.ok(o.decryptSecret, 'decryptSecret reaches the backend');
         seen.push({
           root: o.root,
           ...(o.username !== undefined ? { username: o.username } : {}),
           decrypted: await o.decryptSecret({ status: 'Secretbox', payload: 'x' }),
+          ...(o.localHostKeyFingerprints ? { fps: o.localHostKeyFingerprints } : {}),
         });
         return createFs(cfg, o);
       },
     });
     await mounts.close();
+    const fp = ['SHA256:own'];
     assert.deepEqual(seen, [
-      { root: env.home, username: user.username, decrypted: 'clear:x' },
-      { root: env.p('f'), username: user.username, decrypted: 'clear:x' },
+      { root: env.home, username: user.username, decrypted: 'clear:x', fps: fp },
+      { root: env.p('f'), username: user.username, decrypted: 'clear:x', fps: fp },
     ]);
   });
 
