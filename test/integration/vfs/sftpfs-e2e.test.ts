@@ -1,0 +1,152 @@
+/**
+ * End to end: users of this server whose home is an SFTP backend (provider 5), driven by the
+ * OpenSSH `sftp` client: one backed by OpenSSH's sshd, one by this very server as another local
+ * user; a user pointing at itself is refused at login (loop guard), and the REST API never shows
+ * the backends' secrets in plain.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { ApiUser } from '../../../src/api/index.js';
+import { readPem, startOpenSshd, type OpenSshd } from '../../helpers/openssh-sshd.js';
+import {
+  randomFile,
+  sha256File,
+  startSftpTestServer,
+  type SftpTestEnv,
+} from '../../helpers/sftpd.js';
+import { basicAuth } from '../../helpers/server.js';
+import { sftpBatch } from '../../helpers/ssh.js';
+
+const LOOP = 'SFTP loop or nested local SFTP folders detected';
+
+void describe('users whose home is an SFTP backend', () => {
+  let sshd: OpenSshd;
+  let env: SftpTestEnv;
+  let key: string;
+  let work: string;
+  before(async () => {
+    sshd = await startOpenSshd();
+    env = await startSftpTestServer();
+    key = await readPem(sshd.userKey);
+    work = join(env.dir, 'client');
+    await mkdir(work);
+  });
+  after(async () => {
+    await env?.stop();
+    await sshd?.stop();
+  });
+
+  /** put, get, ls, rename, rm, mkdir through OpenSSH sftp; `remoteDir` is where the files land */
+  async function roundTrip(
+    creds: { user: string; password: string },
+    remoteDir: string,
+  ): Promise<void> {
+    const up = join(work, `up-${creds.user}`);
+    const upHash = await randomFile(up, 5 * 1024 * 1024 + 17);
+    const down = join(work, `down-${creds.user}`);
+    const r = await sftpBatch(env.target, creds, [
+      `put ${up} /up.bin`,
+      `get /up.bin ${down}`,
+      'mkdir /sub',
+      'rename /up.bin /sub/moved.bin',
+      'ls -l /sub',
+      `put ${up} /gone`,
+      'rm /gone',
+      'ls -1 /',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await sha256File(down), upHash, 'get is byte-exact');
+    assert.equal(
+      await sha256File(join(remoteDir, 'sub', 'moved.bin')),
+      upHash,
+      'the file landed on the remote',
+    );
+    assert.match(r.stdout, /moved\.bin/);
+    assert.deepEqual((await readdir(remoteDir)).sort(), ['sub']);
+  }
+
+  void it('serves a home on OpenSSH sshd (private key) and keeps the key out of the REST API', async () => {
+    const remoteDir = join(sshd.dataDir, 'user-a');
+    const u = await env.createUser({
+      filesystem: {
+        provider: 5,
+        sftpconfig: {
+          endpoint: `127.0.0.1:${sshd.port}`,
+          username: sshd.user,
+          private_key: { status: 'Plain', payload: key },
+          fingerprints: [sshd.hostKeyFingerprint],
+          prefix: remoteDir,
+        },
+      },
+    });
+    // the prefix is created remotely at login
+    await roundTrip({ user: u.username, password: u.password }, remoteDir);
+
+    const got = await env.srv.api<ApiUser>('GET', `/users/${u.username}`);
+    const pk = got.body.filesystem?.sftpconfig?.private_key;
+    assert.equal(pk?.status, 'Secretbox');
+    assert.equal(pk?.key, undefined);
+    const body = key.split('\n').filter((l) => l && !l.startsWith('-----'));
+    for (const line of body)
+      assert.ok(!got.text.includes(line), 'no line of the private key in the response');
+  });
+
+  void it('serves a home on this server as another local user (password), never showing the password', async () => {
+    const target = await env.createUser();
+    const remoteDir = join(target.home, 'data');
+    const u = await env.createUser({
+      filesystem: {
+        provider: 5,
+        sftpconfig: {
+          endpoint: `127.0.0.1:${env.port}`,
+          username: target.username,
+          password: { status: 'Plain', payload: target.password },
+          prefix: '/data',
+          buffer_size: 1,
+        },
+      },
+    });
+    await roundTrip({ user: u.username, password: u.password }, remoteDir);
+    const got = await env.srv.api<ApiUser>('GET', `/users/${u.username}`);
+    const pw = got.body.filesystem?.sftpconfig?.password;
+    assert.equal(pw?.status, 'Secretbox');
+    assert.ok(!got.text.includes(target.password), 'the password is not in the response');
+  });
+
+  void it('refuses a user whose backend points at itself, at login, with a clear error', async () => {
+    const username = `loop${randomBytes(3).toString('hex')}`;
+    const password = `pw-${randomBytes(6).toString('hex')}`;
+    await env.createUser({
+      username,
+      password,
+      filesystem: {
+        provider: 5,
+        sftpconfig: {
+          endpoint: `127.0.0.1:${env.port}`,
+          username,
+          password: { status: 'Plain', payload: password },
+        },
+      },
+    });
+    const r = await sftpBatch(env.target, { user: username, password }, ['ls /']);
+    assert.notEqual(r.code, 0, 'the login is refused');
+    const log = await readFile(join(env.srv.configDir, 'sftpgo.log'), 'utf8');
+    const failed = log.split('\n').filter((l) => l.includes(username) && l.includes(LOOP));
+    assert.ok(failed.length > 0, 'the login failure names the loop');
+    assert.ok(!log.includes(password), 'the password is never logged');
+    // a REST user login is refused too (its filesystem root cannot be checked), and logged
+    const res = await env.srv.api('GET', '/user/token', undefined, null, {
+      headers: { authorization: basicAuth(username, password) },
+      validate: false,
+    });
+    assert.equal(res.status, 500, res.text);
+    const after = await readFile(join(env.srv.configDir, 'sftpgo.log'), 'utf8');
+    assert.ok(
+      after.split('\n').some((l) => l.includes('"sender":"HTTP"') && l.includes(LOOP)),
+      'the HTTP login failure names the loop',
+    );
+  });
+});
