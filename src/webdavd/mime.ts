@@ -6,50 +6,8 @@
  * (`webdavd.cache.mime_types`: never evicts, stops adding at max_size, disabled = no cache;
  * names without an extension are never cached).
  */
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-
-const BUILTIN: Record<string, string> = {
-  '.avif': 'image/avif',
-  '.css': 'text/css; charset=utf-8',
-  '.gif': 'image/gif',
-  '.htm': 'text/html; charset=utf-8',
-  '.html': 'text/html; charset=utf-8',
-  '.jpeg': 'image/jpeg',
-  '.jpg': 'image/jpeg',
-  '.js': 'text/javascript; charset=utf-8',
-  '.json': 'application/json',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.pdf': 'application/pdf',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-  '.wasm': 'application/wasm',
-  '.webp': 'image/webp',
-  '.xml': 'text/xml; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.zip': 'application/zip',
-  '.gz': 'application/gzip',
-};
-
-/** the platform's extension table (lines "type ext1 ext2 ..."), lower-case ".ext" keys */
-export function loadPlatformTypes(file = '/etc/mime.types'): Map<string, string> {
-  const out = new Map<string, string>();
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    // no platform table (minimal containers): the built-in one is used alone
-    return out;
-  }
-  for (const line of text.split('\n')) {
-    const t = line.trim();
-    if (t === '' || t.startsWith('#')) continue;
-    const [type, ...exts] = t.split(/\s+/);
-    if (!type) continue;
-    for (const e of exts) if (!out.has(`.${e.toLowerCase()}`)) out.set(`.${e.toLowerCase()}`, type);
-  }
-  return out;
-}
+import { loadPlatformTypes, typeByExtension } from '../util/mime.js';
 
 const SIGNATURES: [Buffer, string][] = [
   [Buffer.from('%PDF-'), 'application/pdf'],
@@ -71,7 +29,8 @@ export function sniffContentType(head: Buffer): string {
   }
   const text = b.toString('latin1').trimStart().toLowerCase();
   if (text.startsWith('<?xml')) return 'text/xml; charset=utf-8';
-  if (text.startsWith('<!doctype html') || text.startsWith('<html')) return 'text/html; charset=utf-8';
+  if (text.startsWith('<!doctype html') || text.startsWith('<html'))
+    return 'text/html; charset=utf-8';
   for (const c of b) {
     // binary control bytes (as Go's isBinary: not TAB/LF/FF/CR/ESC)
     if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0c && c !== 0x0d && c !== 0x1b) {
@@ -100,13 +59,13 @@ export class MimeTypes {
   byName(name: string): string | undefined {
     const ext = extname(name).toLowerCase();
     if (ext === '') return undefined;
-    return this.platform.get(ext) ?? BUILTIN[ext] ?? this.cache.get(ext);
+    return typeByExtension(name, this.platform) ?? this.cache.get(ext);
   }
 
   /** remembers a sniffed type for the extension of `name` */
   remember(name: string, type: string): void {
     const ext = extname(name).toLowerCase();
-    if (ext === "" || !type) return;
+    if (ext === '' || !type) return;
     if (this.cache.size >= this.maxSize) return;
     this.cache.set(ext, type);
   }
