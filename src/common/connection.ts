@@ -714,7 +714,10 @@ export class Connection implements ActiveConnection {
     if (!info.isSymlink) await this.updateQuota(p, -1, -info.size);
   }
 
-  /** removes an empty directory; needs `delete` on the parent */
+  /**
+   * removes an empty directory; needs `delete` on the parent. On object stores (emulated
+   * directories) a missing directory is removed without error, as upstream.
+   */
   async rmdir(virtualPath: string): Promise<void> {
     const p = this.begin(virtualPath);
     if (p === '/')
@@ -729,7 +732,15 @@ export class Connection implements ActiveConnection {
     }
     this.requirePerm('delete', virtualDir(p));
     const r = this.mounts.resolve(p);
-    const info = await r.fs.lstat(r.relPath);
+    let info: FileInfo;
+    try {
+      info = await r.fs.lstat(r.relPath);
+    } catch (e) {
+      // upstream #149: on object stores a missing directory is removed without error (an
+      // implicit directory vanishes with its last object, before the client's RMD)
+      if (SftpgoError.is(e, 'NOT_FOUND') && r.fs.capabilities.emulatedDirs) return;
+      throw e;
+    }
     if (!info.isDirectory || info.isSymlink)
       throw new SftpgoError('INVALID_INPUT', `${JSON.stringify(p)} is not a directory`);
     await r.fs.remove(r.relPath, { dir: true });

@@ -2,7 +2,7 @@
  * Builds a user's mount table at login (upstream User.GetFilesystem + CheckFsRoot): the home
  * filesystem at "/" and every virtual folder at its virtual path. Unless
  * `filters.disable_fs_checks` is set, the home directory, the folders' roots and the missing
- * parent directories of the mount points are created.
+ * parent directories of the mount points are created (on backends with real directories).
  */
 import type { ApiVirtualFolder } from '../api/index.js';
 import type { User } from '../dataprovider/provider.js';
@@ -105,8 +105,11 @@ export async function createUserFs(user: User, deps: UserFsDeps = {}): Promise<M
   const table = new MountTable(mounts);
   if (!checks) return table;
 
-  // roots: the home and the folders' own roots (created on first access, createRoot)
+  // roots: the home and the folders' own roots (created on first access, createRoot). Object
+  // stores have no root to create: upstream creates a local home dir for them anyway, as
+  // scratch space for its pipes; our cloud backends stream and need none
   for (const m of table.all()) {
+    if (m.fs.capabilities.emulatedDirs) continue;
     try {
       await m.fs.stat('/');
     } catch (e) {
@@ -116,10 +119,12 @@ export async function createUserFs(user: User, deps: UserFsDeps = {}): Promise<M
       );
     }
   }
-  // missing parents of mount points, in whichever filesystem serves the parent (upstream CheckFsRoot)
+  // missing parents of mount points, in whichever filesystem serves the parent (upstream
+  // CheckFsRoot); not in object stores, where directories need no parents (HasVirtualFolders)
   for (const m of table.all()) {
     if (m.path === '/') continue;
     const parent = table.mountFor(virtualDir(m.path));
+    if (parent.fs.capabilities.emulatedDirs) continue;
     const rel = parent.path === '/' ? m.path : m.path.slice(parent.path.length);
     try {
       await parent.fs.mkdir(rel, { recursive: true });

@@ -8,7 +8,7 @@ import {
   scanUserQuota,
   silentLogger,
 } from '../../../src/common/index.js';
-import { createFs, type Fs } from '../../../src/vfs/index.js';
+import { createFs, type Fs, type FsCapabilities } from '../../../src/vfs/index.js';
 import { code, exists, makeEnv, type Env } from './helpers.js';
 
 let env: Env;
@@ -20,17 +20,22 @@ afterEach(async () => {
   await env.cleanup();
 });
 
-/** a view of a backend without random access, as object stores are (uploads go through openWrite) */
-function streamOnly(fs: Fs): Fs {
-  const caps = { ...fs.capabilities, randomAccess: false, resume: false, atomicUpload: false };
+/** a view of a backend with other capabilities and without the `hidden` methods */
+function view(fs: Fs, over: Partial<FsCapabilities>, hidden: readonly (keyof Fs)[] = []): Fs {
+  const caps = { ...fs.capabilities, ...over };
   return new Proxy(fs, {
     get(target, prop, receiver) {
       if (prop === 'capabilities') return caps;
-      if (prop === 'openFile') return undefined;
+      if ((hidden as readonly PropertyKey[]).includes(prop)) return undefined;
       const v: unknown = Reflect.get(target, prop, receiver);
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   });
+}
+
+/** a view of a backend without random access, as object stores are (uploads go through openWrite) */
+function streamOnly(fs: Fs): Fs {
+  return view(fs, { randomAccess: false, resume: false, atomicUpload: false }, ['openFile']);
 }
 
 void describe('createUserFs', () => {
@@ -219,5 +224,42 @@ void describe('closing a connection cancels its backend operations', () => {
     );
     assert.equal(signals.length, 3);
     for (const s of signals) assert.equal(s?.aborted, true);
+  });
+});
+
+void describe('a backend with emulated directories (object stores)', () => {
+  void it('login creates neither its root nor the parents of mount points in it', async () => {
+    const user = env.user({
+      virtual_folders: [{ name: 'f', mapped_path: env.p('f'), virtual_path: '/a/f' }],
+    });
+    const mounts = await createUserFs(user, {
+      createFs: async (cfg, o) => {
+        const fs = await createFs(cfg, o);
+        return o.root === env.home ? view(fs, { emulatedDirs: true }) : fs;
+      },
+    });
+    assert.equal(await exists(env.home), false, 'no root check on the emulated home');
+    assert.equal(await exists(env.p('f')), true, "the folder's own root is created as before");
+    await mounts.close();
+  });
+
+  void it('rmdir of a missing directory succeeds there, and only there (upstream #149)', async () => {
+    const user = env.user();
+    const connect = async (emulatedDirs: boolean): Promise<Connection> =>
+      new Connection({
+        id: `SFTP_emulated_${String(emulatedDirs)}`,
+        protocol: 'SFTP',
+        user,
+        mounts: await createUserFs(user, {
+          createFs: async (cfg, o) => view(await createFs(cfg, o), { emulatedDirs }),
+        }),
+        remoteAddress: '127.0.0.1:1',
+        logger: silentLogger,
+        provider: env.quota,
+        config: { upload_mode: 0, setstat_mode: 0, track_quota: 1 },
+      });
+    await fsp.mkdir(env.home, { recursive: true });
+    await (await connect(true)).rmdir('/missing');
+    await assert.rejects((await connect(false)).rmdir('/missing'), code('NOT_FOUND'));
   });
 });
