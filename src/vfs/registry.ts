@@ -87,6 +87,7 @@ export function fsKindOf(config: FilesystemConfig | undefined): FsKind {
  */
 const BACKENDS: Partial<Record<FsKind, () => Promise<BackendModule>>> = {
   local: () => import('./backends/local/index.js'),
+  s3: () => import('./backends/s3/index.js'),
   sftp: () => import('./backends/sftp/index.js'),
 };
 

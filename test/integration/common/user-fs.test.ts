@@ -52,11 +52,8 @@ void describe('createUserFs', () => {
 
   void it('refuses unimplemented providers with a clear message', async () => {
     await assert.rejects(
-      createUserFs(env.user({ filesystem: { provider: 1, s3config: { bucket: 'b' } } })),
-      code(
-        'OP_UNSUPPORTED',
-        'S3 Compatible Object Storage backend \\(provider 1\\) is not supported yet',
-      ),
+      createUserFs(env.user({ filesystem: { provider: 2, gcsconfig: { bucket: 'b' } } })),
+      code('OP_UNSUPPORTED', 'Google Cloud Storage backend \\(provider 2\\) is not supported yet'),
     );
     await assert.rejects(
       createUserFs(
