@@ -10,7 +10,12 @@
  * - ListMultipartUploads (`GET /bucket?uploads`; s3rver answers NotImplemented).
  * It also records every request (method, path, query, Range) for tests that count them.
  *
- * And one fix: s3rver encrypts its ListObjectsV2 continuation tokens with single DES
+ * And two fixes:
+ * - s3rver reads `x-amz-copy-source` with decodeURI, which leaves %2B, %23, %3F, %26, %3D ...
+ *   encoded, so CopyObject of a key with `+ # ? & =` finds no source (S3 decodes them all, and
+ *   clients must encode them: `?` would start a versionId). The header is re-encoded with
+ *   encodeURI, which decodeURI undoes exactly.
+ * - s3rver encrypts its ListObjectsV2 continuation tokens with single DES
  * (`createCipheriv('des', …)`), which OpenSSL 3 (Node ≥ 17) keeps in its legacy provider, so any
  * listing longer than one page (1000 keys) fails with 500 InternalError. The helper makes that
  * one algorithm name mean 3DES with the 8-byte key repeated three times, which is the same
@@ -36,6 +41,7 @@ interface KoaContext {
   body: unknown;
   type: string;
   get(header: string): string;
+  headers: Record<string, string | string[] | undefined>;
 }
 type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
 
@@ -117,6 +123,14 @@ function enableSingleDes(require: NodeJS.Require): void {
   crypto[DES_PATCHED] = true;
 }
 
+/** CopyObject's source header as s3rver's decodeURI needs it (see the module comment) */
+const copySourceFix: Middleware = (ctx, next) => {
+  const source = ctx.headers['x-amz-copy-source'];
+  if (typeof source === 'string')
+    ctx.headers['x-amz-copy-source'] = encodeURI(decodeURIComponent(source));
+  return next();
+};
+
 /** the two multipart operations s3rver 3.7.1 lacks (see the module comment) */
 function multipartRoutes(dir: string): Middleware {
   return async (ctx, next) => {
@@ -187,7 +201,7 @@ export async function startS3rver(o: { buckets?: string[] } = {}): Promise<S3Emu
     return next();
   };
   // koa composes its middleware when the server starts listening: these run first
-  srv.middleware.unshift(record, multipartRoutes(dir));
+  srv.middleware.unshift(record, copySourceFix, multipartRoutes(dir));
   let addr: { port: number };
   try {
     addr = await srv.run();

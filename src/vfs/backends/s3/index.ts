@@ -340,11 +340,20 @@ export class S3Fs implements Fs {
       };
       const page = await this.call((s) => this.listPage(input, s), ctx, o);
       const now = new Date();
+      // a listing cancelled while the caller goes through a page stops there
+      const checkAborted = (): void => {
+        if (o?.signal?.aborted) {
+          throw new SftpgoError('ABORTED', `list ${JSON.stringify(r.display)}: operation aborted`, {
+            cause: o.signal.reason,
+          });
+        }
+      };
       for (const cp of page.CommonPrefixes ?? []) {
         const name = (cp.Prefix ?? '').slice(prefix.length, -1);
         // "a//b" gives an empty name below "a/": not addressable as a path
         if (name === '' || dirs.has(name)) continue;
         dirs.add(name);
+        checkAborted();
         yield entry(name, true, 0, now);
       }
       for (const obj of page.Contents ?? []) {
@@ -357,11 +366,13 @@ export class S3Fs implements Fs {
           if (size === 0) {
             if (name === '' || dirs.has(name)) continue;
             dirs.add(name);
+            checkAborted();
             yield entry(name, true, 0, obj.LastModified ?? now);
             continue;
           }
         }
         if (name === '') continue;
+        checkAborted();
         yield entry(name, false, size, obj.LastModified ?? now);
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -425,9 +436,8 @@ export class S3Fs implements Fs {
   }
 
   /**
-   * A streamed upload replacing the object (see upload.ts). Resuming (offset > 0) is not
-   * supported; `truncate` and `atomic` change nothing: the object is replaced whole, on
-   * completion.
+   * A streamed upload replacing the object whole, on completion (see upload.ts). Resuming
+   * (offset > 0) and `atomic` (a temp object) are OP_UNSUPPORTED: an S3 upload is atomic already.
    */
   async openWrite(p: string, o?: WriteStreamOptions): Promise<Upload> {
     const offset = o?.offset ?? 0;
@@ -435,6 +445,12 @@ export class S3Fs implements Fs {
       throw new SftpgoError(
         'OP_UNSUPPORTED',
         'resuming uploads is not supported by this storage backend',
+      );
+    }
+    if (o?.atomic) {
+      throw new SftpgoError(
+        'OP_UNSUPPORTED',
+        'atomic uploads are not supported by this storage backend (its uploads are atomic already)',
       );
     }
     const r = this.resolve(p);
@@ -494,7 +510,7 @@ export class S3Fs implements Fs {
    * CopyObject + (once the copy is visible) DeleteObject: a file, or an empty directory's
    * marker. A directory with contents is refused with NOT_EMPTY, as upstream; so is a file
    * over 5 GiB (OP_UNSUPPORTED). Not atomic: a failure between the copy and the delete leaves
-   * both. An existing target file is replaced.
+   * both. An existing target file is replaced; a file onto a directory is INVALID_INPUT.
    */
   async rename(from: string, to: string, o?: Op): Promise<void> {
     const rf = this.resolve(from);
@@ -518,6 +534,13 @@ export class S3Fs implements Fs {
       target += '/';
       contentType = DIR_CONTENT_TYPE;
     } else {
+      const onto = await this.probeDir(rt, 'rename', o);
+      if (onto.contents || onto.marker) {
+        throw new SftpgoError(
+          'INVALID_INPUT',
+          `cannot rename ${JSON.stringify(rf.display)}: ${JSON.stringify(rt.display)} is a directory`,
+        );
+      }
       if (info.size > MAX_COPY_BYTES) {
         throw new SftpgoError(
           'OP_UNSUPPORTED',
@@ -563,15 +586,26 @@ export class S3Fs implements Fs {
   }
 
   /**
-   * DeleteObject of the key (a file) or of the marker `<key>/` (`dir`: NOT_EMPTY when keys
-   * remain below it, as upstream). A missing object is no error for S3: callers stat first.
+   * DeleteObject of the key (a file: NOT_FOUND when missing) or of the marker `<key>/` (`dir`:
+   * NOT_EMPTY when keys remain below it, as upstream; a missing directory is no error).
    */
   async remove(p: string, o?: Op & { dir?: boolean }): Promise<void> {
     const r = this.resolve(p);
     if (r.rel === '/')
       throw new SftpgoError('PERMISSION_DENIED', 'removing the root directory is not allowed');
     let key = r.key;
-    if (o?.dir) {
+    const ctx = { op: 'remove', display: r.display };
+    if (!o?.dir) {
+      // DeleteObject succeeds on a missing key: a missing file must still be NOT_FOUND
+      await this.call(
+        (s) =>
+          this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), {
+            abortSignal: s,
+          }),
+        ctx,
+        o,
+      );
+    } else {
       if ((await this.probeDir(r, 'remove', o)).contents) {
         throw new SftpgoError(
           'NOT_EMPTY',
@@ -585,7 +619,7 @@ export class S3Fs implements Fs {
         this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), {
           abortSignal: s,
         }),
-      { op: 'remove', display: r.display },
+      ctx,
       o,
     );
   }
