@@ -509,6 +509,14 @@ void describe('S3 backend: errors', () => {
     assert.deepEqual(seen, ['encrypted']);
     await upload(fs, '/k.txt', 'ok');
     await assert.rejects(createFs(config, { root: '/unused' }), code('INTERNAL', /no KMS/));
+    await assert.rejects(
+      createFs(config, {
+        root: '/unused',
+        signal: AbortSignal.abort(),
+        decryptSecret: () => Promise.resolve('x'),
+      }),
+      code('ABORTED'),
+    );
   });
 });
 

@@ -704,6 +704,10 @@ export async function s3OptionsOf(
 
 /** registry entry (src/vfs/registry.ts): provider 1 */
 export async function create(config: FilesystemConfig, o: CreateFsOptions): Promise<Fs> {
-  o.signal?.throwIfAborted();
+  if (o.signal?.aborted) {
+    throw new SftpgoError('ABORTED', 'the S3 filesystem was not built: aborted', {
+      cause: o.signal.reason,
+    });
+  }
   return new S3Fs(await s3OptionsOf(config, o));
 }
