@@ -8,7 +8,8 @@
  * pending uploads (`<dir>/<bucket>/._S3rver_uploads/<uploadId>/`):
  * - AbortMultipartUpload (`DELETE /bucket/key?uploadId=…`; s3rver answers 405);
  * - ListMultipartUploads (`GET /bucket?uploads`; s3rver answers NotImplemented).
- * It also records every request (method, path, query, Range) for tests that count them.
+ * It also records every request (method, path, query, Range) for tests that count them, and
+ * can hold chosen requests for a while (`delay`) for tests that abort in the middle.
  *
  * And two fixes:
  * - s3rver reads `x-amz-copy-source` with decodeURI, which leaves %2B, %23, %3F, %26, %3D ...
@@ -64,6 +65,8 @@ export interface RecordedRequest {
   query: Record<string, string | string[] | undefined>;
   /** the Range header ("" when absent) */
   range: string;
+  /** settles once s3rver has handled the request (even when the client went away meanwhile) */
+  handled: Promise<void>;
 }
 
 export interface S3Emulator {
@@ -73,6 +76,8 @@ export interface S3Emulator {
   dir: string;
   /** every request received, in order (cleared by clearRequests) */
   requests: RecordedRequest[];
+  /** requests matching `match` wait `ms` before s3rver handles them (undefined: none) */
+  delay: { match(r: RecordedRequest): boolean; ms: number } | undefined;
   clearRequests(): void;
   /** an SDK client on the emulator, for setting up and checking objects behind the backend */
   client: S3Client;
@@ -191,14 +196,24 @@ export async function startS3rver(o: { buckets?: string[] } = {}): Promise<S3Emu
     configureBuckets: (o.buckets ?? []).map((name) => ({ name })),
   });
   const requests: RecordedRequest[] = [];
-  const record: Middleware = (ctx, next) => {
-    requests.push({
+  const emulator: Pick<S3Emulator, 'delay'> = { delay: undefined };
+  const record: Middleware = async (ctx, next) => {
+    let settle = (): void => undefined;
+    const r: RecordedRequest = {
       method: ctx.method,
       path: ctx.path,
       query: { ...ctx.query },
       range: ctx.get('range'),
-    });
-    return next();
+      handled: new Promise<void>((resolve) => (settle = resolve)),
+    };
+    requests.push(r);
+    try {
+      const delay = emulator.delay;
+      if (delay?.match(r)) await new Promise((resolve) => setTimeout(resolve, delay.ms));
+      await next();
+    } finally {
+      settle();
+    }
   };
   // koa composes its middleware when the server starts listening: these run first
   srv.middleware.unshift(record, copySourceFix, multipartRoutes(dir));
@@ -218,7 +233,7 @@ export async function startS3rver(o: { buckets?: string[] } = {}): Promise<S3Emu
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-  return {
+  const rest: Omit<S3Emulator, 'delay'> = {
     endpoint,
     dir,
     requests,
@@ -233,6 +248,7 @@ export async function startS3rver(o: { buckets?: string[] } = {}): Promise<S3Emu
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return Object.assign(emulator, rest);
 }
 
 type S3ConfigFields = NonNullable<ApiFilesystemConfig['s3config']>;

@@ -24,6 +24,7 @@ import {
   S3RVER_KEY,
   S3RVER_SECRET,
   startS3rver,
+  type RecordedRequest,
   type S3Emulator,
 } from '../../helpers/s3rver.js';
 import { code, FakeQuotaStore, names } from '../common/helpers.js';
@@ -358,6 +359,30 @@ void describe('S3 backend: uploads', () => {
     const listed = await s3.client.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
     assert.deepEqual(listed.Uploads ?? [], []);
     assert.deepEqual(await s3.pendingUploads(BUCKET), []);
+  });
+
+  void it('an upload aborted while its multipart upload is being created leaves none', async () => {
+    const fs = newFs();
+    const isCreate = (r: RecordedRequest): boolean => r.method === 'POST' && 'uploads' in r.query;
+    s3.delay = { match: isCreate, ms: 400 };
+    try {
+      const up = await fs.openWrite('/held.bin');
+      up.stream.on('error', () => undefined);
+      await feed(up, randomBytes(6 * MIB));
+      for (let i = 0; i < 200 && !s3.requests.some(isCreate); i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.ok(s3.requests.some(isCreate), 'the multipart upload is being created');
+      up.stream.destroy(new SftpgoError('ABORTED', 'client went away'));
+      await assert.rejects(up.done, code('ABORTED'));
+    } finally {
+      s3.delay = undefined;
+    }
+    // the server finished creating it whatever the client did; the backend waited for the
+    // creation's answer, so it knew the upload id and aborted the upload
+    await Promise.all(s3.requests.filter(isCreate).map((r) => r.handled));
+    assert.deepEqual(await s3.pendingUploads(BUCKET), []);
+    assert.equal(await objectExists(`${prefix}held.bin`), false);
   });
 
   void it("an upload aborted through the caller's signal keeps the previous object", async () => {

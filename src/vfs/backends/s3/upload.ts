@@ -47,8 +47,14 @@ export interface S3UploadInit {
   logger: FsLogger;
 }
 
-/** commands that must run to their end once sent (see the module comment) */
-const NEVER_CANCELLED = [CreateMultipartUploadCommand, CompleteMultipartUploadCommand];
+/**
+ * Commands that must run to their end once sent (see the module comment), by class name: the
+ * SDK copy lib-storage loads is not always ours (CJS and ESM builds), so instanceof could miss.
+ */
+const NEVER_CANCELLED = new Set([
+  CreateMultipartUploadCommand.name,
+  CompleteMultipartUploadCommand.name,
+]);
 
 function abortedError(): SftpgoError {
   return new SftpgoError('ABORTED', 'upload aborted');
@@ -75,7 +81,7 @@ export function startS3Upload(init: S3UploadInit): Upload {
     get(target, prop, receiver) {
       if (prop !== 'send') return Reflect.get(target, prop, receiver) as unknown;
       return (command: object, options?: object) => {
-        const cancellable = !NEVER_CANCELLED.some((c) => command instanceof c);
+        const cancellable = !NEVER_CANCELLED.has(command.constructor.name);
         const opts = cancellable ? { ...options, abortSignal: parts.signal } : options;
         return (target.send as (c: object, o?: object) => Promise<unknown>)(command, opts).catch(
           (e: unknown) => {
