@@ -398,6 +398,21 @@ void describe('S3 backend: uploads', () => {
     assert.deepEqual(await s3.pendingUploads(BUCKET), []);
   });
 
+  void it("a caller's own error ending an upload is reported as ABORTED, with it as the cause", async () => {
+    const fs = newFs();
+    const up = await fs.openWrite('/plain-error.bin');
+    up.stream.on('error', () => undefined);
+    await feed(up, randomBytes(1000));
+    const cause = new Error('socket closed');
+    up.stream.destroy(cause);
+    await assert.rejects(up.done, (e: unknown) => {
+      assert.ok(SftpgoError.is(e, 'ABORTED'), String(e));
+      assert.equal(e.cause, cause);
+      return true;
+    });
+    assert.equal(await objectExists(`${prefix}plain-error.bin`), false);
+  });
+
   void it('a failing upload (missing bucket) ends the writer with the mapped error', async () => {
     const fs = newFs({ bucket: 'no-such-bucket' });
     const up = await fs.openWrite('/x.bin');

@@ -134,6 +134,8 @@ export function startS3Upload(init: S3UploadInit): Upload {
 
   let bytes = 0;
   let destroyed = false;
+  /** the caller (destroy, signal) ended the upload before anything failed */
+  let callerAborted = false;
   const done: Promise<{ bytes: number }> = result.then(
     () => {
       if (destroyed) {
@@ -147,6 +149,11 @@ export function startS3Upload(init: S3UploadInit): Upload {
       return { bytes };
     },
     (e: unknown) => {
+      if (callerAborted && !SftpgoError.is(e)) {
+        throw new SftpgoError('ABORTED', `upload ${JSON.stringify(display)}: aborted`, {
+          cause: e,
+        });
+      }
       throw mapS3Error(e, ctx);
     },
   );
@@ -168,6 +175,7 @@ export function startS3Upload(init: S3UploadInit): Upload {
     },
     destroy(err, cb) {
       destroyed = true;
+      if (failure === undefined) callerAborted = true;
       fail(err ?? abortedError());
       result.then(
         () => cb(err),
