@@ -7,16 +7,16 @@ const DATA = Buffer.from(
   Array.from({ length: 3 * 1024 * 1024 }, (_, i) => (i * 7 + (i >> 8)) & 0xff),
 );
 
-/** a backend's openRead: 64 KiB chunks from `offset`; counts the streams opened */
-function backend(): { open: (offset: number) => Promise<Readable>; opened: number[] } {
+/** a backend's openRead: `chunk`-byte chunks from `offset`; counts the streams opened */
+function backend(chunk = 65536): { open: (offset: number) => Promise<Readable>; opened: number[] } {
   const opened: number[] = [];
   return {
     opened,
     open(offset) {
       opened.push(offset);
       function* chunks(): Generator<Buffer> {
-        for (let at = offset; at < DATA.length; at += 65536)
-          yield DATA.subarray(at, Math.min(at + 65536, DATA.length));
+        for (let at = offset; at < DATA.length; at += chunk)
+          yield DATA.subarray(at, Math.min(at + chunk, DATA.length));
       }
       return Promise.resolve(Readable.from(chunks()));
     },
@@ -49,6 +49,21 @@ void describe('streamSource (downloads from backends without positional reads)',
     assert.deepEqual(await src.read(25, 10), DATA.subarray(25, 35));
     assert.equal(b.opened.length, 3);
     await src.close();
+  });
+
+  void it('fills every read from several smaller chunks, short only at the end of the file', async () => {
+    const b = backend(16384 + 7);
+    const src = streamSource(b.open, await b.open(0), 0);
+    let pos = 0;
+    for (;;) {
+      const got = await src.read(pos, 32768);
+      if (!got) break;
+      if (pos + 32768 <= DATA.length) assert.equal(got.length, 32768);
+      assert.deepEqual(got, DATA.subarray(pos, pos + got.length));
+      pos += got.length;
+    }
+    assert.equal(pos, DATA.length);
+    assert.deepEqual(b.opened, [0]);
   });
 
   void it('answers end of file at and past the end, and after a resume offset', async () => {

@@ -206,14 +206,23 @@ export function streamSource(
       await seek(position);
       if (position !== pos) return null;
     }
-    let chunk = await nextChunk();
-    if (!chunk) return null;
-    if (chunk.length > length) {
-      pending = chunk.subarray(length);
-      chunk = chunk.subarray(0, length);
+    // a full `length` unless the file ends: a short read makes SFTP clients ask again for the
+    // rest after the reads they already sent further on, i.e. a seek back for every read
+    const parts: Buffer[] = [];
+    let got = 0;
+    while (got < length) {
+      let chunk = await nextChunk();
+      if (!chunk) break;
+      if (chunk.length > length - got) {
+        pending = chunk.subarray(length - got);
+        chunk = chunk.subarray(0, length - got);
+      }
+      parts.push(chunk);
+      got += chunk.length;
     }
-    pos += chunk.length;
-    return chunk;
+    if (got === 0) return null;
+    pos += got;
+    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, got);
   };
   let chain: Promise<unknown> = Promise.resolve();
   return {
