@@ -4,7 +4,8 @@
 // BENCH_SERVICE_MODULE: the service module to load (a compiled dist/service/index.js);
 // default src/service/index.ts, which needs `node --import tsx`.
 // Creates the user "bench" (all permissions, the given public key, password "benchpw" hashed
-// with the provider's default, bcrypt), then prints one JSON line
+// with the provider's default, bcrypt; BENCH_USER_FILESYSTEM: the JSON of its `filesystem`, e.g.
+// an S3 config, default the local home dir), then prints one JSON line
 // {"ready":true,"pid":...,"port":...} on stdout and runs until SIGTERM.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -53,6 +54,7 @@ await svc.provider.addUser({
   password: 'benchpw',
   public_keys: [publicKey],
   permissions: { '/': ['*'] },
+  ...(process.env.BENCH_USER_FILESYSTEM ? { filesystem: JSON.parse(process.env.BENCH_USER_FILESYSTEM) } : {}),
 });
 const stop = () => {
   svc.stop().then(
