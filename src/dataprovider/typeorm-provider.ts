@@ -7,7 +7,6 @@
  * of a provider is serialized through a per-instance mutex (a transaction interleaved with another
  * statement would otherwise absorb it). PostgreSQL/MySQL use the driver's pool.
  */
-import { BlockList, isIP } from 'node:net';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import type { ApiVirtualFolder } from '../api/index.js';
 import { SftpgoError } from '../errors/index.js';
@@ -16,12 +15,8 @@ import { mapDbError } from './db-errors.js';
 import type { AdminRow, Entities, FolderRow, MappingRow, UserRow } from './entities.js';
 import { mergeAdminUpdate, mergeFolderUpdate, mergeUserUpdate } from './merge.js';
 import type { Dialect } from './migrations.js';
-import {
-  adminPasswordForStorage,
-  PasswordCache,
-  userPasswordForStorage,
-  verifyPassword,
-} from './passwords.js';
+import { Authenticator } from './auth.js';
+import { adminPasswordForStorage, userPasswordForStorage } from './passwords.js';
 import type {
   Admin,
   DataProvider,
@@ -35,7 +30,7 @@ import { DelayedQuotaUpdater, type QuotaKind, type QuotaTimers } from './quota-u
 import { redactAdmin, redactFolder, redactUser } from './redact.js';
 import { encryptPlainSecrets, type SecretEncrypter } from './secrets.js';
 import { validateAdmin } from './validation/admin.js';
-import { invalid, isRecord, parseCidr, q } from './validation/common.js';
+import { invalid, isRecord, q } from './validation/common.js';
 import { validateFolder, folderFromValidated } from './validation/folder.js';
 import {
   validatePublicKeys,
@@ -229,22 +224,6 @@ function referencedFolderNames(input: unknown): string[] {
   return [...names];
 }
 
-function authFailed(msg: string, cause?: unknown): SftpgoError {
-  return new SftpgoError('AUTH_FAILED', msg, cause === undefined ? {} : { cause });
-}
-
-function ipAllowed(ip: string, allowList: readonly string[]): boolean {
-  if (allowList.length === 0) return true;
-  const family = isIP(ip);
-  if (family === 0) return false;
-  const bl = new BlockList();
-  for (const c of allowList) {
-    const p = parseCidr(c);
-    if (p !== undefined) bl.addSubnet(p.address, p.prefix, p.family);
-  }
-  return bl.check(ip, family === 4 ? 'ipv4' : 'ipv6');
-}
-
 export interface TypeormProviderDeps {
   dataSource: DataSource;
   entities: Entities;
@@ -274,7 +253,7 @@ export class TypeormProvider implements DataProvider {
   readonly #log: ProviderLogger | undefined;
   readonly #now: () => number;
   readonly #mutex = new Mutex();
-  readonly #pwCache: PasswordCache | undefined;
+  readonly #auth: Authenticator;
   /** set when data_provider.delayed_quota_update > 0 */
   readonly #delayedQuota: DelayedQuotaUpdater | undefined;
 
@@ -287,7 +266,11 @@ export class TypeormProvider implements DataProvider {
     this.#kms = d.kms;
     this.#log = d.logger;
     this.#now = d.now ?? Date.now;
-    this.#pwCache = d.config.password_caching ? new PasswordCache() : undefined;
+    this.#auth = new Authenticator({
+      accounts: this,
+      passwordCaching: d.config.password_caching,
+      now: this.#now,
+    });
     const delay = d.config.delayed_quota_update;
     if (delay > 0 && d.config.track_quota !== 0) {
       this.#delayedQuota = new DelayedQuotaUpdater({
@@ -600,7 +583,7 @@ export class TypeormProvider implements DataProvider {
       },
       true,
     );
-    this.#pwCache?.remove(username);
+    this.#auth.forgetUser(username);
     return this.getUser(username);
   }
 
@@ -616,7 +599,7 @@ export class TypeormProvider implements DataProvider {
       true,
     );
     this.#delayedQuota?.reset('user', username);
-    this.#pwCache?.remove(username);
+    this.#auth.forgetUser(username);
   }
 
   async dumpUsers(): Promise<User[]> {
@@ -777,45 +760,12 @@ export class TypeormProvider implements DataProvider {
 
   // ---------------------------------------------------------------- authentication
 
-  async checkUserPassword(username: string, password: string): Promise<User> {
-    let user: User;
-    try {
-      user = await this.getUser(username);
-    } catch (e) {
-      if (SftpgoError.is(e, 'NOT_FOUND')) throw authFailed('invalid credentials', e);
-      throw e;
-    }
-    if (user.status !== 1) throw authFailed(`user ${q(username)} is disabled`);
-    const exp = user.expiration_date ?? 0;
-    if (exp > 0 && exp < this.#now()) throw authFailed(`user ${q(username)} is expired`);
-    const hash = user.password ?? '';
-    if (hash === '' || password === '') throw authFailed('credentials cannot be null or empty');
-    if (this.#pwCache?.check(username, hash, password)) return user;
-    if (!(await verifyPassword(password, hash))) throw authFailed('invalid credentials');
-    this.#pwCache?.add(username, hash, password);
-    return user;
+  checkUserPassword(username: string, password: string): Promise<User> {
+    return this.#auth.checkUserPassword(username, password);
   }
 
-  /**
-   * Returns the admin when the password matches; throws AUTH_FAILED otherwise (unknown admin:
-   * the cause is the NOT_FOUND error). When `ip` is given, the admin's allow_list is enforced.
-   */
-  async checkAdminPassword(username: string, password: string, ip?: string): Promise<Admin> {
-    let admin: Admin;
-    try {
-      admin = await this.getAdmin(username);
-    } catch (e) {
-      if (SftpgoError.is(e, 'NOT_FOUND')) throw authFailed('invalid credentials', e);
-      throw e;
-    }
-    if (admin.status !== 1) throw authFailed(`admin ${q(username)} is disabled`);
-    const hash = admin.password ?? '';
-    if (hash === '' || password === '') throw authFailed('credentials cannot be null or empty');
-    if (!(await verifyPassword(password, hash))) throw authFailed('invalid credentials');
-    if (ip !== undefined && !ipAllowed(ip, admin.filters?.allow_list ?? [])) {
-      throw authFailed(`login from IP ${ip} not allowed`);
-    }
-    return admin;
+  checkAdminPassword(username: string, password: string, ip?: string): Promise<Admin> {
+    return this.#auth.checkAdminPassword(username, password, ip);
   }
 
   async setAdminPassword(username: string, newPassword: string): Promise<void> {
@@ -847,7 +797,7 @@ export class TypeormProvider implements DataProvider {
       },
       true,
     );
-    this.#pwCache?.remove(username);
+    this.#auth.forgetUser(username);
   }
 
   async setUserPublicKeys(username: string, keys: string[]): Promise<void> {
@@ -1043,6 +993,6 @@ export class TypeormProvider implements DataProvider {
       if (this.#ds.isInitialized) await this.#ds.destroy();
     };
     await (this.#dialect === 'sqlite' ? this.#mutex.run(destroy) : destroy());
-    this.#pwCache?.clear();
+    this.#auth.clear();
   }
 }
