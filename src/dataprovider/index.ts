@@ -13,16 +13,17 @@ import {
 import { buildDataSourceOptions, dialectOf } from './data-source.js';
 import { createEntities, tableNames } from './entities.js';
 import { createMigrations, type Dialect } from './migrations.js';
-import type { DataProvider } from './provider.js';
+import type { DataProvider, ProviderLogger } from './provider.js';
 import type { QuotaTimers } from './quota-updater.js';
 import type { SecretEncrypter } from './secrets.js';
-import { TypeormProvider, type ProviderLogger } from './typeorm-provider.js';
+import { TypeormProvider } from './typeorm-provider.js';
 
 export type {
   Admin,
   DataProvider,
   Folder,
   ListOptions,
+  ProviderLogger,
   QuotaUsage,
   UpdateOptions,
   User,
@@ -38,7 +39,7 @@ export {
 export { sqlitePath } from './data-source.js';
 export { SCHEMA_VERSION } from './migrations.js';
 export type { QuotaTimers } from './quota-updater.js';
-export { DUMP_VERSION, LAST_LOGIN_MIN_DELAY_MS, type ProviderLogger } from './typeorm-provider.js';
+export { DUMP_VERSION, LAST_LOGIN_MIN_DELAY_MS } from './typeorm-provider.js';
 export { redactAdmin, redactFolder, redactUser } from './redact.js';
 export {
   isSecretEmpty,

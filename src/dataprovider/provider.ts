@@ -18,6 +18,14 @@ export type User = ApiUser;
 export type Admin = ApiAdmin;
 export type Folder = ApiFolder;
 
+/** pino-compatible subset used for the few things the data provider logs */
+export interface ProviderLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
 export interface ListOptions {
   /** default 100, clamped to 500 */
   limit?: number;

@@ -22,11 +22,13 @@ import type {
   DataProvider,
   Folder,
   ListOptions,
+  ProviderLogger,
   QuotaUsage,
   UpdateOptions,
   User,
 } from './provider.js';
-import { DelayedQuotaUpdater, type QuotaKind, type QuotaTimers } from './quota-updater.js';
+import { QuotaTracker, type QuotaCounters, type QuotaKind, type QuotaWrite } from './quota.js';
+import type { QuotaTimers } from './quota-updater.js';
 import { redactAdmin, redactFolder, redactUser } from './redact.js';
 import { encryptPlainSecrets, type SecretEncrypter } from './secrets.js';
 import { validateAdmin } from './validation/admin.js';
@@ -37,14 +39,6 @@ import {
   validateUser,
   type ValidatedVirtualFolder,
 } from './validation/user.js';
-
-/** pino-compatible subset used for the few things worth logging here */
-export interface ProviderLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
 
 /** SFTPGo's dump format version at v2.1.2 */
 export const DUMP_VERSION = 8;
@@ -96,10 +90,6 @@ async function findInChunks<T>(
   for (let i = 0; i < ids.length; i += IN_CHUNK)
     out.push(...(await fetch(ids.slice(i, i + IN_CHUNK))));
   return out;
-}
-
-function checkInt(v: number, label: string): void {
-  if (!Number.isSafeInteger(v)) throw invalid(`invalid ${label}: expected an integer`);
 }
 
 function userFromRow(row: UserRow, virtualFolders: ApiVirtualFolder[]): User {
@@ -254,8 +244,7 @@ export class TypeormProvider implements DataProvider {
   readonly #now: () => number;
   readonly #mutex = new Mutex();
   readonly #auth: Authenticator;
-  /** set when data_provider.delayed_quota_update > 0 */
-  readonly #delayedQuota: DelayedQuotaUpdater | undefined;
+  readonly #quota: QuotaTracker;
 
   constructor(d: TypeormProviderDeps) {
     this.driver = d.config.driver;
@@ -271,55 +260,17 @@ export class TypeormProvider implements DataProvider {
       passwordCaching: d.config.password_caching,
       now: this.#now,
     });
-    const delay = d.config.delayed_quota_update;
-    if (delay > 0 && d.config.track_quota !== 0) {
-      this.#delayedQuota = new DelayedQuotaUpdater({
-        delaySeconds: delay,
-        timers: d.quotaTimers,
-        store: (kind, name, size, files) => this.#writeQuota(kind, name, size, files, false),
-        // the user/folder was deleted: its delta has nowhere to go
-        isPermanentError: (e) => SftpgoError.is(e, 'NOT_FOUND'),
-        onError: (kind, name, e) =>
-          this.#log?.warn(
-            { sender: 'dataprovider', [kind === 'user' ? 'username' : 'folder']: name, err: e },
-            `unable to update quota delayed for ${kind} ${q(name)}`,
-          ),
-      });
-      this.#delayedQuota.start();
-    }
-  }
-
-  /** stored used quota plus the pending delayed delta of `name` */
-  #withPending<T extends { used_quota_size?: number; used_quota_files?: number }>(
-    kind: QuotaKind,
-    name: string | undefined,
-    o: T,
-  ): T {
-    if (this.#delayedQuota === undefined || name === undefined) return o;
-    const p = this.#delayedQuota.pending(kind, name);
-    if (p.size === 0 && p.files === 0) return o;
-    return {
-      ...o,
-      used_quota_size: (o.used_quota_size ?? 0) + p.size,
-      used_quota_files: (o.used_quota_files ?? 0) + p.files,
-    };
-  }
-
-  /** with track_quota 2 the deltas of a user without quota restrictions are never written */
-  #tracksUser(quotaSize: number | undefined, quotaFiles: number | undefined): boolean {
-    return this.#cfg.track_quota !== 2 || (quotaSize ?? 0) > 0 || (quotaFiles ?? 0) > 0;
-  }
-
-  #userWithPending(u: User): User {
-    const out = this.#tracksUser(u.quota_size, u.quota_files)
-      ? this.#withPending('user', u.username, u)
-      : u;
-    if (this.#delayedQuota !== undefined && out.virtual_folders !== undefined) {
-      out.virtual_folders = out.virtual_folders.map((vf) =>
-        this.#withPending('folder', vf.name, vf),
-      );
-    }
-    return out;
+    this.#quota = new QuotaTracker({
+      trackQuota: d.config.track_quota,
+      delaySeconds: d.config.delayed_quota_update,
+      store: {
+        writeQuota: (kind, name, w) => this.#writeQuota(kind, name, w),
+        readQuota: (kind, name) => this.#readQuota(kind, name),
+      },
+      now: this.#now,
+      timers: d.quotaTimers,
+      logger: d.logger,
+    });
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -407,7 +358,7 @@ export class TypeormProvider implements DataProvider {
       m,
       rows.map((r) => r.id),
     );
-    return rows.map((r) => this.#userWithPending(userFromRow(r, vf.get(r.id) ?? [])));
+    return rows.map((r) => this.#quota.user(userFromRow(r, vf.get(r.id) ?? [])));
   }
 
   async #foldersFromRows(m: EntityManager, rows: FolderRow[]): Promise<Folder[]> {
@@ -415,9 +366,7 @@ export class TypeormProvider implements DataProvider {
       m,
       rows.map((r) => r.id),
     );
-    return rows.map((r) =>
-      this.#withPending('folder', r.name, folderFromRow(r, users.get(r.id) ?? [])),
-    );
+    return rows.map((r) => this.#quota.folder(folderFromRow(r, users.get(r.id) ?? [])));
   }
 
   async #getUserIn(m: EntityManager, username: string): Promise<User> {
@@ -598,7 +547,7 @@ export class TypeormProvider implements DataProvider {
       },
       true,
     );
-    this.#delayedQuota?.reset('user', username);
+    this.#quota.forget('user', username);
     this.#auth.forgetUser(username);
   }
 
@@ -748,7 +697,7 @@ export class TypeormProvider implements DataProvider {
       },
       true,
     );
-    this.#delayedQuota?.reset('folder', name);
+    this.#quota.forget('folder', name);
   }
 
   async dumpFolders(): Promise<Folder[]> {
@@ -834,22 +783,13 @@ export class TypeormProvider implements DataProvider {
 
   // ---------------------------------------------------------------- quota
 
-  #checkTrackQuota(): void {
-    if (this.#cfg.track_quota === 0) {
-      throw new SftpgoError(
-        'METHOD_DISABLED',
-        'please enable track_quota in your configuration to use this method',
-      );
-    }
-  }
-
   updateUserQuota(
     username: string,
     sizeDelta: number,
     filesDelta: number,
     reset: boolean,
   ): Promise<void> {
-    return this.#updateQuota('user', username, sizeDelta, filesDelta, reset);
+    return this.#quota.update('user', username, sizeDelta, filesDelta, reset);
   }
 
   updateFolderQuota(
@@ -858,58 +798,37 @@ export class TypeormProvider implements DataProvider {
     filesDelta: number,
     reset: boolean,
   ): Promise<void> {
-    return this.#updateQuota('folder', name, sizeDelta, filesDelta, reset);
+    return this.#quota.update('folder', name, sizeDelta, filesDelta, reset);
   }
 
-  async #updateQuota(
-    kind: 'user' | 'folder',
-    name: string,
-    sizeDelta: number,
-    filesDelta: number,
-    reset: boolean,
-  ): Promise<void> {
-    this.#checkTrackQuota();
-    checkInt(sizeDelta, 'used_quota_size');
-    checkInt(filesDelta, 'used_quota_files');
-    if (!reset && sizeDelta === 0 && filesDelta === 0) return;
-    if (this.#delayedQuota !== undefined) {
-      if (!reset) {
-        this.#delayedQuota.add(kind, name, sizeDelta, filesDelta);
-        return;
-      }
-      this.#delayedQuota.reset(kind, name);
-    }
-    await this.#writeQuota(kind, name, sizeDelta, filesDelta, reset);
+  getUserUsedQuota(username: string): Promise<QuotaUsage> {
+    return this.#quota.usage('user', username);
+  }
+
+  getFolderUsedQuota(name: string): Promise<QuotaUsage> {
+    return this.#quota.usage('folder', name);
   }
 
   /** one UPDATE of a user's or folder's counters: set (reset) or atomic `+ delta` */
-  async #writeQuota(
-    kind: 'user' | 'folder',
-    name: string,
-    sizeDelta: number,
-    filesDelta: number,
-    reset: boolean,
-  ): Promise<void> {
-    const now = this.#now();
+  async #writeQuota(kind: QuotaKind, name: string, w: QuotaWrite): Promise<void> {
     const key = kind === 'user' ? 'username' : 'name';
     await this.#run(`update quota for ${kind} ${q(name)}`, async (m) => {
       const qb = m.createQueryBuilder().update(kind === 'user' ? this.#e.users : this.#e.folders);
-      const set = reset
+      const set = w.reset
         ? qb.set({
-            used_quota_size: sizeDelta,
-            used_quota_files: filesDelta,
-            last_quota_update: now,
+            used_quota_size: w.sizeDelta,
+            used_quota_files: w.filesDelta,
+            last_quota_update: w.at,
           })
         : qb
             .set({
               used_quota_size: () => 'used_quota_size + :sizeDelta',
               used_quota_files: () => 'used_quota_files + :filesDelta',
-              last_quota_update: now,
+              last_quota_update: w.at,
             })
-            .setParameters({ sizeDelta, filesDelta });
+            .setParameters({ sizeDelta: w.sizeDelta, filesDelta: w.filesDelta });
       let where = set.where(`${key} = :name`, { name });
-      // track_quota 2: only users with quota restrictions are tracked (resets always apply)
-      if (kind === 'user' && this.#cfg.track_quota === 2 && !reset)
+      if (kind === 'user' && w.onlyIfRestricted)
         where = where.andWhere('(quota_size > 0 OR quota_files > 0)');
       const r = await where.execute();
       if (r.affected !== 0) return;
@@ -921,38 +840,29 @@ export class TypeormProvider implements DataProvider {
     });
   }
 
-  async getUserUsedQuota(username: string): Promise<QuotaUsage> {
-    this.#checkTrackQuota();
-    const row = await this.#run('get user quota', (m) =>
-      this.#users(m).findOne({
-        where: { username },
-        select: {
-          id: true,
-          used_quota_size: true,
-          used_quota_files: true,
-          quota_size: true,
-          quota_files: true,
-        },
-      }),
-    );
-    if (row === null) throw new SftpgoError('NOT_FOUND', `user ${q(username)} does not exist`);
-    const r = this.#tracksUser(row.quota_size, row.quota_files)
-      ? this.#withPending('user', username, row)
-      : row;
-    return { usedQuotaSize: r.used_quota_size, usedQuotaFiles: r.used_quota_files };
-  }
-
-  async getFolderUsedQuota(name: string): Promise<QuotaUsage> {
-    this.#checkTrackQuota();
-    const row = await this.#run('get folder quota', (m) =>
-      this.#folders(m).findOne({
-        where: { name },
-        select: { id: true, used_quota_size: true, used_quota_files: true },
-      }),
-    );
-    if (row === null) throw new SftpgoError('NOT_FOUND', `folder ${q(name)} does not exist`);
-    const r = this.#withPending('folder', name, row);
-    return { usedQuotaSize: r.used_quota_size, usedQuotaFiles: r.used_quota_files };
+  async #readQuota(kind: QuotaKind, name: string): Promise<QuotaCounters> {
+    const row =
+      kind === 'user'
+        ? await this.#run('get user quota', (m) =>
+            this.#users(m).findOne({
+              where: { username: name },
+              select: {
+                id: true,
+                used_quota_size: true,
+                used_quota_files: true,
+                quota_size: true,
+                quota_files: true,
+              },
+            }),
+          )
+        : await this.#run('get folder quota', (m) =>
+            this.#folders(m).findOne({
+              where: { name },
+              select: { id: true, used_quota_size: true, used_quota_files: true },
+            }),
+          );
+    if (row === null) throw new SftpgoError('NOT_FOUND', `${kind} ${q(name)} does not exist`);
+    return row;
   }
 
   // ---------------------------------------------------------------- maintenance
@@ -979,16 +889,8 @@ export class TypeormProvider implements DataProvider {
     }
   }
 
-  /** writes the pending delayed quota deltas now (no-op without delayed_quota_update) */
-  async flushDelayedQuota(): Promise<void> {
-    await this.#delayedQuota?.flush();
-  }
-
   async close(): Promise<void> {
-    if (this.#delayedQuota !== undefined && this.#ds.isInitialized) {
-      this.#delayedQuota.stop();
-      await this.#delayedQuota.flush();
-    }
+    if (this.#ds.isInitialized) await this.#quota.close();
     const destroy = async (): Promise<void> => {
       if (this.#ds.isInitialized) await this.#ds.destroy();
     };
