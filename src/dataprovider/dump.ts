@@ -15,9 +15,9 @@
  */
 import { SftpgoError, invalidInput } from '../errors/index.js';
 import type { Admin, DataProvider, Folder, User } from './provider.js';
-import { DUMP_VERSION } from './typeorm-provider.js';
 
-export { DUMP_VERSION };
+/** SFTPGo's dump format version at v2.1.2 */
+export const DUMP_VERSION = 8;
 
 /** dump versions restore accepts: the current one and the previous one */
 export const SUPPORTED_DUMP_VERSIONS: readonly number[] = [DUMP_VERSION, DUMP_VERSION - 1];

@@ -16,7 +16,8 @@ import { createMigrations, type Dialect } from './migrations.js';
 import type { DataProvider, ProviderLogger } from './provider.js';
 import type { QuotaTimers } from './quota-updater.js';
 import type { SecretEncrypter } from './secrets.js';
-import { TypeormProvider } from './typeorm-provider.js';
+import { ProviderCore } from './core.js';
+import { TypeormStore } from './typeorm-provider.js';
 
 export type {
   Admin,
@@ -39,7 +40,8 @@ export {
 export { sqlitePath } from './data-source.js';
 export { SCHEMA_VERSION } from './migrations.js';
 export type { QuotaTimers } from './quota-updater.js';
-export { DUMP_VERSION, LAST_LOGIN_MIN_DELAY_MS } from './typeorm-provider.js';
+export { LAST_LOGIN_MIN_DELAY_MS } from './core.js';
+export { DUMP_VERSION } from './dump.js';
 export { redactAdmin, redactFolder, redactUser } from './redact.js';
 export {
   isSecretEmpty,
@@ -187,10 +189,8 @@ export async function createProvider(
     await ds.destroy();
     throw migrationError(cfg, e);
   }
-  return new TypeormProvider({
-    dataSource: ds,
-    entities,
-    dialect,
+  return new ProviderCore({
+    store: new TypeormStore({ dataSource: ds, entities, dialect }),
     config: cfg,
     kms: o.kms,
     logger: o.logger,

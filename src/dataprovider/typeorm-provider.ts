@@ -1,51 +1,24 @@
 /**
- * The TypeORM implementation of the DataProvider port, one class for sqlite (better-sqlite3),
- * postgresql (pg) and mysql (mysql2). SQL that differs per dialect lives in the migrations;
- * queries here go through repositories and query builders, so they are dialect-neutral.
+ * The TypeORM store (store.ts) under the data provider, one class for sqlite (better-sqlite3),
+ * postgresql (pg) and mysql (mysql2): SQL only, the rules are in core.ts. SQL that differs per
+ * dialect lives in the migrations; queries here go through repositories and query builders, so
+ * they are dialect-neutral.
  *
  * SQLite: better-sqlite3 gives TypeORM one shared connection and query runner, so every operation
- * of a provider is serialized through a per-instance mutex (a transaction interleaved with another
+ * of a store is serialized through a per-instance mutex (a transaction interleaved with another
  * statement would otherwise absorb it). PostgreSQL/MySQL use the driver's pool.
  */
-import { In, type DataSource, type EntityManager } from 'typeorm';
+import { In, type DataSource, type EntityManager, type FindManyOptions } from 'typeorm';
 import type { ApiVirtualFolder } from '../api/index.js';
 import { SftpgoError } from '../errors/index.js';
-import type { DataProviderConfig } from './config.js';
 import { mapDbError } from './db-errors.js';
 import type { AdminRow, Entities, FolderRow, MappingRow, UserRow } from './entities.js';
-import { mergeAdminUpdate, mergeFolderUpdate, mergeUserUpdate } from './merge.js';
 import type { Dialect } from './migrations.js';
-import { Authenticator } from './auth.js';
-import { adminPasswordForStorage, userPasswordForStorage } from './passwords.js';
-import type {
-  Admin,
-  DataProvider,
-  Folder,
-  ListOptions,
-  ProviderLogger,
-  QuotaUsage,
-  UpdateOptions,
-  User,
-} from './provider.js';
-import { QuotaTracker, type QuotaCounters, type QuotaKind, type QuotaWrite } from './quota.js';
-import type { QuotaTimers } from './quota-updater.js';
-import { redactAdmin, redactFolder, redactUser } from './redact.js';
-import { encryptPlainSecrets, type SecretEncrypter } from './secrets.js';
-import { validateAdmin } from './validation/admin.js';
-import { invalid, isRecord, q } from './validation/common.js';
-import { validateFolder, folderFromValidated } from './validation/folder.js';
-import {
-  validatePublicKeys,
-  validateUser,
-  type ValidatedVirtualFolder,
-} from './validation/user.js';
-
-/** SFTPGo's dump format version at v2.1.2 */
-export const DUMP_VERSION = 8;
-/** last_login is written at most this often (upstream lastLoginMinDelay) */
-export const LAST_LOGIN_MIN_DELAY_MS = 10 * 60 * 1000;
-const DEFAULT_LIMIT = 100;
-const MAX_LIMIT = 500;
+import type { Admin, Folder, User } from './provider.js';
+import type { QuotaCounters, QuotaKind, QuotaWrite } from './quota.js';
+import type { ListWindow, ProviderStore, UserCredentials } from './store.js';
+import { q } from './validation/common.js';
+import type { ValidatedVirtualFolder } from './validation/user.js';
 
 class Mutex {
   #tail: Promise<void> = Promise.resolve();
@@ -67,16 +40,6 @@ function parseJson<T>(s: string | null, fallback: T): T {
     // upstream reads optional JSON columns leniently: a corrupt value reads as empty
     return fallback;
   }
-}
-
-function listWindow(o: ListOptions = {}): { take: number; skip: number; order: 'ASC' | 'DESC' } {
-  const limit = o.limit ?? DEFAULT_LIMIT;
-  const offset = o.offset ?? 0;
-  if (!Number.isSafeInteger(limit) || limit < 0) throw invalid('invalid limit');
-  if (!Number.isSafeInteger(offset) || offset < 0) throw invalid('invalid offset');
-  const order = o.order ?? 'ASC';
-  if (order !== 'ASC' && order !== 'DESC') throw invalid('invalid order');
-  return { take: Math.min(limit, MAX_LIMIT), skip: offset, order };
 }
 
 /** IN (...) lists are split so that no query exceeds the drivers' parameter limits */
@@ -156,7 +119,6 @@ function adminFromRow(row: AdminRow): Admin {
 
 function userRowValues(
   u: User,
-  password: string | null,
 ): Omit<
   UserRow,
   'id' | 'used_quota_size' | 'used_quota_files' | 'last_quota_update' | 'last_login'
@@ -164,7 +126,7 @@ function userRowValues(
   return {
     username: u.username ?? '',
     description: u.description ?? null,
-    password,
+    password: u.password ?? null,
     public_keys: JSON.stringify(u.public_keys ?? []),
     home_dir: u.home_dir ?? '',
     uid: u.uid ?? 0,
@@ -191,11 +153,11 @@ function folderRowValues(f: Folder): Pick<FolderRow, 'path' | 'description' | 'f
   };
 }
 
-function adminRowValues(a: Admin, password: string): Omit<AdminRow, 'id'> {
+function adminRowValues(a: Admin): Omit<AdminRow, 'id'> {
   return {
     username: a.username ?? '',
     description: a.description ?? null,
-    password,
+    password: a.password ?? '',
     email: a.email === undefined || a.email === '' ? null : a.email,
     status: a.status ?? 0,
     permissions: JSON.stringify(a.permissions ?? []),
@@ -204,73 +166,28 @@ function adminRowValues(a: Admin, password: string): Omit<AdminRow, 'id'> {
   };
 }
 
-/** names of the virtual folders mentioned in a (not yet validated) user body */
-function referencedFolderNames(input: unknown): string[] {
-  if (!isRecord(input) || !Array.isArray(input['virtual_folders'])) return [];
-  const names = new Set<string>();
-  for (const v of input['virtual_folders'] as unknown[]) {
-    if (isRecord(v) && typeof v['name'] === 'string' && v['name'] !== '') names.add(v['name']);
-  }
-  return [...names];
+/** find options of one page, ordered by `column`; every row in ascending order without `w` */
+function page<T>(column: keyof T & string, w: ListWindow | undefined): FindManyOptions<T> {
+  if (w === undefined) return { order: { [column]: 'ASC' } } as FindManyOptions<T>;
+  return { order: { [column]: w.order }, skip: w.skip, take: w.take } as FindManyOptions<T>;
 }
 
-export interface TypeormProviderDeps {
+export interface TypeormStoreDeps {
   dataSource: DataSource;
   entities: Entities;
   dialect: Dialect;
-  config: DataProviderConfig;
-  kms?: SecretEncrypter | undefined;
-  logger?: ProviderLogger | undefined;
-  /** clock in ms, for tests */
-  now?: () => number;
-  /** timers of the delayed quota update loop, for tests */
-  quotaTimers?: QuotaTimers | undefined;
 }
 
-interface PreparedUser {
-  user: User;
-  password: string | null;
-  virtualFolders: ValidatedVirtualFolder[];
-}
-
-export class TypeormProvider implements DataProvider {
-  readonly driver: string;
+export class TypeormStore implements ProviderStore {
   readonly #ds: DataSource;
   readonly #e: Entities;
   readonly #dialect: Dialect;
-  readonly #cfg: DataProviderConfig;
-  readonly #kms: SecretEncrypter | undefined;
-  readonly #log: ProviderLogger | undefined;
-  readonly #now: () => number;
   readonly #mutex = new Mutex();
-  readonly #auth: Authenticator;
-  readonly #quota: QuotaTracker;
 
-  constructor(d: TypeormProviderDeps) {
-    this.driver = d.config.driver;
+  constructor(d: TypeormStoreDeps) {
     this.#ds = d.dataSource;
     this.#e = d.entities;
     this.#dialect = d.dialect;
-    this.#cfg = d.config;
-    this.#kms = d.kms;
-    this.#log = d.logger;
-    this.#now = d.now ?? Date.now;
-    this.#auth = new Authenticator({
-      accounts: this,
-      passwordCaching: d.config.password_caching,
-      now: this.#now,
-    });
-    this.#quota = new QuotaTracker({
-      trackQuota: d.config.track_quota,
-      delaySeconds: d.config.delayed_quota_update,
-      store: {
-        writeQuota: (kind, name, w) => this.#writeQuota(kind, name, w),
-        readQuota: (kind, name) => this.#readQuota(kind, name),
-      },
-      now: this.#now,
-      timers: d.quotaTimers,
-      logger: d.logger,
-    });
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -358,7 +275,7 @@ export class TypeormProvider implements DataProvider {
       m,
       rows.map((r) => r.id),
     );
-    return rows.map((r) => this.#quota.user(userFromRow(r, vf.get(r.id) ?? [])));
+    return rows.map((r) => userFromRow(r, vf.get(r.id) ?? []));
   }
 
   async #foldersFromRows(m: EntityManager, rows: FolderRow[]): Promise<Folder[]> {
@@ -366,7 +283,7 @@ export class TypeormProvider implements DataProvider {
       m,
       rows.map((r) => r.id),
     );
-    return rows.map((r) => this.#quota.folder(folderFromRow(r, users.get(r.id) ?? [])));
+    return rows.map((r) => folderFromRow(r, users.get(r.id) ?? []));
   }
 
   async #getUserIn(m: EntityManager, username: string): Promise<User> {
@@ -389,36 +306,6 @@ export class TypeormProvider implements DataProvider {
     const row = await this.#admins(m).findOne({ where: { username } });
     if (row === null) throw new SftpgoError('NOT_FOUND', `admin ${q(username)} does not exist`);
     return adminFromRow(row);
-  }
-
-  /** validation, password hashing and secret encryption: everything before the write */
-  async #prepareUser(input: unknown, stored?: User): Promise<PreparedUser> {
-    const names = referencedFolderNames(input);
-    const existing = new Map<string, Folder>();
-    if (names.length > 0) {
-      const rows = await this.#run('get folders', (m) =>
-        this.#folders(m).find({ where: { name: In(names) } }),
-      );
-      for (const r of rows) existing.set(r.name, folderFromRow(r));
-    }
-    const v = validateUser(input, {
-      skipNaturalKeysValidation: this.#cfg.skip_natural_keys_validation,
-      usersBaseDir: this.#cfg.users_base_dir,
-      existingFolders: existing,
-    });
-    const user = v.user;
-    let password: string | null = user.password ?? null;
-    if (password !== null && !(stored !== undefined && stored.password === password)) {
-      password = await userPasswordForStorage(password, this.#cfg.password_hashing);
-    }
-    if (user.filesystem !== undefined)
-      await encryptPlainSecrets(user.filesystem, this.#kms, user.username ?? '');
-    for (const vf of v.virtualFolders) {
-      if (vf.upsert && vf.folder.filesystem !== undefined) {
-        await encryptPlainSecrets(vf.folder.filesystem, this.#kms, vf.folder.name ?? '');
-      }
-    }
-    return { user, password, virtualFolders: v.virtualFolders };
   }
 
   /** inserts or updates a folder by name; returns its id */
@@ -456,7 +343,7 @@ export class TypeormProvider implements DataProvider {
   async #writeMappings(
     m: EntityManager,
     userId: number,
-    vfs: ValidatedVirtualFolder[],
+    vfs: readonly ValidatedVirtualFolder[],
   ): Promise<void> {
     await this.#mapping(m).delete({ user_id: userId });
     for (const vf of vfs) {
@@ -474,27 +361,18 @@ export class TypeormProvider implements DataProvider {
 
   // ---------------------------------------------------------------- users
 
-  async getUsers(o?: ListOptions): Promise<User[]> {
-    const w = listWindow(o);
-    if (w.take === 0) return [];
-    const users = await this.#run('get users', async (m) => {
-      const rows = await this.#users(m).find({
-        order: { username: w.order },
-        skip: w.skip,
-        take: w.take,
-      });
-      return this.#usersFromRows(m, rows);
-    });
-    return users.map(redactUser);
+  getUsers(w?: ListWindow): Promise<User[]> {
+    return this.#run(w === undefined ? 'dump users' : 'get users', async (m) =>
+      this.#usersFromRows(m, await this.#users(m).find(page<UserRow>('username', w))),
+    );
   }
 
-  async getUser(username: string): Promise<User> {
+  getUser(username: string): Promise<User> {
     return this.#run('get user', (m) => this.#getUserIn(m, username));
   }
 
-  async addUser(u: User): Promise<User> {
-    const p = await this.#prepareUser(u);
-    const username = p.user.username ?? '';
+  async addUser(u: User, folders: readonly ValidatedVirtualFolder[]): Promise<void> {
+    const username = u.username ?? '';
     await this.#run(
       `add user ${q(username)}`,
       async (m) => {
@@ -502,111 +380,132 @@ export class TypeormProvider implements DataProvider {
           throw new SftpgoError('ALREADY_EXISTS', `user ${q(username)} already exists`);
         }
         const r = await this.#users(m).insert({
-          ...userRowValues(p.user, p.password),
+          ...userRowValues(u),
           used_quota_size: 0,
           used_quota_files: 0,
           last_quota_update: 0,
           last_login: 0,
         });
         const id = await this.#insertedId(r.identifiers, this.#users(m), { username });
-        await this.#writeMappings(m, id, p.virtualFolders);
+        await this.#writeMappings(m, id, folders);
       },
       true,
     );
-    this.#log?.debug({ sender: 'dataprovider', username }, 'user added');
-    return this.getUser(username);
   }
 
-  async updateUser(username: string, u: User, o: UpdateOptions = {}): Promise<User> {
-    const stored = await this.getUser(username);
-    const merged = mergeUserUpdate(stored, u, o.mode);
-    merged['username'] = stored.username;
-    const p = await this.#prepareUser(merged, stored);
+  async updateUser(
+    username: string,
+    u: User,
+    folders: readonly ValidatedVirtualFolder[],
+  ): Promise<void> {
     await this.#run(
       `update user ${q(username)}`,
       async (m) => {
-        const row = await this.#users(m).findOne({ where: { username }, select: { id: true } });
-        if (row === null) throw new SftpgoError('NOT_FOUND', `user ${q(username)} does not exist`);
-        await this.#users(m).update({ id: row.id }, userRowValues(p.user, p.password));
-        await this.#writeMappings(m, row.id, p.virtualFolders);
+        const id = await this.#userId(m, username);
+        await this.#users(m).update({ id }, userRowValues(u));
+        await this.#writeMappings(m, id, folders);
       },
       true,
     );
-    this.#auth.forgetUser(username);
-    return this.getUser(username);
   }
 
   async deleteUser(username: string): Promise<void> {
     await this.#run(
       `delete user ${q(username)}`,
       async (m) => {
-        const row = await this.#users(m).findOne({ where: { username }, select: { id: true } });
-        if (row === null) throw new SftpgoError('NOT_FOUND', `user ${q(username)} does not exist`);
-        await this.#mapping(m).delete({ user_id: row.id });
-        await this.#users(m).delete({ id: row.id });
+        const id = await this.#userId(m, username);
+        await this.#mapping(m).delete({ user_id: id });
+        await this.#users(m).delete({ id });
       },
       true,
     );
-    this.#quota.forget('user', username);
-    this.#auth.forgetUser(username);
   }
 
-  async dumpUsers(): Promise<User[]> {
-    return this.#run('dump users', async (m) => {
-      const rows = await this.#users(m).find({ order: { username: 'ASC' } });
-      return this.#usersFromRows(m, rows);
-    });
+  async #userId(m: EntityManager, username: string): Promise<number> {
+    const row = await this.#users(m).findOne({ where: { username }, select: { id: true } });
+    if (row === null) throw new SftpgoError('NOT_FOUND', `user ${q(username)} does not exist`);
+    return row.id;
+  }
+
+  async updateUserCredentials(
+    username: string,
+    change: (stored: UserCredentials) => Partial<UserCredentials>,
+  ): Promise<void> {
+    await this.#run(
+      `update credentials of user ${q(username)}`,
+      async (m) => {
+        const row = await this.#users(m).findOne({ where: { username } });
+        if (row === null) throw new SftpgoError('NOT_FOUND', `user ${q(username)} does not exist`);
+        const c = change({
+          password: row.password ?? '',
+          public_keys: parseJson<string[]>(row.public_keys, []),
+        });
+        const set: Partial<Pick<UserRow, 'password' | 'public_keys'>> = {};
+        if (c.password !== undefined) set.password = c.password === '' ? null : c.password;
+        if (c.public_keys !== undefined) set.public_keys = JSON.stringify(c.public_keys);
+        await this.#users(m).update({ id: row.id }, set);
+      },
+      true,
+    );
+  }
+
+  async setLastLogin(
+    username: string,
+    at: number,
+    keep: { from: number; to: number },
+  ): Promise<void> {
+    await this.#run('update last login', (m) =>
+      m
+        .createQueryBuilder()
+        .update(this.#e.users)
+        .set({ last_login: at })
+        .where('username = :username', { username })
+        .andWhere('(last_login < :from OR last_login > :to)', keep)
+        .execute(),
+    );
   }
 
   // ---------------------------------------------------------------- admins
 
-  async getAdmins(o?: ListOptions): Promise<Admin[]> {
-    const w = listWindow(o);
-    if (w.take === 0) return [];
-    const rows = await this.#run('get admins', (m) =>
-      this.#admins(m).find({ order: { username: w.order }, skip: w.skip, take: w.take }),
+  async getAdmins(w?: ListWindow): Promise<Admin[]> {
+    const rows = await this.#run(w === undefined ? 'dump admins' : 'get admins', (m) =>
+      this.#admins(m).find(page<AdminRow>('username', w)),
     );
-    return rows.map((r) => redactAdmin(adminFromRow(r)));
+    return rows.map(adminFromRow);
   }
 
-  async getAdmin(username: string): Promise<Admin> {
+  getAdmin(username: string): Promise<Admin> {
     return this.#run('get admin', (m) => this.#getAdminIn(m, username));
   }
 
-  async #prepareAdmin(input: unknown, stored?: Admin): Promise<{ admin: Admin; password: string }> {
-    const admin = validateAdmin(input, {
-      skipNaturalKeysValidation: this.#cfg.skip_natural_keys_validation,
-    });
-    let password = admin.password ?? '';
-    if (!(stored !== undefined && stored.password === password)) {
-      password = await adminPasswordForStorage(password, this.#cfg.password_hashing);
-    }
-    return { admin, password };
-  }
-
-  async addAdmin(a: Admin): Promise<Admin> {
-    const p = await this.#prepareAdmin(a);
-    const username = p.admin.username ?? '';
+  async addAdmin(a: Admin): Promise<void> {
+    const username = a.username ?? '';
     await this.#run(`add admin ${q(username)}`, async (m) => {
       if ((await this.#admins(m).count({ where: { username } })) > 0) {
         throw new SftpgoError('ALREADY_EXISTS', `admin ${q(username)} already exists`);
       }
-      await this.#admins(m).insert(adminRowValues(p.admin, p.password));
+      await this.#admins(m).insert(adminRowValues(a));
     });
-    return this.getAdmin(username);
   }
 
-  async updateAdmin(username: string, a: Admin, o: UpdateOptions = {}): Promise<Admin> {
-    const stored = await this.getAdmin(username);
-    const merged = mergeAdminUpdate(stored, a, o.mode);
-    merged['username'] = stored.username;
-    const p = await this.#prepareAdmin(merged, stored);
-    await this.#run(`update admin ${q(username)}`, async (m) => {
-      const r = await this.#admins(m).update({ username }, adminRowValues(p.admin, p.password));
+  updateAdmin(username: string, a: Admin): Promise<void> {
+    return this.#updateAdminRow(`update admin ${q(username)}`, username, adminRowValues(a));
+  }
+
+  setAdminPassword(username: string, hash: string): Promise<void> {
+    return this.#updateAdminRow(`set admin password ${q(username)}`, username, { password: hash });
+  }
+
+  async #updateAdminRow(
+    what: string,
+    username: string,
+    values: Partial<Omit<AdminRow, 'id'>>,
+  ): Promise<void> {
+    await this.#run(what, async (m) => {
+      const r = await this.#admins(m).update({ username }, values);
       if (r.affected === 0)
         throw new SftpgoError('NOT_FOUND', `admin ${q(username)} does not exist`);
     });
-    return this.getAdmin(username);
   }
 
   async deleteAdmin(username: string): Promise<void> {
@@ -617,73 +516,50 @@ export class TypeormProvider implements DataProvider {
     });
   }
 
-  async dumpAdmins(): Promise<Admin[]> {
-    const rows = await this.#run('dump admins', (m) =>
-      this.#admins(m).find({ order: { username: 'ASC' } }),
-    );
-    return rows.map(adminFromRow);
-  }
-
-  async countAdmins(): Promise<number> {
+  countAdmins(): Promise<number> {
     return this.#run('count admins', (m) => this.#admins(m).count());
   }
 
   // ---------------------------------------------------------------- folders
 
-  async getFolders(o?: ListOptions): Promise<Folder[]> {
-    const w = listWindow(o);
-    if (w.take === 0) return [];
-    const folders = await this.#run('get folders', async (m) => {
-      const rows = await this.#folders(m).find({
-        order: { name: w.order },
-        skip: w.skip,
-        take: w.take,
-      });
-      return this.#foldersFromRows(m, rows);
-    });
-    return folders.map(redactFolder);
+  getFolders(w?: ListWindow): Promise<Folder[]> {
+    return this.#run(w === undefined ? 'dump folders' : 'get folders', async (m) =>
+      this.#foldersFromRows(m, await this.#folders(m).find(page<FolderRow>('name', w))),
+    );
   }
 
-  async getFolder(name: string): Promise<Folder> {
+  getFolder(name: string): Promise<Folder> {
     return this.#run('get folder', (m) => this.#getFolderIn(m, name));
   }
 
-  async #prepareFolder(input: unknown): Promise<Folder> {
-    const v = validateFolder(input, {
-      skipNaturalKeysValidation: this.#cfg.skip_natural_keys_validation,
-    });
-    await encryptPlainSecrets(v.filesystem, this.#kms, v.name);
-    return folderFromValidated(v);
+  async findFolders(names: readonly string[]): Promise<Folder[]> {
+    const rows = await this.#run('get folders', (m) =>
+      this.#folders(m).find({ where: { name: In([...names]) } }),
+    );
+    return rows.map((r) => folderFromRow(r));
   }
 
-  async addFolder(f: Folder): Promise<Folder> {
-    const folder = await this.#prepareFolder(f);
-    const name = folder.name ?? '';
+  async addFolder(f: Folder): Promise<void> {
+    const name = f.name ?? '';
     await this.#run(`add folder ${q(name)}`, async (m) => {
       if ((await this.#folders(m).count({ where: { name } })) > 0) {
         throw new SftpgoError('ALREADY_EXISTS', `folder ${q(name)} already exists`);
       }
       await this.#folders(m).insert({
         name,
-        ...folderRowValues(folder),
+        ...folderRowValues(f),
         used_quota_size: 0,
         used_quota_files: 0,
         last_quota_update: 0,
       });
     });
-    return this.getFolder(name);
   }
 
-  async updateFolder(name: string, f: Folder, o: UpdateOptions = {}): Promise<Folder> {
-    const stored = await this.getFolder(name);
-    const merged = mergeFolderUpdate(stored, f, o.mode);
-    merged['name'] = stored.name;
-    const folder = await this.#prepareFolder(merged);
+  async updateFolder(name: string, f: Folder): Promise<void> {
     await this.#run(`update folder ${q(name)}`, async (m) => {
-      const r = await this.#folders(m).update({ name }, folderRowValues(folder));
+      const r = await this.#folders(m).update({ name }, folderRowValues(f));
       if (r.affected === 0) throw new SftpgoError('NOT_FOUND', `folder ${q(name)} does not exist`);
     });
-    return this.getFolder(name);
   }
 
   async deleteFolder(name: string): Promise<void> {
@@ -697,120 +573,12 @@ export class TypeormProvider implements DataProvider {
       },
       true,
     );
-    this.#quota.forget('folder', name);
-  }
-
-  async dumpFolders(): Promise<Folder[]> {
-    return this.#run('dump folders', async (m) => {
-      const rows = await this.#folders(m).find({ order: { name: 'ASC' } });
-      return this.#foldersFromRows(m, rows);
-    });
-  }
-
-  // ---------------------------------------------------------------- authentication
-
-  checkUserPassword(username: string, password: string): Promise<User> {
-    return this.#auth.checkUserPassword(username, password);
-  }
-
-  checkAdminPassword(username: string, password: string, ip?: string): Promise<Admin> {
-    return this.#auth.checkAdminPassword(username, password, ip);
-  }
-
-  async setAdminPassword(username: string, newPassword: string): Promise<void> {
-    if (typeof newPassword !== 'string' || newPassword === '')
-      throw invalid('please set a password');
-    const hash = await adminPasswordForStorage(newPassword, this.#cfg.password_hashing);
-    await this.#run(`set admin password ${q(username)}`, async (m) => {
-      const r = await this.#admins(m).update({ username }, { password: hash });
-      if (r.affected === 0)
-        throw new SftpgoError('NOT_FOUND', `admin ${q(username)} does not exist`);
-    });
-  }
-
-  async setUserPassword(username: string, newPassword: string): Promise<void> {
-    if (typeof newPassword !== 'string') throw invalid('invalid password: expected a string');
-    const hash =
-      newPassword === ''
-        ? null
-        : await userPasswordForStorage(newPassword, this.#cfg.password_hashing);
-    await this.#run(
-      `set user password ${q(username)}`,
-      async (m) => {
-        const row = await this.#users(m).findOne({ where: { username } });
-        if (row === null) throw new SftpgoError('NOT_FOUND', `user ${q(username)} does not exist`);
-        if (hash === null && parseJson<string[]>(row.public_keys, []).length === 0) {
-          throw invalid('please set a password or at least a public_key');
-        }
-        await this.#users(m).update({ id: row.id }, { password: hash });
-      },
-      true,
-    );
-    this.#auth.forgetUser(username);
-  }
-
-  async setUserPublicKeys(username: string, keys: string[]): Promise<void> {
-    const valid = validatePublicKeys(keys);
-    await this.#run(
-      `set public keys ${q(username)}`,
-      async (m) => {
-        const row = await this.#users(m).findOne({ where: { username } });
-        if (row === null) throw new SftpgoError('NOT_FOUND', `user ${q(username)} does not exist`);
-        if (valid.length === 0 && (row.password ?? '') === '') {
-          throw invalid('please set a password or at least a public_key');
-        }
-        await this.#users(m).update({ id: row.id }, { public_keys: JSON.stringify(valid) });
-      },
-      true,
-    );
-  }
-
-  async updateLastLogin(username: string): Promise<void> {
-    const now = this.#now();
-    await this.#run('update last login', (m) =>
-      m
-        .createQueryBuilder()
-        .update(this.#e.users)
-        .set({ last_login: now })
-        .where('username = :username', { username })
-        .andWhere('(last_login < :threshold OR last_login > :now)', {
-          threshold: now - LAST_LOGIN_MIN_DELAY_MS,
-          now,
-        })
-        .execute(),
-    );
   }
 
   // ---------------------------------------------------------------- quota
 
-  updateUserQuota(
-    username: string,
-    sizeDelta: number,
-    filesDelta: number,
-    reset: boolean,
-  ): Promise<void> {
-    return this.#quota.update('user', username, sizeDelta, filesDelta, reset);
-  }
-
-  updateFolderQuota(
-    name: string,
-    sizeDelta: number,
-    filesDelta: number,
-    reset: boolean,
-  ): Promise<void> {
-    return this.#quota.update('folder', name, sizeDelta, filesDelta, reset);
-  }
-
-  getUserUsedQuota(username: string): Promise<QuotaUsage> {
-    return this.#quota.usage('user', username);
-  }
-
-  getFolderUsedQuota(name: string): Promise<QuotaUsage> {
-    return this.#quota.usage('folder', name);
-  }
-
   /** one UPDATE of a user's or folder's counters: set (reset) or atomic `+ delta` */
-  async #writeQuota(kind: QuotaKind, name: string, w: QuotaWrite): Promise<void> {
+  async writeQuota(kind: QuotaKind, name: string, w: QuotaWrite): Promise<void> {
     const key = kind === 'user' ? 'username' : 'name';
     await this.#run(`update quota for ${kind} ${q(name)}`, async (m) => {
       const qb = m.createQueryBuilder().update(kind === 'user' ? this.#e.users : this.#e.folders);
@@ -840,7 +608,7 @@ export class TypeormProvider implements DataProvider {
     });
   }
 
-  async #readQuota(kind: QuotaKind, name: string): Promise<QuotaCounters> {
+  async readQuota(kind: QuotaKind, name: string): Promise<QuotaCounters> {
     const row =
       kind === 'user'
         ? await this.#run('get user quota', (m) =>
@@ -867,34 +635,14 @@ export class TypeormProvider implements DataProvider {
 
   // ---------------------------------------------------------------- maintenance
 
-  async dump(): Promise<{ users: User[]; folders: Folder[]; admins: Admin[]; version: number }> {
-    const users = await this.dumpUsers();
-    const folders = await this.dumpFolders();
-    const admins = await this.dumpAdmins();
-    return { users, folders, admins, version: DUMP_VERSION };
-  }
-
-  async checkAvailability(): Promise<void> {
-    try {
-      await this.#run('availability check', (m) => m.query('SELECT 1'));
-    } catch (e) {
-      if (SftpgoError.is(e, 'BACKEND_UNAVAILABLE')) throw e;
-      throw new SftpgoError(
-        'BACKEND_UNAVAILABLE',
-        `data provider unavailable: ${(e as Error).message}`,
-        {
-          cause: e,
-        },
-      );
-    }
+  async ping(): Promise<void> {
+    await this.#run('availability check', (m) => m.query('SELECT 1'));
   }
 
   async close(): Promise<void> {
-    if (this.#ds.isInitialized) await this.#quota.close();
     const destroy = async (): Promise<void> => {
       if (this.#ds.isInitialized) await this.#ds.destroy();
     };
     await (this.#dialect === 'sqlite' ? this.#mutex.run(destroy) : destroy());
-    this.#auth.clear();
   }
 }

@@ -85,6 +85,13 @@ export interface ValidatedVirtualFolder {
   upsert: boolean;
 }
 
+/** a user must keep a password or at least one public key (upstream validateUser) */
+export function requirePasswordOrPublicKey(password: string, publicKeys: readonly string[]): void {
+  if (password === '' && publicKeys.length === 0) {
+    throw invalid('please set a password or at least a public_key');
+  }
+}
+
 export interface ValidatedUser {
   /** normalized user; `password` is as given (plaintext or a known hash), virtual_folders joined */
   user: ApiUser;
@@ -417,9 +424,7 @@ export function validateUser(input: unknown, o: UserValidationOptions = {}): Val
   const homeDir = userHomeDir(username, homeDirIn, providerHint, o);
   if (homeDir === '') throw invalid('home_dir is mandatory');
   const publicKeys = validatePublicKeys(u['public_keys']);
-  if (password === '' && publicKeys.length === 0) {
-    throw invalid('please set a password or at least a public_key');
-  }
+  requirePasswordOrPublicKey(password, publicKeys);
   if (!isAbsolutePath(homeDir)) {
     throw invalid(`home_dir must be an absolute path, actual value: ${homeDir}`);
   }

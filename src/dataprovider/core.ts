@@ -1,0 +1,413 @@
+/**
+ * The DataProvider every layer above uses, on top of any ProviderStore (store.ts). The rules live
+ * here, the SQL in the store, as upstream separates dataprovider/dataprovider.go from
+ * sqlcommon.go at v2.1.2:
+ * - lists: limit/offset/order checked, limit clamped to 500, output redacted;
+ * - saves: update semantics (merge.ts), validation (validation/), password hashing (a known hash
+ *   is stored as given, the stored hash sent back is kept), Plain secrets encrypted (secrets.ts);
+ * - credentials: a user keeps a password or at least one public key; admins need a password;
+ * - authentication: auth.ts, one entry per login method, with the password cache this class
+ *   invalidates whenever a user's credentials or status may have changed;
+ * - quota: quota.ts (track_quota modes, delayed updates and the pending deltas readers see);
+ * - last login: written at most every LAST_LOGIN_MIN_DELAY_MS.
+ */
+import { SftpgoError } from '../errors/index.js';
+import { Authenticator } from './auth.js';
+import type { DataProviderConfig, PasswordHashingConfig } from './config.js';
+import { DUMP_VERSION } from './dump.js';
+import { mergeAdminUpdate, mergeFolderUpdate, mergeUserUpdate } from './merge.js';
+import { adminPasswordForStorage, userPasswordForStorage } from './passwords.js';
+import type {
+  Admin,
+  DataProvider,
+  Folder,
+  ListOptions,
+  ProviderLogger,
+  QuotaUsage,
+  UpdateOptions,
+  User,
+} from './provider.js';
+import { QuotaTracker } from './quota.js';
+import type { QuotaTimers } from './quota-updater.js';
+import { redactAdmin, redactFolder, redactUser } from './redact.js';
+import { encryptPlainSecrets, type SecretEncrypter } from './secrets.js';
+import type { ListWindow, ProviderStore } from './store.js';
+import { validateAdmin } from './validation/admin.js';
+import { invalid, isRecord } from './validation/common.js';
+import { folderFromValidated, validateFolder } from './validation/folder.js';
+import {
+  requirePasswordOrPublicKey,
+  validatePublicKeys,
+  validateUser,
+  type ValidatedVirtualFolder,
+} from './validation/user.js';
+
+/** last_login is written at most this often (upstream lastLoginMinDelay) */
+export const LAST_LOGIN_MIN_DELAY_MS = 10 * 60 * 1000;
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 500;
+
+function listWindow(o: ListOptions = {}): ListWindow {
+  const limit = o.limit ?? DEFAULT_LIMIT;
+  const offset = o.offset ?? 0;
+  if (!Number.isSafeInteger(limit) || limit < 0) throw invalid('invalid limit');
+  if (!Number.isSafeInteger(offset) || offset < 0) throw invalid('invalid offset');
+  const order = o.order ?? 'ASC';
+  if (order !== 'ASC' && order !== 'DESC') throw invalid('invalid order');
+  return { take: Math.min(limit, MAX_LIMIT), skip: offset, order };
+}
+
+/** one checked page of a list from the store, each object passed through `out` */
+async function listPage<T>(
+  o: ListOptions | undefined,
+  fetch: (w: ListWindow) => Promise<T[]>,
+  out: (x: T) => T,
+): Promise<T[]> {
+  const w = listWindow(o);
+  if (w.take === 0) return [];
+  return (await fetch(w)).map(out);
+}
+
+/** names of the virtual folders mentioned in a (not yet validated) user body */
+function referencedFolderNames(input: unknown): string[] {
+  if (!isRecord(input) || !Array.isArray(input['virtual_folders'])) return [];
+  const names = new Set<string>();
+  for (const v of input['virtual_folders'] as unknown[]) {
+    if (isRecord(v) && typeof v['name'] === 'string' && v['name'] !== '') names.add(v['name']);
+  }
+  return [...names];
+}
+
+/** the value to store for a password: the stored hash sent back as is, else hashed for storage */
+function passwordToStore(
+  given: string,
+  storedHash: string | undefined,
+  forStorage: (p: string, cfg: PasswordHashingConfig) => Promise<string>,
+  cfg: PasswordHashingConfig,
+): Promise<string> {
+  return given === storedHash ? Promise.resolve(given) : forStorage(given, cfg);
+}
+
+export interface ProviderCoreDeps {
+  store: ProviderStore;
+  config: DataProviderConfig;
+  /** encrypts Plain secrets on save; without it, saving a Plain secret fails */
+  kms?: SecretEncrypter | undefined;
+  logger?: ProviderLogger | undefined;
+  /** clock in ms, for tests */
+  now?: () => number;
+  /** timers of the delayed quota update loop, for tests */
+  quotaTimers?: QuotaTimers | undefined;
+}
+
+export class ProviderCore implements DataProvider {
+  readonly driver: string;
+  readonly #store: ProviderStore;
+  readonly #cfg: DataProviderConfig;
+  readonly #kms: SecretEncrypter | undefined;
+  readonly #log: ProviderLogger | undefined;
+  readonly #now: () => number;
+  readonly #auth: Authenticator;
+  readonly #quota: QuotaTracker;
+  #closed = false;
+
+  constructor(d: ProviderCoreDeps) {
+    this.driver = d.config.driver;
+    this.#store = d.store;
+    this.#cfg = d.config;
+    this.#kms = d.kms;
+    this.#log = d.logger;
+    this.#now = d.now ?? Date.now;
+    this.#auth = new Authenticator({
+      accounts: this,
+      passwordCaching: d.config.password_caching,
+      now: this.#now,
+    });
+    this.#quota = new QuotaTracker({
+      trackQuota: d.config.track_quota,
+      delaySeconds: d.config.delayed_quota_update,
+      store: d.store,
+      now: this.#now,
+      timers: d.quotaTimers,
+      logger: d.logger,
+    });
+  }
+
+  // ---------------------------------------------------------------- users
+
+  getUsers(o?: ListOptions): Promise<User[]> {
+    return listPage(
+      o,
+      (w) => this.#store.getUsers(w),
+      (u) => redactUser(this.#quota.user(u)),
+    );
+  }
+
+  async getUser(username: string): Promise<User> {
+    return this.#quota.user(await this.#store.getUser(username));
+  }
+
+  /** validation, password hashing and secret encryption: everything before the write */
+  async #prepareUser(
+    input: unknown,
+    stored?: User,
+  ): Promise<{ user: User; virtualFolders: ValidatedVirtualFolder[] }> {
+    const names = referencedFolderNames(input);
+    const existing = new Map<string, Folder>();
+    if (names.length > 0) {
+      for (const f of await this.#store.findFolders(names)) existing.set(f.name ?? '', f);
+    }
+    const v = validateUser(input, {
+      skipNaturalKeysValidation: this.#cfg.skip_natural_keys_validation,
+      usersBaseDir: this.#cfg.users_base_dir,
+      existingFolders: existing,
+    });
+    const user = v.user;
+    if (user.password !== undefined) {
+      user.password = await passwordToStore(
+        user.password,
+        stored?.password,
+        userPasswordForStorage,
+        this.#cfg.password_hashing,
+      );
+    }
+    if (user.filesystem !== undefined)
+      await encryptPlainSecrets(user.filesystem, this.#kms, user.username ?? '');
+    for (const vf of v.virtualFolders) {
+      if (vf.upsert && vf.folder.filesystem !== undefined) {
+        await encryptPlainSecrets(vf.folder.filesystem, this.#kms, vf.folder.name ?? '');
+      }
+    }
+    return { user, virtualFolders: v.virtualFolders };
+  }
+
+  async addUser(u: User): Promise<User> {
+    const p = await this.#prepareUser(u);
+    const username = p.user.username ?? '';
+    await this.#store.addUser(p.user, p.virtualFolders);
+    this.#log?.debug({ sender: 'dataprovider', username }, 'user added');
+    return this.getUser(username);
+  }
+
+  async updateUser(username: string, u: User, o: UpdateOptions = {}): Promise<User> {
+    const stored = await this.getUser(username);
+    const merged = mergeUserUpdate(stored, u, o.mode);
+    merged['username'] = stored.username;
+    const p = await this.#prepareUser(merged, stored);
+    await this.#store.updateUser(username, p.user, p.virtualFolders);
+    this.#auth.forgetUser(username);
+    return this.getUser(username);
+  }
+
+  async deleteUser(username: string): Promise<void> {
+    await this.#store.deleteUser(username);
+    this.#quota.forget('user', username);
+    this.#auth.forgetUser(username);
+  }
+
+  async dumpUsers(): Promise<User[]> {
+    return (await this.#store.getUsers()).map((u) => this.#quota.user(u));
+  }
+
+  // ---------------------------------------------------------------- admins
+
+  getAdmins(o?: ListOptions): Promise<Admin[]> {
+    return listPage(o, (w) => this.#store.getAdmins(w), redactAdmin);
+  }
+
+  getAdmin(username: string): Promise<Admin> {
+    return this.#store.getAdmin(username);
+  }
+
+  async #prepareAdmin(input: unknown, stored?: Admin): Promise<Admin> {
+    const admin = validateAdmin(input, {
+      skipNaturalKeysValidation: this.#cfg.skip_natural_keys_validation,
+    });
+    admin.password = await passwordToStore(
+      admin.password ?? '',
+      stored?.password,
+      adminPasswordForStorage,
+      this.#cfg.password_hashing,
+    );
+    return admin;
+  }
+
+  async addAdmin(a: Admin): Promise<Admin> {
+    const admin = await this.#prepareAdmin(a);
+    const username = admin.username ?? '';
+    await this.#store.addAdmin(admin);
+    return this.getAdmin(username);
+  }
+
+  async updateAdmin(username: string, a: Admin, o: UpdateOptions = {}): Promise<Admin> {
+    const stored = await this.getAdmin(username);
+    const merged = mergeAdminUpdate(stored, a, o.mode);
+    merged['username'] = stored.username;
+    await this.#store.updateAdmin(username, await this.#prepareAdmin(merged, stored));
+    return this.getAdmin(username);
+  }
+
+  deleteAdmin(username: string): Promise<void> {
+    return this.#store.deleteAdmin(username);
+  }
+
+  dumpAdmins(): Promise<Admin[]> {
+    return this.#store.getAdmins();
+  }
+
+  countAdmins(): Promise<number> {
+    return this.#store.countAdmins();
+  }
+
+  // ---------------------------------------------------------------- folders
+
+  getFolders(o?: ListOptions): Promise<Folder[]> {
+    return listPage(
+      o,
+      (w) => this.#store.getFolders(w),
+      (f) => redactFolder(this.#quota.folder(f)),
+    );
+  }
+
+  async getFolder(name: string): Promise<Folder> {
+    return this.#quota.folder(await this.#store.getFolder(name));
+  }
+
+  async #prepareFolder(input: unknown): Promise<Folder> {
+    const v = validateFolder(input, {
+      skipNaturalKeysValidation: this.#cfg.skip_natural_keys_validation,
+    });
+    await encryptPlainSecrets(v.filesystem, this.#kms, v.name);
+    return folderFromValidated(v);
+  }
+
+  async addFolder(f: Folder): Promise<Folder> {
+    const folder = await this.#prepareFolder(f);
+    await this.#store.addFolder(folder);
+    return this.getFolder(folder.name ?? '');
+  }
+
+  async updateFolder(name: string, f: Folder, o: UpdateOptions = {}): Promise<Folder> {
+    const stored = await this.getFolder(name);
+    const merged = mergeFolderUpdate(stored, f, o.mode);
+    merged['name'] = stored.name;
+    await this.#store.updateFolder(name, await this.#prepareFolder(merged));
+    return this.getFolder(name);
+  }
+
+  async deleteFolder(name: string): Promise<void> {
+    await this.#store.deleteFolder(name);
+    this.#quota.forget('folder', name);
+  }
+
+  async dumpFolders(): Promise<Folder[]> {
+    return (await this.#store.getFolders()).map((f) => this.#quota.folder(f));
+  }
+
+  // ---------------------------------------------------------------- authentication
+
+  checkUserPassword(username: string, password: string): Promise<User> {
+    return this.#auth.checkUserPassword(username, password);
+  }
+
+  checkAdminPassword(username: string, password: string, ip?: string): Promise<Admin> {
+    return this.#auth.checkAdminPassword(username, password, ip);
+  }
+
+  async setAdminPassword(username: string, newPassword: string): Promise<void> {
+    if (typeof newPassword !== 'string' || newPassword === '')
+      throw invalid('please set a password');
+    const hash = await adminPasswordForStorage(newPassword, this.#cfg.password_hashing);
+    await this.#store.setAdminPassword(username, hash);
+  }
+
+  async setUserPassword(username: string, newPassword: string): Promise<void> {
+    if (typeof newPassword !== 'string') throw invalid('invalid password: expected a string');
+    const hash =
+      newPassword === ''
+        ? ''
+        : await userPasswordForStorage(newPassword, this.#cfg.password_hashing);
+    await this.#store.updateUserCredentials(username, (stored) => {
+      requirePasswordOrPublicKey(hash, stored.public_keys);
+      return { password: hash };
+    });
+    this.#auth.forgetUser(username);
+  }
+
+  async setUserPublicKeys(username: string, keys: string[]): Promise<void> {
+    const valid = validatePublicKeys(keys);
+    await this.#store.updateUserCredentials(username, (stored) => {
+      requirePasswordOrPublicKey(stored.password, valid);
+      return { public_keys: valid };
+    });
+  }
+
+  async updateLastLogin(username: string): Promise<void> {
+    const now = this.#now();
+    // a stored value in the future (clock moved back) is overwritten too
+    await this.#store.setLastLogin(username, now, {
+      from: now - LAST_LOGIN_MIN_DELAY_MS,
+      to: now,
+    });
+  }
+
+  // ---------------------------------------------------------------- quota
+
+  updateUserQuota(
+    username: string,
+    sizeDelta: number,
+    filesDelta: number,
+    reset: boolean,
+  ): Promise<void> {
+    return this.#quota.update('user', username, sizeDelta, filesDelta, reset);
+  }
+
+  updateFolderQuota(
+    name: string,
+    sizeDelta: number,
+    filesDelta: number,
+    reset: boolean,
+  ): Promise<void> {
+    return this.#quota.update('folder', name, sizeDelta, filesDelta, reset);
+  }
+
+  getUserUsedQuota(username: string): Promise<QuotaUsage> {
+    return this.#quota.usage('user', username);
+  }
+
+  getFolderUsedQuota(name: string): Promise<QuotaUsage> {
+    return this.#quota.usage('folder', name);
+  }
+
+  // ---------------------------------------------------------------- maintenance
+
+  async dump(): Promise<{ users: User[]; folders: Folder[]; admins: Admin[]; version: number }> {
+    const users = await this.dumpUsers();
+    const folders = await this.dumpFolders();
+    const admins = await this.dumpAdmins();
+    return { users, folders, admins, version: DUMP_VERSION };
+  }
+
+  async checkAvailability(): Promise<void> {
+    try {
+      await this.#store.ping();
+    } catch (e) {
+      if (SftpgoError.is(e, 'BACKEND_UNAVAILABLE')) throw e;
+      throw new SftpgoError(
+        'BACKEND_UNAVAILABLE',
+        `data provider unavailable: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
+  }
+
+  /** writes the pending delayed quota deltas, then closes the store */
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      await this.#quota.close();
+    }
+    await this.#store.close();
+    this.#auth.clear();
+  }
+}
