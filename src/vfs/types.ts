@@ -179,6 +179,12 @@ export interface Upload {
   stream: Writable;
   /** resolves when the data is durable and visible at the target; rejects when aborted */
   done: Promise<{ bytes: number }>;
+  /**
+   * true when the upload writes the target directly: an existing file was truncated when the
+   * upload opened, so an aborted upload leaves no file there. Absent or false: the target
+   * changes only when `done` resolves (an atomic temp file, an object-store commit).
+   */
+  inPlace?: boolean;
 }
 
 export interface WriteStreamOptions extends Op {

@@ -55,16 +55,6 @@ void describe('createUserFs', () => {
       createUserFs(env.user({ filesystem: { provider: 2, gcsconfig: { bucket: 'b' } } })),
       code('OP_UNSUPPORTED', 'Google Cloud Storage backend \\(provider 2\\) is not supported yet'),
     );
-    await assert.rejects(
-      createUserFs(
-        env.user({
-          virtual_folders: [
-            { name: 'c', mapped_path: env.p('c'), virtual_path: '/c', filesystem: { provider: 4 } },
-          ],
-        }),
-      ),
-      code('OP_UNSUPPORTED', 'encrypted local filesystem'),
-    );
   });
 
   void it('gives every backend the secret decrypter, the username and the host key fingerprints', async () => {

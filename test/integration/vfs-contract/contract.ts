@@ -22,8 +22,9 @@
  * through the flags: `emulatedDirs` (quirks 1 and 3, implicit directories), `rename` (quirk 2:
  * copy + delete backends refuse a non-empty directory with NOT_EMPTY, as its removal is
  * everywhere), `resume` (OP_UNSUPPORTED before anything is written), chmod/chown/chtimes/truncate
- * (quirk 9), and crypt's quota sizes (quirk 6) through the `usageBytes` hook; stat and list sizes
- * are always content sizes.
+ * (quirk 9), and a backend's own quota sizes through the `usageBytes` hook; stat and list sizes
+ * are always content sizes (crypt: plaintext, and usage() counts plaintext too, unlike upstream's
+ * quirk 6).
  *
  * Where upstream backends differed, the contract asks for one behaviour from all of them:
  * - openRead of a missing file fails at open, not on the first read (upstream S3, quirk 5);
@@ -71,8 +72,8 @@ export interface FsContractSubject {
    */
   listLeftovers(): Promise<string[]>;
   /**
-   * The bytes `usage()` counts for a regular file holding `size` bytes; default: `size`. crypt
-   * counts the encrypted size on disk, as upstream quota scans do (storage-2.1.2.md §2.2).
+   * The bytes `usage()` counts for a regular file holding `size` bytes; default: `size`. (crypt
+   * counts plaintext sizes, unlike upstream's scans of the encrypted size on disk.)
    */
   usageBytes?(size: number): number;
   /** removes what the factory created (temp dirs, buckets, servers); runs after `fs.close()` */

@@ -3,35 +3,9 @@
  * temp files beside their targets and once with them in a temp dir outside the root
  * (common.temp_path), where only listLeftovers can see them.
  */
-import * as fsp from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { LocalFs } from '../../../src/vfs/index.js';
-import { describeFsContract, type FsContractSubject } from './contract.js';
+import { describeFsContract } from './contract.js';
+import { localRootSubject } from './local-root.js';
 
-const TEMP_PREFIX = '.sftpgo-upload.';
-
-/** every file or directory below `dir` whose name starts with the atomic-upload temp prefix */
-async function tempFiles(dir: string): Promise<string[]> {
-  const all = await fsp.readdir(dir, { recursive: true });
-  return all.filter((rel) => path.basename(rel).startsWith(TEMP_PREFIX)).sort();
-}
-
-async function localSubject(withTempDir: boolean): Promise<FsContractSubject> {
-  const base = await fsp.realpath(await fsp.mkdtemp(path.join(tmpdir(), 'sftpgo-contract-')));
-  const root = path.join(base, 'root');
-  const temp = path.join(base, 'temp');
-  await fsp.mkdir(root);
-  await fsp.mkdir(temp);
-  return {
-    fs: new LocalFs({ root, ...(withTempDir ? { tempDir: temp } : {}) }),
-    listLeftovers: async () => [
-      ...(await tempFiles(root)),
-      ...(await fsp.readdir(temp)).map((n) => `temp_path/${n}`),
-    ],
-    cleanup: () => fsp.rm(base, { recursive: true, force: true }),
-  };
-}
-
-describeFsContract('local', () => localSubject(false));
-describeFsContract('local with temp_path', () => localSubject(true));
+describeFsContract('local', () => localRootSubject(false, (o) => new LocalFs(o)));
+describeFsContract('local with temp_path', () => localRootSubject(true, (o) => new LocalFs(o)));

@@ -65,6 +65,11 @@ export interface LocalFsOptions {
    */
   logger?: FsLogger;
   /**
+   * what usage() counts for a regular file of `diskSize` bytes (default: the on-disk size); the
+   * encrypted backend counts plaintext sizes
+   */
+  usageSize?: (diskSize: number) => number;
+  /**
    * tests: replaces node:fs/promises `open` for files opened by openFile (direct, and the temp
    * file of atomic writes), to simulate failures or observe syncs
    */
@@ -136,6 +141,7 @@ export class LocalFs implements Fs {
   private readonly createRoot: boolean;
   private readonly logger: FsLogger;
   private readonly openFileFn: typeof fsp.open;
+  private readonly usageSize: (diskSize: number) => number;
   private realRoot: string | undefined;
 
   constructor(o: LocalFsOptions) {
@@ -157,6 +163,7 @@ export class LocalFs implements Fs {
     this.createRoot = o.createRoot ?? false;
     this.logger = o.logger ?? NO_LOGGER;
     this.openFileFn = o.openFileFn ?? fsp.open;
+    this.usageSize = o.usageSize ?? ((n) => n);
   }
 
   // ---------------------------------------------------------------- path safety
@@ -647,7 +654,7 @@ export class LocalFs implements Fs {
         if (d.isDirectory()) stack.push(full);
         else if (d.isFile()) {
           try {
-            bytes += (await fsp.lstat(full)).size;
+            bytes += this.usageSize((await fsp.lstat(full)).size);
             files++;
           } catch (e) {
             // removed while scanning: not counted
