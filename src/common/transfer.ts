@@ -97,13 +97,17 @@ export function handleSink(h: FileHandle): UploadSink {
   };
 }
 
-/** a sequential-only sink over a streamed backend upload (object stores are atomic) */
+/**
+ * A sequential-only sink over a streamed backend upload: atomic (object stores, atomic temp
+ * files) unless the backend writes the target in place (`inPlace`: a direct encrypted upload,
+ * whose abort leaves no file, so the quota must drop the overwritten one).
+ */
 export function streamSink(u: Upload, startOffset: number): UploadSink {
   let pos = startOffset;
   // stream errors surface through writes and `done`; without a listener they would crash the process
   u.stream.on('error', () => undefined);
   return {
-    atomic: true,
+    atomic: u.inPlace !== true,
     resumable: false,
     async writev(position, data) {
       if (position !== pos) {
