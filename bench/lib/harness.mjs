@@ -184,11 +184,12 @@ function serveNodeFlags() {
 /**
  * Starts our service through bench/lib/ours-server.mjs, compiled into work/dist as `sftpgo serve`
  * runs from dist/ (BENCH_FROM_SOURCE=1: from source under tsx, which adds ~35 MiB RSS), with the
- * V8 flags of the executable plus BENCH_NODE_FLAGS. `args` are ours-server.mjs's arguments.
+ * V8 flags of the executable plus BENCH_NODE_FLAGS. `args` are ours-server.mjs's arguments;
+ * `extraEnv` is added to its environment (BENCH_USER_FILESYSTEM).
  */
-export async function startOurs(work, cleanup, args) {
+export async function startOurs(work, cleanup, args, extraEnv = {}) {
   const fromSource = process.env.BENCH_FROM_SOURCE === '1';
-  const env = { ...process.env };
+  const env = { ...process.env, ...extraEnv };
   if (!fromSource) {
     const dist = join(work, 'dist');
     if (!existsSync(join(dist, 'service/index.js'))) {
@@ -301,7 +302,7 @@ export async function runRounds({ title, tests, servers, rounds, parallelName = 
     `${label.padEnd(48)} ${o.toFixed(digits).padStart(9)}${ps.map((p) => ` ${p.toFixed(digits).padStart(9)}`).join('')}` +
     `${ps.map((p, i) => ` ${(p > 0 ? (o / p).toFixed(2) : '-').padStart(ratioWidths[i])}`).join('')}${extra}`;
   const head = (label, target) =>
-    `${label.padEnd(48)} ${'ours'.padStart(9)}${peers.map((p) => ` ${p.name.padStart(9)}`).join('')}` +
+    `${label.padEnd(48)} ${ours.name.padStart(9)}${peers.map((p) => ` ${p.name.padStart(9)}`).join('')}` +
     `${ratioHeads.map((h, i) => ` ${h.padStart(ratioWidths[i])}`).join('')}${target ? '  target' : ''}`;
   const lines = [title, head('test', true)];
   for (const t of selected) {
