@@ -10,15 +10,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import type { ApiUser } from '../../../src/api/index.js';
-import {
-  decryptFrom,
-  encryptedFileSize,
-  EncryptTransform,
-} from '../../../src/vfs/backends/crypt/index.js';
+import { encryptedFileSize } from '../../../src/vfs/backends/crypt/index.js';
+import { decryptFile, encryptFile } from '../../helpers/crypt.js';
 import { basicAuth, freePort } from '../../helpers/server.js';
 import {
   sha256,
@@ -60,18 +55,6 @@ async function bigRandomFile(path: string, size: number): Promise<string> {
     await fh.close();
   }
   return h.digest('hex');
-}
-
-/** the plaintext of an encrypted file on disk, decrypted with format.ts alone */
-async function decryptFile(path: string, passphrase = PASS): Promise<Buffer> {
-  const fh = await fsp.open(path, 'r');
-  try {
-    const out: Buffer[] = [];
-    for await (const c of decryptFrom(fh, passphrase)) out.push(Buffer.from(c));
-    return Buffer.concat(out);
-  } finally {
-    await fh.close();
-  }
 }
 
 /** asserts that `path` on disk is `plain` in the encrypted format */
@@ -388,12 +371,7 @@ void describe('crypt storage end to end', () => {
     // a file SFTPGo wrote with the folder's passphrase is there already
     await fsp.mkdir(mapped, { recursive: true });
     const theirs = randomBytes(70_000);
-    const fh = await fsp.open(join(mapped, 'theirs.bin'), 'w');
-    await pipeline(
-      Readable.from([theirs]),
-      new EncryptTransform('folder passphrase'),
-      fh.createWriteStream(),
-    );
+    await encryptFile(join(mapped, 'theirs.bin'), theirs, 'folder passphrase');
 
     const r = await sftpBatch(env.target, user.creds, [
       `put ${join(local, 'vf-a')} /enc/a.bin`,

@@ -17,7 +17,8 @@ import { SftpgoError, type ErrorCode } from '../../../errors/index.js';
 import type { ApiSecret } from '../../../api/index.js';
 import { createKms, type Secret } from '../../../kms/index.js';
 import { createFs, type SecretDecrypter } from '../../registry.js';
-import { CryptFs, EncryptTransform, decryptFrom, encryptedFileSize } from './index.js';
+import { decryptFile, encryptFile } from '../../../../test/helpers/crypt.js';
+import { CryptFs, encryptedFileSize } from './index.js';
 
 const PASS = 'crypt backend passphrase ✓';
 const K = 65536;
@@ -61,28 +62,6 @@ async function readOk(fs: CryptFs, p: string, offset?: number): Promise<Buffer> 
   return r.data;
 }
 
-/** the plaintext of an encrypted file on disk, decrypted by format.ts alone */
-async function decryptFile(file: string, passphrase = PASS): Promise<Buffer> {
-  const fh = await fsp.open(file, 'r');
-  try {
-    const out: Buffer[] = [];
-    for await (const c of decryptFrom(fh, passphrase)) out.push(Buffer.from(c));
-    return Buffer.concat(out);
-  } finally {
-    await fh.close();
-  }
-}
-
-/** writes `plain` encrypted to `file` with format.ts alone, as SFTPGo would have */
-async function encryptFile(file: string, plain: Buffer, passphrase = PASS): Promise<void> {
-  const fh = await fsp.open(file, 'w');
-  await pipeline(
-    Readable.from([plain], { objectMode: false }),
-    new EncryptTransform(passphrase),
-    fh.createWriteStream(),
-  );
-}
-
 async function openFds(): Promise<number> {
   return (await fsp.readdir('/proc/self/fd')).length;
 }
@@ -119,14 +98,14 @@ void describe('CryptFs: the files on disk', () => {
   void it("the backend's files decrypt with format.ts alone, as SFTPGo would read them", async () => {
     const plain = randomBytes(5 * K + 999);
     await put(fs, '/ours.bin', plain);
-    assert.deepEqual(await decryptFile(path.join(root, 'ours.bin')), plain);
+    assert.deepEqual(await decryptFile(path.join(root, 'ours.bin'), PASS), plain);
   });
 
   void it('files encrypted outside the backend (as SFTPGo writes them) read back', async () => {
     const plain = randomBytes(4 * K + 17);
     await fsp.mkdir(path.join(root, 'theirs'));
-    await encryptFile(path.join(root, 'theirs', 'f.bin'), plain);
-    await encryptFile(path.join(root, 'theirs', 'empty'), Buffer.alloc(0));
+    await encryptFile(path.join(root, 'theirs', 'f.bin'), plain, PASS);
+    await encryptFile(path.join(root, 'theirs', 'empty'), Buffer.alloc(0), PASS);
     assert.deepEqual(await readOk(fs, '/theirs/f.bin'), plain);
     assert.deepEqual(await readOk(fs, '/theirs/empty'), Buffer.alloc(0));
     const listed = new Map<string, number>();
