@@ -12,11 +12,10 @@
 // the temp dir; it is the slowest part of the chain, so both sides are bounded by it and the
 // ratio is what matters. Sizes (env): BENCH_BIG_MB (1024), BENCH_PAR_CLIENTS (16), BENCH_PAR_MB
 // (64), BENCH_ROUNDS (3), BENCH_PART_MB (5), BENCH_CONCURRENCY (2); BENCH_QUICK=1 for a quick look.
-import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cpuSeconds, freePort, MemSampler, must, need, num, prepareData, ROOT, run, startOurs, workDir } from './lib/harness.mjs';
+import { cpuSeconds, freePort, MemSampler, must, need, num, opensshClient, prepareData, ROOT, run, startOurs, workDir } from './lib/harness.mjs';
 
 const BIG_MB = num('BENCH_BIG_MB', 1024, 128);
 const PAR_CLIENTS = num('BENCH_PAR_CLIENTS', 16, 4);
@@ -80,24 +79,8 @@ process.env.BENCH_USER_FILESYSTEM = JSON.stringify({
 const oursPort = await freePort();
 const { child: ours } = await startOurs(work, cleanup, [oursDir, String(oursPort), oursHome, `${keyFile}.pub`]);
 
-const sshOpts = [
-  '-F', '/dev/null',
-  '-o', 'StrictHostKeyChecking=no',
-  '-o', 'UserKnownHostsFile=/dev/null',
-  '-o', 'LogLevel=ERROR',
-  '-o', 'BatchMode=yes',
-  '-o', 'Ciphers=aes128-gcm@openssh.com',
-  '-i', keyFile,
-  '-o', 'IdentitiesOnly=yes',
-];
-async function sftp(lines) {
-  const batch = join(work, `batch-${randomBytes(4).toString('hex')}`);
-  await writeFile(batch, `${lines.join('\n')}\n`);
-  const r = await run('sftp', [...sshOpts, '-P', String(oursPort), '-b', batch, 'bench@127.0.0.1']);
-  await rm(batch, { force: true });
-  if (r.code !== 0) throw new Error(`sftp failed: ${r.err}`);
-  return r.seconds;
-}
+const { sftpBatch } = opensshClient({ work, keyFile, cipher: 'aes128-gcm@openssh.com' });
+const sftp = (lines) => sftpBatch({ name: 'ours', port: oursPort, user: 'bench' }, lines);
 async function direct(op, key, file) {
   const r = await run(process.execPath, [join(ROOT, 'bench/lib/s3-direct.mjs'), op, endpoint, BUCKET, key, file, String(PART_MB), String(CONCURRENCY)]);
   if (r.code !== 0) throw new Error(`s3-direct ${op} failed: ${r.err}`);

@@ -11,9 +11,9 @@
 // BENCH_QUICK=1 divides the sizes; BENCH_ONLY="put 1024" runs the tests whose names contain one of
 // the substrings (a get needs its put before it). BENCH_FROM_SOURCE=1: servers under tsx.
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort, must, need, num, prepareData, run, runRounds, startOurs, workDir } from './lib/harness.mjs';
+import { freePort, must, need, num, opensshClient, prepareData, runRounds, startOurs, workDir } from './lib/harness.mjs';
 
 const BIG_MB = num('BENCH_BIG_MB', 1024, 128);
 const SMALL_COUNT = num('BENCH_SMALL_COUNT', 2000, 500);
@@ -50,26 +50,7 @@ const crypt = await server('crypt', {
 const local = await server('local');
 const servers = [crypt, local];
 
-const sshOpts = [
-  '-F', '/dev/null',
-  '-o', 'StrictHostKeyChecking=no',
-  '-o', 'UserKnownHostsFile=/dev/null',
-  '-o', 'LogLevel=ERROR',
-  '-o', 'BatchMode=yes',
-  '-o', `Ciphers=${CIPHER}`,
-  '-o', 'KexAlgorithms=curve25519-sha256',
-  '-i', keyFile,
-  '-o', 'IdentitiesOnly=yes',
-];
-
-async function sftpBatch(s, lines) {
-  const batch = join(work, `batch-${randomBytes(4).toString('hex')}`);
-  await writeFile(batch, `${lines.join('\n')}\n`);
-  const r = await run('sftp', [...sshOpts, '-P', String(s.port), '-b', batch, `${s.user}@127.0.0.1`]);
-  await rm(batch, { force: true });
-  if (r.code !== 0) throw new Error(`${s.name}: sftp failed: ${r.err}`);
-  return r.seconds;
-}
+const { sftpBatch } = opensshClient({ work, keyFile, cipher: CIPHER });
 
 const tests = [
   {

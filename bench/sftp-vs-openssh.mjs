@@ -17,13 +17,12 @@
 // `sftpgo serve` does from dist/, with the executable's V8 flags (bench/lib/harness.mjs);
 // BENCH_FROM_SOURCE=1 runs it from source under tsx instead (tsx adds ~35 MiB RSS).
 // Both clients use kex curve25519-sha256 (ssh2 has no sntrup761).
-import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort, must, need, num, prepareData, run, runRounds, startOurs, workDir } from './lib/harness.mjs';
+import { freePort, must, need, num, opensshClient, prepareData, run, runRounds, startOurs, workDir } from './lib/harness.mjs';
 
 const BIG_MB = num('BENCH_BIG_MB', 1024, 128);
 const SMALL_COUNT = num('BENCH_SMALL_COUNT', 2000, 500);
@@ -109,26 +108,7 @@ const servers = [
   { name: 'openssh', port: sshdPort, user: me, root: `${sshdHome}/`, home: sshdHome, pid: sshd.pid },
 ];
 
-const sshOpts = [
-  '-F', '/dev/null',
-  '-o', 'StrictHostKeyChecking=no',
-  '-o', 'UserKnownHostsFile=/dev/null',
-  '-o', 'LogLevel=ERROR',
-  '-o', 'BatchMode=yes',
-  '-o', `Ciphers=${CIPHER}`,
-  '-o', 'KexAlgorithms=curve25519-sha256',
-  '-i', keyFile,
-  '-o', 'IdentitiesOnly=yes',
-];
-
-async function sftpBatch(s, lines) {
-  const batch = join(work, `batch-${randomBytes(4).toString('hex')}`);
-  await writeFile(batch, `${lines.join('\n')}\n`);
-  const r = await run('sftp', [...sshOpts, '-P', String(s.port), '-b', batch, `${s.user}@127.0.0.1`]);
-  await rm(batch, { force: true });
-  if (r.code !== 0) throw new Error(`${s.name}: sftp failed: ${r.err}`);
-  return r.seconds;
-}
+const { sshOpts, sftpBatch } = opensshClient({ work, keyFile, cipher: CIPHER });
 
 // the negotiated cipher, from `ssh -v`
 for (const s of servers) {

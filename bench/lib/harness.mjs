@@ -229,6 +229,36 @@ export async function startOurs(work, cleanup, args, extraEnv = {}) {
   return { child, fromSource };
 }
 
+// ------------------------------------------------------------------ OpenSSH client
+
+/**
+ * OpenSSH's sftp as the benches drive it: key login with `keyFile`, `cipher`, kex
+ * curve25519-sha256, no config or known hosts. `sshOpts` for ssh/sftp; `sftpBatch(server,
+ * lines)` runs `sftp -b` as `server.user` on `server.port` and returns its wall seconds.
+ */
+export function opensshClient({ work, keyFile, cipher }) {
+  const sshOpts = [
+    '-F', '/dev/null',
+    '-o', 'StrictHostKeyChecking=no',
+    '-o', 'UserKnownHostsFile=/dev/null',
+    '-o', 'LogLevel=ERROR',
+    '-o', 'BatchMode=yes',
+    '-o', `Ciphers=${cipher}`,
+    '-o', 'KexAlgorithms=curve25519-sha256',
+    '-i', keyFile,
+    '-o', 'IdentitiesOnly=yes',
+  ];
+  async function sftpBatch(s, lines) {
+    const batch = join(work, `batch-${randomBytes(4).toString('hex')}`);
+    await writeFile(batch, `${lines.join('\n')}\n`);
+    const r = await run('sftp', [...sshOpts, '-P', String(s.port), '-b', batch, `${s.user}@127.0.0.1`]);
+    await rm(batch, { force: true });
+    if (r.code !== 0) throw new Error(`${s.name}: sftp failed: ${r.err}`);
+    return r.seconds;
+  }
+  return { sshOpts, sftpBatch };
+}
+
 // ------------------------------------------------------------------ rounds and the table
 
 const median = (a) => {
