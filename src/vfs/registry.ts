@@ -89,6 +89,7 @@ const BACKENDS: Partial<Record<FsKind, () => Promise<BackendModule>>> = {
   local: () => import('./backends/local/index.js'),
   s3: () => import('./backends/s3/index.js'),
   sftp: () => import('./backends/sftp/index.js'),
+  azblob: () => import('./backends/azblob/index.js'),
   crypt: () => import('./backends/crypt/index.js'),
 };
 
