@@ -7,6 +7,9 @@
  * so a logged cause shows status, code and headers only.
  */
 import { SftpgoError } from '../../../errors/index.js';
+import { failurePrefix, NETWORK_CODES, storageFailure, type MapContext } from '../object-store.js';
+
+export type { MapContext } from '../object-store.js';
 
 interface RestErrorLike {
   name?: unknown;
@@ -29,18 +32,6 @@ const PERMISSION_CODES = new Set([
   'InvalidAuthenticationInfo',
   'UnauthorizedBlobOverwrite',
   'AccountIsDisabled',
-]);
-/** socket-level failures: the endpoint cannot be reached right now */
-const NETWORK_CODES = new Set([
-  'REQUEST_SEND_ERROR',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
 ]);
 
 export interface AzErrorFields {
@@ -76,58 +67,27 @@ export function isAzInvalidRange(e: unknown): boolean {
   return f.status === 416 || f.code === 'InvalidRange';
 }
 
-export interface MapContext {
-  /** the operation ("stat", "list", "open", ...) */
-  op: string;
-  /** the client-visible path */
-  display: string;
-  /** the request was cut by its own deadline rather than by the caller */
-  timedOut?: boolean;
-}
-
 /** Maps any error of an Azure call to an SftpgoError; SftpgoErrors pass through unchanged. */
 export function mapAzError(e: unknown, c: MapContext): SftpgoError {
   if (SftpgoError.is(e)) return e;
-  const prefix = `${c.op} ${JSON.stringify(c.display)}`;
-  const cause = { cause: e };
   const f = azErrorFields(e);
-  const code = f.code !== '' ? ` (${f.code})` : '';
-  if (c.timedOut) {
-    return new SftpgoError(
-      'BACKEND_UNAVAILABLE',
-      `${prefix}: the storage backend timed out`,
-      cause,
-    );
-  }
-  if (f.name === 'AbortError') {
-    return new SftpgoError('ABORTED', `${prefix}: operation aborted`, cause);
-  }
+  if (c.timedOut) return storageFailure('timeout', c, e);
+  if (f.name === 'AbortError') return storageFailure('aborted', c, e);
   if (CONTAINER_MISSING_CODES.has(f.code)) {
-    return new SftpgoError('NOT_FOUND', `${prefix}: the storage container does not exist`, cause);
+    return new SftpgoError(
+      'NOT_FOUND',
+      `${failurePrefix(c)}: the storage container does not exist`,
+      { cause: e },
+    );
   }
-  if (isAzNotFound(e)) {
-    return new SftpgoError('NOT_FOUND', `${prefix}: no such file or directory`, cause);
-  }
+  if (isAzNotFound(e)) return storageFailure('not-found', c, e);
   if (f.status === 401 || f.status === 403 || PERMISSION_CODES.has(f.code)) {
-    return new SftpgoError(
-      'PERMISSION_DENIED',
-      `${prefix}: access denied by the storage backend${code}`,
-      cause,
-    );
+    return storageFailure('denied', c, e, f.code);
   }
-  if (f.status >= 500 || f.status === 429) {
-    return new SftpgoError(
-      'BACKEND_UNAVAILABLE',
-      `${prefix}: the storage backend is unavailable${code}`,
-      cause,
-    );
+  if (f.status >= 500 || f.status === 429) return storageFailure('unavailable', c, e, f.code);
+  // the SDK reports a failed send as REQUEST_SEND_ERROR, the socket's code in its message
+  if (f.status === 0 && (f.code === 'REQUEST_SEND_ERROR' || NETWORK_CODES.has(f.code))) {
+    return storageFailure('unreachable', c, e);
   }
-  if (f.status === 0 && NETWORK_CODES.has(f.code)) {
-    return new SftpgoError(
-      'BACKEND_UNAVAILABLE',
-      `${prefix}: the storage backend is unreachable`,
-      cause,
-    );
-  }
-  return new SftpgoError('INTERNAL', `${prefix}: storage backend error${code}`, cause);
+  return storageFailure('error', c, e, f.code);
 }

@@ -57,6 +57,7 @@ import {
   type Usage,
   type WriteStreamOptions,
 } from '../../types.js';
+import { OBJECT_STORE_CAPABILITIES } from '../object-store.js';
 import { isAzInvalidRange, isAzNotFound, mapAzError, type MapContext } from './errors.js';
 import { startBlockUpload } from './upload.js';
 
@@ -76,20 +77,6 @@ const COPY_TIMEOUT_MS = 30_000;
 const COPY_POLL_ERRORS = 3;
 /** transparent retries of a download body cut mid-way (upstream MaxRetryRequests) */
 const DOWNLOAD_RETRIES = 3;
-
-const CAPABILITIES: FsCapabilities = Object.freeze({
-  resume: false,
-  atomicUpload: false,
-  randomAccess: false,
-  symlinks: false,
-  chmod: false,
-  chown: false,
-  chtimes: false,
-  truncate: false,
-  statvfs: false,
-  rename: false,
-  emulatedDirs: true,
-});
 
 const NO_LOGGER: FsLogger = Object.freeze({ warn: () => undefined, error: () => undefined });
 
@@ -198,7 +185,7 @@ function mappedStream(body: Readable, ctx: MapContext): Readable {
 
 export class AzureBlobFs implements Fs {
   readonly kind = 'azblob' as const;
-  readonly capabilities: FsCapabilities = CAPABILITIES;
+  readonly capabilities: FsCapabilities = OBJECT_STORE_CAPABILITIES;
   private readonly container: ContainerClient;
   private readonly containerSas: boolean;
   private readonly keyPrefix: string;

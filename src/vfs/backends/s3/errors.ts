@@ -4,6 +4,9 @@
  * the bucket, the key prefix, an SDK message or a credential. The SDK error is the `cause`.
  */
 import { SftpgoError } from '../../../errors/index.js';
+import { failurePrefix, NETWORK_CODES, storageFailure, type MapContext } from '../object-store.js';
+
+export type { MapContext } from '../object-store.js';
 
 interface SdkErrorLike {
   name?: unknown;
@@ -22,18 +25,6 @@ const PERMISSION_NAMES = new Set([
   'AccountProblem',
 ]);
 const CREDENTIALS_NAMES = new Set(['CredentialsProviderError', 'ProviderError']);
-/** socket-level failures: the endpoint cannot be reached right now */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
-
 function fieldsOf(e: unknown): { name: string; code: string; status: number } {
   if (typeof e !== 'object' || e === null) return { name: '', code: '', status: 0 };
   const o = e as SdkErrorLike;
@@ -57,31 +48,14 @@ export function isS3InvalidRange(e: unknown): boolean {
   return f.name === 'InvalidRange' || f.status === 416;
 }
 
-export interface MapContext {
-  /** the operation ("stat", "list", "open", ...) */
-  op: string;
-  /** the client-visible path */
-  display: string;
-  /** the request was cut by its own deadline rather than by the caller */
-  timedOut?: boolean;
-}
-
 /** Maps any error of an S3 call to an SftpgoError; SftpgoErrors pass through unchanged. */
 export function mapS3Error(e: unknown, c: MapContext): SftpgoError {
   if (SftpgoError.is(e)) return e;
-  const prefix = `${c.op} ${JSON.stringify(c.display)}`;
+  const prefix = failurePrefix(c);
   const cause = { cause: e };
   const f = fieldsOf(e);
-  if (c.timedOut || f.name === 'TimeoutError') {
-    return new SftpgoError(
-      'BACKEND_UNAVAILABLE',
-      `${prefix}: the storage backend timed out`,
-      cause,
-    );
-  }
-  if (f.name === 'AbortError') {
-    return new SftpgoError('ABORTED', `${prefix}: operation aborted`, cause);
-  }
+  if (c.timedOut || f.name === 'TimeoutError') return storageFailure('timeout', c, e);
+  if (f.name === 'AbortError') return storageFailure('aborted', c, e);
   if (CREDENTIALS_NAMES.has(f.name)) {
     return new SftpgoError(
       'BACKEND_UNAVAILABLE',
@@ -95,30 +69,11 @@ export function mapS3Error(e: unknown, c: MapContext): SftpgoError {
   if (f.name === 'KeyTooLongError') {
     return new SftpgoError('INVALID_INPUT', `${prefix}: file name too long`, cause);
   }
-  if (isS3NotFound(e)) {
-    return new SftpgoError('NOT_FOUND', `${prefix}: no such file or directory`, cause);
-  }
-  if (PERMISSION_NAMES.has(f.name) || f.status === 403) {
-    return new SftpgoError(
-      'PERMISSION_DENIED',
-      `${prefix}: access denied by the storage backend`,
-      cause,
-    );
-  }
+  if (isS3NotFound(e)) return storageFailure('not-found', c, e);
+  if (PERMISSION_NAMES.has(f.name) || f.status === 403) return storageFailure('denied', c, e);
   if (f.status >= 500 || f.name === 'SlowDown' || f.status === 429) {
-    return new SftpgoError(
-      'BACKEND_UNAVAILABLE',
-      `${prefix}: the storage backend is unavailable`,
-      cause,
-    );
+    return storageFailure('unavailable', c, e);
   }
-  if (NETWORK_CODES.has(f.code)) {
-    return new SftpgoError(
-      'BACKEND_UNAVAILABLE',
-      `${prefix}: the storage backend is unreachable`,
-      cause,
-    );
-  }
-  const what = f.name !== '' && f.name !== 'Error' ? ` (${f.name})` : '';
-  return new SftpgoError('INTERNAL', `${prefix}: storage backend error${what}`, cause);
+  if (NETWORK_CODES.has(f.code)) return storageFailure('unreachable', c, e);
+  return storageFailure('error', c, e, f.name !== 'Error' ? f.name : '');
 }

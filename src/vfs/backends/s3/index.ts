@@ -57,6 +57,7 @@ import {
   type Usage,
   type WriteStreamOptions,
 } from '../../types.js';
+import { OBJECT_STORE_CAPABILITIES } from '../object-store.js';
 import { isS3InvalidRange, mapS3Error, type MapContext } from './errors.js';
 import { startS3Upload } from './upload.js';
 
@@ -79,20 +80,6 @@ export interface S3FsOptions {
   /** failed multipart aborts that leave parts stored */
   logger?: FsLogger;
 }
-
-const CAPABILITIES: FsCapabilities = Object.freeze({
-  resume: false,
-  atomicUpload: false,
-  randomAccess: false,
-  symlinks: false,
-  chmod: false,
-  chown: false,
-  chtimes: false,
-  truncate: false,
-  statvfs: false,
-  rename: false,
-  emulatedDirs: true,
-});
 
 const MIB = 1024 * 1024;
 const DEFAULT_PART_MIB = 5;
@@ -150,7 +137,7 @@ interface Resolved {
 
 export class S3Fs implements Fs {
   readonly kind = 's3' as const;
-  readonly capabilities: FsCapabilities = CAPABILITIES;
+  readonly capabilities: FsCapabilities = OBJECT_STORE_CAPABILITIES;
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly keyPrefix: string;
