@@ -343,6 +343,14 @@ function describeRemote(name: string, start: () => Promise<SftpRemote>): void {
         sftpConfig(remote, { prefix, buffer_size: 1, disable_concurrent_reads: true }),
       );
       assert.equal(sha(await get(seq, '/f')), sha(data));
+      // the remote file is truncated at open: an aborted overwrite leaves no file, and says so
+      // (inPlace), so the core takes the replaced file out of the quota
+      const cut = await fs.openWrite('/f');
+      assert.equal(cut.inPlace, true);
+      cut.stream.on('error', () => undefined);
+      cut.stream.destroy(new Error('client gone'));
+      await assert.rejects(cut.done);
+      await rejectsWith(fs.stat('/f'), 'NOT_FOUND', 'aborted overwrite');
     });
 
     void it('maps remote errors and supports the metadata operations', async () => {

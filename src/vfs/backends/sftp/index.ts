@@ -906,7 +906,8 @@ export class SftpFs implements Fs {
         });
       },
     };
-    const up = pipelinedUpload(target, 0, this.window);
+    // the remote file was truncated at open: an aborted upload leaves no file there
+    const up: Upload = { ...pipelinedUpload(target, 0, this.window), inPlace: true };
     if (signal) addAbortSignal(signal, up.stream);
     return up;
   }
