@@ -235,4 +235,34 @@ void describe('S3 home through the server', () => {
     );
     assert.equal((await env.getUser(user.username)).used_quota_files, files.length);
   });
+
+  void it('sftp: 1 GiB and 2,000 small files byte-exact both ways (put -r / get -r)', async () => {
+    const big = join(local, 'gib.bin');
+    const bigSum = await randomFile(big, 1024 * MIB);
+    const many = join(local, 'many');
+    await mkdir(many);
+    for (let i = 0; i < 2000; i++) await writeFile(join(many, `m${i}`), randomBytes(i % 97));
+    const back = join(local, 'gib.back');
+    const manyBack = join(local, 'many.back');
+    await sftp([
+      `put ${big} /gib.bin`,
+      `get /gib.bin ${back}`,
+      `put -r ${many} /many`,
+      `get -r /many ${manyBack}`,
+    ]);
+    assert.equal(await sha256File(back), bigSum);
+    const names = (await readdir(manyBack)).sort();
+    assert.equal(names.length, 2000);
+    for (const n of names) {
+      assert.equal(
+        sha256(await readFile(join(manyBack, n))),
+        sha256(await readFile(join(many, n))),
+        n,
+      );
+    }
+    // 2,000 objects and the directory's marker
+    assert.deepEqual((await keys()).filter((k) => k.startsWith('many/')).length, 2001);
+    assert.ok((await keys()).includes('many/'));
+    await sftp(['rm /gib.bin', 'rm /many/*', 'rmdir /many']);
+  });
 });
