@@ -12,7 +12,9 @@
  * - resources with md5Hash, crc32c (base64, big-endian), generation, size (a string), updated,
  *   contentType, storageClass; downloads send x-goog-hash; an upload's X-Goog-Hash is checked;
  * - if(Source)(Meta)generation(Not)Match → 412; errors as `{ error: { code, message, errors } }`;
- * - /storage/v1/b/... (apiEndpoint) and /b/... (STORAGE_EMULATOR_HOST) alike.
+ * - /storage/v1/b/... (apiEndpoint) and /b/... (STORAGE_EMULATOR_HOST) alike;
+ * - for tests: `events` ('upload-progress', 'request'), `settled()` (no request in flight) and
+ *   `openSessions()` (resumable uploads neither finished nor cancelled).
  * Not covered: auth (nothing is checked), XML API, signed URLs, ACL/IAM, versioning (a
  * `generation` other than the live one is a 404), bucket delete/list, object patch, moveTo,
  * `fields` (ignored), startOffset/endOffset/matchGlob, encryption keys, decompressive
@@ -43,11 +45,17 @@ export interface GcsEmulator {
   port: number;
   /**
    * 'upload-progress' ({ bucket, name, bytes }): upload data was written; a test can abort a
-   * client once its upload has reached the server, then wait for settled()
+   * client once its upload has reached the server, then wait for settled().
+   * 'request' ({ method, url, range }): a request arrived (`range`: its Range header, or '')
    */
   events: EventEmitter;
   /** resolves once no request is being handled (e.g. after a client aborted an upload) */
   settled(): Promise<void>;
+  /**
+   * The resumable sessions neither finished nor cancelled, as `bucket/name` (a client that
+   * abandons an upload leaves one: GCS keeps it, and what it received, for a week)
+   */
+  openSessions(): string[];
   stop(): Promise<void>;
 }
 
@@ -599,6 +607,7 @@ export async function startGcsEmulator(opts: GcsEmulatorOptions = {}): Promise<G
   let waiters: (() => void)[] = [];
   const server = createServer((req, res) => {
     inFlight++;
+    events.emit('request', { method: req.method, url: req.url, range: req.headers.range ?? '' });
     void route(req, res)
       .catch((err: unknown) => {
         if (res.headersSent || req.socket.destroyed) return void res.destroy(); // mid-reply or gone
@@ -624,6 +633,10 @@ export async function startGcsEmulator(opts: GcsEmulatorOptions = {}): Promise<G
     port,
     events,
     settled: () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => waiters.push(r))),
+    openSessions: () =>
+      [...sessions.values()]
+        .filter((s) => s.done === undefined)
+        .map((s) => `${s.bucket}/${s.name}`),
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -107,7 +107,14 @@ void describe('GCS emulator with @google-cloud/storage', () => {
   void test('ranged GET over HTTP: 206 with Content-Range, suffix ranges, 416 past the end', async () => {
     await bucket.file('range.txt').save('0123456789', { resumable: false });
     const url = `${emu.endpoint}/storage/v1/b/emu-bucket/o/range.txt?alt=media`;
+    const seen = once(emu.events, 'request');
     const r = await fetch(url, { headers: { range: 'bytes=2-5' } });
+    const [req] = (await seen) as [{ method: string; url: string; range: string }];
+    assert.deepEqual(req, {
+      method: 'GET',
+      url: '/storage/v1/b/emu-bucket/o/range.txt?alt=media',
+      range: 'bytes=2-5',
+    });
     assert.equal(r.status, 206);
     assert.equal(r.headers.get('content-range'), 'bytes 2-5/10');
     assert.equal(await r.text(), '2345');
@@ -225,9 +232,11 @@ void describe('GCS emulator with @google-cloud/storage', () => {
     assert.deepEqual(await names(bucket, 'aborted'), []);
     const status = await fetch(uri, { method: 'PUT', headers: { 'content-range': 'bytes */*' } });
     assert.equal(status.status, 308); // the session is open, not finished
+    assert.deepEqual(emu.openSessions(), ['emu-bucket/aborted.bin']);
     // cancelling the session (as GCS does) ends that PUT too
     assert.equal((await fetch(uri, { method: 'DELETE' })).status, 499);
     await emu.settled();
+    assert.deepEqual(emu.openSessions(), []);
     assert.equal((await fetch(uri, { method: 'PUT' })).status, 404);
     assert.deepEqual(await file.exists(), [false]);
   });
