@@ -1,11 +1,15 @@
 /**
- * What the object-store backends (S3, Azure Blob) share: their capabilities, and the codes and
- * texts of the failures their SDK errors are mapped to (STYLE.md §C rule 1). Each backend keeps
- * its own classifier (which SDK error is which failure) and its special cases (a missing bucket
- * or container, missing credentials); the messages name the client-visible path only.
+ * What the object-store backends (S3, GCS, Azure Blob) share: their capabilities, and the codes
+ * and texts of the failures their SDK errors are mapped to (STYLE.md §C rule 1). Each backend
+ * keeps its own classifier (which SDK error is which failure) and its special cases (a missing
+ * bucket or container, missing credentials); the messages name the client-visible path only.
+ * S3 and GCS also share how a path becomes an object name below a key prefix, their entries and
+ * the content types of their uploads.
  */
 import { SftpgoError, type ErrorCode } from '../../errors/index.js';
-import type { FsCapabilities } from '../types.js';
+import { loadPlatformTypes, typeByExtension } from '../../util/mime.js';
+import { joinVirtual, normalizeVirtualPath } from '../path.js';
+import { S_IFDIR, S_IFREG, type FileInfo, type FsCapabilities } from '../types.js';
 
 /**
  * Streams only (uploads through openWrite, downloads through openRead), no resume, no atomic
@@ -78,4 +82,77 @@ export function storageFailure(
   const f = FAILURES[kind];
   const what = detail !== '' ? ` (${detail})` : '';
   return new SftpgoError(f.code, `${failurePrefix(c)}: ${f.text}${what}`, { cause });
+}
+
+/**
+ * Owner reported for every entry: the server process's uid, for the group too (upstream
+ * vfs.FileInfo reports the uid twice; 65534 where there is none).
+ */
+const OWNER = process.getuid?.() ?? 65534;
+
+/** an object store's file or directory entry (modes 0644 / 0755, as upstream vfs.FileInfo) */
+export function objectEntry(name: string, dir: boolean, size: number, mtime: Date): FileInfo {
+  return {
+    name,
+    size,
+    mode: dir ? S_IFDIR | 0o755 : S_IFREG | 0o644,
+    mtime,
+    atime: mtime,
+    isDirectory: dir,
+    isSymlink: false,
+    isFile: !dir,
+    uid: OWNER,
+    gid: OWNER,
+  };
+}
+
+/** the platform's content-type table, read on first use (a read-only copy of a system file) */
+let platformTypes: Map<string, string> | undefined;
+
+/** the Content-Type of an upload named `name`, by its extension; undefined when unknown */
+export function contentTypeOf(name: string): string | undefined {
+  platformTypes ??= loadPlatformTypes();
+  return typeByExtension(name, platformTypes);
+}
+
+/**
+ * A key prefix as the data provider saves it: "" or a cleaned prefix ending with "/";
+ * INVALID_INPUT naming `store` ("S3", "GCS") otherwise.
+ */
+export function checkKeyPrefix(prefix: string, store: string): string {
+  if (prefix.startsWith('/') || (prefix !== '' && !prefix.endsWith('/'))) {
+    throw new SftpgoError(
+      'INVALID_INPUT',
+      `the ${store} key prefix must not start with "/" and must end with "/"`,
+    );
+  }
+  return prefix;
+}
+
+/** a path of an object store below a key prefix */
+export interface ObjectPath {
+  /** normalized path relative to the root */
+  rel: string;
+  /** the object name of the path (the key prefix itself for the root) */
+  key: string;
+  /** client-visible path for messages */
+  display: string;
+}
+
+/**
+ * `p` as the object `<keyPrefix><path>`: normalized first (`..` cannot climb above "/", NUL
+ * refused), so no object outside the prefix can be named. `displayPrefix`: the mount point.
+ */
+export function objectPath(p: string, keyPrefix: string, displayPrefix: string): ObjectPath {
+  const rel = normalizeVirtualPath(p);
+  return {
+    rel,
+    key: rel === '/' ? keyPrefix : keyPrefix + rel.slice(1),
+    display: joinVirtual(displayPrefix, rel),
+  };
+}
+
+/** the prefix of the object names inside the directory `r` */
+export function objectDirPrefix(r: ObjectPath, keyPrefix: string): string {
+  return r.rel === '/' ? keyPrefix : `${r.key}/`;
 }

@@ -42,12 +42,9 @@ import {
 import { addAbortSignal, pipeline, Readable, Transform } from 'node:stream';
 import { SftpgoError } from '../../../errors/index.js';
 import { isEmptySecret } from '../../../kms/index.js';
-import { loadPlatformTypes, typeByExtension } from '../../../util/mime.js';
-import { joinVirtual, normalizeVirtualPath, virtualBase } from '../../path.js';
+import { normalizeVirtualPath, virtualBase } from '../../path.js';
 import type { CreateFsOptions, FilesystemConfig } from '../../registry.js';
 import {
-  S_IFDIR,
-  S_IFREG,
   type FileInfo,
   type Fs,
   type FsCapabilities,
@@ -57,7 +54,15 @@ import {
   type Usage,
   type WriteStreamOptions,
 } from '../../types.js';
-import { OBJECT_STORE_CAPABILITIES } from '../object-store.js';
+import {
+  checkKeyPrefix,
+  contentTypeOf,
+  OBJECT_STORE_CAPABILITIES,
+  objectDirPrefix,
+  objectEntry as entry,
+  objectPath,
+  type ObjectPath as Resolved,
+} from '../object-store.js';
 import { isS3InvalidRange, mapS3Error, type MapContext } from './errors.js';
 import { startS3Upload } from './upload.js';
 
@@ -93,46 +98,9 @@ const READ_HIGH_WATER_MARK = 256 * 1024;
 
 const NO_LOGGER: FsLogger = Object.freeze({ warn: () => undefined, error: () => undefined });
 
-/**
- * Owner reported for every entry: the server process's uid, for the group too (upstream
- * vfs.FileInfo reports the uid twice; 65534 where there is none).
- */
-const OWNER = process.getuid?.() ?? 65534;
-
-/** the platform's content-type table, read on first use (a read-only copy of a system file) */
-let platformTypes: Map<string, string> | undefined;
-function contentTypeOf(name: string): string | undefined {
-  platformTypes ??= loadPlatformTypes();
-  return typeByExtension(name, platformTypes);
-}
-
-function entry(name: string, dir: boolean, size: number, mtime: Date): FileInfo {
-  return {
-    name,
-    size,
-    mode: dir ? S_IFDIR | 0o755 : S_IFREG | 0o644,
-    mtime,
-    atime: mtime,
-    isDirectory: dir,
-    isSymlink: false,
-    isFile: !dir,
-    uid: OWNER,
-    gid: OWNER,
-  };
-}
-
 /** CopySource: `bucket/key`, URL-encoded segment by segment (`+` as %2B) */
 function copySource(bucket: string, key: string): string {
   return `${bucket}/${key}`.split('/').map(encodeURIComponent).join('/');
-}
-
-interface Resolved {
-  /** normalized path relative to the root */
-  rel: string;
-  /** the object key of the path (the key prefix itself for the root) */
-  key: string;
-  /** client-visible path for messages */
-  display: string;
 }
 
 export class S3Fs implements Fs {
@@ -150,15 +118,8 @@ export class S3Fs implements Fs {
   constructor(o: S3FsOptions) {
     if (o.bucket === '') throw new SftpgoError('INVALID_INPUT', 'the S3 bucket cannot be empty');
     if (o.region === '') throw new SftpgoError('INVALID_INPUT', 'the S3 region cannot be empty');
-    const prefix = o.keyPrefix ?? '';
-    if (prefix.startsWith('/') || (prefix !== '' && !prefix.endsWith('/'))) {
-      throw new SftpgoError(
-        'INVALID_INPUT',
-        'the S3 key prefix must not start with "/" and must end with "/"',
-      );
-    }
     this.bucket = o.bucket;
-    this.keyPrefix = prefix;
+    this.keyPrefix = checkKeyPrefix(o.keyPrefix ?? '', 'S3');
     this.storageClass = o.storageClass || undefined;
     this.partSize = o.partSize ?? DEFAULT_PART_MIB * MIB;
     this.queueSize = o.queueSize ?? DEFAULT_CONCURRENCY;
@@ -191,17 +152,12 @@ export class S3Fs implements Fs {
   // ---------------------------------------------------------------- helpers
 
   private resolve(p: string): Resolved {
-    const rel = normalizeVirtualPath(p);
-    return {
-      rel,
-      key: rel === '/' ? this.keyPrefix : this.keyPrefix + rel.slice(1),
-      display: joinVirtual(this.displayPrefix, rel),
-    };
+    return objectPath(p, this.keyPrefix, this.displayPrefix);
   }
 
   /** the prefix of the keys inside a directory */
   private dirPrefix(r: Resolved): string {
-    return r.rel === '/' ? this.keyPrefix : `${r.key}/`;
+    return objectDirPrefix(r, this.keyPrefix);
   }
 
   /**
