@@ -91,6 +91,7 @@ const BACKENDS: Partial<Record<FsKind, () => Promise<BackendModule>>> = {
   sftp: () => import('./backends/sftp/index.js'),
   azblob: () => import('./backends/azblob/index.js'),
   crypt: () => import('./backends/crypt/index.js'),
+  gcs: () => import('./backends/gcs/index.js'),
 };
 
 /**

@@ -8,6 +8,7 @@ import {
   scanUserQuota,
   silentLogger,
 } from '../../../src/common/index.js';
+import type { ApiFilesystemConfig } from '../../../src/api/index.js';
 import { createFs, type Fs, type FsCapabilities } from '../../../src/vfs/index.js';
 import { code, exists, makeEnv, type Env } from './helpers.js';
 
@@ -50,10 +51,11 @@ void describe('createUserFs', () => {
     await assert.rejects(mounts.home.fs.stat('/'), code('NOT_FOUND'));
   });
 
-  void it('refuses unimplemented providers with a clear message', async () => {
+  void it('refuses an unknown provider number with a clear message', async () => {
+    const filesystem = { provider: 9 } as unknown as ApiFilesystemConfig;
     await assert.rejects(
-      createUserFs(env.user({ filesystem: { provider: 2, gcsconfig: { bucket: 'b' } } })),
-      code('OP_UNSUPPORTED', 'Google Cloud Storage backend \\(provider 2\\) is not supported yet'),
+      createUserFs(env.user({ filesystem })),
+      code('INVALID_INPUT', 'invalid filesystem provider 9'),
     );
   });
 

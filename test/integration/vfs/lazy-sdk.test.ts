@@ -91,3 +91,12 @@ void it('the Azure SDK is loaded by the first Azure Blob filesystem, not by the 
   assert.equal(r.atStart, 0, 'no SDK module loaded by the service and vfs entry points');
   assert.ok(r.after > 0, 'the Azure Blob backend loads the SDK');
 });
+
+void it('the Google Cloud Storage SDK is loaded by the first GCS filesystem, not by the server', async () => {
+  const r = await probe('/@google-cloud/storage/', {
+    provider: 2,
+    gcsconfig: { bucket: 'lazy', automatic_credentials: 1 },
+  });
+  assert.equal(r.atStart, 0, 'no SDK module loaded by the service and vfs entry points');
+  assert.ok(r.after > 0, 'the GCS backend loads the SDK');
+});
