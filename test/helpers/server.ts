@@ -76,6 +76,8 @@ export interface TestServer {
   adminToken(): Promise<string>;
   /** GET /api/v2/token with these credentials; throws unless 200 */
   token(username: string, password: string): Promise<string>;
+  /** GET /api/v2/user/token (the user API) with these credentials; throws unless 200 */
+  userToken(username: string, password: string): Promise<string>;
   /**
    * One REST call. `path` is relative to /api/v2 unless it starts with /api/ or /healthz.
    * `body`: objects are sent as JSON; strings and Buffers are sent verbatim.
@@ -196,8 +198,8 @@ export async function startServer(o: StartServerOptions = {}): Promise<TestServe
   const validateDefault = o.validate ?? true;
   let cachedToken: string | undefined;
 
-  async function token(username: string, password: string): Promise<string> {
-    const r = await api<{ access_token?: string }>('GET', '/token', undefined, null, {
+  async function token(username: string, password: string, path = '/token'): Promise<string> {
+    const r = await api<{ access_token?: string }>('GET', path, undefined, null, {
       headers: { authorization: basicAuth(username, password) },
     });
     if (r.status !== 200 || typeof r.body.access_token !== 'string') {
@@ -263,7 +265,8 @@ export async function startServer(o: StartServerOptions = {}): Promise<TestServe
     summary,
     validator,
     adminToken,
-    token,
+    token: (username, password) => token(username, password),
+    userToken: (username, password) => token(username, password, '/user/token'),
     api,
     async stop() {
       await svc.stop();
