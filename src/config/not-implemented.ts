@@ -114,11 +114,12 @@ export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
   'data_provider.credentials_path': {
     action: 'warn',
     reason:
-      'no storage backend that writes credential files is implemented; credentials are kept in the data provider',
+      'no credential files are written or read: Google Cloud Storage credentials are kept in the data provider, as with prefer_database_credentials true',
   },
   'data_provider.prefer_database_credentials': {
     action: 'warn',
-    reason: 'credentials are always kept in the data provider, as with true; false is not honoured',
+    reason:
+      'Google Cloud Storage credentials are always kept in the data provider, as with true; false is not honoured',
     isSet: onlyWith(),
   },
   'data_provider.pre_login_hook': {
