@@ -19,15 +19,6 @@ export const PROVIDER_KINDS: Readonly<Record<ProviderNumber, FsKind>> = Object.f
   5: 'sftp',
 });
 
-const PROVIDER_LABELS: Readonly<Record<FsKind, string>> = Object.freeze({
-  local: 'local filesystem',
-  s3: 'S3 Compatible Object Storage',
-  gcs: 'Google Cloud Storage',
-  azblob: 'Azure Blob Storage',
-  crypt: 'encrypted local filesystem',
-  sftp: 'SFTP filesystem',
-});
-
 /** Decrypts a stored Secret of a filesystem config (the KMS); "" for an empty secret. */
 export type SecretDecrypter = (secret: ApiSecret) => Promise<string>;
 
@@ -82,34 +73,23 @@ export function fsKindOf(config: FilesystemConfig | undefined): FsKind {
 }
 
 /**
- * Lazy loaders of the backends that exist. A kind missing here is refused at login with a
- * clear message; each backend adds its line when it lands.
+ * Lazy loaders, one per provider: a backend's SDK is imported by the first filesystem that
+ * uses it, never by a server whose users are all local.
  */
-const BACKENDS: Partial<Record<FsKind, () => Promise<BackendModule>>> = {
+const BACKENDS: Readonly<Record<FsKind, () => Promise<BackendModule>>> = {
   local: () => import('./backends/local/index.js'),
   s3: () => import('./backends/s3/index.js'),
-  sftp: () => import('./backends/sftp/index.js'),
+  gcs: () => import('./backends/gcs/index.js'),
   azblob: () => import('./backends/azblob/index.js'),
   crypt: () => import('./backends/crypt/index.js'),
-  gcs: () => import('./backends/gcs/index.js'),
+  sftp: () => import('./backends/sftp/index.js'),
 };
 
-/**
- * Builds the backend for a filesystem config. Unimplemented providers throw OP_UNSUPPORTED
- * naming the provider, so a login for such a user fails with a clear message.
- */
+/** Builds the backend for a filesystem config (an unknown provider is INVALID_INPUT). */
 export async function createFs(
   config: FilesystemConfig | undefined,
   o: CreateFsOptions,
 ): Promise<Fs> {
-  const kind = fsKindOf(config);
-  const load = BACKENDS[kind];
-  if (!load) {
-    throw new SftpgoError(
-      'OP_UNSUPPORTED',
-      `the ${PROVIDER_LABELS[kind]} backend (provider ${String(config?.provider)}) is not supported yet`,
-    );
-  }
-  const backend = await load();
+  const backend = await BACKENDS[fsKindOf(config)]();
   return backend.create(config ?? { provider: 0 }, o);
 }
