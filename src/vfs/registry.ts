@@ -53,6 +53,12 @@ export interface CreateFsOptions {
    * in to this very server as the user it serves (upstream's loop guard)
    */
   localHostKeyFingerprints?: readonly string[];
+  /**
+   * whether a local user of this server has an SFTP backend (home or any virtual folder); false
+   * for an unknown user. The SFTP backend also refuses this server as such a user (upstream's
+   * loop guard against nested local SFTP filesystems: A → B → A)
+   */
+  userUsesSftp?: (username: string) => Promise<boolean>;
   /** the connection the filesystem serves, for backend log lines */
   connectionId?: string;
   /** cancels building the backend (connecting to a remote server) */

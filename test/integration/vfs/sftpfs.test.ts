@@ -143,6 +143,38 @@ function describeRemote(name: string, start: () => Promise<SftpRemote>): void {
       );
     });
 
+    void it('loop guard: refuses our own host key as a user with an SFTP backend, asking only then', async () => {
+      const { prefix } = await remote.fresh();
+      const cfg = sftpConfig(remote, { prefix });
+      const asked: string[] = [];
+      const lookup =
+        (answer: boolean | Error) =>
+        (u: string): Promise<boolean> => {
+          asked.push(u);
+          return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+        };
+      // the remote's host keys stand for this server's own
+      const own = { localHostKeyFingerprints: remote.fingerprints };
+      await rejectsWith(
+        make(cfg, { ...own, userUsesSftp: lookup(true) }),
+        'PERMISSION_DENIED',
+        'a nested local SFTP user',
+        /^SFTP loop or nested local SFTP folders detected$/,
+      );
+      await rejectsWith(
+        make(cfg, { ...own, userUsesSftp: lookup(new Error('provider down')) }),
+        'INTERNAL',
+        'a failing lookup',
+        /^unable to check for an SFTP loop$/,
+      );
+      const fs = await make(cfg, { ...own, userUsesSftp: lookup(false) });
+      assert.equal((await fs.stat('/')).isDirectory, true);
+      assert.deepEqual(asked, [remote.username, remote.username, remote.username]);
+      // another server's keys: nobody is looked up
+      await make(cfg, { localHostKeyFingerprints: ['SHA256:other'], userUsesSftp: lookup(true) });
+      assert.equal(asked.length, 3);
+    });
+
     void it('keeps every path inside the prefix: symlinks leading out are refused', async () => {
       const { prefix, local } = await remote.fresh();
       const outside = await remote.fresh();

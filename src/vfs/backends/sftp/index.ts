@@ -102,6 +102,8 @@ export interface SftpFsSettings {
   connectionId?: string;
   /** this SFTPGo's own host key fingerprints (loop guard) */
   localHostKeyFingerprints?: readonly string[];
+  /** whether a local user has an SFTP backend (loop guard: nested local SFTP filesystems) */
+  userUsesSftp?: (username: string) => Promise<boolean>;
   /** cancels the first connection */
   signal?: AbortSignal;
 }
@@ -271,9 +273,9 @@ export class SftpFs implements Fs {
       ...(s.privateKey ? { privateKey: s.privateKey } : {}),
       fingerprints: s.fingerprints ?? [],
       localHostKeyFingerprints: s.localHostKeyFingerprints ?? [],
-      // upstream also forbids the target user when that local user itself uses an SFTP
-      // backend (nested folders); that needs a data provider lookup this layer does not have
       forbiddenUsernames: s.localUsername ? [s.localUsername] : [],
+      // the target user too, when it uses an SFTP backend itself (asked if the key is ours)
+      ...(s.userUsesSftp ? { userUsesSftp: s.userUsesSftp } : {}),
       logger: s.logger ?? NO_LOGGER,
       logFields,
       readyTimeout: READY_TIMEOUT_MS,
@@ -1524,6 +1526,7 @@ export async function sftpSettingsOf(
     ...(o.localHostKeyFingerprints !== undefined
       ? { localHostKeyFingerprints: o.localHostKeyFingerprints }
       : {}),
+    ...(o.userUsesSftp !== undefined ? { userUsesSftp: o.userUsesSftp } : {}),
     ...(o.signal !== undefined ? { signal: o.signal } : {}),
   };
 }

@@ -5,8 +5,9 @@
  *
  * Host key check, in upstream's order (storage-2.1.2.md §6): (1) the loop guard — the server
  * presents one of this SFTPGo's own host keys and the remote username is a forbidden one (the
- * connecting user: the backend would log in to itself); (2) `fingerprints`, when given, must list
- * the key's `SHA256:` fingerprint; (3) without fingerprints any key is accepted, with a warning.
+ * connecting user: the backend would log in to itself; or a local user that itself uses an SFTP
+ * backend: A → B → A chains); (2) `fingerprints`, when given, must list the key's `SHA256:`
+ * fingerprint; (3) without fingerprints any key is accepted, with a warning.
  */
 import ssh2 from 'ssh2';
 import type {
@@ -40,6 +41,12 @@ export interface SessionConfig {
   localHostKeyFingerprints: readonly string[];
   /** remote usernames that would make this server log in to itself (loop guard) */
   forbiddenUsernames: readonly string[];
+  /**
+   * whether a local user of this server has an SFTP backend (home or virtual folder); false for
+   * an unknown user. Asked for the remote username when the server presents one of our own host
+   * keys: such a user is forbidden too (loop guard, nested local SFTP filesystems)
+   */
+  userUsesSftp?: (username: string) => Promise<boolean>;
   logger: FsLogger;
   /** fields of every log line (sender, username, connection_id, mount path) */
   logFields: Readonly<Record<string, unknown>>;
@@ -79,6 +86,30 @@ export function checkHostKey(
     };
   }
   return { ok: true, warn: NO_HOST_KEY_VALIDATION };
+}
+
+/**
+ * The loop guard's forbidden usernames for a presented key: the configured ones, plus the remote
+ * username when the key is one of ours and that local user itself uses an SFTP backend (upstream
+ * getForbiddenSFTPSelfUsers, which looks the user up before dialing; we ask only when the key
+ * is ours, so logins to other servers cost no provider query)
+ */
+export async function forbiddenUsernamesFor(
+  fp: string,
+  c: Pick<
+    SessionConfig,
+    'localHostKeyFingerprints' | 'forbiddenUsernames' | 'username' | 'userUsesSftp'
+  >,
+): Promise<readonly string[]> {
+  if (
+    !c.userUsesSftp ||
+    !c.localHostKeyFingerprints.includes(fp) ||
+    c.forbiddenUsernames.includes(c.username)
+  )
+    return c.forbiddenUsernames;
+  return (await c.userUsesSftp(c.username))
+    ? [c.username, ...c.forbiddenUsernames]
+    : c.forbiddenUsernames;
 }
 
 /** the authentication methods to try: the key first (upstream), then the password */
@@ -131,8 +162,10 @@ export async function openSession(
   o.signal?.throwIfAborted();
   const client = new ssh2.Client();
   let refusal: SftpgoError | undefined;
-  const hostVerifier = (key: Buffer): boolean => {
-    const v = checkHostKey(fingerprintSha256(key), c);
+  // set when the connection is torn down: a late answer of the loop guard lookup is dropped
+  let gone = false;
+  const decide = (fp: string, forbiddenUsernames: readonly string[]): boolean => {
+    const v = checkHostKey(fp, { ...c, forbiddenUsernames });
     if (v.ok) {
       if (v.warn) c.logger.warn({ ...c.logFields }, v.warn);
       return true;
@@ -140,6 +173,21 @@ export async function openSession(
     refusal = v.error;
     c.logger.warn({ ...c.logFields }, v.log);
     return false;
+  };
+  // asynchronous: the loop guard may look the remote user up in the data provider
+  const hostVerifier = (key: Buffer, verify: (valid: boolean) => void): void => {
+    const fp = fingerprintSha256(key);
+    forbiddenUsernamesFor(fp, c).then(
+      (forbidden) => {
+        if (!gone) verify(decide(fp, forbidden));
+      },
+      (e: unknown) => {
+        if (gone) return;
+        refusal = new SftpgoError('INTERNAL', 'unable to check for an SFTP loop', { cause: e });
+        c.logger.error({ ...c.logFields, err: e }, 'unable to check for an SFTP loop');
+        verify(false);
+      },
+    );
   };
   const config: ConnectConfig = {
     host: c.host,
@@ -185,6 +233,7 @@ export async function openSession(
     });
     return new Session(client, sftp, o.onClose);
   } catch (e) {
+    gone = true;
     client.removeAllListeners('error');
     // errors of a connection being torn down have nowhere to go
     client.on('error', () => undefined);

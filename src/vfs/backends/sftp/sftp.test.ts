@@ -8,7 +8,13 @@ import { describe, it } from 'node:test';
 import { SftpgoError } from '../../../errors/index.js';
 import { mapSftpError, SFTP_STATUS, statusError } from './errors.js';
 import { cleanPrefix, climbsAboveRoot, fromRemote, isInside, parseEndpoint } from './paths.js';
-import { authMethods, checkHostKey, LOOP_DETECTED, NO_HOST_KEY_VALIDATION } from './session.js';
+import {
+  authMethods,
+  checkHostKey,
+  forbiddenUsernamesFor,
+  LOOP_DETECTED,
+  NO_HOST_KEY_VALIDATION,
+} from './session.js';
 
 const OWN = 'SHA256:own';
 const OTHER = 'SHA256:other';
@@ -47,6 +53,50 @@ void describe('checkHostKey', () => {
       ok: true,
       warn: NO_HOST_KEY_VALIDATION,
     });
+  });
+});
+
+void describe('forbiddenUsernamesFor', () => {
+  const asked: string[] = [];
+  // the local users of the server: bob has an SFTP backend, carol does not, others are unknown
+  const userUsesSftp = (u: string): Promise<boolean> => {
+    asked.push(u);
+    return Promise.resolve(u === 'bob');
+  };
+  const base = {
+    localHostKeyFingerprints: [OWN],
+    forbiddenUsernames: ['alice'],
+    username: 'bob',
+    userUsesSftp,
+  };
+
+  void it('adds the remote user of this server when that user has an SFTP backend', async () => {
+    asked.length = 0;
+    const forbidden = await forbiddenUsernamesFor(OWN, base);
+    assert.deepEqual(forbidden, ['bob', 'alice']);
+    assert.deepEqual(asked, ['bob']);
+    const v = checkHostKey(OWN, { ...base, fingerprints: [], forbiddenUsernames: forbidden });
+    assert.equal(v.ok, false);
+    if (!v.ok) assert.equal(v.error.message, LOOP_DETECTED);
+  });
+
+  void it('adds nobody for a plain or unknown local user', async () => {
+    for (const username of ['carol', 'nobody'])
+      assert.deepEqual(await forbiddenUsernamesFor(OWN, { ...base, username }), ['alice']);
+  });
+
+  void it('asks nothing for another server, the connecting user itself, or without a lookup', async () => {
+    asked.length = 0;
+    assert.deepEqual(await forbiddenUsernamesFor(OTHER, base), ['alice']);
+    assert.deepEqual(await forbiddenUsernamesFor(OWN, { ...base, username: 'alice' }), ['alice']);
+    const { userUsesSftp: _omitted, ...without } = base;
+    assert.deepEqual(await forbiddenUsernamesFor(OWN, without), ['alice']);
+    assert.deepEqual(asked, []);
+  });
+
+  void it('passes a failing lookup on', async () => {
+    const failing = (): Promise<boolean> => Promise.reject(new Error('db down'));
+    await assert.rejects(forbiddenUsernamesFor(OWN, { ...base, userUsesSftp: failing }), /db down/);
   });
 });
 
