@@ -6,7 +6,7 @@ import type { MountTable, SecretDecrypter } from '../vfs/index.js';
 import type { ConnectionGate } from './connection-gate.js';
 import type { ConnectionRegistry } from './registry.js';
 import type { ConnectionConfig, TrackQuota } from './types.js';
-import { createUserFs, type UserFsDeps } from './user-fs.js';
+import { createUserFs, userUsesSftpOf, type UserFsDeps } from './user-fs.js';
 
 /**
  * What every protocol front end (sftpd, ftpd, webdavd, httpd) hands to the composition root
@@ -92,27 +92,35 @@ export function frontEndSettings(
   return { registry, connConfig };
 }
 
-/** what building a user's filesystems needs from `common.*` and the KMS, for every front end */
+/**
+ * what building a user's filesystems needs from `common.*`, the KMS and the data provider (the
+ * SFTP backend's loop guard), for every front end
+ */
 export function userFsDepsOf(
   connConfig: Pick<ConnectionConfig, 'temp_path' | 'fsync_uploads'>,
-  decryptSecret?: SecretDecrypter,
-  localHostKeyFingerprints?: () => readonly string[],
+  o: Pick<FrontEndDeps, 'decryptSecret' | 'localHostKeyFingerprints'> & {
+    provider?: Pick<DataProvider, 'getUser'>;
+  } = {},
 ): UserFsDeps {
   return {
     ...(connConfig.temp_path ? { tempPath: connConfig.temp_path } : {}),
     ...(connConfig.fsync_uploads ? { fsync: true } : {}),
-    ...(decryptSecret ? { decryptSecret } : {}),
-    ...(localHostKeyFingerprints ? { localHostKeyFingerprints } : {}),
+    ...(o.decryptSecret ? { decryptSecret: o.decryptSecret } : {}),
+    ...(o.localHostKeyFingerprints ? { localHostKeyFingerprints: o.localHostKeyFingerprints } : {}),
+    ...(o.provider ? { userUsesSftp: userUsesSftpOf(o.provider) } : {}),
   };
 }
 
 /** how a front end builds a user's mount table at login: the deps' factory or the backends */
 export function userFsBuilder(
-  deps: Pick<FrontEndDeps, 'createUserFs' | 'decryptSecret' | 'localHostKeyFingerprints'>,
+  deps: Pick<
+    FrontEndDeps,
+    'createUserFs' | 'decryptSecret' | 'localHostKeyFingerprints' | 'provider'
+  >,
   connConfig: ConnectionConfig,
   logger: Logger,
 ): (user: User) => Promise<MountTable> {
   if (deps.createUserFs) return deps.createUserFs;
-  const userFs = userFsDepsOf(connConfig, deps.decryptSecret, deps.localHostKeyFingerprints);
+  const userFs = userFsDepsOf(connConfig, deps);
   return (user) => createUserFs(user, { ...userFs, logger });
 }

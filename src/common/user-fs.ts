@@ -5,7 +5,7 @@
  * parent directories of the mount points are created (on backends with real directories).
  */
 import type { ApiVirtualFolder } from '../api/index.js';
-import type { User } from '../dataprovider/provider.js';
+import type { DataProvider, User } from '../dataprovider/provider.js';
 import { SftpgoError } from '../errors/index.js';
 import {
   createFs,
@@ -36,6 +36,8 @@ export interface UserFsDeps {
    * service loads them when it starts): the SFTP backend's loop guard
    */
   localHostKeyFingerprints?: () => readonly string[];
+  /** whether a local user has an SFTP backend, for the same guard (see userUsesSftpOf) */
+  userUsesSftp?: (username: string) => Promise<boolean>;
   /** backend factory, replaceable in tests */
   createFs?: (config: FilesystemConfig | undefined, o: CreateFsOptions) => Promise<Fs>;
 }
@@ -50,6 +52,32 @@ function ownerOf(user: User): { uid?: number; gid?: number } {
 /** true when a virtual folder counts in the user quota (quota_size and quota_files both -1) */
 export function isFolderIncludedInUserQuota(f: { quotaSize: number; quotaFiles: number }): boolean {
   return f.quotaFiles === -1 && f.quotaSize === -1;
+}
+
+const SFTP_PROVIDER = 5;
+
+/**
+ * The SFTP backend's lookup for its loop guard (upstream getForbiddenSFTPSelfUsers): whether the
+ * local user `username` serves its home or any virtual folder from an SFTP backend. Such a user
+ * may not be the remote user of an SFTP backend pointing at this very server (A → B → A); an
+ * unknown user is not a loop, other provider errors propagate (the login fails, as upstream).
+ */
+export function userUsesSftpOf(
+  provider: Pick<DataProvider, 'getUser'>,
+): (username: string) => Promise<boolean> {
+  return async (username) => {
+    let u: User;
+    try {
+      u = await provider.getUser(username);
+    } catch (e) {
+      if (SftpgoError.is(e, 'NOT_FOUND')) return false;
+      throw e;
+    }
+    return (
+      u.filesystem?.provider === SFTP_PROVIDER ||
+      (u.virtual_folders ?? []).some((f) => f.filesystem?.provider === SFTP_PROVIDER)
+    );
+  };
 }
 
 export async function createUserFs(user: User, deps: UserFsDeps = {}): Promise<MountTable> {
@@ -68,6 +96,7 @@ export async function createUserFs(user: User, deps: UserFsDeps = {}): Promise<M
     ...(deps.localHostKeyFingerprints
       ? { localHostKeyFingerprints: deps.localHostKeyFingerprints() }
       : {}),
+    ...(deps.userUsesSftp ? { userUsesSftp: deps.userUsesSftp } : {}),
     ...ownerOf(user),
   };
 

@@ -224,10 +224,15 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
     const connConfig = connectionConfigOf(config.common, config.data_provider.track_quota);
     const decryptSecret = secretDecrypter(kms);
     // the SSH service loads its host keys when it starts; every protocol's logins (and quota
-    // scans) then know them, so an SFTP backend pointing at this server as the same user is refused
+    // scans) then know them, so an SFTP backend pointing at this server as the same user, or as a
+    // user that itself has an SFTP backend (looked up in the provider), is refused
     let sshHostKeys: readonly string[] = [];
     const localHostKeyFingerprints = (): readonly string[] => sshHostKeys;
-    const userFs = userFsDepsOf(connConfig, decryptSecret, localHostKeyFingerprints);
+    const userFs = userFsDepsOf(connConfig, {
+      decryptSecret,
+      localHostKeyFingerprints,
+      provider: p,
+    });
     const scans = new QuotaScanRegistry({
       provider: p,
       logger: logger.child({ sender: 'quota' }),

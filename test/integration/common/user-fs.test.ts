@@ -8,6 +8,10 @@ import {
   scanUserQuota,
   silentLogger,
 } from '../../../src/common/index.js';
+import { userUsesSftpOf } from '../../../src/common/user-fs.js';
+import { defaultConfig } from '../../../src/config/index.js';
+import { createProvider, type User } from '../../../src/dataprovider/index.js';
+import { createKms } from '../../../src/kms/index.js';
 import type { ApiFilesystemConfig } from '../../../src/api/index.js';
 import { createFs, type Fs, type FsCapabilities } from '../../../src/vfs/index.js';
 import { code, exists, makeEnv, type Env } from './helpers.js';
@@ -67,11 +71,14 @@ void describe('createUserFs', () => {
       virtual_folders: [{ name: 'f', mapped_path: env.p('f'), virtual_path: '/f' }],
     });
     const localHostKeyFingerprints = (): readonly string[] => ['SHA256:own'];
+    const userUsesSftp = (): Promise<boolean> => Promise.resolve(false);
     const mounts = await createUserFs(user, {
       decryptSecret,
       localHostKeyFingerprints,
+      userUsesSftp,
       createFs: async (cfg, o) => {
         assert.ok(o.decryptSecret, 'decryptSecret reaches the backend');
+        assert.equal(o.userUsesSftp, userUsesSftp, 'the loop guard lookup reaches the backend');
         seen.push({
           root: o.root,
           ...(o.username !== undefined ? { username: o.username } : {}),
@@ -87,6 +94,59 @@ void describe('createUserFs', () => {
       { root: env.home, username: user.username, decrypted: 'clear:x', fps: fp },
       { root: env.p('f'), username: user.username, decrypted: 'clear:x', fps: fp },
     ]);
+  });
+
+  void it('tells which local users have an SFTP backend, from the data provider', async () => {
+    const provider = await createProvider(
+      {
+        driver: 'sqlite',
+        name: env.p('users.sqlite'),
+        password_hashing: { bcrypt_options: { cost: 4 } },
+      },
+      // the KMS encrypts the SFTP password on save
+      { configDir: env.base, kms: createKms(defaultConfig().kms, env.base) },
+    );
+    try {
+      const sftp = {
+        provider: 5,
+        sftpconfig: {
+          endpoint: '127.0.0.1:2022',
+          username: 'remote',
+          password: { status: 'Plain', payload: 'pw' },
+        },
+      } as User['filesystem'];
+      const user = (username: string, extra: Partial<User> = {}): User =>
+        ({
+          ...env.user(),
+          username,
+          password: 'secret',
+          home_dir: env.p(username),
+          ...extra,
+        }) as User;
+      await provider.addFolder({ name: 'remote', mapped_path: env.p('remote'), filesystem: sftp });
+      await provider.addFolder({ name: 'plain', mapped_path: env.p('plain') });
+      await provider.addUser(user('home-sftp', { filesystem: sftp }));
+      await provider.addUser(
+        user('folder-sftp', {
+          virtual_folders: [
+            { name: 'plain', virtual_path: '/p' },
+            { name: 'remote', virtual_path: '/r' },
+          ] as User['virtual_folders'],
+        }),
+      );
+      await provider.addUser(
+        user('local', {
+          virtual_folders: [{ name: 'plain', virtual_path: '/p' }] as User['virtual_folders'],
+        }),
+      );
+      const usesSftp = userUsesSftpOf(provider);
+      assert.equal(await usesSftp('home-sftp'), true);
+      assert.equal(await usesSftp('folder-sftp'), true);
+      assert.equal(await usesSftp('local'), false);
+      assert.equal(await usesSftp('nobody'), false, 'an unknown user is not a loop');
+    } finally {
+      await provider.close();
+    }
   });
 
   void it('scans the user quota: home plus folders counted in it', async () => {
