@@ -111,17 +111,6 @@ export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
     reason: 'only used with data_provider.external_auth_hook',
     isSet: onlyWith(),
   },
-  'data_provider.credentials_path': {
-    action: 'warn',
-    reason:
-      'no credential files are written or read: Google Cloud Storage credentials are kept in the data provider, as with prefer_database_credentials true',
-  },
-  'data_provider.prefer_database_credentials': {
-    action: 'warn',
-    reason:
-      'Google Cloud Storage credentials are always kept in the data provider, as with true; false is not honoured',
-    isSet: onlyWith(),
-  },
   'data_provider.pre_login_hook': {
     action: 'refuse',
     reason:

@@ -23,7 +23,9 @@ type SliceKeys =
   | 'create_default_admin'
   | 'password_caching'
   | 'skip_natural_keys_validation'
-  | 'update_mode';
+  | 'update_mode'
+  | 'credentials_path'
+  | 'prefer_database_credentials';
 
 export interface PasswordHashingConfig {
   bcrypt_options: { cost: number };
@@ -71,6 +73,8 @@ export function defaultDataProviderConfig(): DataProviderConfig {
     password_caching: d.password_caching,
     skip_natural_keys_validation: d.skip_natural_keys_validation,
     update_mode: d.update_mode,
+    credentials_path: d.credentials_path,
+    prefer_database_credentials: d.prefer_database_credentials,
     password_hashing: {
       bcrypt_options: { ...d.password_hashing.bcrypt_options },
       argon2_options: { ...d.password_hashing.argon2_options },

@@ -5,6 +5,8 @@
  * - lists: limit/offset/order checked, limit clamped to 500, output redacted;
  * - saves: update semantics (merge.ts), validation (validation/), password hashing (a known hash
  *   is stored as given, the stored hash sent back is kept), Plain secrets encrypted (secrets.ts);
+ * - GCS credentials kept in files under credentials_path unless prefer_database_credentials
+ *   (credentials-files.ts): written on save, filled back in on every load, removed on delete;
  * - credentials: a user keeps a password or at least one public key; admins need a password;
  * - authentication: auth.ts, one entry per login method, with the password cache this class
  *   invalidates whenever a user's credentials or status may have changed;
@@ -14,6 +16,11 @@
 import { SftpgoError } from '../errors/index.js';
 import { Authenticator } from './auth.js';
 import type { DataProviderConfig, PasswordHashingConfig } from './config.js';
+import {
+  saveWithCredentials,
+  type CredentialsFiles,
+  type CredentialsOwner,
+} from './credentials-files.js';
 import { DUMP_VERSION } from './dump.js';
 import { mergeAdminUpdate, mergeFolderUpdate, mergeUserUpdate } from './merge.js';
 import { adminPasswordForStorage, userPasswordForStorage } from './passwords.js';
@@ -61,12 +68,23 @@ function listWindow(o: ListOptions = {}): ListWindow {
 async function listPage<T>(
   o: ListOptions | undefined,
   fetch: (w: ListWindow) => Promise<T[]>,
-  out: (x: T) => T,
+  out: (x: T) => T | Promise<T>,
 ): Promise<T[]> {
   const w = listWindow(o);
   if (w.take === 0) return [];
-  return (await fetch(w)).map(out);
+  const page: T[] = [];
+  for (const x of await fetch(w)) page.push(await out(x));
+  return page;
 }
+
+const userOwner = (name: string | undefined): CredentialsOwner => ({
+  kind: 'user',
+  name: name ?? '',
+});
+const folderOwner = (name: string | undefined): CredentialsOwner => ({
+  kind: 'folder',
+  name: name ?? '',
+});
 
 /** names of the virtual folders mentioned in a (not yet validated) user body */
 function referencedFolderNames(input: unknown): string[] {
@@ -93,6 +111,8 @@ export interface ProviderCoreDeps {
   config: DataProviderConfig;
   /** encrypts Plain secrets on save; without it, saving a Plain secret fails */
   kms?: SecretEncrypter | undefined;
+  /** GCS credentials files; without it, they stay in the store (prefer_database_credentials) */
+  credentialsFiles?: CredentialsFiles | undefined;
   logger?: ProviderLogger | undefined;
   /** clock in ms, for tests */
   now?: () => number;
@@ -105,6 +125,7 @@ export class ProviderCore implements DataProvider {
   readonly #store: ProviderStore;
   readonly #cfg: DataProviderConfig;
   readonly #kms: SecretEncrypter | undefined;
+  readonly #files: CredentialsFiles | undefined;
   readonly #log: ProviderLogger | undefined;
   readonly #now: () => number;
   readonly #auth: Authenticator;
@@ -116,6 +137,7 @@ export class ProviderCore implements DataProvider {
     this.#store = d.store;
     this.#cfg = d.config;
     this.#kms = d.kms;
+    this.#files = d.credentialsFiles;
     this.#log = d.logger;
     this.#now = d.now ?? Date.now;
     this.#auth = new Authenticator({
@@ -139,12 +161,59 @@ export class ProviderCore implements DataProvider {
     return listPage(
       o,
       (w) => this.#store.getUsers(w),
-      (u) => redactUser(this.#quota.user(u)),
+      async (u) => redactUser(this.#quota.user(await this.#withCredentials(u))),
     );
   }
 
   async getUser(username: string): Promise<User> {
-    return this.#quota.user(await this.#store.getUser(username));
+    return this.#quota.user(await this.#withCredentials(await this.#store.getUser(username)));
+  }
+
+  /**
+   * The GCS credentials kept in files filled in: the user's own and its virtual folders'.
+   * `strict` (dumps): an unreadable file is an error instead of missing credentials.
+   */
+  async #withCredentials(u: User, strict = false): Promise<User> {
+    if (this.#files === undefined) return u;
+    await this.#files.fill(u.filesystem, userOwner(u.username), strict);
+    for (const vf of u.virtual_folders ?? []) {
+      await this.#files.fill(vf.filesystem, folderOwner(vf.name), strict);
+    }
+    return u;
+  }
+
+  async #folderWithCredentials(f: Folder, strict = false): Promise<Folder> {
+    await this.#files?.fill(f.filesystem, folderOwner(f.name), strict);
+    return f;
+  }
+
+  /**
+   * Not yet validated input: an empty GCS secret is filled from the file, as upstream's
+   * validation accepts a file in place of the secret (and the save then writes it back).
+   */
+  async #inputWithCredentials(input: unknown): Promise<void> {
+    if (this.#files === undefined || !isRecord(input)) return;
+    const name = input['username'];
+    await this.#files.fill(input['filesystem'], userOwner(typeof name === 'string' ? name : ''));
+    const vfs = input['virtual_folders'];
+    for (const v of Array.isArray(vfs) ? (vfs as unknown[]) : []) {
+      if (isRecord(v) && typeof v['name'] === 'string') {
+        await this.#files.fill(v['filesystem'], folderOwner(v['name']));
+      }
+    }
+  }
+
+  /** runs a store write of `user`, keeping GCS credentials in files where configured */
+  #writeUser(
+    p: { user: User; virtualFolders: ValidatedVirtualFolder[] },
+    write: () => Promise<void>,
+  ): Promise<void> {
+    if (this.#files === undefined) return write();
+    const items = [{ fs: p.user.filesystem, owner: userOwner(p.user.username) }];
+    for (const vf of p.virtualFolders) {
+      if (vf.upsert) items.push({ fs: vf.folder.filesystem, owner: folderOwner(vf.folder.name) });
+    }
+    return saveWithCredentials(this.#files, items, write);
   }
 
   /** validation, password hashing and secret encryption: everything before the write */
@@ -155,8 +224,11 @@ export class ProviderCore implements DataProvider {
     const names = referencedFolderNames(input);
     const existing = new Map<string, Folder>();
     if (names.length > 0) {
-      for (const f of await this.#store.findFolders(names)) existing.set(f.name ?? '', f);
+      for (const f of await this.#store.findFolders(names)) {
+        existing.set(f.name ?? '', await this.#folderWithCredentials(f));
+      }
     }
+    await this.#inputWithCredentials(input);
     const v = validateUser(input, {
       skipNaturalKeysValidation: this.#cfg.skip_natural_keys_validation,
       usersBaseDir: this.#cfg.users_base_dir,
@@ -184,7 +256,7 @@ export class ProviderCore implements DataProvider {
   async addUser(u: User): Promise<User> {
     const p = await this.#prepareUser(u);
     const username = p.user.username ?? '';
-    await this.#store.addUser(p.user, p.virtualFolders);
+    await this.#writeUser(p, () => this.#store.addUser(p.user, p.virtualFolders));
     this.#log?.debug({ sender: 'dataprovider', username }, 'user added');
     return this.getUser(username);
   }
@@ -194,19 +266,24 @@ export class ProviderCore implements DataProvider {
     const merged = mergeUserUpdate(stored, u, o.mode);
     merged['username'] = stored.username;
     const p = await this.#prepareUser(merged, stored);
-    await this.#store.updateUser(username, p.user, p.virtualFolders);
+    await this.#writeUser(p, () => this.#store.updateUser(username, p.user, p.virtualFolders));
     this.#auth.forgetUser(username);
     return this.getUser(username);
   }
 
   async deleteUser(username: string): Promise<void> {
     await this.#store.deleteUser(username);
+    await this.#files?.remove(userOwner(username));
     this.#quota.forget('user', username);
     this.#auth.forgetUser(username);
   }
 
   async dumpUsers(): Promise<User[]> {
-    return (await this.#store.getUsers()).map((u) => this.#quota.user(u));
+    const users: User[] = [];
+    for (const u of await this.#store.getUsers()) {
+      users.push(this.#quota.user(await this.#withCredentials(u, true)));
+    }
+    return users;
   }
 
   // ---------------------------------------------------------------- admins
@@ -265,15 +342,18 @@ export class ProviderCore implements DataProvider {
     return listPage(
       o,
       (w) => this.#store.getFolders(w),
-      (f) => redactFolder(this.#quota.folder(f)),
+      async (f) => redactFolder(this.#quota.folder(await this.#folderWithCredentials(f))),
     );
   }
 
   async getFolder(name: string): Promise<Folder> {
-    return this.#quota.folder(await this.#store.getFolder(name));
+    return this.#quota.folder(await this.#folderWithCredentials(await this.#store.getFolder(name)));
   }
 
   async #prepareFolder(input: unknown): Promise<Folder> {
+    if (isRecord(input) && typeof input['name'] === 'string') {
+      await this.#files?.fill(input['filesystem'], folderOwner(input['name']));
+    }
     const v = validateFolder(input, {
       skipNaturalKeysValidation: this.#cfg.skip_natural_keys_validation,
     });
@@ -283,7 +363,7 @@ export class ProviderCore implements DataProvider {
 
   async addFolder(f: Folder): Promise<Folder> {
     const folder = await this.#prepareFolder(f);
-    await this.#store.addFolder(folder);
+    await this.#writeFolder(folder, () => this.#store.addFolder(folder));
     return this.getFolder(folder.name ?? '');
   }
 
@@ -291,17 +371,32 @@ export class ProviderCore implements DataProvider {
     const stored = await this.getFolder(name);
     const merged = mergeFolderUpdate(stored, f, o.mode);
     merged['name'] = stored.name;
-    await this.#store.updateFolder(name, await this.#prepareFolder(merged));
+    const folder = await this.#prepareFolder(merged);
+    await this.#writeFolder(folder, () => this.#store.updateFolder(name, folder));
     return this.getFolder(name);
+  }
+
+  #writeFolder(folder: Folder, write: () => Promise<void>): Promise<void> {
+    if (this.#files === undefined) return write();
+    return saveWithCredentials(
+      this.#files,
+      [{ fs: folder.filesystem, owner: folderOwner(folder.name) }],
+      write,
+    );
   }
 
   async deleteFolder(name: string): Promise<void> {
     await this.#store.deleteFolder(name);
+    await this.#files?.remove(folderOwner(name));
     this.#quota.forget('folder', name);
   }
 
   async dumpFolders(): Promise<Folder[]> {
-    return (await this.#store.getFolders()).map((f) => this.#quota.folder(f));
+    const folders: Folder[] = [];
+    for (const f of await this.#store.getFolders()) {
+      folders.push(this.#quota.folder(await this.#folderWithCredentials(f, true)));
+    }
+    return folders;
   }
 
   // ---------------------------------------------------------------- authentication

@@ -3,6 +3,7 @@
  * last login, stored with TypeORM in SQLite (default), PostgreSQL or MySQL; the model validation
  * shared by the REST API, loaddata and the CLI; password hashing; secret redaction.
  */
+import { resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { SftpgoError } from '../errors/index.js';
 import {
@@ -10,6 +11,7 @@ import {
   type DataProviderConfig,
   type DataProviderConfigInput,
 } from './config.js';
+import { CredentialsFiles } from './credentials-files.js';
 import { buildDataSourceOptions, dialectOf } from './data-source.js';
 import { createEntities, tableNames } from './entities.js';
 import { createMigrations, type Dialect } from './migrations.js';
@@ -85,7 +87,7 @@ export { validateFilesystem } from './validation/filesystem.js';
 export { cleanPath, isValidGlob, parseCidr, type ParsedCidr } from './validation/common.js';
 
 export interface CreateProviderOptions {
-  /** directory the sqlite file name is resolved against */
+  /** directory the sqlite file name and credentials_path are resolved against */
   configDir: string;
   logger?: ProviderLogger;
   /** encrypts Plain secrets on save (src/kms); without it, saving a Plain secret fails */
@@ -193,6 +195,12 @@ export async function createProvider(
     store: new TypeormStore({ dataSource: ds, entities, dialect }),
     config: cfg,
     kms: o.kms,
+    // relative to the config dir, as upstream (src/config has resolved it already for serve)
+    credentialsFiles: new CredentialsFiles({
+      dir: resolve(o.configDir, cfg.credentials_path),
+      preferDatabase: cfg.prefer_database_credentials,
+      logger: o.logger,
+    }),
     logger: o.logger,
     ...(o.now !== undefined ? { now: o.now } : {}),
     ...(o.quotaTimers !== undefined ? { quotaTimers: o.quotaTimers } : {}),
