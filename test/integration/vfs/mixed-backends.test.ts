@@ -29,7 +29,6 @@ import {
   S3RVER_SECRET,
   type S3Emulator,
 } from '../../helpers/s3rver.js';
-import { basicAuth } from '../../helpers/server.js';
 import {
   sha256,
   startSftpTestServer,
@@ -192,20 +191,11 @@ void describe('one user on S3, Azure Blob and encrypted local storage at once', 
   });
 
   void it('the REST user API streams one zip spanning the three backends', async () => {
-    const login = await env.srv.api<{ access_token: string }>(
-      'GET',
-      '/user/token',
-      undefined,
-      null,
-      {
-        headers: { authorization: basicAuth(user.username, user.password) },
-      },
-    );
-    assert.equal(login.status, 200, login.text);
+    const token = await env.srv.userToken(user.username, user.password);
     const res = await fetch(`${env.srv.httpUrl}/api/v2/user/streamzip`, {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${login.body.access_token}`,
+        authorization: `Bearer ${token}`,
         'content-type': 'application/json',
       },
       body: JSON.stringify(['/from-enc.bin', '/az', '/enc']),
