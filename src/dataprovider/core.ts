@@ -37,7 +37,7 @@ import type {
 import { QuotaTracker } from './quota.js';
 import type { QuotaTimers } from './quota-updater.js';
 import { redactAdmin, redactFolder, redactUser } from './redact.js';
-import { encryptPlainSecrets, type SecretEncrypter } from './secrets.js';
+import { encryptPlainSecrets, folderSecretAd, type SecretEncrypter } from './secrets.js';
 import type { ListWindow, ProviderStore } from './store.js';
 import { validateAdmin } from './validation/admin.js';
 import { invalid, isRecord } from './validation/common.js';
@@ -247,7 +247,11 @@ export class ProviderCore implements DataProvider {
       await encryptPlainSecrets(user.filesystem, this.#kms, user.username ?? '');
     for (const vf of v.virtualFolders) {
       if (vf.upsert && vf.folder.filesystem !== undefined) {
-        await encryptPlainSecrets(vf.folder.filesystem, this.#kms, vf.folder.name ?? '');
+        await encryptPlainSecrets(
+          vf.folder.filesystem,
+          this.#kms,
+          folderSecretAd(vf.folder.name ?? ''),
+        );
       }
     }
     return { user, virtualFolders: v.virtualFolders };
@@ -357,7 +361,7 @@ export class ProviderCore implements DataProvider {
     const v = validateFolder(input, {
       skipNaturalKeysValidation: this.#cfg.skip_natural_keys_validation,
     });
-    await encryptPlainSecrets(v.filesystem, this.#kms, v.name);
+    await encryptPlainSecrets(v.filesystem, this.#kms, folderSecretAd(v.name));
     return folderFromValidated(v);
   }
 

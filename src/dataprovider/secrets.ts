@@ -121,6 +121,11 @@ export function keepStoredSecrets(
   return incoming;
 }
 
+/** the additional data a folder's secrets are bound to, as upstream: `folder_<name>` (users: the username) */
+export function folderSecretAd(name: string): string {
+  return `folder_${name}`;
+}
+
 /**
  * Encrypts every Plain secret of a validated filesystem config with `additionalData` (the owner's
  * name, as upstream). Throws INTERNAL when there is a Plain secret but no KMS.

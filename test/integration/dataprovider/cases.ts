@@ -427,6 +427,8 @@ export function defineProviderSuite(driver: string, env: DriverEnv): void {
         const pp = f.filesystem?.cryptconfig?.passphrase;
         assert.equal(pp?.status, 'Secretbox');
         assert.equal(await kms.decrypt(pp ?? {}), 'pass');
+        // bound to "folder_<name>", as upstream, so the envelope moves between the two
+        assert.equal(pp?.additional_data, 'folder_cryptf');
         await assert.rejects(
           p.addFolder({ name: 'cryptf', mapped_path: '/x' }),
           isCode('ALREADY_EXISTS'),
