@@ -56,6 +56,9 @@ export function run(cmd: string, args: readonly string[], o: { input?: string | 
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // the program may exit before reading its input (a refused TLS handshake): the exit code
+    // and stderr tell the test; an EPIPE here must not crash the test process
+    child.stdin.on('error', () => undefined);
     child.stdin.end(o.input ?? '');
   });
 }
