@@ -16,6 +16,7 @@ import {
   randomFile,
   sha256File,
   startSftpTestServer,
+  waitFor,
   type SftpTestEnv,
 } from '../../helpers/sftpd.js';
 import { basicAuth } from '../../helpers/server.js';
@@ -127,6 +128,21 @@ void describe('users whose home is an SFTP backend', () => {
     assert.ok(!got.text.includes(target.password), 'the password is not in the response');
   });
 
+  /** the server's log once a line passes `want` (the logger writes asynchronously) */
+  async function logOnce(want: (line: string) => boolean, what: string): Promise<string> {
+    const file = join(env.srv.configDir, 'sftpgo.log');
+    let log = '';
+    await waitFor(
+      async () => {
+        log = await readFile(file, 'utf8');
+        return log.split('\n').some(want);
+      },
+      10_000,
+      what,
+    );
+    return log;
+  }
+
   /**
    * user A whose home is this server as local user `b` (password): A's SFTP login is refused,
    * and the warning names A, the mount path, and `b` and A as the forbidden usernames
@@ -135,7 +151,10 @@ void describe('users whose home is an SFTP backend', () => {
     const a = await env.createUser({ filesystem: selfConfig(b) });
     const r = await sftpBatch(env.target, { user: a.username, password: a.password }, ['ls /']);
     assert.notEqual(r.code, 0, 'the login is refused');
-    const log = await readFile(join(env.srv.configDir, 'sftpgo.log'), 'utf8');
+    const log = await logOnce(
+      (l) => l.includes(a.username) && l.includes(LOOP),
+      'the loop warning',
+    );
     const warned = log
       .split('\n')
       .filter((l) => l.includes(a.username) && l.includes(LOOP))
@@ -180,9 +199,10 @@ void describe('users whose home is an SFTP backend', () => {
     });
     const r = await sftpBatch(env.target, { user: username, password }, ['ls /']);
     assert.notEqual(r.code, 0, 'the login is refused');
-    const log = await readFile(join(env.srv.configDir, 'sftpgo.log'), 'utf8');
-    const failed = log.split('\n').filter((l) => l.includes(username) && l.includes(LOOP));
-    assert.ok(failed.length > 0, 'the login failure names the loop');
+    const log = await logOnce(
+      (l) => l.includes(username) && l.includes(LOOP),
+      'the loop in the log',
+    );
     assert.ok(!log.includes(password), 'the password is never logged');
     // a REST user login is refused too (its filesystem root cannot be checked), and logged
     const res = await env.srv.api('GET', '/user/token', undefined, null, {
@@ -190,10 +210,7 @@ void describe('users whose home is an SFTP backend', () => {
       validate: false,
     });
     assert.equal(res.status, 500, res.text);
-    const after = await readFile(join(env.srv.configDir, 'sftpgo.log'), 'utf8');
-    assert.ok(
-      after.split('\n').some((l) => l.includes('"sender":"HTTP"') && l.includes(LOOP)),
-      'the HTTP login failure names the loop',
-    );
+    // the HTTP login failure names the loop
+    await logOnce((l) => l.includes('"sender":"HTTP"') && l.includes(LOOP), 'the HTTP loop line');
   });
 });
