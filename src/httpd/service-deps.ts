@@ -10,6 +10,7 @@ import type { QuotaScanRegistry } from '../common/quota-scan-registry.js';
 import type { ConnectionRegistry } from '../common/registry.js';
 import type { ConnectionConfig, TrackQuota } from '../common/types.js';
 import type { UserFsDeps } from '../common/user-fs.js';
+import type { HookHttpClient } from '../util/hooks/http-client.js';
 
 export interface ServiceDeps {
   defender: Defender;
@@ -25,4 +26,6 @@ export interface ServiceDeps {
   connectionConfig: ConnectionConfig;
   /** how user filesystems are built (temp path, fsync) */
   userFs: UserFsDeps;
+  /** the one HTTP client of every HTTP hook (the `http` section) */
+  hookHttp?: HookHttpClient;
 }

@@ -17,6 +17,7 @@ import type { Config } from '../config/index.js';
 import type { DataProvider } from '../dataprovider/provider.js';
 import type { Logger } from '../logger/index.js';
 import type * as SftpdModuleNs from '../sftpd/index.js';
+import type { HookHttpClient } from '../util/hooks/http-client.js';
 import { inactiveServicesStatus, type ServicesStatus } from '../httpd/index.js';
 
 export type SshServiceStatus = Schemas['SSHServiceStatus'];
@@ -36,6 +37,8 @@ export interface ProtocolDeps {
   decryptSecret?: SecretDecrypter;
   /** the SSH service's host key fingerprints once it has started (SFTP backend loop guard) */
   localHostKeyFingerprints?: () => readonly string[];
+  /** the one HTTP client of every HTTP hook (the `http` section) */
+  hookHttp?: HookHttpClient;
 }
 
 /** the keys of GET /api/v2/status that describe a file-transfer front end */

@@ -31,6 +31,7 @@ import type { ApiSecret } from '../api/index.js';
 import { createKms, type Kms, type Secret as KmsSecret } from '../kms/index.js';
 import type { SecretDecrypter } from '../vfs/index.js';
 import { openRootLogger, type Logger } from '../logger/index.js';
+import { HookHttpClient } from '../util/hooks/http-client.js';
 import { loadInitialData, type LoaddataOptions } from './loaddata.js';
 import { buildServicesStatus, PROTOCOLS, type ProtocolEntry, type RunningProtocol } from './protocols.js';
 import { formatSummary } from './summary.js';
@@ -174,6 +175,14 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
     await rootLogger.close();
     throw e;
   }
+  // the CA and client certificate files of the hooks' HTTP client are read now: a bad one fails the start
+  let hookHttp: HookHttpClient;
+  try {
+    hookHttp = new HookHttpClient(config.http, configDir);
+  } catch (e) {
+    await rootLogger.close();
+    throw new SftpgoError('INVALID_INPUT', `http: unable to load the hooks' HTTP client certificates: ${errorSummary(e)}`, { cause: e });
+  }
   const rateLimiters = new RateLimiters(config.common.rate_limiters, {
     onLimitExceeded: (ip) => defender.addEvent(ip, 'limit_exceeded'),
   });
@@ -200,6 +209,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
     started.length = 0;
     connections.stopIdleChecker();
     await connections.closeAll();
+    hookHttp.close();
     // running quota scans write to the provider: let them finish first
     await quotaScans?.idle();
     if (provider) {
@@ -270,6 +280,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
         gate,
         decryptSecret,
         localHostKeyFingerprints,
+        hookHttp,
       });
       if (!server) {
         if (!sectionWarned(entry, warnings)) {
@@ -303,6 +314,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
           backupsPath: config.httpd.backups_path,
           connectionConfig: connConfig,
           userFs,
+          hookHttp,
         },
       });
       await httpd.start();
