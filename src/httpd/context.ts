@@ -36,6 +36,8 @@ export interface ApiDeps extends ServiceDeps {
   provider: DataProvider;
   tokens: TokenManager;
   logger: HttpdLogger;
+  /** the root logger (no bindings): connection_failed lines */
+  rootLogger: HttpdLogger;
   version: VersionInfo;
   /** status of every service (ssh, ftp, webdav, defender); data_provider is filled in here */
   servicesStatus: () => Promise<Omit<ServicesStatus, 'data_provider'>>;

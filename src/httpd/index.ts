@@ -164,6 +164,7 @@ export function createHttpd(cfg: HttpdConfig, deps: HttpdDeps): HttpdServer {
     provider: deps.provider,
     tokens,
     logger,
+    rootLogger: deps.logger,
     version,
     servicesStatus: deps.servicesStatus ?? (() => Promise.resolve(inactiveServicesStatus())),
     disconnectUser: deps.disconnectUser,

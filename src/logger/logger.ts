@@ -274,7 +274,7 @@ export interface ConnectionFailedFields {
  * `"sender":"connection_failed","client_ip":"<HOST>"` (adjacent, in this order; debug level).
  * Use the root logger (no bindings) so nothing is placed between level/time and these fields.
  */
-export function logConnectionFailed(root: Logger, f: ConnectionFailedFields): void {
+export function logConnectionFailed(root: Pick<Logger, 'debug'>, f: ConnectionFailedFields): void {
   root.debug({
     sender: 'connection_failed',
     client_ip: f.client_ip,

@@ -20,6 +20,7 @@ import { newConnectionId, newXid } from '../../common/registry.js';
 import { createUserFs } from '../../common/user-fs.js';
 import type { User } from '../../dataprovider/provider.js';
 import { SftpgoError } from '../../errors/index.js';
+import { logConnectionFailed } from '../../logger/index.js';
 import { normalizeVirtualPath, virtualBase, type FileInfo } from '../../vfs/index.js';
 import type { ApiDeps, HttpdContext, HttpdState } from '../context.js';
 import { readJsonBody } from '../body.js';
@@ -224,9 +225,20 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
     const ip = ctx.state.remoteIp;
     const unauthorized = (detail: string, logged = false): HttpError =>
       new HttpError(401, 'Unauthorized', { detail, headers: { 'WWW-Authenticate': BASIC_REALM }, logged });
+    // every failure is scored by the defender and logged as connection_failed (fail2ban's input)
+    const failed = (username: string, e: unknown): void => {
+      deps.gate.reportLoginFailure(ip, e);
+      logConnectionFailed(deps.rootLogger, {
+        client_ip: ip,
+        username,
+        login_type: 'password',
+        protocol: 'HTTP',
+        error: e instanceof Error ? e.message : String(e),
+      });
+    };
     const creds = parseBasicAuth(ctx.get('authorization') || undefined);
     if (!creds || creds.username === '' || creds.password === '') {
-      deps.gate.reportLoginFailure(ip, new SftpgoError('AUTH_FAILED', 'no credentials'));
+      failed(creds?.username ?? '', new SftpgoError('AUTH_FAILED', 'credentials cannot be null or empty'));
       throw unauthorized('credentials cannot be null or empty');
     }
     let user: User;
@@ -234,7 +246,7 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
       user = await provider.checkUserPassword(creds.username, creds.password);
     } catch (e) {
       if (SftpgoError.is(e, 'AUTH_FAILED') || SftpgoError.is(e, 'NOT_FOUND')) {
-        deps.gate.reportLoginFailure(ip, e);
+        failed(creds.username, e);
         deps.logger.debug({ sender: 'HTTP', username: creds.username, remote_addr: ip, reason: e.message }, 'user login failed');
         throw unauthorized('invalid credentials', true);
       }
@@ -243,7 +255,7 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
     try {
       checkAccess(ctx, user, true);
     } catch (e) {
-      deps.gate.reportLoginFailure(ip, e);
+      failed(creds.username, e);
       throw e;
     }
     // the filesystem root must be usable (upstream CheckFsRoot)
