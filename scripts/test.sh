@@ -23,6 +23,7 @@ declare -A TOOLS=(
   [python3-paramiko]=/usr/lib/python3/dist-packages/paramiko
   [litmus]=litmus
   [rclone]=rclone
+  [fail2ban]=fail2ban-regex
 )
 missing=()
 for pkg in "${!TOOLS[@]}"; do
