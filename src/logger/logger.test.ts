@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -352,7 +352,7 @@ void describe('log file rotation', () => {
       maxAgeDays: 0,
       compress: false,
     });
-    const rotated = once(f.stream, 'rotated');
+    const rotated = once(f.current, 'rotated');
     const line = `${'x'.repeat(1023)}\n`;
     for (let i = 0; i < 1100; i++) f.stream.write(line);
     await rotated;
@@ -363,5 +363,65 @@ void describe('log file rotation', () => {
     );
     assert.equal(backups.length, 1, readdirSync(dir).join(','));
     assert.ok(readFileSync(file, 'utf8').endsWith('after\n'));
+  });
+});
+
+void describe('log file reopen (SIGUSR1)', () => {
+  const open = (file: string) =>
+    openLogFile({ filePath: file, maxSizeMB: 0, maxBackups: 2, maxAgeDays: 0, compress: false });
+  const settle = () => new Promise((r) => setTimeout(r, 100));
+
+  void it('rotates a file still in place to a backup, losing no line written meanwhile, and keeps maxBackups', async () => {
+    const dir = tmp();
+    const file = join(dir, 'sftpgo.log');
+    const f = open(file);
+    f.stream.write('one\n');
+    await settle();
+    // a writer that logs a numbered line every millisecond or so during the rotations
+    let n = 0;
+    let writing = true;
+    const writer = (async () => {
+      while (writing) {
+        f.stream.write(`line-${n++}\n`);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    })();
+    for (let round = 0; round < 3; round++) {
+      assert.equal(await f.reopen(), 'rotated');
+      await settle();
+    }
+    writing = false;
+    await writer;
+    f.stream.write('last\n');
+    await f.close();
+    const backups = readdirSync(dir)
+      .filter((b) => /^sftpgo-.*\.log$/.test(b))
+      .sort();
+    assert.equal(backups.length, 2, readdirSync(dir).join(','));
+    const all = [
+      ...backups.map((b) => readFileSync(join(dir, b), 'utf8')),
+      readFileSync(file, 'utf8'),
+    ].join('');
+    assert.equal(all.includes('one\n'), false, 'the oldest backup was pruned');
+    assert.ok(readFileSync(file, 'utf8').endsWith('last\n'));
+    // the kept files hold an unbroken run of numbered lines up to the last one written
+    const nums = [...all.matchAll(/^line-(\d+)$/gm)].map((m) => Number(m[1]));
+    assert.ok(nums.length > 10, `${nums.length} lines`);
+    assert.equal(nums.at(-1), n - 1);
+    nums.forEach((v, i) => assert.equal(v, (nums[0] ?? 0) + i, `line ${v} out of order or lost`));
+  });
+
+  void it('opens a new file when the old one was moved away, and writes nothing more to the moved one', async () => {
+    const dir = tmp();
+    const file = join(dir, 'sftpgo.log');
+    const f = open(file);
+    f.stream.write('before\n');
+    await settle();
+    renameSync(file, `${file}.1`);
+    assert.equal(await f.reopen(), 'reopened');
+    f.stream.write('after\n');
+    await f.close();
+    assert.equal(readFileSync(`${file}.1`, 'utf8'), 'before\n');
+    assert.equal(readFileSync(file, 'utf8'), 'after\n');
   });
 });

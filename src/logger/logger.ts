@@ -65,6 +65,8 @@ export interface RootLogger {
   logger: Logger;
   /** flushes and closes the log file, if any */
   close(): Promise<void>;
+  /** SIGUSR1: rotates the log file, or reopens it when it was moved away; undefined without a file */
+  reopen(): Promise<'rotated' | 'reopened' | undefined>;
 }
 
 /** the keys bound to a logger (its own and its ancestors'), plus the line's reserved keys */
@@ -223,7 +225,11 @@ export function openRootLogger(o: LoggerOptions): RootLogger {
     stream = file.stream;
   } else stream = destination({ dest: 1, sync: true });
   const logger = rootLogger(pinoOptions(o.verbose), stream);
-  return { logger, close: async () => (file ? file.close() : undefined) };
+  return {
+    logger,
+    close: async () => (file ? file.close() : undefined),
+    reopen: async () => (file ? file.reopen() : undefined),
+  };
 }
 
 /** The root logger; defaults as upstream `serve`: 10 MB, 5 backups, 28 days, no compression. */

@@ -1,8 +1,11 @@
 /**
  * Process signals for `sftpgo serve`: SIGTERM/SIGINT stop the servers gracefully and exit 0
  * (upstream exits at once); SIGHUP reloads the defender's safelist and blocklist and the FTP
- * server's TLS certificates and CRLs (WebDAV's and the REST API's are not reloaded yet). The handlers are installed before the service starts, so a signal that
- * arrives while it is starting stops it as soon as it is up.
+ * server's TLS certificates and CRLs (WebDAV's and the REST API's are not reloaded yet); SIGUSR1
+ * rotates the log file, or opens a new one at the configured path when it was moved away (for
+ * logrotate: `postrotate kill -USR1 <pid>`, no copytruncate). The handlers are installed before
+ * the service starts, so a stop signal that arrives while it is starting stops it as soon as it
+ * is up.
  */
 import { errorSummary } from '../httpd/index.js';
 import { startService, type RunningService, type StartServiceOptions } from './start.js';
@@ -43,14 +46,23 @@ export async function runService(
       s.logger.error({ sender: 'service', error: errorSummary(e) }, 'reload failed, the previous settings stay in force');
     });
   };
+  const onUsr1 = (): void => {
+    const s = svc;
+    if (!s) return;
+    s.reopenLog().catch((e: unknown) => {
+      s.logger.error({ sender: 'service', error: errorSummary(e) }, 'unable to rotate or reopen the log file');
+    });
+  };
   const remove = (): void => {
     process.off('SIGTERM', onStop);
     process.off('SIGINT', onStop);
     process.off('SIGHUP', onHup);
+    process.off('SIGUSR1', onUsr1);
   };
   process.on('SIGTERM', onStop);
   process.on('SIGINT', onStop);
   process.on('SIGHUP', onHup);
+  process.on('SIGUSR1', onUsr1);
 
   try {
     svc = await startService(opts);

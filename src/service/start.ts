@@ -83,6 +83,8 @@ export interface RunningService {
    * the TLS material of the protocol servers that have it (FTP/FTPS, WebDAV)
    */
   reload(): Promise<void>;
+  /** SIGUSR1: rotates the log file, or opens a new one when it was moved away (logrotate) */
+  reopenLog(): Promise<void>;
   /** stops the servers in reverse order, then closes the provider; idempotent */
   stop(): Promise<void>;
 }
@@ -350,6 +352,10 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
       quotaScans: scans,
       defender,
       gate,
+      async reopenLog() {
+        const done = await rootLogger.reopen();
+        if (done !== undefined) logger.info({ sender: 'service', log_file: logFilePath }, `log file ${done}`);
+      },
       async reload() {
         // a broken list or certificate keeps the previous one in force and is reported to the
         // caller; one failure does not stop the other reloads

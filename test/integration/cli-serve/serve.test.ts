@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -158,6 +158,49 @@ void describe('cli: sftpgo executable', () => {
     }
     const r = await p.done;
     assert.equal(r.code, 0, r.stderr);
+  });
+
+  void it('SIGUSR1 opens a new log file after logrotate moved the old one, and rotates one still in place', async () => {
+    const data = join(dir, 'usr1');
+    const log = join(data, 'sftpgo.log');
+    const p = start(['serve', '-c', data], {
+      SFTPGO_HTTPD__BINDINGS__0__PORT: String(await freePort()),
+      SFTPGO_HTTPD__BINDINGS__0__ADDRESS: '127.0.0.1',
+      SFTPGO_SFTPD__BINDINGS__0__PORT: '0',
+    });
+    const logHas = async (file: string, text: string): Promise<boolean> => {
+      try {
+        return (await readFile(file, 'utf8')).includes(text);
+      } catch {
+        return false;
+      }
+    };
+    const until = async (check: () => Promise<boolean>, what: string): Promise<void> => {
+      const deadline = Date.now() + 20_000;
+      while (!(await check())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    try {
+      await waitFor(p, /REST API listening on http:\/\/127\.0\.0\.1:\d+/);
+      await until(() => logHas(log, '"message":"service started"'), 'the start line');
+      // logrotate's default recipe: move, then signal (no copytruncate)
+      await rename(log, `${log}.1`);
+      p.child.kill('SIGUSR1');
+      await until(() => logHas(log, '"message":"log file reopened"'), 'a new log file');
+      assert.equal(await logHas(`${log}.1`, 'log file reopened'), false, 'nothing more in the moved file');
+      assert.ok(await logHas(`${log}.1`, 'service started'));
+      // the file is still in place: rotated to a backup, as upstream's SIGUSR1
+      p.child.kill('SIGUSR1');
+      await until(() => logHas(log, '"message":"log file rotated"'), 'the rotated line');
+      const backups = (await readdir(data)).filter((f) => /^sftpgo-\d{4}-.*\.log$/.test(f));
+      assert.equal(backups.length, 1, (await readdir(data)).join(','));
+      assert.ok(await logHas(join(data, backups[0] ?? ''), 'log file reopened'));
+    } finally {
+      p.child.kill('SIGTERM');
+    }
+    assert.equal((await p.done).code, 0);
   });
 
   void it('serve with only HTTP enabled starts (unlike upstream); with nothing enabled exits 1', async () => {
