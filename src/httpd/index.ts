@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { isAbsolute, join } from 'node:path';
 import { defaultConfig } from '../config/index.js';
 import { SftpgoError } from '../errors/index.js';
@@ -177,6 +178,20 @@ export function createHttpd(cfg: HttpdConfig, deps: HttpdDeps): HttpdServer {
 
   const maxHeaderSize = cfg.max_header_bytes ?? DEFAULT_MAX_HEADER_BYTES;
 
+  /** the certificate and key files, read now; a pair that does not parse throws */
+  async function tlsMaterial(): Promise<{ cert: Buffer; key: Buffer }> {
+    const [cert, key] = await Promise.all([
+      readFile(resolve(cfg.certificate_file ?? '')),
+      readFile(resolve(cfg.certificate_key_file ?? '')),
+    ]);
+    try {
+      createSecureContext({ cert, key });
+    } catch (e) {
+      throw new SftpgoError('INVALID_INPUT', `httpd: invalid TLS certificate or key: ${(e as Error).message}`, { cause: e });
+    }
+    return { cert, key };
+  }
+
   async function listen(b: HttpdBindingConfig): Promise<http.Server> {
     const proxies = b.proxy_allowed ?? [];
     const app = createApp(apiDeps, { isAllowedProxy: ipMatcher(proxies) });
@@ -188,11 +203,7 @@ export function createHttpd(cfg: HttpdConfig, deps: HttpdDeps): HttpdServer {
           `httpd: binding ${b.address}:${b.port} has enable_https but httpd.certificate_file/certificate_key_file are not set`,
         );
       }
-      const [cert, key] = await Promise.all([
-        readFile(resolve(cfg.certificate_file)),
-        readFile(resolve(cfg.certificate_key_file)),
-      ]);
-      server = https.createServer({ cert, key, maxHeaderSize }, app.callback());
+      server = https.createServer({ ...(await tlsMaterial()), maxHeaderSize }, app.callback());
     } else {
       server = http.createServer({ maxHeaderSize }, app.callback());
     }
@@ -283,6 +294,17 @@ export function createHttpd(cfg: HttpdConfig, deps: HttpdDeps): HttpdServer {
     },
     async stop() {
       await Promise.all(servers.splice(0).map((s) => closeServer(s.server)));
+    },
+    /**
+     * SIGHUP: re-reads the certificate and key for new handshakes; open connections keep theirs.
+     * A file that cannot be read or parsed keeps the current pair and rejects.
+     */
+    async reloadCertificates() {
+      const tlsServers = servers.filter((s) => s.binding.enable_https);
+      if (tlsServers.length === 0) return;
+      const m = await tlsMaterial();
+      for (const s of tlsServers) (s.server as https.Server).setSecureContext(m);
+      logger.info({}, 'TLS certificates reloaded');
     },
     addresses(): ListeningAddress[] {
       return listeners().map(({ address, port }) => ({ address, port }));

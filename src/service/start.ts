@@ -80,7 +80,7 @@ export interface RunningService {
   readonly gate: ConnectionGate;
   /**
    * SIGHUP: reloads what can change without a restart: the defender's safelist/blocklist and
-   * the TLS material of the protocol servers that have it (FTP/FTPS, WebDAV)
+   * the TLS material of every listener that has it (FTP/FTPS, WebDAV, the REST API)
    */
   reload(): Promise<void>;
   /** SIGUSR1: rotates the log file, or opens a new one when it was moved away (logrotate) */
@@ -366,7 +366,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
         } catch (e) {
           failures.push(e);
         }
-        for (const s of running) {
+        for (const s of [...running, ...(httpd ? [httpd] : [])]) {
           if (!s.reloadCertificates) continue;
           try {
             await s.reloadCertificates();
@@ -376,7 +376,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
           }
         }
         if (failures.length === 1) throw failures[0];
-        if (failures.length > 1) throw new AggregateError(failures, failures.map((f) => errorSummary(f)).join('; '));
+        if (failures.length > 1) throw new AggregateError(failures, failures.map((f) => (f instanceof Error ? f.message : String(f))).join('; '));
       },
       stop() {
         stopped ??= (async () => {

@@ -12,7 +12,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { isAbsolute, join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
+import { createSecureContext, type TLSSocket } from 'node:tls';
 import type { Request } from 'express';
 import type { AuthResponse, Authenticator } from 'nephele';
 import nephele, { UnauthorizedError } from 'nephele';
@@ -213,6 +213,28 @@ export class WebdavServer implements ProtocolServer {
       throw new SftpgoError('INVALID_INPUT', `webdavd: unable to listen: ${String(e)}`, { cause: e });
     }
     this.active = true;
+  }
+
+  /**
+   * Re-reads the certificate, key, CA and CRL files (SIGHUP, as upstream): handshakes from now on
+   * use them, open connections keep theirs. A file that cannot be read or parsed keeps the
+   * current material and rejects.
+   */
+  async reloadCertificates(): Promise<void> {
+    const https = this.listeners.filter((l) => l.binding.enable_https);
+    if (https.length === 0) return;
+    const next: { server: https.Server; opts: https.ServerOptions }[] = [];
+    for (const l of https) {
+      const opts = await this.tlsOptions(l.binding);
+      try {
+        createSecureContext(opts);
+      } catch (e) {
+        throw new SftpgoError('INVALID_INPUT', `webdavd: invalid TLS certificate, key, CA or CRL: ${(e as Error).message}`, { cause: e });
+      }
+      next.push({ server: l.server as https.Server, opts });
+    }
+    for (const n of next) n.server.setSecureContext(n.opts);
+    this.log.info({}, 'TLS certificates reloaded');
   }
 
   async stop(): Promise<void> {
