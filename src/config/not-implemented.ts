@@ -144,11 +144,7 @@ export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
     reason: `${WEB_UI}: nothing is served whatever the value`,
     isSet: onlyWith(),
   },
-  'httpd.bindings[].client_auth_type': {
-    action: 'refuse',
-    reason:
-      'TLS client certificate authentication is not implemented yet; ignored, clients without a certificate would reach the API',
-  },
+
   'httpd.bindings[].tls_cipher_suites': {
     action: 'warn',
     reason: "Node's default TLS cipher suites are used",
@@ -159,16 +155,8 @@ export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
     action: 'warn',
     reason: `${WEB_UI}; the REST API is served under /api/v2`,
   },
-  'httpd.ca_certificates': {
-    action: 'refuse',
-    reason:
-      'TLS client certificate verification is not implemented yet; ignored, client certificates would not be checked',
-  },
-  'httpd.ca_revocation_lists': {
-    action: 'refuse',
-    reason:
-      'TLS client certificate revocation is not implemented yet; ignored, revoked certificates would not be refused',
-  },
+
+
 
   // ---- webdavd
   'webdavd.bindings[].tls_cipher_suites': {

@@ -52,6 +52,10 @@ export interface HttpdConfig {
   signing_passphrase?: string;
   certificate_file?: string;
   certificate_key_file?: string;
+  /** CAs that sign the client certificates of bindings with client_auth_type 1 */
+  ca_certificates?: readonly string[];
+  /** CRLs checked against those client certificates (re-read on SIGHUP) */
+  ca_revocation_lists?: readonly string[];
   /** where dumpdata writes and relative loaddata input files are read (absolute; default <configDir>/backups) */
   backups_path?: string;
   /** our addition: limit on a request line plus headers, 431 past it (default 64 KiB) */
@@ -178,18 +182,40 @@ export function createHttpd(cfg: HttpdConfig, deps: HttpdDeps): HttpdServer {
 
   const maxHeaderSize = cfg.max_header_bytes ?? DEFAULT_MAX_HEADER_BYTES;
 
-  /** the certificate and key files, read now; a pair that does not parse throws */
-  async function tlsMaterial(): Promise<{ cert: Buffer; key: Buffer }> {
-    const [cert, key] = await Promise.all([
-      readFile(resolve(cfg.certificate_file ?? '')),
-      readFile(resolve(cfg.certificate_key_file ?? '')),
-    ]);
-    try {
-      createSecureContext({ cert, key });
-    } catch (e) {
-      throw new SftpgoError('INVALID_INPUT', `httpd: invalid TLS certificate or key: ${(e as Error).message}`, { cause: e });
+  /**
+   * The TLS options of an HTTPS binding, files read now: certificate and key, and with
+   * client_auth_type 1 (as upstream: a verified client certificate is required in addition to
+   * the JWT or Basic credentials) the CAs and CRLs. Material that does not parse throws.
+   */
+  async function tlsOptions(b: HttpdBindingConfig): Promise<https.ServerOptions> {
+    const where = `httpd: binding ${b.address}:${b.port}`;
+    const read = async (key: string, f: string): Promise<Buffer> => {
+      try {
+        return await readFile(resolve(f));
+      } catch (e) {
+        throw new SftpgoError('INVALID_INPUT', `httpd.${key}: unable to read ${JSON.stringify(f)}`, { cause: e });
+      }
+    };
+    const opts: https.ServerOptions = {
+      cert: await read('certificate_file', cfg.certificate_file ?? ''),
+      key: await read('certificate_key_file', cfg.certificate_key_file ?? ''),
+      minVersion: 'TLSv1.2',
+    };
+    if ((b.client_auth_type ?? 0) > 0) {
+      const cas = cfg.ca_certificates ?? [];
+      if (cas.length === 0) throw new SftpgoError('INVALID_INPUT', `${where}: client_auth_type needs httpd.ca_certificates`);
+      opts.ca = await Promise.all(cas.map((f) => read('ca_certificates', f)));
+      const crls = cfg.ca_revocation_lists ?? [];
+      if (crls.length > 0) opts.crl = await Promise.all(crls.map((f) => read('ca_revocation_lists', f)));
+      opts.requestCert = true;
+      opts.rejectUnauthorized = true;
     }
-    return { cert, key };
+    try {
+      createSecureContext(opts);
+    } catch (e) {
+      throw new SftpgoError('INVALID_INPUT', `httpd: invalid TLS certificate, key, CA or CRL: ${(e as Error).message}`, { cause: e });
+    }
+    return opts;
   }
 
   async function listen(b: HttpdBindingConfig): Promise<http.Server> {
@@ -203,8 +229,11 @@ export function createHttpd(cfg: HttpdConfig, deps: HttpdDeps): HttpdServer {
           `httpd: binding ${b.address}:${b.port} has enable_https but httpd.certificate_file/certificate_key_file are not set`,
         );
       }
-      server = https.createServer({ ...(await tlsMaterial()), maxHeaderSize }, app.callback());
+      server = https.createServer({ ...(await tlsOptions(b)), maxHeaderSize }, app.callback());
     } else {
+      if ((b.client_auth_type ?? 0) > 0) {
+        throw new SftpgoError('INVALID_INPUT', `httpd: binding ${b.address}:${b.port}: client_auth_type needs enable_https`);
+      }
       server = http.createServer({ maxHeaderSize }, app.callback());
     }
     // Node's default (false) ends the socket as soon as the client half-closes it
@@ -296,14 +325,16 @@ export function createHttpd(cfg: HttpdConfig, deps: HttpdDeps): HttpdServer {
       await Promise.all(servers.splice(0).map((s) => closeServer(s.server)));
     },
     /**
-     * SIGHUP: re-reads the certificate and key for new handshakes; open connections keep theirs.
-     * A file that cannot be read or parsed keeps the current pair and rejects.
+     * SIGHUP: re-reads the certificate, key, CAs and CRLs for new handshakes; open connections
+     * keep theirs. A file that cannot be read or parsed keeps the current material and rejects.
      */
     async reloadCertificates() {
-      const tlsServers = servers.filter((s) => s.binding.enable_https);
-      if (tlsServers.length === 0) return;
-      const m = await tlsMaterial();
-      for (const s of tlsServers) (s.server as https.Server).setSecureContext(m);
+      const next: { server: https.Server; opts: https.ServerOptions }[] = [];
+      for (const s of servers) {
+        if (s.binding.enable_https) next.push({ server: s.server as https.Server, opts: await tlsOptions(s.binding) });
+      }
+      if (next.length === 0) return;
+      for (const n of next) n.server.setSecureContext(n.opts);
       logger.info({}, 'TLS certificates reloaded');
     },
     addresses(): ListeningAddress[] {
