@@ -3,72 +3,13 @@
  * --version, serve on an empty directory, signals, initprovider, exit codes.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { ROOT, run, start, waitFor } from '../../helpers/cli-process.js';
 import { freePort } from '../../helpers/server.js';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-/** a hang guard, not a timing assertion: a stuck child is killed and the test fails */
-const HANG_MS = 120_000;
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir(), ...extra };
-}
-
-/** from source by default; `built` runs the executable bin/sftpgo.js (needs `npm run build`) */
-function start(
-  args: string[],
-  env: Record<string, string> = {},
-  built = false,
-): { child: ChildProcess; done: Promise<Run>; out: { stdout: string; stderr: string } } {
-  const [cmd, pre] = built ? [join(ROOT, 'bin/sftpgo.js'), []] : [process.execPath, ['--import', 'tsx', 'src/cli/entry.ts']];
-  const child = spawn(cmd, [...pre, ...args], {
-    cwd: ROOT,
-    env: baseEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out = { stdout: '', stderr: '' };
-  child.stdout?.on('data', (d: Buffer) => (out.stdout += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out.stderr += d.toString()));
-  const guard = setTimeout(() => child.kill('SIGKILL'), HANG_MS);
-  const done = new Promise<Run>((resolve) => {
-    child.on('close', (code, signal) => {
-      clearTimeout(guard);
-      resolve({ code, signal, ...out });
-    });
-  });
-  return { child, done, out };
-}
-
-const run = (args: string[], env: Record<string, string> = {}): Promise<Run> => start(args, env).done;
-
-/** resolves with stderr once it matches, rejects if the process ends first */
-function waitFor(p: ReturnType<typeof start>, re: RegExp): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    const check = (): void => {
-      const m = re.exec(p.out.stderr);
-      if (m) {
-        p.child.stderr?.off('data', check);
-        resolve(m);
-      }
-    };
-    p.child.stderr?.on('data', check);
-    check();
-    void p.done.then((r) => reject(new Error(`process exited (${r.code}) before ${re}: ${r.stderr}`)));
-  });
-}
 
 void describe('cli: sftpgo executable', () => {
   let dir: string;
