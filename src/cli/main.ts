@@ -7,7 +7,6 @@ import { resolve } from 'node:path';
 import {
   Command,
   CommanderError,
-  InvalidArgumentError,
   type OutputConfiguration,
 } from '@commander-js/extra-typings';
 import { loadConfig } from '../config/index.js';
@@ -18,6 +17,8 @@ import { openRootLogger } from '../logger/index.js';
 import { runService, secretEncrypter, type StartServiceOptions, type TextSink } from '../service/index.js';
 import { VERSION } from '../util/version.js';
 import { registerClientCommands } from './commands/index.js';
+import { parseBool, parseInteger } from './parse.js';
+import { registerPortable } from './portable.js';
 
 export interface MainIo {
   env: Readonly<Record<string, string | undefined>>;
@@ -30,21 +31,6 @@ export interface MainIo {
 /** a usage problem found after commander parsed the line (bad env value, ...) -> exit 2 */
 class UsageError extends Error {
   readonly exitCode = 2;
-}
-
-const TRUE = new Set(['1', 't', 'true', 'yes', 'y', 'on']);
-const FALSE = new Set(['0', 'f', 'false', 'no', 'n', 'off']);
-
-export function parseBool(v: string): boolean {
-  const s = v.trim().toLowerCase();
-  if (TRUE.has(s)) return true;
-  if (FALSE.has(s)) return false;
-  throw new InvalidArgumentError(`expected true or false, got "${v}"`);
-}
-
-export function parseInteger(v: string): number {
-  if (!/^[+-]?\d+$/.test(v.trim())) throw new InvalidArgumentError(`expected an integer, got "${v}"`);
-  return Number(v.trim());
 }
 
 function fromEnv<T>(
@@ -162,6 +148,7 @@ function buildProgram(io: MainIo): Command {
       }
     });
 
+  registerPortable(program, io);
   registerClientCommands(program);
 
   const output: OutputConfiguration = {

@@ -63,7 +63,8 @@ export function formatSummary(s: SummaryInput): string {
   }
   for (const u of s.unavailable) lines.push(`  note:          ${u}`);
   for (const w of s.warnings) lines.push(`  warning:       ${w}`);
-  if (s.adminCount === 0) {
+  // only useful with the REST API (portable mode has none)
+  if (s.adminCount === 0 && s.httpd !== undefined && s.httpd.length > 0) {
     lines.push(
       '  no admin exists yet: to create the first one restart with SFTPGO_DEFAULT_ADMIN_USERNAME and',
       '  SFTPGO_DEFAULT_ADMIN_PASSWORD set, or set data_provider.create_default_admin to true',
