@@ -3,10 +3,12 @@
  * provider suites in test/integration/dataprovider run the same entries on real databases).
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import { SftpgoError } from '../errors/index.js';
 import { Authenticator, ipAllowed, type AccountLookup } from './auth.js';
 import { hashPassword } from './passwords.js';
+import { wireString as wire } from '../util/ssh-public-keys.js';
 import type { Admin, User } from './provider.js';
 
 const FAST = {
@@ -108,6 +110,91 @@ void describe('Authenticator', () => {
     accounts.failWith = down;
     const auth = new Authenticator({ accounts, passwordCaching: false, now: Date.now });
     await assert.rejects(auth.checkUserPassword('u', 'pw'), (e: unknown) => e === down);
+  });
+
+  void test('authenticateUser: every method through one entry', async () => {
+    const accounts = new Accounts();
+    const auth = new Authenticator({ accounts, passwordCaching: false, now: Date.now });
+    const key = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
+    const blob = Buffer.concat([wire('ssh-ed25519'), wire(Buffer.from(key.x ?? '', 'base64url'))]);
+    const line = `ssh-ed25519 ${blob.toString('base64')}`;
+    const other = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
+    const otherLine = `ssh-ed25519 ${Buffer.concat([wire('ssh-ed25519'), wire(Buffer.from(other.x ?? '', 'base64url'))]).toString('base64')}`;
+    accounts.users.set('u', {
+      username: 'u',
+      status: 1,
+      password: hash,
+      public_keys: [`${line} me@host`],
+      filters: { tls_username: 'CommonName' },
+    });
+    accounts.users.set('nocert', { username: 'nocert', status: 1, password: hash });
+    const base = { ip: '10.0.0.1', protocol: 'FTP' as const };
+    const pem = '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n';
+
+    const ok = await auth.authenticateUser({
+      ...base,
+      username: 'u',
+      method: 'password',
+      password: 'pw',
+    });
+    assert.equal(ok.username, 'u');
+    await assert.rejects(
+      auth.authenticateUser({ ...base, username: 'u', method: 'password', password: 'bad' }),
+      refused(/^invalid credentials$/),
+    );
+    await auth.authenticateUser({ ...base, username: 'u', method: 'publickey', publicKey: line });
+    await assert.rejects(
+      auth.authenticateUser({ ...base, username: 'u', method: 'publickey', publicKey: otherLine }),
+      refused(/^the public key SHA256:\S+ is not allowed for user "u"$/),
+    );
+    await assert.rejects(
+      auth.authenticateUser({ ...base, username: 'u', method: 'publickey', publicKey: 'garbage' }),
+      refused(/^invalid public key: /),
+    );
+    const cert = (commonName: string) => ({ pem, commonName });
+    await auth.authenticateUser({
+      ...base,
+      username: 'u',
+      method: 'TLSCertificate',
+      tlsCert: cert('u'),
+    });
+    await assert.rejects(
+      auth.authenticateUser({
+        ...base,
+        username: 'u',
+        method: 'TLSCertificate',
+        tlsCert: cert('x'),
+      }),
+      refused(/^CN "x" does not match username "u"$/),
+    );
+    await assert.rejects(
+      auth.authenticateUser({
+        ...base,
+        protocol: 'SSH',
+        username: 'u',
+        method: 'TLSCertificate',
+        tlsCert: cert('u'),
+      }),
+      refused(/not supported for protocol SSH/),
+    );
+    await assert.rejects(
+      auth.authenticateUser({
+        ...base,
+        username: 'nocert',
+        method: 'TLSCertificate',
+        tlsCert: cert('nocert'),
+      }),
+      (e: unknown) => SftpgoError.is(e, 'METHOD_DISABLED'),
+    );
+    await assert.rejects(
+      auth.authenticateUser({ ...base, username: 'ghost', method: 'publickey', publicKey: line }),
+      refused(/^invalid credentials$/, 'NOT_FOUND'),
+    );
+    accounts.users.set('off', { username: 'off', status: 0, public_keys: [line] });
+    await assert.rejects(
+      auth.authenticateUser({ ...base, username: 'off', method: 'publickey', publicKey: line }),
+      refused(/"off" is disabled/),
+    );
   });
 
   void test('admins: password, disabled, unknown, allow-list checked after the password', async () => {

@@ -1,21 +1,34 @@
 /**
  * Authentication against the data provider, independent of where accounts are stored (upstream
- * dataprovider/dataprovider.go at v2.1.2: CheckUserAndPass -> checkUserAndPass,
- * CheckAdminAndPass -> Admin.checkUserAndPass and Admin.CanLoginFromIP).
+ * dataprovider/dataprovider.go at v2.1.2: CheckUserAndPass, CheckUserAndPubKey,
+ * CheckUserAndTLSCert, CheckKeyboardInteractiveAuth -> checkUserAndPass, checkUserAndPubKey,
+ * checkUserAndTLSCertificate; CheckAdminAndPass -> Admin.checkUserAndPass and
+ * Admin.CanLoginFromIP).
  *
- * One entry per login method, so the login hooks (external auth, pre-login, check-password) can
- * wrap exactly these:
- * - `checkUserPassword`: a user's password (SSH password and keyboard-interactive, FTP, WebDAV,
- *   the user REST API);
- * - `checkAdminPassword`: an admin's password, with the admin's IP allow-list.
+ * Users log in through ONE entry, `authenticateUser(attempt)`, whatever the protocol (SSH, FTP,
+ * WebDAV, the user REST API) and the method (password, public key, keyboard-interactive, TLS
+ * certificate). It runs, in order:
+ * 1. the account: the stored user, looked up by the login name;
+ * 2. its status and expiration date;
+ * 3. the credential check of the method: password -> the stored hash; public key -> listed in
+ *    public_keys; TLS certificate -> the certificate's CommonName is the username and the user
+ *    has tls_username "CommonName".
+ * `checkAdminPassword` is the admins' entry, with the admin's IP allow-list.
  *
  * Every refusal is AUTH_FAILED; for an unknown account its `cause` is the NOT_FOUND error, so
- * the defender can tell "user not found" from a wrong password. Verified user passwords are kept
- * in a PasswordCache when data_provider.password_caching is on; whoever changes a user's
- * credentials or status calls `forgetUser`.
+ * the defender can tell "user not found" from a wrong password. A TLS certificate attempt for a
+ * user that does not log in by certificate is METHOD_DISABLED: the front end then asks for the
+ * password. Verified user passwords are kept in a PasswordCache when
+ * data_provider.password_caching is on; whoever changes a user's credentials or status calls
+ * `forgetUser`.
  */
 import { BlockList, isIP } from 'node:net';
 import { SftpgoError } from '../errors/index.js';
+import {
+  authorizedKeyMatches,
+  fingerprintSha256,
+  parseAuthorizedKey,
+} from '../util/ssh-public-keys.js';
 import { PasswordCache, verifyPassword } from './passwords.js';
 import type { Admin, User } from './provider.js';
 import { parseCidr, q } from './validation/common.js';
@@ -26,6 +39,36 @@ export interface AccountLookup {
   getUser(username: string): Promise<User>;
   /** the stored admin (password hash); throws NOT_FOUND */
   getAdmin(username: string): Promise<Admin>;
+}
+
+/** the login methods a credential check exists for (multi-step methods are their steps) */
+export type UserLoginMethod = 'password' | 'publickey' | 'keyboard-interactive' | 'TLSCertificate';
+
+/** the protocols users log in with, as the hooks name them */
+export type UserLoginProtocol = 'SSH' | 'FTP' | 'DAV' | 'HTTP';
+
+/** a verified TLS client certificate */
+export interface LoginCertificate {
+  /** PEM, with its newlines */
+  pem: string;
+  /** the subject's CommonName */
+  commonName: string;
+}
+
+/** one login attempt of a user, from any protocol */
+export interface LoginAttempt {
+  /** the login name the client sent */
+  username: string;
+  method: UserLoginMethod;
+  /** the client's IP address */
+  ip: string;
+  protocol: UserLoginProtocol;
+  /** password (also the second step of publickey+password) */
+  password?: string;
+  /** publickey: the offered key as an authorized_keys line, `<type> <base64>` */
+  publicKey?: string;
+  /** TLSCertificate: the verified client certificate */
+  tlsCert?: LoginCertificate;
 }
 
 export interface AuthenticatorOptions {
@@ -71,6 +114,45 @@ export function ipAllowed(ip: string, allowList: readonly string[]): boolean {
   return bl.check(ip, family === 4 ? 'ipv4' : 'ipv6');
 }
 
+/** upstream User.CheckLoginConditions: enabled and not expired */
+function checkUserStatus(user: User, now: number): void {
+  const name = q(user.username ?? '');
+  if (user.status !== 1) throw authFailed(`user ${name} is disabled`);
+  const exp = user.expiration_date ?? 0;
+  if (exp > 0 && exp < now) throw authFailed(`user ${name} is expired`);
+}
+
+/**
+ * The offered key (an authorized_keys line) is one of the user's public keys, compared as
+ * decoded key blobs with the parser that validated them at save.
+ */
+export function checkUserPublicKey(user: User, keyLine: string): void {
+  const offered = parseAuthorizedKey(keyLine);
+  if (!offered.ok) throw authFailed(`invalid public key: ${offered.error}`);
+  const blob = offered.key.blob;
+  if (!(user.public_keys ?? []).some((line) => authorizedKeyMatches(line, blob))) {
+    throw authFailed(
+      `the public key ${fingerprintSha256(blob)} is not allowed for user ${q(user.username ?? '')}`,
+    );
+  }
+}
+
+/** upstream checkUserAndTLSCertificate (FTP and WebDAV) */
+function checkUserCertificate(user: User, a: LoginAttempt): void {
+  if (a.protocol !== 'FTP' && a.protocol !== 'DAV') {
+    throw authFailed(`certificate authentication is not supported for protocol ${a.protocol}`);
+  }
+  const name = user.username ?? '';
+  if (user.filters?.tls_username !== 'CommonName') {
+    throw new SftpgoError(
+      'METHOD_DISABLED',
+      `TLS certificate login is not enabled for user ${q(name)}`,
+    );
+  }
+  const cn = a.tlsCert?.commonName ?? '';
+  if (cn !== name) throw authFailed(`CN ${q(cn)} does not match username ${q(name)}`);
+}
+
 export class Authenticator {
   readonly #accounts: AccountLookup;
   readonly #now: () => number;
@@ -83,21 +165,48 @@ export class Authenticator {
   }
 
   /**
-   * Returns the user when it is enabled, not expired and the password matches its stored hash;
-   * throws AUTH_FAILED otherwise.
+   * The one login entry of users (see the file comment). Returns the user to log in; throws
+   * AUTH_FAILED (cause NOT_FOUND for an unknown user), METHOD_DISABLED for a certificate
+   * attempt of a user without certificate login, or the store's error when it is down.
+   */
+  async authenticateUser(a: LoginAttempt): Promise<User> {
+    const user = await lookup(() => this.#accounts.getUser(a.username));
+    checkUserStatus(user, this.#now());
+    switch (a.method) {
+      case 'password':
+        await this.#checkPassword(user, a.password ?? '');
+        break;
+      case 'publickey':
+        checkUserPublicKey(user, a.publicKey ?? '');
+        break;
+      case 'TLSCertificate':
+        checkUserCertificate(user, a);
+        break;
+      case 'keyboard-interactive':
+        throw new SftpgoError('METHOD_DISABLED', 'keyboard-interactive authentication is disabled');
+    }
+    return user;
+  }
+
+  /**
+   * The stored credentials only, without the login hooks: for tools and tests. Protocol logins
+   * go through authenticateUser.
    */
   async checkUserPassword(username: string, password: string): Promise<User> {
     const user = await lookup(() => this.#accounts.getUser(username));
-    if (user.status !== 1) throw authFailed(`user ${q(username)} is disabled`);
-    const exp = user.expiration_date ?? 0;
-    if (exp > 0 && exp < this.#now()) throw authFailed(`user ${q(username)} is expired`);
+    checkUserStatus(user, this.#now());
+    await this.#checkPassword(user, password);
+    return user;
+  }
+
+  async #checkPassword(user: User, password: string): Promise<void> {
+    const username = user.username ?? '';
     const hash = user.password ?? '';
     requireCredentials(password, hash);
     if (this.#cache?.check(username, hash, password) !== true) {
       await verify(password, hash);
       this.#cache?.add(username, hash, password);
     }
-    return user;
   }
 
   /**

@@ -8,13 +8,14 @@
  * - GCS credentials kept in files under credentials_path unless prefer_database_credentials
  *   (credentials-files.ts): written on save, filled back in on every load, removed on delete;
  * - credentials: a user keeps a password or at least one public key; admins need a password;
- * - authentication: auth.ts, one entry per login method, with the password cache this class
- *   invalidates whenever a user's credentials or status may have changed;
+ * - authentication: auth.ts, one login entry for users whatever the protocol and method, with
+ *   the password cache this class invalidates whenever a user's credentials or status may have
+ *   changed;
  * - quota: quota.ts (track_quota modes, delayed updates and the pending deltas readers see);
  * - last login: written at most every LAST_LOGIN_MIN_DELAY_MS.
  */
 import { SftpgoError } from '../errors/index.js';
-import { Authenticator } from './auth.js';
+import { Authenticator, type LoginAttempt } from './auth.js';
 import type { DataProviderConfig, PasswordHashingConfig } from './config.js';
 import {
   saveWithCredentials,
@@ -404,6 +405,10 @@ export class ProviderCore implements DataProvider {
   }
 
   // ---------------------------------------------------------------- authentication
+
+  authenticateUser(attempt: LoginAttempt): Promise<User> {
+    return this.#auth.authenticateUser(attempt);
+  }
 
   checkUserPassword(username: string, password: string): Promise<User> {
     return this.#auth.checkUserPassword(username, password);

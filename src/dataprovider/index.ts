@@ -31,6 +31,7 @@ export type {
   UpdateOptions,
   User,
 } from './provider.js';
+export type { LoginAttempt, LoginCertificate, UserLoginMethod, UserLoginProtocol } from './auth.js';
 export {
   defaultDataProviderConfig,
   resolveDataProviderConfig,

@@ -13,6 +13,7 @@
  * for a duplicate name, BACKEND_UNAVAILABLE when the database cannot be reached.
  */
 import type { ApiAdmin, ApiFolder, ApiUser, BackupData } from '../api/index.js';
+import type { LoginAttempt } from './auth.js';
 
 export type User = ApiUser;
 export type Admin = ApiAdmin;
@@ -92,9 +93,16 @@ export interface DataProvider {
 
   // ---- authentication ----
   /**
-   * returns the user when the password matches the stored hash; throws AUTH_FAILED otherwise
-   * (also for a disabled or expired user). For an unknown user the AUTH_FAILED error's `cause`
-   * is the NOT_FOUND error (defender: "user not found" event).
+   * The login of a user, for every protocol and method (auth.ts): returns the user when the
+   * attempt's credentials are valid and the user is enabled and not expired; throws AUTH_FAILED
+   * otherwise. For an unknown user the AUTH_FAILED error's `cause` is the NOT_FOUND error
+   * (defender: "user not found" event). A TLS certificate attempt for a user that does not log
+   * in by certificate throws METHOD_DISABLED.
+   */
+  authenticateUser(attempt: LoginAttempt): Promise<User>;
+  /**
+   * The stored password only (no login hooks), same errors as authenticateUser: for tools and
+   * tests. Protocol logins use authenticateUser.
    */
   checkUserPassword(username: string, password: string): Promise<User>;
   /**

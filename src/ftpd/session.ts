@@ -28,6 +28,7 @@ import type { FtpdBinding, FtpdConfig } from '../config/index.js';
 import type { DataProvider, User } from '../dataprovider/provider.js';
 import { exposedMessage, SftpgoError } from '../errors/index.js';
 import { logConnectionFailed, type Logger } from '../logger/index.js';
+import type { PeerCertificate } from '../util/tls-peer.js';
 import { VERSION } from '../util/version.js';
 import { normalizeVirtualPath, virtualBase, type FileInfo, type MountTable } from '../vfs/index.js';
 import {
@@ -41,7 +42,7 @@ import {
 } from './data.js';
 import { ftpTime, listLine, mlsdLine, mlsxFacts, parseFtpTime } from './listing.js';
 import { REPLY_TLS_REQUIRED_CONTROL, REPLY_TLS_REQUIRED_DATA, toFtpReply } from './reply-map.js';
-import { verifiedCommonName, type TlsWrapper } from './tls.js';
+import { verifiedClientCertificate, type TlsWrapper } from './tls.js';
 
 /** longest command line accepted (bytes, without CRLF); longer closes the connection */
 export const MAX_LINE = 4096;
@@ -198,7 +199,7 @@ export class FtpSession {
   private conn: Connection | undefined;
   private tlsControl = false;
   private protP = false;
-  private certCN: string | undefined;
+  private clientCert: PeerCertificate | undefined;
   private certUserVerified = false;
   private pendingUser: string | undefined;
   private loginTried = false;
@@ -390,7 +391,7 @@ export class FtpSession {
         ts.on('error', (e) => this.log.debug({ error: e.message }, 'control connection TLS error'));
         this.ctrl = ts;
         this.tlsControl = true;
-        if (this.ctx.binding.client_auth_type > 0) this.certCN = verifiedCommonName(ts);
+        if (this.ctx.binding.client_auth_type > 0) this.clientCert = verifiedClientCertificate(ts);
         onSecure();
       },
       failed: (e) => {
@@ -464,29 +465,24 @@ export class FtpSession {
     this.loginTried = true;
     this.pendingUser = arg;
     this.certUserVerified = false;
-    if (this.certCN !== undefined) {
-      await this.certificateLogin(arg, this.certCN);
+    if (this.clientCert !== undefined) {
+      await this.certificateLogin(arg, this.clientCert);
       return;
     }
     this.reply(331, `User ${arg} OK. Password required`);
   }
 
-  private async certificateLogin(username: string, cn: string): Promise<void> {
+  private async certificateLogin(username: string, cert: PeerCertificate): Promise<void> {
     let user: User;
     try {
-      user = await this.ctx.provider.getUser(username);
+      user = await this.ctx.provider.authenticateUser({ username, method: 'TLSCertificate', tlsCert: cert, ip: this.remoteIp, protocol: 'FTP' });
     } catch (e) {
-      this.loginFailed('TLSCertificate', username, e, 'TLS verification failed: invalid credentials');
-      return;
-    }
-    if (user.filters?.tls_username !== 'CommonName') {
-      // the certificate does not identify this user: plain password login
-      this.reply(331, `User ${username} OK. Password required`);
-      return;
-    }
-    if (cn !== username) {
-      const err = new SftpgoError('AUTH_FAILED', `CN ${JSON.stringify(cn)} does not match username ${JSON.stringify(username)}`);
-      this.loginFailed('TLSCertificate', username, err, `TLS verification failed: ${err.message}`);
+      if (SftpgoError.is(e, 'METHOD_DISABLED')) {
+        // the certificate does not identify this user: plain password login
+        this.reply(331, `User ${username} OK. Password required`);
+        return;
+      }
+      this.loginFailed('TLSCertificate', username, e, `TLS verification failed: ${exposedMessage(e)}`);
       return;
     }
     this.certUserVerified = true;
@@ -510,7 +506,7 @@ export class FtpSession {
     const method = this.certUserVerified ? 'TLSCertificate+password' : 'password';
     let user: User;
     try {
-      user = await this.ctx.provider.checkUserPassword(username, arg);
+      user = await this.ctx.provider.authenticateUser({ username, method: 'password', password: arg, ip: this.remoteIp, protocol: 'FTP' });
     } catch (e) {
       this.loginFailed(method, username, e);
       return;

@@ -17,6 +17,7 @@ import { isAbsolute, join } from 'node:path';
 import tls from 'node:tls';
 import type { FtpdConfig } from '../config/index.js';
 import { SftpgoError } from '../errors/index.js';
+import { peerCertificate, type PeerCertificate } from '../util/tls-peer.js';
 
 export interface TlsMaterial {
   cert: Buffer;
@@ -202,12 +203,9 @@ export function hasPeerCertificate(ts: tls.TLSSocket): boolean {
   return c !== null && typeof c === 'object' && Object.keys(c).length > 0;
 }
 
-/** the CommonName of a verified client certificate, if any */
-export function verifiedCommonName(ts: tls.TLSSocket): string | undefined {
+/** a verified client certificate with a CommonName, if any */
+export function verifiedClientCertificate(ts: tls.TLSSocket): PeerCertificate | undefined {
   if (!ts.authorized) return undefined;
-  const c = ts.getPeerCertificate();
-  if (!c || Object.keys(c).length === 0) return undefined;
-  const cn = (c.subject as Record<string, string | string[] | undefined> | undefined)?.CN;
-  if (Array.isArray(cn)) return cn[0];
-  return cn;
+  const c = peerCertificate(ts);
+  return c?.commonName ? c : undefined;
 }

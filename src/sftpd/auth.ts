@@ -12,17 +12,18 @@
  */
 import type { AuthContext, AuthenticationType, Connection as SshClient, KeyboardAuthContext, PasswordAuthContext, PublicKeyAuthContext } from 'ssh2';
 import { checkLogin, getNextAuthMethods, isPartialAuth, type SessionCounter } from '../common/login.js';
+import type { LoginAttempt } from '../dataprovider/auth.js';
 import type { DataProvider, User } from '../dataprovider/provider.js';
 import { SftpgoError } from '../errors/index.js';
 import { logConnectionFailed, type Logger } from '../logger/index.js';
 import type { MountTable } from '../vfs/index.js';
 import {
-  authorizedKeyMatches,
   fingerprintSha256,
   isCertificateAlgo,
   parseCertificate,
   parsePublicKeyBlob,
   type SshCertificate,
+  WireReader,
 } from '../util/ssh-public-keys.js';
 import { checkUserCertificate, verifyPlainSignature, verifySshSignature } from './ssh-keys.js';
 
@@ -35,7 +36,7 @@ export interface AuthSettings {
 }
 
 export interface AuthDeps {
-  provider: Pick<DataProvider, 'getUser' | 'checkUserPassword'>;
+  provider: Pick<DataProvider, 'authenticateUser'>;
   registry: SessionCounter;
   /** the root logger: connection_failed lines must carry no other bindings */
   rootLogger: Logger;
@@ -77,6 +78,8 @@ export class SshAuthenticator {
   /** max_auth_tries reached: the connection is being closed, later requests are ignored */
   private disconnecting = false;
   private done: AuthResult | undefined;
+  /** the check of the last offered key (see userForKey) */
+  private lastKey: { username: string; line: string; user: Promise<User> } | undefined;
 
   constructor(
     private readonly client: SshClient,
@@ -152,7 +155,7 @@ export class SshAuthenticator {
     }
     let user: User;
     try {
-      user = await this.deps.provider.checkUserPassword(ctx.username, ctx.password);
+      user = await this.deps.provider.authenticateUser(this.attempt(ctx.username, { method: 'password', password: ctx.password }));
       this.checkLogin(user, method);
     } catch (e) {
       this.fail(ctx, method, ctx.username, e);
@@ -174,7 +177,7 @@ export class SshAuthenticator {
     let user: User;
     try {
       if (answers.length !== 1) throw new SftpgoError('AUTH_FAILED', 'invalid keyboard-interactive answers');
-      user = await this.deps.provider.checkUserPassword(ctx.username, answers[0] ?? '');
+      user = await this.deps.provider.authenticateUser(this.attempt(ctx.username, { method: 'password', password: answers[0] ?? '' }));
       this.checkLogin(user, method);
     } catch (e) {
       this.fail(ctx, method, ctx.username, e);
@@ -197,10 +200,7 @@ export class SshAuthenticator {
       } else {
         keyId = fingerprintSha256(blob);
       }
-      user = await this.deps.provider.getUser(ctx.username);
-      // the same parser validated these lines when the user was saved: compare decoded blobs
-      const listed = (user.public_keys ?? []).some((line) => authorizedKeyMatches(line, blob));
-      if (!listed) throw new SftpgoError('AUTH_FAILED', `the public key ${keyId} is not allowed for user ${JSON.stringify(ctx.username)}`);
+      user = await this.userForKey(ctx.username, blob);
       if (!this.partialAfterKey(user)) this.checkLogin(user, method);
       if (ctx.signature && ctx.blob) {
         const ok = cert
@@ -224,6 +224,23 @@ export class SshAuthenticator {
       return;
     }
     await this.succeed(ctx, { user, loginMethod: method, keyId });
+  }
+
+  private attempt(username: string, a: Pick<LoginAttempt, 'method' | 'password' | 'publicKey'>): LoginAttempt {
+    return { username, ip: this.remoteIp, protocol: 'SSH', ...a };
+  }
+
+  /**
+   * The user the offered key logs in, once per key: a client asks whether a key would do, then
+   * signs with it, and both requests share one check (x/crypto/ssh caches it the same way).
+   */
+  private userForKey(username: string, blob: Buffer): Promise<User> {
+    const line = `${new WireReader(blob).string()} ${blob.toString('base64')}`;
+    const last = this.lastKey;
+    if (last && last.username === username && last.line === line) return last.user;
+    const user = this.deps.provider.authenticateUser(this.attempt(username, { method: 'publickey', publicKey: line }));
+    this.lastKey = { username, line, user };
+    return user;
   }
 
   /** true when the key is only the first step of a multi-step authentication */

@@ -1,9 +1,10 @@
 /**
  * One verdict per public key line, at save and at login: every line goes through the
  * dataprovider's validatePublicKeys (what the REST API, loaddata and the CLI run when a user is
- * saved) and through SshAuthenticator's publickey step (the client offers the key). A line
- * accepted at save must match exactly its key at login; a line refused at save (with a clear
- * message) must match nothing at login, even if it reached the database some other way.
+ * saved) and through SshAuthenticator's publickey step (the client offers the key; the data
+ * provider's checkUserPublicKey decides). A line accepted at save must match exactly its key at
+ * login; a line refused at save (with a clear message) must match nothing at login, even if it
+ * reached the database some other way.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Connection as SshClient, PublicKeyAuthContext } from 'ssh2';
+import { checkUserPublicKey } from '../dataprovider/auth.js';
 import type { User } from '../dataprovider/provider.js';
 import { validatePublicKeys } from '../dataprovider/validation/user.js';
 import { silentLogger } from '../logger/index.js';
@@ -62,7 +64,13 @@ async function offered(publicKeys: string[], blob: Buffer, trustedUserCAs: Buffe
     '127.0.0.1',
     { passwordAuthentication: true, maxAuthTries: Number.POSITIVE_INFINITY, trustedUserCAs },
     {
-      provider: { getUser: () => Promise.resolve(user), checkUserPassword: () => Promise.reject(new Error('unused')) },
+      // the data provider's own key check, on this user
+      provider: {
+        authenticateUser: (a) => {
+          checkUserPublicKey(user, a.publicKey ?? '');
+          return Promise.resolve(user);
+        },
+      },
       registry: { countByUser: () => 0 },
       rootLogger: log,
       log,

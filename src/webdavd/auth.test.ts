@@ -6,6 +6,8 @@ import { silentLogger } from '../common/types.js';
 import type { MountTable } from '../vfs/index.js';
 import { parseBasicAuth, UserCache } from './auth.js';
 
+const IP = '127.0.0.1';
+
 function fixture(o: { expirationMinutes?: number; maxSize?: number } = {}) {
   const users = new Map<string, User>();
   const passwords = new Map<string, string>();
@@ -23,7 +25,7 @@ function fixture(o: { expirationMinutes?: number; maxSize?: number } = {}) {
           const x = users.get(u);
           return x ? Promise.resolve({ ...x }) : Promise.reject(new SftpgoError('NOT_FOUND', 'no user'));
         },
-        checkUserPassword: (u, p) => {
+        authenticateUser: ({ username: u, password: p }) => {
           calls.check++;
           const x = users.get(u);
           if (!x || passwords.get(u) !== p) return Promise.reject(new SftpgoError('AUTH_FAILED', 'invalid credentials'));
@@ -45,32 +47,32 @@ void describe('webdavd user cache', () => {
   void it('checks the password hash once, then answers from the cache', async () => {
     const f = fixture();
     f.add('a', 'pw');
-    for (let i = 0; i < 3; i++) f.cache.release(await f.cache.authenticate('a', 'pw'));
+    for (let i = 0; i < 3; i++) f.cache.release(await f.cache.authenticate('a', 'pw', IP));
     assert.equal(f.calls.check, 1);
     assert.equal(f.calls.mounts, 1);
-    await assert.rejects(f.cache.authenticate('a', 'other'), (e) => SftpgoError.is(e, 'AUTH_FAILED'));
-    await assert.rejects(f.cache.authenticate('a', ''), (e) => SftpgoError.is(e, 'AUTH_FAILED'));
+    await assert.rejects(f.cache.authenticate('a', 'other', IP), (e) => SftpgoError.is(e, 'AUTH_FAILED'));
+    await assert.rejects(f.cache.authenticate('a', '', IP), (e) => SftpgoError.is(e, 'AUTH_FAILED'));
     assert.equal(f.calls.check, 1, 'a wrong password against a valid entry is a 401 without a hash check');
   });
 
   void it('evicts on a password change, rebuilds the mounts on a filesystem change', async () => {
     const f = fixture();
     f.add('a', 'pw');
-    f.cache.release(await f.cache.authenticate('a', 'pw'));
+    f.cache.release(await f.cache.authenticate('a', 'pw', IP));
     f.add('a', 'new');
-    await assert.rejects(f.cache.authenticate('a', 'pw'));
-    f.cache.release(await f.cache.authenticate('a', 'new'));
+    await assert.rejects(f.cache.authenticate('a', 'pw', IP));
+    f.cache.release(await f.cache.authenticate('a', 'new', IP));
     assert.equal(f.calls.check, 3);
     const u = f.users.get('a');
     assert.ok(u);
     f.users.set('a', { ...u, home_dir: '/elsewhere' });
-    const c = await f.cache.authenticate('a', 'new');
+    const c = await f.cache.authenticate('a', 'new', IP);
     assert.equal(c.user.home_dir, '/elsewhere');
     assert.equal(f.calls.mounts, 3);
     assert.equal(f.calls.check, 3);
     f.cache.release(c);
     f.users.delete('a');
-    await assert.rejects(f.cache.authenticate('a', 'new'), (e) => SftpgoError.is(e, 'AUTH_FAILED'));
+    await assert.rejects(f.cache.authenticate('a', 'new', IP), (e) => SftpgoError.is(e, 'AUTH_FAILED'));
     assert.equal(f.cache.size, 0);
   });
 
@@ -79,27 +81,27 @@ void describe('webdavd user cache', () => {
     f.add('a', 'pa');
     f.add('b', 'pb');
     f.add('c', 'pc');
-    f.cache.release(await f.cache.authenticate('a', 'pa'));
+    f.cache.release(await f.cache.authenticate('a', 'pa', IP));
     f.tick(1000);
-    f.cache.release(await f.cache.authenticate('b', 'pb'));
+    f.cache.release(await f.cache.authenticate('b', 'pb', IP));
     f.tick(1000);
-    f.cache.release(await f.cache.authenticate('c', 'pc'));
+    f.cache.release(await f.cache.authenticate('c', 'pc', IP));
     assert.equal(f.cache.size, 2);
     assert.ok(f.calls.closed >= 1, 'the evicted entry closed its mounts');
     const before = f.calls.check;
-    f.cache.release(await f.cache.authenticate('b', 'pb'));
+    f.cache.release(await f.cache.authenticate('b', 'pb', IP));
     assert.equal(f.calls.check, before, 'b is still cached');
-    f.cache.release(await f.cache.authenticate('a', 'pa'));
+    f.cache.release(await f.cache.authenticate('a', 'pa', IP));
     assert.equal(f.calls.check, before + 1, 'a was evicted');
     f.tick(61_000);
-    f.cache.release(await f.cache.authenticate('a', 'pa'));
+    f.cache.release(await f.cache.authenticate('a', 'pa', IP));
     assert.equal(f.calls.check, before + 2, 'expired');
   });
 
   void it('closes the mounts of an evicted entry only when its last request ends', async () => {
     const f = fixture();
     f.add('a', 'pw');
-    const c = await f.cache.authenticate('a', 'pw');
+    const c = await f.cache.authenticate('a', 'pw', IP);
     f.cache.evict('a');
     assert.equal(f.calls.closed, 0);
     f.cache.release(c);

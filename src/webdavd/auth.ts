@@ -43,7 +43,7 @@ interface Entry extends CachedUser {
 }
 
 export interface UserCacheDeps {
-  provider: Pick<DataProvider, 'getUser' | 'checkUserPassword'>;
+  provider: Pick<DataProvider, 'getUser' | 'authenticateUser'>;
   createMounts: (user: User) => Promise<MountTable>;
   log: Logger;
   now?: () => number;
@@ -76,9 +76,10 @@ export class UserCache {
 
   /**
    * The user for these credentials, with its mounts acquired (call release() when the request
-   * ends). Throws AUTH_FAILED (cause NOT_FOUND for an unknown user).
+   * ends). A miss goes through the data provider's login (login hooks included); a hit does not,
+   * as upstream. Throws AUTH_FAILED (cause NOT_FOUND for an unknown user).
    */
-  async authenticate(username: string, password: string): Promise<CachedUser> {
+  async authenticate(username: string, password: string, ip: string): Promise<CachedUser> {
     if (password === '') throw new SftpgoError('AUTH_FAILED', 'invalid credentials');
     const hit = this.entries.get(username);
     if (hit && (hit.expiresAt === 0 || hit.expiresAt > this.now())) {
@@ -104,7 +105,7 @@ export class UserCache {
       }
     }
     if (hit) this.evict(username);
-    const user = await this.deps.provider.checkUserPassword(username, password);
+    const user = await this.deps.provider.authenticateUser({ username, method: 'password', password, ip, protocol: 'DAV' });
     const stored = await this.deps.provider.getUser(username).catch(() => user);
     await this.replace(username, user, this.secretOf(password), stored.password ?? '');
     return this.acquire(username);

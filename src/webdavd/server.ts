@@ -29,6 +29,7 @@ import type { DataProvider, User } from '../dataprovider/provider.js';
 import { exposedMessage, SftpgoError } from '../errors/index.js';
 import { logConnectionFailed, type Logger } from '../logger/index.js';
 import { ipMatcher, resolveRemoteIp } from '../util/remote-ip.js';
+import { peerCertificate, type PeerCertificate } from '../util/tls-peer.js';
 import type { MountTable, SecretDecrypter } from '../vfs/index.js';
 import { DavAdapter, type DavRequestContext } from './adapter.js';
 import { parseBasicAuth, UserCache, type CachedUser } from './auth.js';
@@ -430,11 +431,11 @@ export class WebdavServer implements ProtocolServer {
     }
 
     const method = cert ? (basic ? 'TLSCertificate+password' : 'TLSCertificate') : 'password';
-    const username = basic?.username ?? cert ?? '';
+    const username = basic?.username ?? cert?.commonName ?? '';
     let cached: CachedUser;
     let loginMethod: string;
     try {
-      ({ cached, loginMethod } = await this.authenticate(basic, cert));
+      ({ cached, loginMethod } = await this.authenticate(basic, cert, ip));
     } catch (e) {
       logConnectionFailed(this.deps.logger, {
         client_ip: ip,
@@ -475,49 +476,46 @@ export class WebdavServer implements ProtocolServer {
   }
 
   /**
-   * The CN of a verified client certificate; undefined without one (or when the binding does
-   * not ask for one); null for a certificate that did not verify (client_auth_type 2).
+   * A verified client certificate; undefined without one (or when the binding does not ask for
+   * one); null for a certificate that did not verify (client_auth_type 2) or has no CommonName.
    */
-  private clientCertificate(req: IncomingMessage, b: WebdavdBinding): string | undefined | null {
+  private clientCertificate(req: IncomingMessage, b: WebdavdBinding): PeerCertificate | undefined | null {
     if (b.client_auth_type === 0) return undefined;
     const s = tlsSocket(req);
     if (!s) return undefined;
-    const c = s.getPeerCertificate();
-    if (!c || Object.keys(c).length === 0) return undefined;
-    if (!s.authorized) return null;
-    const cn = c.subject?.CN;
-    return (Array.isArray(cn) ? cn[0] : cn) ?? null;
+    const c = peerCertificate(s);
+    if (!c) return undefined;
+    if (!s.authorized || c.commonName === '') return null;
+    return c;
   }
 
   /**
-   * Basic credentials and/or the certificate CN, as upstream webdavd validateUser: a
-   * certificate logs in alone only for users whose tls_username is CommonName; with Basic
-   * credentials the password is checked too.
+   * Basic credentials and/or the certificate, as upstream webdavd validateUser: a certificate
+   * logs in alone only for users whose tls_username is CommonName; with Basic credentials the
+   * password is checked too. Each part goes through the data provider's login (hooks included);
+   * the password part through the user cache.
    */
   private async authenticate(
     basic: { username: string; password: string } | undefined,
-    cn: string | undefined,
+    cert: PeerCertificate | undefined,
+    ip: string,
   ): Promise<{ cached: CachedUser; loginMethod: string }> {
-    if (cn === undefined) {
+    const byPassword = async (loginMethod: string): Promise<{ cached: CachedUser; loginMethod: string }> => {
       if (!basic) throw new SftpgoError('AUTH_FAILED', 'no credential provided');
-      return { cached: await this.cache.authenticate(basic.username, basic.password), loginMethod: 'password' };
-    }
-    const username = basic?.username ?? cn;
-    const stored = await this.deps.provider.getUser(username).catch((e: unknown) => {
-      throw new SftpgoError('AUTH_FAILED', 'invalid credentials', { cause: e });
-    });
-    const byCn = stored.filters?.tls_username === 'CommonName';
-    if (!byCn) {
-      // no certificate login configured for this user: the password alone decides
-      if (!basic) throw new SftpgoError('AUTH_FAILED', 'TLS certificate login is not enabled for this user');
-      return { cached: await this.cache.authenticate(basic.username, basic.password), loginMethod: 'password' };
-    }
-    if (cn !== username) throw new SftpgoError('AUTH_FAILED', 'the TLS certificate CN does not match the username');
-    if (!basic) return { cached: await this.cache.wrap(stored), loginMethod: 'TLSCertificate' };
-    return {
-      cached: await this.cache.authenticate(basic.username, basic.password),
-      loginMethod: 'TLSCertificate+password',
+      return { cached: await this.cache.authenticate(basic.username, basic.password, ip), loginMethod };
     };
+    if (cert === undefined) return byPassword('password');
+    const username = basic?.username ?? cert.commonName;
+    let user: User;
+    try {
+      user = await this.deps.provider.authenticateUser({ username, method: 'TLSCertificate', tlsCert: cert, ip, protocol: 'DAV' });
+    } catch (e) {
+      // no certificate login configured for this user: the password alone decides
+      if (SftpgoError.is(e, 'METHOD_DISABLED') && basic) return byPassword('password');
+      throw e;
+    }
+    if (!basic) return { cached: await this.cache.wrap(user), loginMethod: 'TLSCertificate' };
+    return byPassword('TLSCertificate+password');
   }
 
   private updateLastLogin(c: CachedUser): void {

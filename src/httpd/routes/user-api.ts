@@ -243,7 +243,7 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
     }
     let user: User;
     try {
-      user = await provider.checkUserPassword(creds.username, creds.password);
+      user = await provider.authenticateUser({ username: creds.username, method: 'password', password: creds.password, ip, protocol: 'HTTP' });
     } catch (e) {
       if (SftpgoError.is(e, 'AUTH_FAILED') || SftpgoError.is(e, 'NOT_FOUND')) {
         failed(creds.username, e);
@@ -292,7 +292,7 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
     if (current === '' || next === '') throw bad('please provide the current password and the new one');
     if (current === next) throw bad('the new password must be different from the current one');
     try {
-      await provider.checkUserPassword(user.username ?? '', current);
+      await provider.authenticateUser({ username: user.username ?? '', method: 'password', password: current, ip: ctx.state.remoteIp, protocol: 'HTTP' });
     } catch (e) {
       if (!SftpgoError.is(e, 'AUTH_FAILED') && !SftpgoError.is(e, 'NOT_FOUND')) throw e;
       throw bad('current password does not match');
