@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -56,6 +56,19 @@ void describe('runProgram', () => {
   void test('a program that hangs is killed at the timeout', async () => {
     const p = await script('hang.sh', 'exec sleep 30');
     await assert.rejects(runProgram(p, { timeoutMs: 300 }), /timed out after 300 ms, killed/);
+  });
+
+  void test('a killed script whose child keeps stdout open fails at the timeout too', async () => {
+    const pidFile = join(dir, 'orphan.pid');
+    const p = await script('hang-child.sh', `sleep 600 & echo $! > ${pidFile}; wait`);
+    await assert.rejects(
+      runProgram(p, { timeoutMs: 300, maxStdout: 100 }),
+      /timed out after 300 ms/,
+    );
+    // the orphaned sleep still holds the pipe: runProgram did not wait for it
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    assert.doesNotThrow(() => process.kill(pid, 0), 'the orphan is still running');
+    process.kill(pid, 'SIGKILL');
   });
 
   void test('a relative path and a missing program fail', async () => {

@@ -99,6 +99,11 @@ export function runProgram(cmd: string, o: RunProgramOptions): Promise<ProgramRe
     child.on('error', (e) =>
       done(new Error(`hook ${name} could not be run: ${e.message}`, { cause: e })),
     );
+    // a killed program's own children (a shell script's `sleep`) may keep stdout open: once the
+    // program is gone, stop waiting for them ('close' follows)
+    child.on('exit', () => {
+      if (why !== undefined) child.stdout?.destroy();
+    });
     // 'close' (not 'exit'): stdout is fully read by then
     child.on('close', (code, sig) => {
       if (why !== undefined) done(new Error(`hook ${name} ${why}`));
