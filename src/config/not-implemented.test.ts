@@ -46,7 +46,7 @@ const SECTION_FOLDERS: Record<string, string[]> = {
   data_provider: ['dataprovider', 'service'],
   httpd: ['httpd', 'service'],
   telemetry: ['telemetry'],
-  http: ['common', 'service'], // the hooks' HTTP client
+  http: ['common', 'service', 'util'], // the hooks' HTTP client (src/util/hooks)
   kms: ['kms', 'service'],
 };
 
@@ -271,12 +271,17 @@ void describe('checkNotImplemented', () => {
     assert.match(r.warnings[0] as string, /^webdavd\.bindings\[1\]\.tls_cipher_suites is set .*default TLS cipher suites/);
   });
 
-  void it('the hooks HTTP client section warns per changed key', () => {
-    const r = check({ ...NO_TELEMETRY, http: { timeout: 5, skip_tls_verify: true } });
-    assert.deepEqual(
-      r.warnings.map((w) => w.split(' ')[0]),
-      ['http.timeout', 'http.skip_tls_verify'],
-    );
+  void it('external auth and the hooks HTTP client section are implemented: no warning', () => {
+    const r = check({
+      ...NO_TELEMETRY,
+      http: { timeout: 5, skip_tls_verify: true },
+      data_provider: {
+        external_auth_hook: '/bin/auth',
+        external_auth_scope: 1,
+      },
+    });
+    assert.deepEqual(r.warnings, []);
+    assert.deepEqual(r.refusals, []);
   });
 
   void it('a security key refuses the start, naming the key; every one is listed', () => {

@@ -41,7 +41,6 @@ const onlyWith = (): NotImplementedEntry['isSet'] => (): undefined => undefined;
 
 const PRE_ACTIONS = PROTOCOL_ACTIONS.filter((a) => a.startsWith('pre-'));
 
-const HOOKS_HTTP_CLIENT = 'used only by hooks and actions, none of which is implemented yet';
 const WEB_UI = 'the web admin and web client UIs are not implemented yet';
 
 /**
@@ -101,16 +100,6 @@ export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
   // ---- data_provider
   'data_provider.actions.execute_on': { action: 'warn', reason: 'provider actions are not run' },
   'data_provider.actions.hook': { action: 'warn', reason: 'provider actions are not run' },
-  'data_provider.external_auth_hook': {
-    action: 'refuse',
-    reason:
-      'the external authentication hook decides who may log in; ignored, users would be checked against the local database instead',
-  },
-  'data_provider.external_auth_scope': {
-    action: 'refuse',
-    reason: 'only used with data_provider.external_auth_hook',
-    isSet: onlyWith(),
-  },
   'data_provider.pre_login_hook': {
     action: 'refuse',
     reason:
@@ -163,9 +152,6 @@ export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
     action: 'warn',
     reason: "Node's default TLS cipher suites are used",
   },
-
-  // ---- http: the HTTP client of hooks and actions
-  http: { action: 'warn', reason: HOOKS_HTTP_CLIENT },
 };
 
 export interface NotImplementedReport {

@@ -7,12 +7,16 @@
  *
  * Users log in through ONE entry, `authenticateUser(attempt)`, whatever the protocol (SSH, FTP,
  * WebDAV, the user REST API) and the method (password, public key, keyboard-interactive, TLS
- * certificate). It runs, in order:
- * 1. the account: the stored user, looked up by the login name;
+ * certificate). It runs, in order (reference hooks-2.1.2.md §10):
+ * 1. the account: the external auth hook when its scope covers the method, else the stored user
+ *    looked up by the login name; a user the hook creates or changes is saved by an internal
+ *    write (no data-provider actions, no disconnection);
  * 2. its status and expiration date;
- * 3. the credential check of the method: password -> the stored hash; public key -> listed in
- *    public_keys; TLS certificate -> the certificate's CommonName is the username and the user
- *    has tls_username "CommonName".
+ * 3. the credential check of the method: password -> the stored hash; public key -> listed
+ *    in public_keys; TLS certificate -> the certificate's CommonName is the username and the
+ *    user has tls_username "CommonName".
+ * A hook that fails, hangs or answers garbage refuses the login (fail closed); a user's
+ * filters.hooks opt out of external auth.
  * `checkAdminPassword` is the admins' entry, with the admin's IP allow-list.
  *
  * Every refusal is AUTH_FAILED; for an unknown account its `cause` is the NOT_FOUND error, so
@@ -29,9 +33,11 @@ import {
   fingerprintSha256,
   parseAuthorizedKey,
 } from '../util/ssh-public-keys.js';
+import { isEmptyAnswer, type LoginHooks } from './hooks/login-hooks.js';
+import { rawUserJson } from './hooks/user-json.js';
 import { PasswordCache, verifyPassword } from './passwords.js';
 import type { Admin, User } from './provider.js';
-import { parseCidr, q } from './validation/common.js';
+import { isRecord, parseCidr, q, type JsonObject } from './validation/common.js';
 
 /** where the authenticator reads accounts from (the provider's own getters) */
 export interface AccountLookup {
@@ -71,16 +77,50 @@ export interface LoginAttempt {
   tlsCert?: LoginCertificate;
 }
 
+/**
+ * The internal write of a user created (`stored` undefined) or changed by a login hook: full
+ * validation, but no data-provider actions and no disconnection (ProviderCore.saveUserFromHook).
+ */
+export type HookUserWriter = (input: JsonObject, stored: User | undefined) => Promise<void>;
+
 export interface AuthenticatorOptions {
   accounts: AccountLookup;
   /** data_provider.password_caching */
   passwordCaching: boolean;
   /** clock in ms (user expiration) */
   now: () => number;
+  /** the configured login hooks; absent: none is set, nothing is run */
+  hooks?: LoginHooks | undefined;
+  /** where hook-created and hook-changed users are saved (needed with `hooks`) */
+  saveUser?: HookUserWriter | undefined;
 }
 
 function authFailed(msg: string, cause?: unknown): SftpgoError {
   return new SftpgoError('AUTH_FAILED', msg, cause === undefined ? {} : { cause });
+}
+
+/** a hook failed: the login is refused; the message says which hook and why (not for clients) */
+function hookFailed(what: string, e: unknown, started: number): SftpgoError {
+  const why = e instanceof Error ? e.message : String(e);
+  return new SftpgoError('AUTH_FAILED', `${what}: ${why}, elapsed: ${Date.now() - started} ms`, {
+    cause: e,
+    expose: false,
+  });
+}
+
+/** an unknown user the hooks left unknown (empty answer): "user not found" for the defender */
+function userNotFound(username: string): SftpgoError {
+  return authFailed(
+    'invalid credentials',
+    new SftpgoError('NOT_FOUND', `username ${q(username)} does not exist`),
+  );
+}
+
+/** the hook answer as a JSON object, or why not */
+function parseAnswerObject(out: string): JsonObject {
+  const v: unknown = JSON.parse(out);
+  if (!isRecord(v)) throw new Error('not a JSON object');
+  return v;
 }
 
 /** an unknown account is an authentication failure whose cause is the NOT_FOUND error */
@@ -137,6 +177,19 @@ export function checkUserPublicKey(user: User, keyLine: string): void {
   }
 }
 
+/**
+ * External auth on a key login: the offered key joins the answered user's keys unless one of
+ * them already is that key (upstream appends it unless a listed line is a prefix of it)
+ */
+function addPublicKey(user: JsonObject, keyLine: string): void {
+  const keys = Array.isArray(user['public_keys']) ? (user['public_keys'] as unknown[]) : [];
+  const offered = parseAuthorizedKey(keyLine);
+  const listed =
+    offered.ok &&
+    keys.some((k) => typeof k === 'string' && authorizedKeyMatches(k, offered.key.blob));
+  user['public_keys'] = listed ? keys : [...keys, keyLine];
+}
+
 /** upstream checkUserAndTLSCertificate (FTP and WebDAV) */
 function checkUserCertificate(user: User, a: LoginAttempt): void {
   if (a.protocol !== 'FTP' && a.protocol !== 'DAV') {
@@ -157,11 +210,15 @@ export class Authenticator {
   readonly #accounts: AccountLookup;
   readonly #now: () => number;
   readonly #cache: PasswordCache | undefined;
+  readonly #hooks: LoginHooks | undefined;
+  readonly #saveUser: HookUserWriter | undefined;
 
   constructor(o: AuthenticatorOptions) {
     this.#accounts = o.accounts;
     this.#now = o.now;
     this.#cache = o.passwordCaching ? new PasswordCache() : undefined;
+    this.#hooks = o.hooks;
+    this.#saveUser = o.saveUser;
   }
 
   /**
@@ -170,7 +227,7 @@ export class Authenticator {
    * attempt of a user without certificate login, or the store's error when it is down.
    */
   async authenticateUser(a: LoginAttempt): Promise<User> {
-    const user = await lookup(() => this.#accounts.getUser(a.username));
+    const user = await this.#loginUser(a);
     checkUserStatus(user, this.#now());
     switch (a.method) {
       case 'password':
@@ -197,6 +254,92 @@ export class Authenticator {
     checkUserStatus(user, this.#now());
     await this.#checkPassword(user, password);
     return user;
+  }
+
+  /** step 1: external auth or the stored user */
+  #loginUser(a: LoginAttempt): Promise<User> {
+    const h = this.#hooks;
+    if (h?.externalAuthApplies(a.method)) return this.#externalAuth(h, a);
+    return lookup(() => this.#accounts.getUser(a.username));
+  }
+
+  /** the stored user, undefined when unknown; a store failure is thrown as is */
+  async #findUser(username: string): Promise<User | undefined> {
+    try {
+      return await this.#accounts.getUser(username);
+    } catch (e) {
+      if (SftpgoError.is(e, 'NOT_FOUND')) return undefined;
+      throw e;
+    }
+  }
+
+  /** saves a hook's user and reads it back by `readBack` (an unknown name: user not found) */
+  async #save(input: JsonObject, stored: User | undefined, readBack: string): Promise<User> {
+    if (this.#saveUser === undefined) throw new Error('no writer for users created by hooks');
+    await this.#saveUser(input, stored);
+    return lookup(() => this.#accounts.getUser(readBack));
+  }
+
+  /** upstream doExternalAuth */
+  async #externalAuth(h: LoginHooks, a: LoginAttempt): Promise<User> {
+    const started = Date.now();
+    const stored = await this.#findUser(a.username);
+    if (stored?.filters?.hooks?.external_auth_disabled === true) {
+      h.debug(`external auth disabled for user ${q(a.username)}`);
+      return stored;
+    }
+    const password = a.method === 'password' ? (a.password ?? '') : '';
+    const keyLine = a.method === 'publickey' && a.publicKey ? `${a.publicKey.trim()}\n` : '';
+    let out: string;
+    try {
+      out = await h.externalAuth({
+        username: a.username,
+        ip: a.ip,
+        password,
+        publicKey: keyLine,
+        protocol: a.protocol,
+        keyboardInteractive: a.method === 'keyboard-interactive',
+        tlsCert: a.method === 'TLSCertificate' ? (a.tlsCert?.pem ?? '') : '',
+        userJson: rawUserJson(stored, a.username),
+      });
+    } catch (e) {
+      h.warn(`error getting external auth hook response: ${(e as Error).message}`);
+      throw hookFailed('external auth error', e, started);
+    }
+    h.debug(`external auth completed, elapsed: ${Date.now() - started} ms`);
+    if (isEmptyAnswer(out)) {
+      if (stored === undefined) throw userNotFound(a.username);
+      h.debug(
+        `empty response from external hook, no modification requested for user ${q(a.username)} id: ${stored.id ?? 0}`,
+      );
+      return stored;
+    }
+    let user: JsonObject;
+    try {
+      user = parseAnswerObject(out);
+    } catch (e) {
+      throw hookFailed(
+        'external auth error',
+        new Error(`invalid external auth response: ${(e as Error).message}`, { cause: e }),
+        started,
+      );
+    }
+    const name = user['username'];
+    if (typeof name !== 'string' || name === '') throw authFailed('invalid credentials');
+    if (password !== '') user['password'] = password;
+    if (keyLine !== '') addPublicKey(user, keyLine.trim());
+    // the answer may name another account: several login names can map to one user
+    const account = name === a.username ? stored : await this.#findUser(name);
+    let saved: User;
+    try {
+      saved = await this.#save(user, account, name);
+    } catch (e) {
+      if (SftpgoError.is(e, 'AUTH_FAILED')) throw e;
+      throw hookFailed('external auth error', e, started);
+    }
+    // the password was just set from what the client typed: no second hash check
+    if (password !== '') this.#cache?.add(name, saved.password ?? '', password);
+    return saved;
   }
 
   async #checkPassword(user: User, password: string): Promise<void> {

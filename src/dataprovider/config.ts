@@ -25,7 +25,9 @@ type SliceKeys =
   | 'skip_natural_keys_validation'
   | 'update_mode'
   | 'credentials_path'
-  | 'prefer_database_credentials';
+  | 'prefer_database_credentials'
+  | 'external_auth_hook'
+  | 'external_auth_scope';
 
 export interface PasswordHashingConfig {
   bcrypt_options: { cost: number };
@@ -75,6 +77,8 @@ export function defaultDataProviderConfig(): DataProviderConfig {
     update_mode: d.update_mode,
     credentials_path: d.credentials_path,
     prefer_database_credentials: d.prefer_database_credentials,
+    external_auth_hook: d.external_auth_hook,
+    external_auth_scope: d.external_auth_scope,
     password_hashing: {
       bcrypt_options: { ...d.password_hashing.bcrypt_options },
       argon2_options: { ...d.password_hashing.argon2_options },
@@ -106,8 +110,14 @@ export function resolveDataProviderConfig(input: DataProviderConfigInput): DataP
     ...d,
     ...input,
     password_hashing: {
-      bcrypt_options: { ...d.password_hashing.bcrypt_options, ...ph.bcrypt_options },
-      argon2_options: { ...d.password_hashing.argon2_options, ...ph.argon2_options },
+      bcrypt_options: {
+        ...d.password_hashing.bcrypt_options,
+        ...ph.bcrypt_options,
+      },
+      argon2_options: {
+        ...d.password_hashing.argon2_options,
+        ...ph.argon2_options,
+      },
       algo: ph.algo ?? d.password_hashing.algo,
     },
   };
@@ -130,6 +140,10 @@ export function resolveDataProviderConfig(input: DataProviderConfigInput): DataP
   }
   if (![0, 1].includes(cfg.update_mode)) throw bad('update_mode', 'must be 0 or 1');
   if (![0, 1, 2, 3].includes(cfg.sslmode)) throw bad('sslmode', 'must be 0, 1, 2 or 3');
+  for (const [key, max] of [['external_auth_scope', 15]] as const) {
+    const v = cfg[key];
+    if (!Number.isInteger(v) || v < 0 || v > max) throw bad(key, `must be an integer in 0-${max}`);
+  }
   if (!Number.isInteger(cfg.pool_size) || cfg.pool_size < 0) {
     throw bad('pool_size', 'must be an integer >= 0');
   }

@@ -15,6 +15,7 @@
  * - last login: written at most every LAST_LOGIN_MIN_DELAY_MS.
  */
 import { SftpgoError } from '../errors/index.js';
+import type { HookHttpClient } from '../util/hooks/http-client.js';
 import { Authenticator, type LoginAttempt } from './auth.js';
 import type { DataProviderConfig, PasswordHashingConfig } from './config.js';
 import {
@@ -23,6 +24,7 @@ import {
   type CredentialsOwner,
 } from './credentials-files.js';
 import { DUMP_VERSION } from './dump.js';
+import { LoginHooks } from './hooks/login-hooks.js';
 import { mergeAdminUpdate, mergeFolderUpdate, mergeUserUpdate } from './merge.js';
 import { adminPasswordForStorage, userPasswordForStorage } from './passwords.js';
 import type {
@@ -41,7 +43,7 @@ import { redactAdmin, redactFolder, redactUser } from './redact.js';
 import { encryptPlainSecrets, folderSecretAd, type SecretEncrypter } from './secrets.js';
 import type { ListWindow, ProviderStore } from './store.js';
 import { validateAdmin } from './validation/admin.js';
-import { invalid, isRecord } from './validation/common.js';
+import { invalid, isRecord, type JsonObject } from './validation/common.js';
 import { folderFromValidated, validateFolder } from './validation/folder.js';
 import {
   requirePasswordOrPublicKey,
@@ -119,6 +121,10 @@ export interface ProviderCoreDeps {
   now?: () => number;
   /** timers of the delayed quota update loop, for tests */
   quotaTimers?: QuotaTimers | undefined;
+  /** the HTTP client of HTTP login hooks (the service's one, `http` section) */
+  hookHttp?: HookHttpClient | undefined;
+  /** time limit of login hook programs, for tests (default: upstream's 30 s) */
+  hookTimeouts?: { loginMs?: number } | undefined;
 }
 
 export class ProviderCore implements DataProvider {
@@ -145,6 +151,14 @@ export class ProviderCore implements DataProvider {
       accounts: this,
       passwordCaching: d.config.password_caching,
       now: this.#now,
+      hooks: new LoginHooks({
+        config: d.config,
+        http: d.hookHttp,
+        logger: d.logger,
+        sender: `dataprovider_${d.config.driver}`,
+        timeoutMs: d.hookTimeouts?.loginMs,
+      }),
+      saveUser: (input, stored) => this.saveUserFromHook(input, stored),
     });
     this.#quota = new QuotaTracker({
       trackQuota: d.config.track_quota,
@@ -259,21 +273,42 @@ export class ProviderCore implements DataProvider {
   }
 
   async addUser(u: User): Promise<User> {
-    const p = await this.#prepareUser(u);
-    const username = p.user.username ?? '';
-    await this.#writeUser(p, () => this.#store.addUser(p.user, p.virtualFolders));
+    const username = await this.#insertUser(u);
     this.#log?.debug({ sender: 'dataprovider', username }, 'user added');
     return this.getUser(username);
   }
 
   async updateUser(username: string, u: User, o: UpdateOptions = {}): Promise<User> {
     const stored = await this.getUser(username);
-    const merged = mergeUserUpdate(stored, u, o.mode);
-    merged['username'] = stored.username;
+    await this.#replaceUser(stored, mergeUserUpdate(stored, u, o.mode));
+    return this.getUser(username);
+  }
+
+  /**
+   * The internal write of a user a login hook (external auth, pre-login) created (`stored`
+   * undefined) or answered for an existing account: validated, hashed and encrypted as any save,
+   * the answer replacing the stored user (its id, quota usage and last login excepted), but not
+   * an API change: no data-provider actions, no disconnection of the user's sessions.
+   */
+  async saveUserFromHook(input: JsonObject, stored: User | undefined): Promise<void> {
+    if (stored === undefined) await this.#insertUser(input);
+    else await this.#replaceUser(stored, mergeUserUpdate(stored, input, 'restore'));
+  }
+
+  /** validates and inserts a new user; returns its name */
+  async #insertUser(input: unknown): Promise<string> {
+    const p = await this.#prepareUser(input);
+    await this.#writeUser(p, () => this.#store.addUser(p.user, p.virtualFolders));
+    return p.user.username ?? '';
+  }
+
+  /** validates and writes `merged` over the stored user (whose name it keeps) */
+  async #replaceUser(stored: User, merged: JsonObject): Promise<void> {
+    const username = stored.username ?? '';
+    merged['username'] = username;
     const p = await this.#prepareUser(merged, stored);
     await this.#writeUser(p, () => this.#store.updateUser(username, p.user, p.virtualFolders));
     this.#auth.forgetUser(username);
-    return this.getUser(username);
   }
 
   async deleteUser(username: string): Promise<void> {

@@ -11,7 +11,9 @@ import {
   type DataProviderConfig,
   type DataProviderConfigInput,
 } from './config.js';
+import type { HookHttpClient } from '../util/hooks/http-client.js';
 import { CredentialsFiles } from './credentials-files.js';
+import { checkLoginHookPaths } from './hooks/login-hooks.js';
 import { buildDataSourceOptions, dialectOf } from './data-source.js';
 import { createEntities, tableNames } from './entities.js';
 import { createMigrations, type Dialect } from './migrations.js';
@@ -97,6 +99,10 @@ export interface CreateProviderOptions {
   now?: () => number;
   /** timers of the delayed quota update loop (tests) */
   quotaTimers?: QuotaTimers;
+  /** the HTTP client of HTTP login hooks (the service's, built from the `http` section) */
+  hookHttp?: HookHttpClient;
+  /** time limit of login hook programs (tests) */
+  hookTimeouts?: { loginMs?: number };
 }
 
 interface Opened {
@@ -176,6 +182,8 @@ export async function createProvider(
   cfgInput: DataProviderConfigInput,
   o: CreateProviderOptions,
 ): Promise<DataProvider> {
+  // program hooks must exist before anything is opened (upstream refuses to start otherwise)
+  await checkLoginHookPaths(resolveDataProviderConfig(cfgInput));
   const { ds, cfg, dialect, entities } = await open(cfgInput, o);
   try {
     if (cfg.update_mode === 0 || cfg.driver === 'memory') {
@@ -205,6 +213,8 @@ export async function createProvider(
     logger: o.logger,
     ...(o.now !== undefined ? { now: o.now } : {}),
     ...(o.quotaTimers !== undefined ? { quotaTimers: o.quotaTimers } : {}),
+    hookHttp: o.hookHttp,
+    hookTimeouts: o.hookTimeouts,
   });
 }
 

@@ -231,6 +231,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
       configDir,
       logger,
       kms: secretEncrypter(kms),
+      hookHttp,
     });
     provider = p;
     const connConfig = connectionConfigOf(config.common, config.data_provider.track_quota);

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { User } from '../provider.js';
+import { goUserObject, rawUserJson } from './user-json.js';
+
+/** the placeholder upstream marshals for an unknown login name */
+const PLACEHOLDER_ALICE =
+  '{"id":0,"status":0,"username":"alice","expiration_date":0,"home_dir":"","uid":0,"gid":0,' +
+  '"max_sessions":0,"quota_size":0,"quota_files":0,"permissions":null,"used_quota_size":0,' +
+  '"used_quota_files":0,"last_quota_update":0,"upload_bandwidth":0,"download_bandwidth":0,' +
+  '"last_login":0,"filters":{"hooks":{"external_auth_disabled":false,"pre_login_disabled":false,' +
+  '"check_password_disabled":false}},"filesystem":{"provider":0,"s3config":{},"azblobconfig":{},' +
+  '"gcsconfig":{},"cryptconfig":{},"sftpconfig":{}}}';
+
+void describe('hook user JSON', () => {
+  void test('an unknown user is the placeholder, every field zero or empty', () => {
+    assert.equal(rawUserJson(undefined, 'alice'), PLACEHOLDER_ALICE);
+  });
+
+  void test('a stored user: Go field order, omitempty, structs always present, hash and secrets kept', () => {
+    const secret = {
+      status: 'AES-256-GCM',
+      payload: 'cipher',
+      key: 'k',
+      additional_data: 'bob',
+      mode: 1,
+    };
+    const stored = {
+      filesystem: {
+        provider: 1,
+        s3config: { bucket: 'b', region: '', access_secret: secret, upload_part_size: 0 },
+      },
+      additional_info: 'info',
+      username: 'bob',
+      id: 7,
+      status: 1,
+      password: '$2a$04$hash',
+      public_keys: [],
+      home_dir: '/srv/bob',
+      virtual_folders: [
+        { name: 'vf', mapped_path: '/m', virtual_path: '/v', quota_size: -1, quota_files: -1 },
+      ],
+      permissions: { '/': ['*'] },
+      filters: { denied_protocols: ['FTP'], hooks: { pre_login_disabled: true }, web_client: [] },
+      description: '',
+      used_quota_size: 10,
+      last_login: 5,
+    } as unknown as User;
+    const o = goUserObject(stored);
+    assert.deepEqual(Object.keys(o), [
+      'id',
+      'status',
+      'username',
+      'expiration_date',
+      'password',
+      'home_dir',
+      'virtual_folders',
+      'uid',
+      'gid',
+      'max_sessions',
+      'quota_size',
+      'quota_files',
+      'permissions',
+      'used_quota_size',
+      'used_quota_files',
+      'last_quota_update',
+      'upload_bandwidth',
+      'download_bandwidth',
+      'last_login',
+      'filters',
+      'filesystem',
+      'additional_info',
+    ]);
+    assert.equal(o['password'], '$2a$04$hash');
+    assert.deepEqual(o['filters'], {
+      denied_protocols: ['FTP'],
+      hooks: {
+        external_auth_disabled: false,
+        pre_login_disabled: true,
+        check_password_disabled: false,
+      },
+    });
+    assert.deepEqual(o['filesystem'], {
+      provider: 1,
+      s3config: { bucket: 'b', access_secret: secret },
+      azblobconfig: {},
+      gcsconfig: {},
+      cryptconfig: {},
+      sftpconfig: {},
+    });
+    assert.deepEqual(o['virtual_folders'], [
+      {
+        id: 0,
+        name: 'vf',
+        mapped_path: '/m',
+        used_quota_size: 0,
+        used_quota_files: 0,
+        last_quota_update: 0,
+        filesystem: {
+          provider: 0,
+          s3config: {},
+          azblobconfig: {},
+          gcsconfig: {},
+          cryptconfig: {},
+          sftpconfig: {},
+        },
+        virtual_path: '/v',
+        quota_size: -1,
+        quota_files: -1,
+      },
+    ]);
+  });
+});

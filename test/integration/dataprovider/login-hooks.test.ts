@@ -1,0 +1,420 @@
+/**
+ * The login hooks at the data provider's login entry (authenticateUser), on a real provider
+ * (SQLite in memory), with real shell-script hooks and a real local HTTP receiver: what each
+ * hook receives (environment, JSON body, query), what its answer does to the stored user, and
+ * that every failure refuses the login with a log line naming the hook.
+ */
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { httpClientSchema } from '../../../src/config/schema.js';
+import {
+  createProvider,
+  type DataProvider,
+  type DataProviderConfigInput,
+  type LoginAttempt,
+  type User,
+} from '../../../src/dataprovider/index.js';
+import { SftpgoError } from '../../../src/errors/index.js';
+import { HookHttpClient } from '../../../src/util/hooks/http-client.js';
+import { HookReceiver, ScriptHooks } from '../../helpers/hooks.js';
+
+const FAST = { bcrypt_options: { cost: 4 } };
+const IP = '10.1.2.3';
+const PLACEHOLDER = (name: string): string =>
+  `{"id":0,"status":0,"username":${JSON.stringify(name)},"expiration_date":0,"home_dir":"","uid":0,"gid":0,` +
+  '"max_sessions":0,"quota_size":0,"quota_files":0,"permissions":null,"used_quota_size":0,' +
+  '"used_quota_files":0,"last_quota_update":0,"upload_bandwidth":0,"download_bandwidth":0,' +
+  '"last_login":0,"filters":{"hooks":{"external_auth_disabled":false,"pre_login_disabled":false,' +
+  '"check_password_disabled":false}},"filesystem":{"provider":0,"s3config":{},"azblobconfig":{},' +
+  '"gcsconfig":{},"cryptconfig":{},"sftpconfig":{}}}';
+
+interface LogLine {
+  level: string;
+  sender: unknown;
+  msg: string;
+}
+
+interface Env {
+  p: DataProvider;
+  logs: LogLine[];
+  /** log lines whose message matches */
+  logged(re: RegExp): LogLine[];
+}
+
+let scripts: ScriptHooks;
+let receiver: HookReceiver;
+let http: HookHttpClient;
+let dir: string;
+const open: DataProvider[] = [];
+
+before(async () => {
+  scripts = await new ScriptHooks().init();
+  receiver = await new HookReceiver().start();
+  dir = await mkdtemp(join(tmpdir(), 'sftpgo-login-hooks-'));
+  http = new HookHttpClient(httpClientSchema.parse({ timeout: 2 }), dir);
+});
+after(async () => {
+  for (const p of open) await p.close();
+  http.close();
+  await receiver.stop();
+  await scripts.cleanup();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function provider(cfg: DataProviderConfigInput, o: { loginMs?: number } = {}): Promise<Env> {
+  const logs: LogLine[] = [];
+  const rec =
+    (level: string) =>
+    (obj: object, msg?: string): void => {
+      logs.push({ level, sender: (obj as { sender?: unknown }).sender, msg: msg ?? '' });
+    };
+  const p = await createProvider(
+    { driver: 'memory', password_hashing: FAST, ...cfg },
+    {
+      configDir: dir,
+      logger: { debug: rec('debug'), info: rec('info'), warn: rec('warn'), error: rec('error') },
+      hookHttp: http,
+      hookTimeouts: o,
+    },
+  );
+  open.push(p);
+  return { p, logs, logged: (re) => logs.filter((l) => re.test(l.msg)) };
+}
+
+function pw(
+  username: string,
+  password: string,
+  protocol: LoginAttempt['protocol'] = 'SSH',
+): LoginAttempt {
+  return { username, method: 'password', password, ip: IP, protocol };
+}
+
+/** a fresh ed25519 public key as an authorized_keys line */
+function ed25519Line(): string {
+  const x = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x ?? '';
+  const wire = (b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+  const blob = Buffer.concat([wire(Buffer.from('ssh-ed25519')), wire(Buffer.from(x, 'base64url'))]);
+  return `ssh-ed25519 ${blob.toString('base64')}`;
+}
+
+function userJson(name: string, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    username: name,
+    status: 1,
+    home_dir: join(dir, name),
+    permissions: { '/': ['*'] },
+    ...extra,
+  });
+}
+
+async function addUser(p: DataProvider, name: string, extra: Partial<User> = {}): Promise<User> {
+  return p.addUser({
+    username: name,
+    password: 'stored-pw',
+    status: 1,
+    home_dir: join(dir, name),
+    permissions: { '/': ['*'] },
+    ...extra,
+  } as User);
+}
+
+/** the refusal of a login: AUTH_FAILED matching `message` */
+function refused(message: RegExp, cause?: 'NOT_FOUND') {
+  return (e: unknown): boolean => {
+    assert.ok(SftpgoError.is(e, 'AUTH_FAILED'), `expected AUTH_FAILED, got ${String(e)}`);
+    assert.match(e.message, message);
+    if (cause) assert.ok(SftpgoError.is(e.cause, cause), `cause ${String(e.cause)}`);
+    return true;
+  };
+}
+
+const AUTHD_KEYS = [
+  'SFTPGO_AUTHD_IP',
+  'SFTPGO_AUTHD_KEYBOARD_INTERACTIVE',
+  'SFTPGO_AUTHD_PASSWORD',
+  'SFTPGO_AUTHD_PROTOCOL',
+  'SFTPGO_AUTHD_PUBLIC_KEY',
+  'SFTPGO_AUTHD_TLS_CERT',
+  'SFTPGO_AUTHD_USER',
+  'SFTPGO_AUTHD_USERNAME',
+];
+
+function hookVars(env: Record<string, string>, prefix: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith(prefix)));
+}
+
+// ------------------------------------------------------------------------------- external auth
+
+void describe('external auth hook', () => {
+  void test('program: an unknown user is created from the answer, with the typed password', async () => {
+    const hook = await scripts.script('ext-new', { stdout: userJson('alice') });
+    const env = await provider({ external_auth_hook: hook });
+    const u = await env.p.authenticateUser(pw('alice', 's3cret', 'FTP'));
+    assert.equal(u.username, 'alice');
+    assert.ok(u.id !== undefined && u.id > 0);
+    const [call] = await scripts.calls(hook);
+    assert.ok(call);
+    assert.deepEqual(hookVars(call.env, 'SFTPGO_AUTHD_'), {
+      SFTPGO_AUTHD_USERNAME: 'alice',
+      SFTPGO_AUTHD_USER: PLACEHOLDER('alice'),
+      SFTPGO_AUTHD_IP: IP,
+      SFTPGO_AUTHD_PASSWORD: 's3cret',
+      SFTPGO_AUTHD_PUBLIC_KEY: '',
+      SFTPGO_AUTHD_PROTOCOL: 'FTP',
+      SFTPGO_AUTHD_TLS_CERT: '',
+      SFTPGO_AUTHD_KEYBOARD_INTERACTIVE: '',
+    });
+    assert.deepEqual(Object.keys(hookVars(call.env, 'SFTPGO_AUTHD_')).sort(), AUTHD_KEYS);
+    // stored with the typed password (hashed), through the normal store
+    const stored = await env.p.getUser('alice');
+    assert.match(stored.password ?? '', /^\$2a\$04\$/);
+    assert.equal((await env.p.checkUserPassword('alice', 's3cret')).username, 'alice');
+    // the hook is the authority: what it accepts becomes the stored password
+    const second = await env.p.authenticateUser(pw('alice', 'other'));
+    assert.equal(second.username, 'alice');
+    assert.equal((await env.p.checkUserPassword('alice', 'other')).username, 'alice');
+    await assert.rejects(
+      env.p.checkUserPassword('alice', 's3cret'),
+      refused(/^invalid credentials$/),
+    );
+    const calls = await scripts.calls(hook);
+    assert.equal(calls.length, 2);
+    const seen = JSON.parse(calls[1]?.env['SFTPGO_AUTHD_USER'] ?? '{}') as Record<string, unknown>;
+    assert.equal(seen['id'], u.id);
+    assert.match(String(seen['password']), /^\$2a\$04\$/, 'the raw form carries the hash');
+    assert.ok(env.logged(/^external auth completed, elapsed: \d+ ms$/).length >= 2);
+    assert.equal(env.logged(/^external auth completed/)[0]?.sender, 'dataprovider_memory');
+  });
+
+  void test('an answer replaces the stored user, keeping id, quota usage and last login', async () => {
+    const hook = await scripts.script('ext-replace', {
+      stdout: userJson('bob', { max_sessions: 3, description: 'from ldap' }),
+    });
+    const env = await provider({ external_auth_hook: hook, track_quota: 1 });
+    const before = await addUser(env.p, 'bob', {
+      quota_files: 100,
+      upload_bandwidth: 50,
+      public_keys: [],
+    });
+    await env.p.updateUserQuota('bob', 1234, 5, true);
+    const u = await env.p.authenticateUser(pw('bob', 'typed'));
+    assert.equal(u.id, before.id);
+    assert.equal(u.max_sessions, 3);
+    assert.equal(u.description, 'from ldap');
+    assert.equal(u.quota_files, 0, 'a field absent from the answer is emptied');
+    assert.equal(u.upload_bandwidth, 0);
+    assert.equal(u.used_quota_size, 1234);
+    assert.equal(u.used_quota_files, 5);
+  });
+
+  void test('an empty answer keeps the stored user (its own password decides) or refuses an unknown one', async () => {
+    for (const out of ['', '\n', '\r\n']) {
+      const hook = await scripts.script('ext-empty', { stdout: out });
+      const env = await provider({ external_auth_hook: hook });
+      await addUser(env.p, 'carol');
+      assert.equal((await env.p.authenticateUser(pw('carol', 'stored-pw'))).username, 'carol');
+      await assert.rejects(
+        env.p.authenticateUser(pw('carol', 'typed')),
+        refused(/^invalid credentials$/),
+      );
+      await assert.rejects(
+        env.p.authenticateUser(pw('nobody', 'x')),
+        refused(/^invalid credentials$/, 'NOT_FOUND'),
+      );
+      assert.equal(
+        env.logged(
+          /^empty response from external hook, no modification requested for user "carol" id: \d+$/,
+        ).length,
+        2,
+      );
+    }
+  });
+
+  void test('refusal, garbage, no username, invalid user, hang: the login fails, naming the hook', async () => {
+    const cases = [
+      {
+        o: { exitCode: 1 },
+        re: /^external auth error: hook ".*ext-fail.*" failed: exit status 1, elapsed: \d+ ms$/,
+      },
+      {
+        o: { stdout: 'not json' },
+        re: /^external auth error: invalid external auth response: .*JSON/,
+      },
+      {
+        o: { stdout: '[1]' },
+        re: /^external auth error: invalid external auth response: not a JSON object/,
+      },
+      { o: { stdout: '{"username":""}' }, re: /^invalid credentials$/ },
+      { o: { stdout: '{"status":1}' }, re: /^invalid credentials$/ },
+      { o: { stdout: '{"username":"dave","status":1}' }, re: /^external auth error: .*home_dir/ },
+    ];
+    for (const c of cases) {
+      const hook = await scripts.script('ext-fail', c.o);
+      const env = await provider({ external_auth_hook: hook });
+      await assert.rejects(env.p.authenticateUser(pw('dave', 'x')), refused(c.re));
+      await assert.rejects(env.p.getUser('dave'), (e: unknown) => SftpgoError.is(e, 'NOT_FOUND'));
+    }
+    const hang = await scripts.script('ext-hang', { sleepSeconds: 5 });
+    const env = await provider({ external_auth_hook: hang }, { loginMs: 300 });
+    await assert.rejects(
+      env.p.authenticateUser(pw('dave', 'x')),
+      refused(/^external auth error: hook ".*ext-hang.*" timed out after 300 ms, killed/),
+    );
+    assert.equal(
+      env.logged(/^error getting external auth hook response: hook ".*ext-hang.*" timed out/)
+        .length,
+      1,
+    );
+  });
+
+  void test('a hook that hangs does not hold other logins; an HTTP hook times out', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    receiver.respond = async (r) => {
+      const body = JSON.parse(r.body) as { username: string };
+      if (body.username === 'slow') {
+        await held;
+        return { status: 200, body: 'garbage' };
+      }
+      return { status: 200, body: userJson(body.username) };
+    };
+    const env = await provider({ external_auth_hook: `${receiver.url}/ext` });
+    try {
+      const slow = env.p.authenticateUser(pw('slow', 'x')).then(
+        () => 'logged in',
+        (e: unknown) => (e as Error).message,
+      );
+      await receiver.waitFor(1, (r) => r.body.includes('"slow"'));
+      assert.equal((await env.p.authenticateUser(pw('fast', 'x'))).username, 'fast');
+      assert.equal(await Promise.race([slow, Promise.resolve('pending')]), 'pending');
+      release();
+      assert.match(await slow, /^external auth error: invalid external auth response/);
+    } finally {
+      release();
+    }
+    // the http section's timeout bounds a hook that never answers
+    receiver.respond = () => new Promise(() => undefined);
+    const quick = new HookHttpClient(httpClientSchema.parse({ timeout: 0.3 }), dir);
+    const p = await createProvider(
+      { driver: 'memory', password_hashing: FAST, external_auth_hook: `${receiver.url}/ext` },
+      { configDir: dir, hookHttp: quick },
+    );
+    try {
+      await assert.rejects(
+        p.authenticateUser(pw('slow', 'x')),
+        refused(/^external auth error: timeout after 0.3 s/),
+      );
+    } finally {
+      await p.close();
+      quick.close();
+      receiver.respond = () => ({ status: 200 });
+    }
+  });
+
+  void test('HTTP: the body is a sorted map of strings, the user double-encoded; non-200 refuses', async () => {
+    receiver.requests.length = 0;
+    receiver.respond = () => ({ status: 200, body: userJson('erin') });
+    const env = await provider({ external_auth_hook: `${receiver.url}/auth?x=1` });
+    const u = await env.p.authenticateUser({ ...pw('erin', 'pw1', 'DAV') });
+    assert.equal(u.username, 'erin');
+    const [r] = receiver.requests;
+    assert.ok(r);
+    assert.equal(r.method, 'POST');
+    assert.equal(r.url, '/auth?x=1');
+    assert.equal(r.headers['content-type'], 'application/json');
+    assert.equal(
+      r.body,
+      JSON.stringify({
+        ip: IP,
+        keyboard_interactive: '',
+        password: 'pw1',
+        protocol: 'DAV',
+        public_key: '',
+        tls_cert: '',
+        user: PLACEHOLDER('erin'),
+        username: 'erin',
+      }),
+    );
+    receiver.respond = () => ({ status: 403, body: userJson('erin') });
+    await assert.rejects(
+      env.p.authenticateUser(pw('erin', 'pw1')),
+      refused(/^external auth error: wrong external auth http status code: 403, expected 200/),
+    );
+    // an answer over 1 MiB is cut, so it is not JSON
+    receiver.respond = () => ({
+      status: 200,
+      body: userJson('erin', { description: 'x'.repeat(1024 * 1024) }),
+    });
+    await assert.rejects(
+      env.p.authenticateUser(pw('erin', 'pw1')),
+      refused(/invalid external auth response/),
+    );
+    receiver.respond = () => ({ status: 200 });
+  });
+
+  void test('public key and TLS certificate logins: what the hook gets, the key kept', async () => {
+    const line = ed25519Line();
+    const hook = await scripts.script('ext-key', {
+      // a user needs a password or a key: a certificate login alone gives neither
+      stdout: userJson('frank', { password: 'hook-pw', filters: { tls_username: 'CommonName' } }),
+    });
+    const env = await provider({ external_auth_hook: hook });
+    const u = await env.p.authenticateUser({
+      username: 'frank',
+      method: 'publickey',
+      publicKey: line,
+      ip: IP,
+      protocol: 'SSH',
+    });
+    assert.deepEqual(u.public_keys, [line]);
+    const again = await env.p.authenticateUser({
+      username: 'frank',
+      method: 'publickey',
+      publicKey: line,
+      ip: IP,
+      protocol: 'SSH',
+    });
+    assert.deepEqual(again.public_keys, [line], 'the key is not listed twice');
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    await env.p.authenticateUser({
+      username: 'frank',
+      method: 'TLSCertificate',
+      tlsCert: { pem, commonName: 'frank' },
+      ip: IP,
+      protocol: 'FTP',
+    });
+    const calls = await scripts.calls(hook);
+    assert.equal(calls[0]?.env['SFTPGO_AUTHD_PUBLIC_KEY'], `${line}\n`);
+    assert.equal(calls[0]?.env['SFTPGO_AUTHD_PASSWORD'], '');
+    assert.equal(calls[2]?.env['SFTPGO_AUTHD_TLS_CERT'], pem.replace(/\n/g, '\\n'));
+    assert.equal(calls[2]?.env['SFTPGO_AUTHD_PROTOCOL'], 'FTP');
+  });
+
+  void test('scope, the per-user opt-out, and one account for several login names', async () => {
+    const hook = await scripts.script('ext-scope', { stdout: userJson('shared') });
+    const env = await provider({ external_auth_hook: hook, external_auth_scope: 2 });
+    await addUser(env.p, 'gina');
+    // scope 2 (public keys): a password login does not call the hook
+    await env.p.authenticateUser(pw('gina', 'stored-pw'));
+    assert.equal((await scripts.calls(hook)).length, 0);
+
+    const all = await provider({ external_auth_hook: hook });
+    await addUser(all.p, 'optout', { filters: { hooks: { external_auth_disabled: true } } });
+    assert.equal((await all.p.authenticateUser(pw('optout', 'stored-pw'))).username, 'optout');
+    await assert.rejects(
+      all.p.authenticateUser(pw('optout', 'typed')),
+      refused(/^invalid credentials$/),
+    );
+    assert.equal((await scripts.calls(hook)).length, 0, 'opted out: never called');
+
+    const a = await all.p.authenticateUser(pw('login-a', 'pa'));
+    const b = await all.p.authenticateUser(pw('login-b', 'pb'));
+    assert.equal(a.username, 'shared');
+    assert.equal(b.id, a.id);
+    await assert.rejects(all.p.getUser('login-a'), (e: unknown) => SftpgoError.is(e, 'NOT_FOUND'));
+  });
+});
