@@ -271,13 +271,14 @@ void describe('checkNotImplemented', () => {
     assert.match(r.warnings[0] as string, /^webdavd\.bindings\[1\]\.tls_cipher_suites is set .*default TLS cipher suites/);
   });
 
-  void it('external auth and the hooks HTTP client section are implemented: no warning', () => {
+  void it('external auth, pre-login and the hooks HTTP client section are implemented: no warning', () => {
     const r = check({
       ...NO_TELEMETRY,
       http: { timeout: 5, skip_tls_verify: true },
       data_provider: {
         external_auth_hook: '/bin/auth',
         external_auth_scope: 1,
+        pre_login_hook: '/bin/pre',
       },
     });
     assert.deepEqual(r.warnings, []);

@@ -100,11 +100,6 @@ export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
   // ---- data_provider
   'data_provider.actions.execute_on': { action: 'warn', reason: 'provider actions are not run' },
   'data_provider.actions.hook': { action: 'warn', reason: 'provider actions are not run' },
-  'data_provider.pre_login_hook': {
-    action: 'refuse',
-    reason:
-      'the pre-login hook can deny a login or change the user (permissions, home, status); ignored, the stored user logs in unchanged',
-  },
   'data_provider.post_login_hook': { action: 'warn', reason: 'the post-login hook is not run' },
   'data_provider.post_login_scope': {
     action: 'warn',

@@ -8,15 +8,15 @@
  * Users log in through ONE entry, `authenticateUser(attempt)`, whatever the protocol (SSH, FTP,
  * WebDAV, the user REST API) and the method (password, public key, keyboard-interactive, TLS
  * certificate). It runs, in order (reference hooks-2.1.2.md §10):
- * 1. the account: the external auth hook when its scope covers the method, else the stored user
- *    looked up by the login name; a user the hook creates or changes is saved by an internal
- *    write (no data-provider actions, no disconnection);
+ * 1. the account: the external auth hook when its scope covers the method, else the pre-login
+ *    hook when set, else the stored user looked up by the login name; a user the hooks create
+ *    or change is saved by an internal write (no data-provider actions, no disconnection);
  * 2. its status and expiration date;
  * 3. the credential check of the method: password -> the stored hash; public key -> listed
  *    in public_keys; TLS certificate -> the certificate's CommonName is the username and the
  *    user has tls_username "CommonName".
  * A hook that fails, hangs or answers garbage refuses the login (fail closed); a user's
- * filters.hooks opt out of external auth.
+ * filters.hooks opt out of external auth and pre-login.
  * `checkAdminPassword` is the admins' entry, with the admin's IP allow-list.
  *
  * Every refusal is AUTH_FAILED; for an unknown account its `cause` is the NOT_FOUND error, so
@@ -34,7 +34,7 @@ import {
   parseAuthorizedKey,
 } from '../util/ssh-public-keys.js';
 import { isEmptyAnswer, type LoginHooks } from './hooks/login-hooks.js';
-import { rawUserJson } from './hooks/user-json.js';
+import { decodeOnto, goUserObject, rawUserJson } from './hooks/user-json.js';
 import { PasswordCache, verifyPassword } from './passwords.js';
 import type { Admin, User } from './provider.js';
 import { isRecord, parseCidr, q, type JsonObject } from './validation/common.js';
@@ -256,10 +256,11 @@ export class Authenticator {
     return user;
   }
 
-  /** step 1: external auth or the stored user */
+  /** step 1: external auth, pre-login or the stored user */
   #loginUser(a: LoginAttempt): Promise<User> {
     const h = this.#hooks;
     if (h?.externalAuthApplies(a.method)) return this.#externalAuth(h, a);
+    if (h?.preLoginEnabled) return this.#preLogin(h, a);
     return lookup(() => this.#accounts.getUser(a.username));
   }
 
@@ -339,6 +340,58 @@ export class Authenticator {
     }
     // the password was just set from what the client typed: no second hash check
     if (password !== '') this.#cache?.add(name, saved.password ?? '', password);
+    return saved;
+  }
+
+  /** upstream executePreLoginHook */
+  async #preLogin(h: LoginHooks, a: LoginAttempt): Promise<User> {
+    const started = Date.now();
+    const stored = await this.#findUser(a.username);
+    if (stored?.filters?.hooks?.pre_login_disabled === true) {
+      h.debug(`pre-login hook disabled for user ${q(a.username)}`);
+      return stored;
+    }
+    let out: string;
+    try {
+      out = await h.preLogin({
+        userJson: rawUserJson(stored, a.username),
+        method: a.method,
+        ip: a.ip,
+        protocol: a.protocol,
+      });
+    } catch (e) {
+      h.warn(`error getting pre-login hook response: ${(e as Error).message}`);
+      throw hookFailed('pre-login hook error', e, started);
+    }
+    h.debug(`pre-login hook completed, elapsed: ${Date.now() - started} ms`);
+    if (isEmptyAnswer(out)) {
+      if (stored === undefined) throw userNotFound(a.username);
+      h.debug(
+        `empty response from pre-login hook, no modification requested for user ${q(a.username)} id: ${stored.id ?? 0}`,
+      );
+      return stored;
+    }
+    let patch: JsonObject;
+    try {
+      patch = parseAnswerObject(out);
+    } catch (e) {
+      const shown = out.length > 512 ? `${out.slice(0, 512)}…` : out;
+      const msg = `invalid pre-login hook response ${JSON.stringify(shown)}, error: ${(e as Error).message}`;
+      throw hookFailed('pre-login hook error', new Error(msg, { cause: e }), started);
+    }
+    // id, quota usage and last login stay the stored ones: the internal write keeps them
+    const user = decodeOnto(goUserObject(stored, a.username), patch);
+    let saved: User;
+    try {
+      // a new user is read back by the login name: another name in the answer fails the login
+      saved = await this.#save(user, stored, stored?.username ?? a.username);
+    } catch (e) {
+      if (SftpgoError.is(e, 'AUTH_FAILED')) throw e;
+      throw hookFailed('pre-login hook error', e, started);
+    }
+    h.debug(
+      `user ${q(a.username)} ${stored === undefined ? 'added' : 'updated'} from pre-login hook response, id: ${stored?.id ?? 0}`,
+    );
     return saved;
   }
 

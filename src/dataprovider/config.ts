@@ -27,7 +27,8 @@ type SliceKeys =
   | 'credentials_path'
   | 'prefer_database_credentials'
   | 'external_auth_hook'
-  | 'external_auth_scope';
+  | 'external_auth_scope'
+  | 'pre_login_hook';
 
 export interface PasswordHashingConfig {
   bcrypt_options: { cost: number };
@@ -79,6 +80,7 @@ export function defaultDataProviderConfig(): DataProviderConfig {
     prefer_database_credentials: d.prefer_database_credentials,
     external_auth_hook: d.external_auth_hook,
     external_auth_scope: d.external_auth_scope,
+    pre_login_hook: d.pre_login_hook,
     password_hashing: {
       bcrypt_options: { ...d.password_hashing.bcrypt_options },
       argon2_options: { ...d.password_hashing.argon2_options },

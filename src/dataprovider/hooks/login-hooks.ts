@@ -1,8 +1,8 @@
 /**
  * Calling the data provider's login hooks, as SFTPGo 2.1.2 calls them (upstream
- * dataprovider/dataprovider.go: getExternalAuthResponse). What to do with their answers is
- * auth.ts's business; this file only builds the call (program environment or HTTP request),
- * runs it and hands back the answer.
+ * dataprovider/dataprovider.go: getExternalAuthResponse, getPreLoginHookResponse). What to do
+ * with their answers is auth.ts's business; this file only builds the call (program
+ * environment or HTTP request), runs it and hands back the answer.
  *
  * - A hook whose value starts with "http" is POSTed through the hooks' HTTP client, plain (one
  *   attempt, no retries), reading at most 1 MiB of the answer; anything else is a program run
@@ -26,9 +26,10 @@ export interface LoginHooksConfig {
   external_auth_hook: string;
   /** bitmask: 1 password, 2 public key, 4 keyboard-interactive, 8 TLS certificate; 0 all */
   external_auth_scope: number;
+  pre_login_hook: string;
 }
 
-/** upstream's limit for external auth programs */
+/** upstream's limit for external auth and pre-login programs */
 export const LOGIN_HOOK_TIMEOUT_MS = 30_000;
 /** at most this much of an answer is read (upstream reads 1 MiB of an HTTP answer) */
 export const MAX_HOOK_ANSWER = 1024 * 1024;
@@ -45,7 +46,7 @@ const SCOPE_BITS: Record<UserLoginMethod, number> = {
  * provider init). Throws INVALID_INPUT naming the key.
  */
 export async function checkLoginHookPaths(cfg: LoginHooksConfig): Promise<void> {
-  for (const key of ['external_auth_hook'] as const) {
+  for (const key of ['external_auth_hook', 'pre_login_hook'] as const) {
     const hook = cfg[key];
     if (hook === '' || isHttpHook(hook)) continue;
     const bad = (why: string): SftpgoError =>
@@ -77,6 +78,13 @@ export interface ExternalAuthCall {
   tlsCert: string;
   /** the raw JSON of the stored user, or of the placeholder */
   userJson: string;
+}
+
+export interface PreLoginCall {
+  userJson: string;
+  method: UserLoginMethod;
+  ip: string;
+  protocol: UserLoginProtocol;
 }
 
 export interface LoginHooksOptions {
@@ -111,6 +119,10 @@ export class LoginHooks {
     return (
       this.#cfg.external_auth_hook !== '' && (scope === 0 || (scope & SCOPE_BITS[method]) !== 0)
     );
+  }
+
+  get preLoginEnabled(): boolean {
+    return this.#cfg.pre_login_hook !== '';
   }
 
   debug(msg: string, fields: object = {}): void {
@@ -151,6 +163,29 @@ export class LoginHooks {
     this.debug(`external auth hook executed, response code: ${res.status}`);
     if (res.status !== 200) {
       throw new Error(`wrong external auth http status code: ${res.status}, expected 200`);
+    }
+    return res.body.toString('utf8');
+  }
+
+  /** the pre-login hook's answer: stdout, the 200 body, or '' for a 204 */
+  async preLogin(c: PreLoginCall): Promise<string> {
+    const hook = this.#cfg.pre_login_hook;
+    if (!isHttpHook(hook)) {
+      return this.#program(hook, {
+        SFTPGO_LOGIND_USER: c.userJson,
+        SFTPGO_LOGIND_METHOD: c.method,
+        SFTPGO_LOGIND_IP: c.ip,
+        SFTPGO_LOGIND_PROTOCOL: c.protocol,
+      });
+    }
+    const res = await this.#post(hook, c.userJson, {
+      ip: c.ip,
+      login_method: c.method,
+      protocol: c.protocol,
+    });
+    if (res.status === 204) return '';
+    if (res.status !== 200) {
+      throw new Error(`wrong pre-login hook http status code: ${res.status}, expected 200`);
     }
     return res.body.toString('utf8');
   }

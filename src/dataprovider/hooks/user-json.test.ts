@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { User } from '../provider.js';
-import { goUserObject, rawUserJson } from './user-json.js';
+import { decodeOnto, goUserObject, rawUserJson } from './user-json.js';
 
 /** the placeholder upstream marshals for an unknown login name */
 const PLACEHOLDER_ALICE =
@@ -109,5 +109,54 @@ void describe('hook user JSON', () => {
         quota_files: -1,
       },
     ]);
+  });
+
+  void test('an answer decodes onto the loaded user as json.Unmarshal does', () => {
+    const loaded = goUserObject({
+      username: 'bob',
+      status: 1,
+      home_dir: '/h',
+      public_keys: ['k1', 'k2'],
+      permissions: { '/': ['*'], '/ro': ['list'] },
+      filters: { denied_ip: ['10.0.0.0/8'], hooks: { check_password_disabled: true } },
+      filesystem: {
+        provider: 4,
+        sftpconfig: { endpoint: 'h:22', password: { status: 'AES-256-GCM', payload: 'p' } },
+      },
+      description: 'd',
+    } as unknown as User);
+    const out = decodeOnto(loaded, {
+      status: 0,
+      permissions: { '/ro': ['list', 'download'], '/new': ['*'] },
+      public_keys: ['k3'],
+      filters: { hooks: { pre_login_disabled: true }, denied_ip: null },
+      filesystem: { sftpconfig: { password: { status: 'Plain', payload: 'new' } } },
+      description: null,
+      home_dir: null,
+    });
+    assert.equal(out['status'], 0);
+    assert.deepEqual(out['permissions'], {
+      '/': ['*'],
+      '/ro': ['list', 'download'],
+      '/new': ['*'],
+    });
+    assert.deepEqual(out['public_keys'], ['k3'], 'arrays are replaced');
+    const filters = out['filters'] as Record<string, unknown>;
+    assert.equal(filters['denied_ip'], undefined, 'null clears an array');
+    assert.deepEqual(filters['hooks'], {
+      external_auth_disabled: false,
+      pre_login_disabled: true,
+      check_password_disabled: true,
+    });
+    const fs = out['filesystem'] as Record<string, Record<string, unknown>>;
+    assert.equal(fs['sftpconfig']?.['endpoint'], 'h:22', 'structs merge');
+    assert.deepEqual(
+      fs['sftpconfig']?.['password'],
+      { status: 'Plain', payload: 'new' },
+      'a secret is replaced whole',
+    );
+    assert.equal(out['description'], 'd', 'null leaves a string as it was');
+    assert.equal(out['home_dir'], '/h');
+    assert.deepEqual(decodeOnto({ permissions: { '/': ['*'] } }, { permissions: null }), {});
   });
 });

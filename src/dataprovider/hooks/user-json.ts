@@ -1,6 +1,6 @@
 /**
- * The user as the login hooks see it (upstream SFTPGo 2.1.2 marshals its dataprovider.User
- * struct with encoding/json).
+ * The user as the login hooks see it and answer it (upstream SFTPGo 2.1.2 marshals its
+ * dataprovider.User struct with encoding/json, and decodes the hooks' answers the same way).
  *
  * - `goUserObject` / `rawUserJson`: the "raw" form sent to external auth and pre-login: the
  *   stored user as stored (password hash, encrypted secrets with their key and additional data),
@@ -8,9 +8,27 @@
  *   struct present even when empty (`filters.hooks` with its three flags, the five filesystem
  *   sub-configs). An unknown user is the placeholder: id 0, the login name, everything else
  *   zero or empty, `permissions: null`.
+ * - `decodeOnto`: json.Unmarshal of a hook's answer onto an already loaded user (pre-login):
+ *   absent keys keep their value, objects merge key by key (maps such as `permissions` keep the
+ *   keys not given), arrays and scalars are replaced, secrets (pointers to a struct with its own
+ *   decoder) are replaced whole, and `null` clears arrays, maps and secrets but leaves scalars
+ *   and structs as they were.
  */
 import type { User } from '../provider.js';
 import { isRecord, type JsonObject } from '../validation/common.js';
+
+/** keys whose value is a *kms.Secret upstream: replaced whole, cleared by null */
+const SECRET_KEYS = new Set([
+  'access_secret',
+  'account_key',
+  'sas_url',
+  'credentials',
+  'passphrase',
+  'private_key',
+]);
+
+/** keys whose value is a Go map: cleared by null */
+const MAP_KEYS = new Set(['permissions']);
 
 const FS_CONFIGS = ['s3config', 'azblobconfig', 'gcsconfig', 'cryptconfig', 'sftpconfig'] as const;
 
@@ -132,4 +150,24 @@ export function goUserObject(user: User | undefined, username = ''): JsonObject 
 /** the raw JSON of the stored user, or of the placeholder for an unknown `username` */
 export function rawUserJson(user: User | undefined, username: string): string {
   return JSON.stringify(goUserObject(user, username));
+}
+
+/**
+ * `patch` decoded onto `target` (modified in place and returned) as json.Unmarshal decodes onto
+ * a loaded struct; see the file comment.
+ */
+export function decodeOnto(target: JsonObject, patch: JsonObject): JsonObject {
+  for (const [k, v] of Object.entries(patch)) {
+    const cur = target[k];
+    if (v === null) {
+      if (Array.isArray(cur) || MAP_KEYS.has(k) || SECRET_KEYS.has(k)) delete target[k];
+      continue;
+    }
+    if (isRecord(v) && isRecord(cur) && !SECRET_KEYS.has(k)) {
+      decodeOnto(cur, v);
+      continue;
+    }
+    target[k] = v;
+  }
+  return target;
 }

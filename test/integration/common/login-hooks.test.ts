@@ -2,8 +2,8 @@
  * The login hooks through every protocol's password login: SSH (ssh2 client), FTP (USER/PASS),
  * WebDAV (Basic) and the user REST API token, on one `sftpgo serve` running all four. One table
  * of protocols, iterated for each hook: external auth creates the user on first login (the REST
- * API then shows it) and its refusal refuses. Also: a program hook that cannot be found refuses
- * the start.
+ * API then shows it) and its refusal refuses; pre-login denies, changes and creates users.
+ * Also: a program hook that cannot be found refuses the start.
  */
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ApiUser } from '../../../src/api/index.js';
 import { RawFtp } from '../../helpers/ftpd.js';
+import { HookReceiver } from '../../helpers/hooks.js';
 import {
   basicAuth,
   freePort,
@@ -121,6 +122,22 @@ async function script(name: string, lines: string[]): Promise<string> {
   return path;
 }
 
+async function createUser(
+  r: Running,
+  username: string,
+  extra: Partial<ApiUser> = {},
+): Promise<void> {
+  const res = await r.srv.api('POST', '/users', {
+    username,
+    password: `pw-${username}`,
+    status: 1,
+    home_dir: join(dir, 'homes', username),
+    permissions: { '/': ['*'] },
+    ...extra,
+  });
+  assert.equal(res.status, 201, res.text);
+}
+
 async function logLines(r: Running, re: RegExp): Promise<string[]> {
   const text = await readFile(join(r.srv.configDir, 'sftpgo.log'), 'utf8');
   return text.split('\n').filter((l) => re.test(l));
@@ -199,6 +216,61 @@ void describe('login hooks through SSH, FTP, WebDAV and the user token', () => {
       assert.equal(await http.login(r, 'scored', 'empty'), false);
       assert.equal(await score(), s0 + 11);
     });
+  });
+
+  void describe('pre-login (HTTP)', () => {
+    let r: Running;
+    const receiver = new HookReceiver();
+    before(async () => {
+      await receiver.start((req) => {
+        const u = JSON.parse(req.body) as { id: number; username: string };
+        if (u.username.startsWith('deny-')) return { status: 200, body: '{"status":0}' };
+        if (u.username.startsWith('ro-'))
+          return { status: 200, body: '{"permissions":{"/":["list","download"]}}' };
+        if (u.username.startsWith('new-') && u.id === 0) {
+          return {
+            status: 200,
+            body: JSON.stringify({
+              status: 1,
+              username: u.username,
+              password: `pw-${u.username}`,
+              home_dir: join(dir, 'homes', u.username),
+              permissions: { '/': ['*'] },
+            }),
+          };
+        }
+        return { status: 204 };
+      });
+      r = await start({ pre_login_hook: `${receiver.url}/pre-login` });
+    });
+    after(async () => {
+      await r.srv.stop();
+      await receiver.stop();
+    });
+
+    for (const p of PROTOCOLS) {
+      void it(`${p.name}: denies, changes permissions, creates; the query names the protocol`, async () => {
+        const tag = p.name.toLowerCase();
+        await createUser(r, `deny-${tag}`);
+        await createUser(r, `ro-${tag}`);
+        assert.equal(await p.login(r, `deny-${tag}`, `pw-deny-${tag}`), false);
+        assert.equal((await r.srv.api<ApiUser>('GET', `/users/deny-${tag}`)).body.status, 0);
+        assert.equal(await p.login(r, `ro-${tag}`, `pw-ro-${tag}`), true);
+        const ro = await r.srv.api<ApiUser>('GET', `/users/ro-${tag}`);
+        assert.deepEqual(ro.body.permissions, { '/': ['list', 'download'] });
+        assert.equal(await p.login(r, `new-${tag}`, `pw-new-${tag}`), true);
+        assert.equal((await r.srv.api('GET', `/users/new-${tag}`)).status, 200);
+        const mine = receiver.requests.filter((q) => q.body.includes(`-${tag}"`));
+        assert.ok(mine.length >= 3);
+        for (const q of mine) {
+          assert.deepEqual(q.query, {
+            ip: '127.0.0.1',
+            login_method: 'password',
+            protocol: p.name,
+          });
+        }
+      });
+    }
   });
 
   void it('a program hook that is not an absolute path, or does not exist, refuses the start', async () => {

@@ -418,3 +418,167 @@ void describe('external auth hook', () => {
     await assert.rejects(all.p.getUser('login-a'), (e: unknown) => SftpgoError.is(e, 'NOT_FOUND'));
   });
 });
+
+// ------------------------------------------------------------------------------- pre-login
+
+void describe('pre-login hook', () => {
+  void test('program: what it gets; a partial answer merges onto the user; restored fields', async () => {
+    const hook = await scripts.script('pre-merge', {
+      stdout: JSON.stringify({
+        id: 999,
+        used_quota_size: 1,
+        max_sessions: 2,
+        permissions: { '/ro': ['list'] },
+        filters: { denied_protocols: ['FTP'] },
+      }),
+    });
+    const env = await provider({ pre_login_hook: hook, track_quota: 1 });
+    const stored = await addUser(env.p, 'hank', {
+      permissions: { '/': ['*'], '/in': ['upload'] },
+      quota_files: 10,
+      filters: { denied_ip: ['10.9.0.0/16'] },
+    } as unknown as Partial<User>);
+    await env.p.updateUserQuota('hank', 77, 3, true);
+    const u = await env.p.authenticateUser(pw('hank', 'stored-pw', 'DAV'));
+    assert.equal(u.id, stored.id);
+    assert.equal(u.used_quota_size, 77, 'restored from the loaded user');
+    assert.equal(u.max_sessions, 2);
+    assert.equal(u.quota_files, 10, 'absent keys keep their value');
+    assert.deepEqual(u.permissions, { '/': ['*'], '/in': ['upload'], '/ro': ['list'] });
+    assert.deepEqual(u.filters?.denied_ip, ['10.9.0.0/16']);
+    assert.deepEqual(u.filters?.denied_protocols, ['FTP']);
+    const [call] = await scripts.calls(hook);
+    assert.ok(call);
+    const vars = hookVars(call.env, 'SFTPGO_LOGIND_');
+    assert.deepEqual(Object.keys(vars).sort(), [
+      'SFTPGO_LOGIND_IP',
+      'SFTPGO_LOGIND_METHOD',
+      'SFTPGO_LOGIND_PROTOCOL',
+      'SFTPGO_LOGIND_USER',
+    ]);
+    assert.equal(vars['SFTPGO_LOGIND_METHOD'], 'password');
+    assert.equal(vars['SFTPGO_LOGIND_IP'], IP);
+    assert.equal(vars['SFTPGO_LOGIND_PROTOCOL'], 'DAV');
+    const seen = JSON.parse(vars['SFTPGO_LOGIND_USER'] ?? '') as Record<string, unknown>;
+    assert.equal(seen['id'], stored.id);
+    assert.equal(seen['username'], 'hank');
+    assert.match(String(seen['password']), /^\$2a\$04\$/);
+    assert.equal(hookVars(call.env, 'SFTPGO_AUTHD_')['SFTPGO_AUTHD_USER'], undefined);
+    // the credentials are still checked against the result
+    await assert.rejects(
+      env.p.authenticateUser(pw('hank', 'wrong')),
+      refused(/^invalid credentials$/),
+    );
+    assert.equal(
+      env.logged(/^user "hank" updated from pre-login hook response, id: \d+$/).length,
+      2,
+    );
+  });
+
+  void test('denies (a disabled user), creates a user, an empty answer changes nothing', async () => {
+    const deny = await scripts.script('pre-deny', { stdout: '{"status":0}' });
+    const env = await provider({ pre_login_hook: deny });
+    await addUser(env.p, 'ivy');
+    await assert.rejects(
+      env.p.authenticateUser(pw('ivy', 'stored-pw')),
+      refused(/"ivy" is disabled/),
+    );
+    assert.equal((await env.p.getUser('ivy')).status, 0, 'saved');
+
+    const create = await scripts.script('pre-create', {
+      stdout: userJson('jack', { password: 'from-hook' }),
+    });
+    const c = await provider({ pre_login_hook: create });
+    const u = await c.p.authenticateUser(pw('jack', 'from-hook', 'FTP'));
+    assert.equal(u.username, 'jack');
+    const [call] = await scripts.calls(create);
+    assert.equal(call?.env['SFTPGO_LOGIND_USER'], PLACEHOLDER('jack'));
+    assert.equal(c.logged(/^user "jack" added from pre-login hook response, id: 0$/).length, 1);
+    // created under another name: the login name is still unknown, the login fails
+    const other = await provider({ pre_login_hook: create });
+    await assert.rejects(
+      other.p.authenticateUser(pw('kim', 'from-hook')),
+      refused(/^invalid credentials$/, 'NOT_FOUND'),
+    );
+    assert.equal((await other.p.getUser('jack')).username, 'jack');
+
+    const empty = await scripts.script('pre-empty', { stdout: '\n' });
+    const e = await provider({ pre_login_hook: empty });
+    await addUser(e.p, 'lea');
+    assert.equal((await e.p.authenticateUser(pw('lea', 'stored-pw'))).username, 'lea');
+    await assert.rejects(
+      e.p.authenticateUser(pw('nobody', 'x')),
+      refused(/^invalid credentials$/, 'NOT_FOUND'),
+    );
+  });
+
+  void test('the method is named; external auth takes the methods in its scope, pre-login the rest', async () => {
+    const pre = await scripts.script('pre-method', { stdout: '' });
+    const ext = await scripts.script('ext-pwonly', { stdout: '' });
+    const env = await provider({
+      pre_login_hook: pre,
+      external_auth_hook: ext,
+      external_auth_scope: 1,
+    });
+    const line = ed25519Line();
+    await addUser(env.p, 'max', { public_keys: [line] });
+    await env.p.authenticateUser({
+      username: 'max',
+      method: 'publickey',
+      publicKey: line,
+      ip: IP,
+      protocol: 'SSH',
+    });
+    await env.p.authenticateUser(pw('max', 'stored-pw'));
+    assert.equal((await scripts.calls(pre)).length, 1);
+    assert.equal((await scripts.calls(pre))[0]?.env['SFTPGO_LOGIND_METHOD'], 'publickey');
+    assert.equal((await scripts.calls(ext)).length, 1);
+    assert.equal((await scripts.calls(ext))[0]?.env['SFTPGO_AUTHD_PASSWORD'], 'stored-pw');
+  });
+
+  void test('opt-out, failures, and the HTTP variant (query, 204, 200 empty, 200 JSON, other)', async () => {
+    const fail = await scripts.script('pre-fail', { exitCode: 2 });
+    const env = await provider({ pre_login_hook: fail });
+    await addUser(env.p, 'ned');
+    await addUser(env.p, 'optout', { filters: { hooks: { pre_login_disabled: true } } });
+    await assert.rejects(
+      env.p.authenticateUser(pw('ned', 'stored-pw')),
+      refused(/^pre-login hook error: hook ".*pre-fail.*" failed: exit status 2, elapsed: \d+ ms$/),
+    );
+    assert.equal(env.logged(/^error getting pre-login hook response: hook ".*pre-fail/).length, 1);
+    assert.equal((await env.p.authenticateUser(pw('optout', 'stored-pw'))).username, 'optout');
+    assert.equal((await scripts.calls(fail)).length, 1, 'not called for the opted-out user');
+
+    const garbage = await scripts.script('pre-garbage', { stdout: 'oops' });
+    const g = await provider({ pre_login_hook: garbage });
+    await addUser(g.p, 'ned');
+    await assert.rejects(
+      g.p.authenticateUser(pw('ned', 'stored-pw')),
+      refused(/^pre-login hook error: invalid pre-login hook response "oops", error: /),
+    );
+
+    receiver.requests.length = 0;
+    const h = await provider({ pre_login_hook: `${receiver.url}/pre?a=b` });
+    const stored = await addUser(h.p, 'olga');
+    receiver.respond = () => ({ status: 204 });
+    assert.equal((await h.p.authenticateUser(pw('olga', 'stored-pw', 'HTTP'))).max_sessions, 0);
+    const [r] = receiver.requests;
+    assert.ok(r);
+    assert.equal(r.method, 'POST');
+    assert.equal(r.url, '/pre?a=b&ip=10.1.2.3&login_method=password&protocol=HTTP');
+    const body = JSON.parse(r.body) as Record<string, unknown>;
+    assert.equal(body['id'], stored.id);
+    assert.equal(body['username'], 'olga');
+    receiver.respond = () => ({ status: 200, body: '' });
+    assert.equal((await h.p.authenticateUser(pw('olga', 'stored-pw'))).max_sessions, 0);
+    receiver.respond = () => ({ status: 200, body: '{"max_sessions":4}' });
+    assert.equal((await h.p.authenticateUser(pw('olga', 'stored-pw'))).max_sessions, 4);
+    receiver.respond = () => ({ status: 500, body: '{}' });
+    await assert.rejects(
+      h.p.authenticateUser(pw('olga', 'stored-pw')),
+      refused(/wrong pre-login hook http status code: 500, expected 200/),
+    );
+    assert.equal(receiver.requests.length, 4, 'plain client: no retry of the 500');
+    receiver.respond = () => ({ status: 200 });
+  });
+});
