@@ -271,7 +271,7 @@ void describe('checkNotImplemented', () => {
     assert.match(r.warnings[0] as string, /^webdavd\.bindings\[1\]\.tls_cipher_suites is set .*default TLS cipher suites/);
   });
 
-  void it('external auth, pre-login and the hooks HTTP client section are implemented: no warning', () => {
+  void it('the login hooks and the hooks HTTP client section are implemented: no warning', () => {
     const r = check({
       ...NO_TELEMETRY,
       http: { timeout: 5, skip_tls_verify: true },
@@ -279,6 +279,8 @@ void describe('checkNotImplemented', () => {
         external_auth_hook: '/bin/auth',
         external_auth_scope: 1,
         pre_login_hook: '/bin/pre',
+        check_password_hook: '/bin/chk',
+        check_password_scope: 2,
       },
     });
     assert.deepEqual(r.warnings, []);

@@ -106,16 +106,6 @@ export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
     reason: 'only used with data_provider.post_login_hook',
     isSet: onlyWith(),
   },
-  'data_provider.check_password_hook': {
-    action: 'refuse',
-    reason:
-      'the check-password hook can reject a password (e.g. a second factor); ignored, the stored password alone would log in',
-  },
-  'data_provider.check_password_scope': {
-    action: 'refuse',
-    reason: 'only used with data_provider.check_password_hook',
-    isSet: onlyWith(),
-  },
 
   // ---- httpd
   'httpd.bindings[].enable_web_admin': {

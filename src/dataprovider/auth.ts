@@ -12,11 +12,12 @@
  *    hook when set, else the stored user looked up by the login name; a user the hooks create
  *    or change is saved by an internal write (no data-provider actions, no disconnection);
  * 2. its status and expiration date;
- * 3. the credential check of the method: password -> the stored hash; public key -> listed
- *    in public_keys; TLS certificate -> the certificate's CommonName is the username and the
- *    user has tls_username "CommonName".
+ * 3. the credential check of the method: password -> the check password hook when its scope
+ *    covers the protocol, then the stored hash; public key -> listed in public_keys; TLS
+ *    certificate -> the certificate's CommonName is the username and the user has tls_username
+ *    "CommonName".
  * A hook that fails, hangs or answers garbage refuses the login (fail closed); a user's
- * filters.hooks opt out of external auth and pre-login.
+ * filters.hooks opt out of external auth, pre-login and check password.
  * `checkAdminPassword` is the admins' entry, with the admin's IP allow-list.
  *
  * Every refusal is AUTH_FAILED; for an unknown account its `cause` is the NOT_FOUND error, so
@@ -231,7 +232,7 @@ export class Authenticator {
     checkUserStatus(user, this.#now());
     switch (a.method) {
       case 'password':
-        await this.#checkPassword(user, a.password ?? '');
+        await this.#checkPassword(user, a.password ?? '', a);
         break;
       case 'publickey':
         checkUserPublicKey(user, a.publicKey ?? '');
@@ -395,13 +396,55 @@ export class Authenticator {
     return saved;
   }
 
-  async #checkPassword(user: User, password: string): Promise<void> {
+  /**
+   * upstream checkUserAndPass after the status checks: a stored password is required, then the
+   * check password hook (when `a` gives the protocol it applies to), then the hash
+   */
+  async #checkPassword(
+    user: User,
+    password: string,
+    a?: Pick<LoginAttempt, 'ip' | 'protocol'>,
+  ): Promise<void> {
     const username = user.username ?? '';
     const hash = user.password ?? '';
-    requireCredentials(password, hash);
-    if (this.#cache?.check(username, hash, password) !== true) {
-      await verify(password, hash);
-      this.#cache?.add(username, hash, password);
+    if (hash === '') throw authFailed('credentials cannot be null or empty');
+    let toVerify = password;
+    const h = this.#hooks;
+    if (
+      a !== undefined &&
+      h?.checkPasswordApplies(a.protocol) === true &&
+      user.filters?.hooks?.check_password_disabled !== true
+    ) {
+      const started = Date.now();
+      let answer;
+      try {
+        answer = await h.checkPassword({ username, password, ip: a.ip, protocol: a.protocol });
+      } catch (e) {
+        const msg = (e as Error).message;
+        h.debug(`check password hook executed, error: ${msg}, elapsed: ${Date.now() - started} ms`);
+        h.warn(`error executing check password hook: ${msg}`);
+        throw hookFailed('unable to check credentials, check password hook error', e, started);
+      }
+      h.debug(`check password hook executed, error: <nil>, elapsed: ${Date.now() - started} ms`);
+      switch (answer.status) {
+        case -1:
+          break;
+        case 1:
+          h.debug('password accepted by check password hook');
+          return;
+        case 2:
+          h.debug('partial success from check password hook');
+          toVerify = answer.to_verify;
+          break;
+        default:
+          h.debug(`password rejected by check password hook, status: ${answer.status}`);
+          throw authFailed('invalid credentials');
+      }
+    }
+    requireCredentials(toVerify, hash);
+    if (this.#cache?.check(username, hash, toVerify) !== true) {
+      await verify(toVerify, hash);
+      this.#cache?.add(username, hash, toVerify);
     }
   }
 

@@ -28,7 +28,9 @@ type SliceKeys =
   | 'prefer_database_credentials'
   | 'external_auth_hook'
   | 'external_auth_scope'
-  | 'pre_login_hook';
+  | 'pre_login_hook'
+  | 'check_password_hook'
+  | 'check_password_scope';
 
 export interface PasswordHashingConfig {
   bcrypt_options: { cost: number };
@@ -81,6 +83,8 @@ export function defaultDataProviderConfig(): DataProviderConfig {
     external_auth_hook: d.external_auth_hook,
     external_auth_scope: d.external_auth_scope,
     pre_login_hook: d.pre_login_hook,
+    check_password_hook: d.check_password_hook,
+    check_password_scope: d.check_password_scope,
     password_hashing: {
       bcrypt_options: { ...d.password_hashing.bcrypt_options },
       argon2_options: { ...d.password_hashing.argon2_options },
@@ -142,7 +146,10 @@ export function resolveDataProviderConfig(input: DataProviderConfigInput): DataP
   }
   if (![0, 1].includes(cfg.update_mode)) throw bad('update_mode', 'must be 0 or 1');
   if (![0, 1, 2, 3].includes(cfg.sslmode)) throw bad('sslmode', 'must be 0, 1, 2 or 3');
-  for (const [key, max] of [['external_auth_scope', 15]] as const) {
+  for (const [key, max] of [
+    ['external_auth_scope', 15],
+    ['check_password_scope', 7],
+  ] as const) {
     const v = cfg[key];
     if (!Number.isInteger(v) || v < 0 || v > max) throw bad(key, `must be an integer in 0-${max}`);
   }

@@ -1,8 +1,8 @@
 /**
  * Calling the data provider's login hooks, as SFTPGo 2.1.2 calls them (upstream
- * dataprovider/dataprovider.go: getExternalAuthResponse, getPreLoginHookResponse). What to do
- * with their answers is auth.ts's business; this file only builds the call (program
- * environment or HTTP request), runs it and hands back the answer.
+ * dataprovider/dataprovider.go: getExternalAuthResponse, getPreLoginHookResponse,
+ * getPasswordHookResponse). What to do with their answers is auth.ts's business; this file only
+ * builds the call (program environment or HTTP request), runs it and hands back the answer.
  *
  * - A hook whose value starts with "http" is POSTed through the hooks' HTTP client, plain (one
  *   attempt, no retries), reading at most 1 MiB of the answer; anything else is a program run
@@ -27,9 +27,12 @@ export interface LoginHooksConfig {
   /** bitmask: 1 password, 2 public key, 4 keyboard-interactive, 8 TLS certificate; 0 all */
   external_auth_scope: number;
   pre_login_hook: string;
+  check_password_hook: string;
+  /** bitmask: 1 SSH, 2 FTP, 4 WebDAV; 0 all protocols, HTTP included */
+  check_password_scope: number;
 }
 
-/** upstream's limit for external auth and pre-login programs */
+/** upstream's limit for external auth, pre-login and check password programs */
 export const LOGIN_HOOK_TIMEOUT_MS = 30_000;
 /** at most this much of an answer is read (upstream reads 1 MiB of an HTTP answer) */
 export const MAX_HOOK_ANSWER = 1024 * 1024;
@@ -41,12 +44,14 @@ const SCOPE_BITS: Record<UserLoginMethod, number> = {
   TLSCertificate: 8,
 };
 
+const PASSWORD_SCOPE_BITS: Partial<Record<UserLoginProtocol, number>> = { SSH: 1, FTP: 2, DAV: 4 };
+
 /**
  * Program hooks must be absolute paths to something that exists (upstream validateHooks at
  * provider init). Throws INVALID_INPUT naming the key.
  */
 export async function checkLoginHookPaths(cfg: LoginHooksConfig): Promise<void> {
-  for (const key of ['external_auth_hook', 'pre_login_hook'] as const) {
+  for (const key of ['external_auth_hook', 'pre_login_hook', 'check_password_hook'] as const) {
     const hook = cfg[key];
     if (hook === '' || isHttpHook(hook)) continue;
     const bad = (why: string): SftpgoError =>
@@ -87,6 +92,19 @@ export interface PreLoginCall {
   protocol: UserLoginProtocol;
 }
 
+export interface CheckPasswordCall {
+  username: string;
+  password: string;
+  ip: string;
+  protocol: UserLoginProtocol;
+}
+
+export interface CheckPasswordAnswer {
+  /** 1 accepted, 2 compare to_verify, -1 as if no hook, anything else refused */
+  status: number;
+  to_verify: string;
+}
+
 export interface LoginHooksOptions {
   config: LoginHooksConfig;
   /** the hooks' HTTP client; without it an HTTP hook fails (closed) */
@@ -123,6 +141,14 @@ export class LoginHooks {
 
   get preLoginEnabled(): boolean {
     return this.#cfg.pre_login_hook !== '';
+  }
+
+  /** the check password hook is set and its scope covers `protocol` (0: all, HTTP included) */
+  checkPasswordApplies(protocol: UserLoginProtocol): boolean {
+    const scope = this.#cfg.check_password_scope;
+    if (this.#cfg.check_password_hook === '') return false;
+    if (scope === 0) return true;
+    return (scope & (PASSWORD_SCOPE_BITS[protocol] ?? 0)) !== 0;
   }
 
   debug(msg: string, fields: object = {}): void {
@@ -190,6 +216,36 @@ export class LoginHooks {
     return res.body.toString('utf8');
   }
 
+  /** the check password hook's decoded answer */
+  async checkPassword(c: CheckPasswordCall): Promise<CheckPasswordAnswer> {
+    const hook = this.#cfg.check_password_hook;
+    let out: string;
+    if (!isHttpHook(hook)) {
+      out = await this.#program(hook, {
+        SFTPGO_AUTHD_USERNAME: c.username,
+        SFTPGO_AUTHD_PASSWORD: c.password,
+        SFTPGO_AUTHD_IP: c.ip,
+        SFTPGO_AUTHD_PROTOCOL: c.protocol,
+      });
+    } else {
+      const body = JSON.stringify({
+        username: c.username,
+        ip: c.ip,
+        password: c.password,
+        protocol: c.protocol,
+      });
+      const res = await this.#post(hook, body);
+      if (res.status !== 200) {
+        // upstream's message, typo included
+        throw new Error(
+          `wrong http status code from chek password hook: ${res.status}, expected 200`,
+        );
+      }
+      out = res.body.toString('utf8');
+    }
+    return decodeCheckPasswordAnswer(out);
+  }
+
   async #program(hook: string, env: Record<string, string>): Promise<string> {
     const r = await runProgram(hook, {
       env,
@@ -212,4 +268,26 @@ export class LoginHooks {
       ...(query === undefined ? {} : { query }),
     });
   }
+}
+
+/** `{"status": int, "to_verify": string}`; unknown keys ignored, anything else an error */
+export function decodeCheckPasswordAnswer(out: string): CheckPasswordAnswer {
+  let v: unknown;
+  try {
+    v = JSON.parse(out);
+  } catch (e) {
+    throw new Error(`invalid check password hook response: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new Error('invalid check password hook response: not a JSON object');
+  }
+  const r = v as Record<string, unknown>;
+  const status = r['status'] ?? 0;
+  const toVerify = r['to_verify'] ?? '';
+  if (typeof status !== 'number' || !Number.isInteger(status) || typeof toVerify !== 'string') {
+    throw new Error('invalid check password hook response: wrong field types');
+  }
+  return { status, to_verify: toVerify };
 }

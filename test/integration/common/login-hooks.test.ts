@@ -2,8 +2,9 @@
  * The login hooks through every protocol's password login: SSH (ssh2 client), FTP (USER/PASS),
  * WebDAV (Basic) and the user REST API token, on one `sftpgo serve` running all four. One table
  * of protocols, iterated for each hook: external auth creates the user on first login (the REST
- * API then shows it) and its refusal refuses; pre-login denies, changes and creates users.
- * Also: a program hook that cannot be found refuses the start.
+ * API then shows it) and its refusal refuses; pre-login denies, changes and creates users;
+ * check password accepts a password with an OTP suffix through status 2. Also: a program hook
+ * that cannot be found refuses the start.
  */
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -269,6 +270,32 @@ void describe('login hooks through SSH, FTP, WebDAV and the user token', () => {
             protocol: p.name,
           });
         }
+      });
+    }
+  });
+
+  void describe('check password (program, status 2 with an OTP suffix)', () => {
+    let r: Running;
+    before(async () => {
+      const hook = await script('check-password.sh', [
+        'case "$SFTPGO_AUTHD_PASSWORD" in',
+        `  *123456) printf '{"status":2,"to_verify":"%s"}' "\${SFTPGO_AUTHD_PASSWORD%123456}" ;;`,
+        `  *) echo '{"status":0}' ;;`,
+        'esac',
+      ]);
+      r = await start({ check_password_hook: hook });
+    });
+    after(async () => {
+      await r.srv.stop();
+    });
+
+    for (const p of PROTOCOLS) {
+      void it(`${p.name}: the password and the OTP log in, the password alone does not`, async () => {
+        const name = `otp-${p.name.toLowerCase()}`;
+        await createUser(r, name);
+        assert.equal(await p.login(r, name, `pw-${name}123456`), true);
+        assert.equal(await p.login(r, name, `pw-${name}`), false);
+        assert.equal(await p.login(r, name, `pw-${name}654321`), false);
       });
     }
   });

@@ -582,3 +582,147 @@ void describe('pre-login hook', () => {
     receiver.respond = () => ({ status: 200 });
   });
 });
+
+// ------------------------------------------------------------------------------- check password
+
+void describe('check password hook', () => {
+  void test('statuses 0, 1, 2 and -1; what the program gets', async () => {
+    const env0 = await provider({
+      check_password_hook: await scripts.script('chk0', { stdout: '{"status":0}' }),
+    });
+    await addUser(env0.p, 'pat');
+    await assert.rejects(
+      env0.p.authenticateUser(pw('pat', 'stored-pw')),
+      refused(/^invalid credentials$/),
+    );
+    assert.equal(env0.logged(/^password rejected by check password hook, status: 0$/).length, 1);
+
+    const hook1 = await scripts.script('chk1', { stdout: '{"status":1,"extra":true}' });
+    const env1 = await provider({ check_password_hook: hook1 });
+    await addUser(env1.p, 'pat');
+    assert.equal((await env1.p.authenticateUser(pw('pat', 'anything', 'FTP'))).username, 'pat');
+    const [call] = await scripts.calls(hook1);
+    assert.ok(call);
+    assert.deepEqual(hookVars(call.env, 'SFTPGO_AUTHD_'), {
+      SFTPGO_AUTHD_USERNAME: 'pat',
+      SFTPGO_AUTHD_PASSWORD: 'anything',
+      SFTPGO_AUTHD_IP: IP,
+      SFTPGO_AUTHD_PROTOCOL: 'FTP',
+    });
+
+    const env2 = await provider({
+      check_password_hook: await scripts.script('chk2', {
+        stdout: '{"status":2,"to_verify":"stored-pw"}',
+      }),
+    });
+    await addUser(env2.p, 'pat');
+    assert.equal((await env2.p.authenticateUser(pw('pat', 'stored-pw123456'))).username, 'pat');
+    const envBad2 = await provider({
+      check_password_hook: await scripts.script('chk2b', {
+        stdout: '{"status":2,"to_verify":"nope"}',
+      }),
+    });
+    await addUser(envBad2.p, 'pat');
+    await assert.rejects(
+      envBad2.p.authenticateUser(pw('pat', 'stored-pw')),
+      refused(/^invalid credentials$/),
+    );
+
+    const envM1 = await provider({
+      check_password_hook: await scripts.script('chkm1', { stdout: '{"status":-1}' }),
+    });
+    await addUser(envM1.p, 'pat');
+    assert.equal((await envM1.p.authenticateUser(pw('pat', 'stored-pw'))).username, 'pat');
+    await assert.rejects(
+      envM1.p.authenticateUser(pw('pat', 'x')),
+      refused(/^invalid credentials$/),
+    );
+  });
+
+  void test('scope by protocol, opt-out, no stored password, failures fail closed', async () => {
+    const hook = await scripts.script('chk-scope', { stdout: '{"status":1}' });
+    const env = await provider({ check_password_hook: hook, check_password_scope: 2 });
+    await addUser(env.p, 'quinn');
+    await assert.rejects(
+      env.p.authenticateUser(pw('quinn', 'x', 'SSH')),
+      refused(/^invalid credentials$/),
+    );
+    await assert.rejects(
+      env.p.authenticateUser(pw('quinn', 'x', 'HTTP')),
+      refused(/^invalid credentials$/),
+    );
+    assert.equal((await env.p.authenticateUser(pw('quinn', 'x', 'FTP'))).username, 'quinn');
+    assert.equal((await scripts.calls(hook)).length, 1);
+
+    const all = await provider({ check_password_hook: hook });
+    await addUser(all.p, 'quinn');
+    assert.equal(
+      (await all.p.authenticateUser(pw('quinn', 'x', 'HTTP'))).username,
+      'quinn',
+      'scope 0 covers HTTP',
+    );
+    await addUser(all.p, 'optout', { filters: { hooks: { check_password_disabled: true } } });
+    await assert.rejects(
+      all.p.authenticateUser(pw('optout', 'x')),
+      refused(/^invalid credentials$/),
+    );
+    // a user without a stored password fails before the hook
+    const line = ed25519Line();
+    await all.p.addUser({
+      username: 'keysonly',
+      status: 1,
+      home_dir: join(dir, 'k'),
+      public_keys: [line],
+      permissions: { '/': ['*'] },
+    } as unknown as User);
+    await assert.rejects(
+      all.p.authenticateUser(pw('keysonly', 'x')),
+      refused(/^credentials cannot be null or empty$/),
+    );
+    assert.equal((await scripts.calls(hook)).length, 2);
+
+    for (const [name, o, re] of [
+      ['chk-exit', { exitCode: 1 }, /exit status 1/],
+      ['chk-garbage', { stdout: 'garbage' }, /invalid check password hook response/],
+      ['chk-empty', { stdout: '' }, /invalid check password hook response/],
+      ['chk-types', { stdout: '{"status":"1"}' }, /wrong field types/],
+    ] as const) {
+      const e = await provider({ check_password_hook: await scripts.script(name, o) });
+      await addUser(e.p, 'rob');
+      await assert.rejects(
+        e.p.authenticateUser(pw('rob', 'stored-pw')),
+        refused(
+          new RegExp(`^unable to check credentials, check password hook error: .*${re.source}`),
+        ),
+      );
+      assert.equal(e.logged(/^error executing check password hook: /).length, 1);
+    }
+  });
+
+  void test('HTTP: the body, 200 only', async () => {
+    receiver.requests.length = 0;
+    receiver.respond = () => ({ status: 200, body: '{"status":1}' });
+    const env = await provider({ check_password_hook: `${receiver.url}/chk` });
+    await addUser(env.p, 'sam');
+    assert.equal((await env.p.authenticateUser(pw('sam', 'typed', 'DAV'))).username, 'sam');
+    assert.equal(
+      receiver.requests[0]?.body,
+      JSON.stringify({ username: 'sam', ip: IP, password: 'typed', protocol: 'DAV' }),
+    );
+    receiver.respond = () => ({ status: 201, body: '{"status":1}' });
+    await assert.rejects(
+      env.p.authenticateUser(pw('sam', 'stored-pw')),
+      refused(/wrong http status code from chek password hook: 201, expected 200/),
+    );
+    receiver.respond = () => ({ status: 200 });
+  });
+
+  void test('runs after external auth and pre-login', async () => {
+    const chk = await scripts.script('chk-after', { stdout: '{"status":0}' });
+    const ext = await scripts.script('ext-before', { stdout: userJson('tom') });
+    const env = await provider({ external_auth_hook: ext, check_password_hook: chk });
+    await assert.rejects(env.p.authenticateUser(pw('tom', 'x')), refused(/^invalid credentials$/));
+    assert.equal((await scripts.calls(ext)).length, 1);
+    assert.equal((await scripts.calls(chk)).length, 1);
+  });
+});
