@@ -275,6 +275,7 @@ void describe('checkNotImplemented', () => {
     const r = check({
       ...NO_TELEMETRY,
       http: { timeout: 5, skip_tls_verify: true },
+      sftpd: { keyboard_interactive_auth_hook: '/bin/otp' },
       data_provider: {
         external_auth_hook: '/bin/auth',
         external_auth_scope: 1,

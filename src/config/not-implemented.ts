@@ -79,13 +79,6 @@ export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
     reason: 'the post-connect hook can reject connections; ignored, every connection is accepted',
   },
 
-  // ---- sftpd
-  'sftpd.keyboard_interactive_auth_hook': {
-    action: 'refuse',
-    reason:
-      'the keyboard-interactive hook decides who may log in (e.g. one-time passwords); ignored, keyboard-interactive would fall back to the plain password',
-  },
-
   // ---- the servers not implemented yet: their whole sections
   telemetry: {
     action: 'warn',

@@ -15,7 +15,7 @@
  * 3. the credential check of the method: password -> the check password hook when its scope
  *    covers the protocol, then the stored hash; public key -> listed in public_keys; TLS
  *    certificate -> the certificate's CommonName is the username and the user has tls_username
- *    "CommonName".
+ *    "CommonName"; keyboard-interactive -> the keyboard-interactive hook's exchange.
  * A hook that fails, hangs or answers garbage refuses the login (fail closed); a user's
  * filters.hooks opt out of external auth, pre-login and check password.
  * `checkAdminPassword` is the admins' entry, with the admin's IP allow-list.
@@ -29,11 +29,16 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { SftpgoError } from '../errors/index.js';
+import type { HookHttpClient } from '../util/hooks/http-client.js';
 import {
   authorizedKeyMatches,
   fingerprintSha256,
   parseAuthorizedKey,
 } from '../util/ssh-public-keys.js';
+import {
+  keyboardInteractiveAuth,
+  type KeyboardInteractiveChallenge,
+} from './hooks/keyboard-interactive.js';
 import { isEmptyAnswer, type LoginHooks } from './hooks/login-hooks.js';
 import { decodeOnto, goUserObject, rawUserJson } from './hooks/user-json.js';
 import { PasswordCache, verifyPassword } from './passwords.js';
@@ -76,6 +81,8 @@ export interface LoginAttempt {
   publicKey?: string;
   /** TLSCertificate: the verified client certificate */
   tlsCert?: LoginCertificate;
+  /** keyboard-interactive: sftpd.keyboard_interactive_auth_hook and the client to ask */
+  keyboardInteractive?: { authHook: string; challenge: KeyboardInteractiveChallenge };
 }
 
 /**
@@ -94,6 +101,10 @@ export interface AuthenticatorOptions {
   hooks?: LoginHooks | undefined;
   /** where hook-created and hook-changed users are saved (needed with `hooks`) */
   saveUser?: HookUserWriter | undefined;
+  /** the keyboard-interactive hook's HTTP client */
+  hookHttp?: HookHttpClient | undefined;
+  /** the keyboard-interactive program's time limit (tests) */
+  keyboardInteractiveTimeoutMs?: number | undefined;
 }
 
 function authFailed(msg: string, cause?: unknown): SftpgoError {
@@ -213,6 +224,8 @@ export class Authenticator {
   readonly #cache: PasswordCache | undefined;
   readonly #hooks: LoginHooks | undefined;
   readonly #saveUser: HookUserWriter | undefined;
+  readonly #hookHttp: HookHttpClient | undefined;
+  readonly #kbdTimeoutMs: number | undefined;
 
   constructor(o: AuthenticatorOptions) {
     this.#accounts = o.accounts;
@@ -220,14 +233,20 @@ export class Authenticator {
     this.#cache = o.passwordCaching ? new PasswordCache() : undefined;
     this.#hooks = o.hooks;
     this.#saveUser = o.saveUser;
+    this.#hookHttp = o.hookHttp;
+    this.#kbdTimeoutMs = o.keyboardInteractiveTimeoutMs;
   }
 
   /**
    * The one login entry of users (see the file comment). Returns the user to log in; throws
    * AUTH_FAILED (cause NOT_FOUND for an unknown user), METHOD_DISABLED for a certificate
-   * attempt of a user without certificate login, or the store's error when it is down.
+   * attempt of a user without certificate login or a keyboard-interactive attempt without a
+   * hook, or the store's error when it is down.
    */
   async authenticateUser(a: LoginAttempt): Promise<User> {
+    if (a.method === 'keyboard-interactive' && !a.keyboardInteractive?.authHook) {
+      throw new SftpgoError('METHOD_DISABLED', 'keyboard-interactive authentication is disabled');
+    }
     const user = await this.#loginUser(a);
     checkUserStatus(user, this.#now());
     switch (a.method) {
@@ -241,7 +260,8 @@ export class Authenticator {
         checkUserCertificate(user, a);
         break;
       case 'keyboard-interactive':
-        throw new SftpgoError('METHOD_DISABLED', 'keyboard-interactive authentication is disabled');
+        await this.#keyboardInteractive(user, a);
+        break;
     }
     return user;
   }
@@ -446,6 +466,28 @@ export class Authenticator {
       await verify(toVerify, hash);
       this.#cache?.add(username, hash, toVerify);
     }
+  }
+
+  /** the keyboard-interactive hook's exchange (upstream doKeyboardInteractiveAuth) */
+  async #keyboardInteractive(user: User, a: LoginAttempt): Promise<void> {
+    const kbd = a.keyboardInteractive;
+    if (!kbd)
+      throw new SftpgoError('METHOD_DISABLED', 'keyboard-interactive authentication is disabled');
+    const h = this.#hooks;
+    await keyboardInteractiveAuth({
+      authHook: kbd.authHook,
+      http: this.#hookHttp,
+      username: user.username ?? '',
+      ip: a.ip,
+      passwordHash: user.password ?? '',
+      challenge: kbd.challenge,
+      checkPassword: async (answer) => {
+        checkUserStatus(user, this.#now());
+        await this.#checkPassword(user, answer, a);
+      },
+      log: (level, msg) => (level === 'warn' ? h?.warn(msg) : h?.info(msg)),
+      timeoutMs: this.#kbdTimeoutMs,
+    });
   }
 
   /**

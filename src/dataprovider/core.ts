@@ -123,8 +123,8 @@ export interface ProviderCoreDeps {
   quotaTimers?: QuotaTimers | undefined;
   /** the HTTP client of HTTP login hooks (the service's one, `http` section) */
   hookHttp?: HookHttpClient | undefined;
-  /** time limit of login hook programs, for tests (default: upstream's 30 s) */
-  hookTimeouts?: { loginMs?: number } | undefined;
+  /** time limits of login hook programs, for tests (default: upstream's 30 s and 60 s) */
+  hookTimeouts?: { loginMs?: number; keyboardInteractiveMs?: number } | undefined;
 }
 
 export class ProviderCore implements DataProvider {
@@ -159,6 +159,8 @@ export class ProviderCore implements DataProvider {
         timeoutMs: d.hookTimeouts?.loginMs,
       }),
       saveUser: (input, stored) => this.saveUserFromHook(input, stored),
+      hookHttp: d.hookHttp,
+      keyboardInteractiveTimeoutMs: d.hookTimeouts?.keyboardInteractiveMs,
     });
     this.#quota = new QuotaTracker({
       trackQuota: d.config.track_quota,

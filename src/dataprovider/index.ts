@@ -35,6 +35,10 @@ export type {
 } from './provider.js';
 export type { LoginAttempt, LoginCertificate, UserLoginMethod, UserLoginProtocol } from './auth.js';
 export {
+  KEYBOARD_INTERACTIVE_TIMEOUT_MS,
+  type KeyboardInteractiveChallenge,
+} from './hooks/keyboard-interactive.js';
+export {
   defaultDataProviderConfig,
   resolveDataProviderConfig,
   SUPPORTED_DRIVERS,
@@ -101,8 +105,8 @@ export interface CreateProviderOptions {
   quotaTimers?: QuotaTimers;
   /** the HTTP client of HTTP login hooks (the service's, built from the `http` section) */
   hookHttp?: HookHttpClient;
-  /** time limit of login hook programs (tests) */
-  hookTimeouts?: { loginMs?: number };
+  /** time limits of login hook programs (tests) */
+  hookTimeouts?: { loginMs?: number; keyboardInteractiveMs?: number };
 }
 
 interface Opened {

@@ -5,10 +5,13 @@
  *
  * Methods: password (unless password_authentication is false), publickey (the user's
  * public_keys, compared as key blobs; OpenSSH user certificates signed by a trusted CA and —
- * as in 2.1.2 — also listed in public_keys), keyboard-interactive (one "Password: " prompt),
- * and the multi-step publickey+password / publickey+keyboard-interactive through partial
- * success. Every successful step passes through common's checkLogin. Every failure is logged
- * as a `connection_failed` line (fail2ban's input) and counts towards max_auth_tries.
+ * as in 2.1.2 — also listed in public_keys), keyboard-interactive (only when
+ * sftpd.keyboard_interactive_auth_hook is set, as in 2.1.2: the hook's questions, round after
+ * round), and the multi-step publickey+password / publickey+keyboard-interactive through
+ * partial success. Credentials are checked by the data provider's one login entry
+ * (authenticateUser: login hooks included); every successful step then passes through common's
+ * checkLogin. Every failure is logged as a `connection_failed` line (fail2ban's input) and
+ * counts towards max_auth_tries.
  */
 import type { AuthContext, AuthenticationType, Connection as SshClient, KeyboardAuthContext, PasswordAuthContext, PublicKeyAuthContext } from 'ssh2';
 import { checkLogin, getNextAuthMethods, isPartialAuth, type SessionCounter } from '../common/login.js';
@@ -33,6 +36,8 @@ export interface AuthSettings {
   maxAuthTries: number;
   /** trusted user CA public key blobs */
   trustedUserCAs: readonly Buffer[];
+  /** sftpd.keyboard_interactive_auth_hook, checked at start; '' = keyboard-interactive is off */
+  keyboardInteractiveHook: string;
 }
 
 export interface AuthDeps {
@@ -105,13 +110,14 @@ export class SshAuthenticator {
   private baseMethods(): AuthenticationType[] {
     const m: AuthenticationType[] = ['publickey'];
     if (this.settings.passwordAuthentication) m.push('password');
-    m.push('keyboard-interactive');
+    if (this.settings.keyboardInteractiveHook) m.push('keyboard-interactive');
     return m;
   }
 
   private methodsLeft(): AuthenticationType[] {
     if (this.partial) {
-      return getNextAuthMethods(this.partial.user, ['publickey'], this.settings.passwordAuthentication) as AuthenticationType[];
+      const next = getNextAuthMethods(this.partial.user, ['publickey'], this.settings.passwordAuthentication);
+      return next.filter((m) => m !== 'keyboard-interactive' || this.settings.keyboardInteractiveHook) as AuthenticationType[];
     }
     return this.baseMethods();
   }
@@ -166,20 +172,38 @@ export class SshAuthenticator {
 
   private async keyboardInteractive(ctx: KeyboardAuthContext): Promise<void> {
     const method = this.secondStepMethod('keyboard-interactive');
-    const answers = await new Promise<string[] | Error>((resolve) => {
-      ctx.prompt([{ prompt: 'Password: ', echo: false }], (a: string[] | Error) => resolve(a));
-    });
-    if (answers instanceof Error) {
-      // the client started another method: ssh2 already dropped this context
-      this.deps.log.debug({ error: answers.message }, 'keyboard-interactive aborted');
+    const authHook = this.settings.keyboardInteractiveHook;
+    if (!authHook) {
+      this.fail(ctx, method, ctx.username, new SftpgoError('METHOD_DISABLED', 'keyboard-interactive authentication is disabled'));
       return;
     }
+    let aborted = false;
+    const challenge = (instruction: string, questions: string[], echos: boolean[]): Promise<string[]> =>
+      new Promise((resolve, reject) => {
+        const onClose = (): void => reject(new Error('the client disconnected'));
+        this.client.once('close', onClose);
+        const prompts = questions.map((prompt, i) => ({ prompt, echo: echos[i] ?? false }));
+        ctx.prompt(prompts, ctx.username, instruction, (answers: string[] | Error) => {
+          this.client.off('close', onClose);
+          if (answers instanceof Error) {
+            // the client started another method: ssh2 already dropped this context
+            aborted = true;
+            reject(answers);
+          } else resolve(answers);
+        });
+      });
     let user: User;
     try {
-      if (answers.length !== 1) throw new SftpgoError('AUTH_FAILED', 'invalid keyboard-interactive answers');
-      user = await this.deps.provider.authenticateUser(this.attempt(ctx.username, { method: 'password', password: answers[0] ?? '' }));
+      user = await this.deps.provider.authenticateUser({
+        ...this.attempt(ctx.username, { method: 'keyboard-interactive' }),
+        keyboardInteractive: { authHook, challenge },
+      });
       this.checkLogin(user, method);
     } catch (e) {
+      if (aborted) {
+        this.deps.log.debug({ error: message(e) }, 'keyboard-interactive aborted');
+        return;
+      }
       this.fail(ctx, method, ctx.username, e);
       return;
     }

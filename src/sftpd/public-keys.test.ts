@@ -62,7 +62,7 @@ async function offered(publicKeys: string[], blob: Buffer, trustedUserCAs: Buffe
   const auth = new SshAuthenticator(
     { authenticated: false, end: () => undefined } as unknown as SshClient,
     '127.0.0.1',
-    { passwordAuthentication: true, maxAuthTries: Number.POSITIVE_INFINITY, trustedUserCAs },
+    { passwordAuthentication: true, maxAuthTries: Number.POSITIVE_INFINITY, trustedUserCAs, keyboardInteractiveHook: '' },
     {
       // the data provider's own key check, on this user
       provider: {

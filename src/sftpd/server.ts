@@ -11,7 +11,7 @@
  * - max_per_host_connections is checked before the SSH handshake starts;
  * - the handshake and authentication must complete within 2 minutes.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { isAbsolute, join } from 'node:path';
@@ -27,6 +27,7 @@ import type { SftpdConfig } from '../config/index.js';
 import type { User } from '../dataprovider/provider.js';
 import { exposedMessage, SftpgoError } from '../errors/index.js';
 import type { Logger } from '../logger/index.js';
+import { checkProgramPath, isHttpHook } from '../util/hooks/program.js';
 import { isCertificateAlgo, parseAuthorizedKey } from '../util/ssh-public-keys.js';
 import { VERSION } from '../util/version.js';
 import type { MountTable } from '../vfs/index.js';
@@ -129,14 +130,14 @@ export class SftpServer implements ProtocolServer {
   private readonly sshClients = new Set<SshClient>();
   private active = false;
   private trustedCAs: Buffer[] = [];
+  /** sftpd.keyboard_interactive_auth_hook once checked at start; '' = the method is off */
+  private keyboardInteractiveHook = '';
 
   constructor(cfg: Readonly<SftpdConfig>, deps: SftpdDeps) {
     this.cfg = cfg;
     this.deps = deps;
     this.log = deps.logger.child({ sender: 'sftpd' });
     ({ registry: this.registry, connConfig: this.connConfig } = frontEndSettings(deps, 'createSftpd'));
-    // sftpd.keyboard_interactive_auth_hook is not implemented: src/service refuses to start with
-    // it set (src/config/not-implemented.ts), so keyboard-interactive only ever asks the password
     const cmds = resolveSshCommands(cfg.enabled_ssh_commands);
     for (const u of cmds.unknown) this.log.warn({}, `unsupported ssh command: ${JSON.stringify(u)} ignored`);
     this.sshCommands = cmds.enabled;
@@ -161,6 +162,7 @@ export class SftpServer implements ProtocolServer {
       warn: (m) => this.log.warn({}, m),
     });
     this.trustedCAs = await this.loadTrustedCAs();
+    this.keyboardInteractiveHook = await this.checkKeyboardInteractiveHook();
     const banner = await this.loadLoginBanner();
 
     this.ssh = new ssh2.Server({
@@ -378,6 +380,7 @@ export class SftpServer implements ProtocolServer {
         passwordAuthentication: this.cfg.password_authentication,
         maxAuthTries: effectiveMaxAuthTries(this.cfg.max_auth_tries),
         trustedUserCAs: this.trustedCAs,
+        keyboardInteractiveHook: this.keyboardInteractiveHook,
       },
       {
         provider: this.deps.provider,
@@ -433,6 +436,24 @@ export class SftpServer implements ProtocolServer {
       lastActivity: () => state.lastActivity,
       close: () => client.end(),
     });
+  }
+
+  /**
+   * As upstream: a keyboard-interactive program must be an absolute path that exists, otherwise
+   * the method is turned off with a warning (the service still starts); a URL is not checked.
+   */
+  private async checkKeyboardInteractiveHook(): Promise<string> {
+    const hook = this.cfg.keyboard_interactive_auth_hook;
+    if (hook === '' || isHttpHook(hook)) return hook;
+    try {
+      checkProgramPath(hook);
+      await stat(hook);
+      return hook;
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      this.log.warn({}, `invalid keyboard interactive authentication program: ${why}; keyboard-interactive authentication is disabled`);
+      return '';
+    }
   }
 
   // ------------------------------------------------------------------ defender events

@@ -155,6 +155,10 @@ export class LoginHooks {
     this.#log?.debug({ sender: this.#sender, ...fields }, msg);
   }
 
+  info(msg: string, fields: object = {}): void {
+    this.#log?.info({ sender: this.#sender, ...fields }, msg);
+  }
+
   warn(msg: string, fields: object = {}): void {
     this.#log?.warn({ sender: this.#sender, ...fields }, msg);
   }

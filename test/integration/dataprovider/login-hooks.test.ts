@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,6 +15,7 @@ import {
   createProvider,
   type DataProvider,
   type DataProviderConfigInput,
+  type KeyboardInteractiveChallenge,
   type LoginAttempt,
   type User,
 } from '../../../src/dataprovider/index.js';
@@ -65,7 +66,10 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function provider(cfg: DataProviderConfigInput, o: { loginMs?: number } = {}): Promise<Env> {
+async function provider(
+  cfg: DataProviderConfigInput,
+  o: { loginMs?: number; keyboardInteractiveMs?: number } = {},
+): Promise<Env> {
   const logs: LogLine[] = [];
   const rec =
     (level: string) =>
@@ -724,5 +728,214 @@ void describe('check password hook', () => {
     await assert.rejects(env.p.authenticateUser(pw('tom', 'x')), refused(/^invalid credentials$/));
     assert.equal((await scripts.calls(ext)).length, 1);
     assert.equal((await scripts.calls(chk)).length, 1);
+  });
+});
+
+// ------------------------------------------------------------------------------- keyboard-interactive
+
+/** a keyboard-interactive program: the password (checked by SFTPGo), then an OTP */
+async function otpProgram(name: string, otp: string): Promise<string> {
+  const path = join(scripts.dir, `${name}.sh`);
+  const record = `${path}.record`;
+  await writeFile(
+    path,
+    [
+      '#!/bin/sh',
+      `printf '%s|%s|%s\\n' "$SFTPGO_AUTHD_USERNAME" "$SFTPGO_AUTHD_IP" "$SFTPGO_AUTHD_PASSWORD" > ${record}`,
+      `echo '{"questions":["Password: "],"echos":[false],"check_password":1}'`,
+      'read a1',
+      `echo '{"instruction":"Second factor","questions":["OTP: ","Device: "],"echos":[true,true]}'`,
+      'read a2',
+      'read a3',
+      `printf '%s|%s|%s\\n' "$a1" "$a2" "$a3" >> ${record}`,
+      `if [ "$a1" = OK ] && [ "$a2" = ${otp} ]; then echo '{"auth_result":1}'; else echo '{"auth_result":-1}'; fi`,
+    ].join('\n'),
+  );
+  await chmod(path, 0o755);
+  return path;
+}
+
+async function program(name: string, body: string): Promise<string> {
+  const path = join(scripts.dir, `${name}.sh`);
+  await writeFile(path, `#!/bin/sh\n${body}\n`);
+  await chmod(path, 0o755);
+  return path;
+}
+
+interface Asked {
+  instruction: string;
+  questions: string[];
+  echos: boolean[];
+}
+
+/** a client that answers each round from `rounds`, recording what it was asked */
+function client(rounds: string[][]): { asked: Asked[]; challenge: KeyboardInteractiveChallenge } {
+  const asked: Asked[] = [];
+  return {
+    asked,
+    challenge: (instruction, questions, echos) => {
+      asked.push({ instruction, questions, echos });
+      return Promise.resolve(rounds[asked.length - 1] ?? []);
+    },
+  };
+}
+
+function kbd(
+  username: string,
+  authHook: string,
+  challenge: KeyboardInteractiveChallenge,
+): LoginAttempt {
+  return {
+    username,
+    method: 'keyboard-interactive',
+    ip: IP,
+    protocol: 'SSH',
+    keyboardInteractive: { authHook, challenge },
+  };
+}
+
+void describe('keyboard-interactive hook', () => {
+  void test('program: two rounds, the password checked by SFTPGo then the OTP', async () => {
+    const hook = await otpProgram('otp-ok', '123456');
+    const env = await provider({});
+    const stored = await addUser(env.p, 'uma');
+    const c = client([['stored-pw'], ['123456', 'phone']]);
+    assert.equal((await env.p.authenticateUser(kbd('uma', hook, c.challenge))).username, 'uma');
+    assert.deepEqual(c.asked, [
+      { instruction: '', questions: ['Password: '], echos: [false] },
+      { instruction: 'Second factor', questions: ['OTP: ', 'Device: '], echos: [true, true] },
+    ]);
+    const rec = (await readFile(`${hook}.record`, 'utf8')).split('\n');
+    assert.equal(rec[0], `uma|${IP}|${(await env.p.getUser('uma')).password ?? ''}`);
+    assert.match(rec[0] ?? '', /\|\$2a\$04\$/, 'the stored hash, not a password');
+    assert.equal(rec[1], 'OK|123456|phone', 'a checked password is sent on as OK');
+    assert.ok(stored.id);
+
+    const wrongOtp = client([['stored-pw'], ['000000', 'phone']]);
+    await assert.rejects(
+      env.p.authenticateUser(kbd('uma', hook, wrongOtp.challenge)),
+      refused(/^keyboard interactive auth failed, result: -1$/),
+    );
+    const wrongPw = client([['bad'], ['123456', 'phone']]);
+    await assert.rejects(
+      env.p.authenticateUser(kbd('uma', hook, wrongPw.challenge)),
+      refused(
+        /interactive auth hook requested password validation for user "uma", validation error: invalid credentials/,
+      ),
+    );
+    assert.equal(wrongPw.asked.length, 1, 'no second round after a wrong password');
+    await assert.rejects(
+      env.p.authenticateUser(kbd('ghost', hook, c.challenge)),
+      refused(/^invalid credentials$/, 'NOT_FOUND'),
+    );
+    await assert.rejects(env.p.authenticateUser(kbd('uma', '', c.challenge)), (e: unknown) =>
+      SftpgoError.is(e, 'METHOD_DISABLED'),
+    );
+  });
+
+  void test('program: a bare result, garbage, bad rounds, missing answers, no result, a hang', async () => {
+    const env = await provider({}, { keyboardInteractiveMs: 400 });
+    await addUser(env.p, 'vic');
+    const ok = await program('kbd-bare', `echo '{"auth_result":1}'`);
+    assert.equal(
+      (await env.p.authenticateUser(kbd('vic', ok, client([]).challenge))).username,
+      'vic',
+    );
+    const cases: [string, string, RegExp, string[][]?][] = [
+      ['kbd-garbage', 'echo nope', /interactive auth error parsing response/],
+      ['kbd-noq', `echo '{"questions":[],"echos":[]}'`, /does not contain questions/],
+      [
+        'kbd-mismatch',
+        `echo '{"questions":["a","b"],"echos":[true]}'`,
+        /questions don't match echos: 2 1/,
+      ],
+      [
+        'kbd-answers',
+        `echo '{"questions":["a","b"],"echos":[true,true]}'; read x`,
+        /1 answers for 2 questions/,
+        [['only one']],
+      ],
+      [
+        'kbd-eof',
+        `echo '{"questions":["a"],"echos":[true]}'; read x`,
+        /^keyboard interactive auth failed, result: 0$/,
+        [['x']],
+      ],
+      [
+        'kbd-long',
+        `head -c 70000 /dev/zero | tr '\\0' a; sleep 5`,
+        /^keyboard interactive auth failed, result: 0$/,
+      ],
+      ['kbd-hang', 'exec sleep 30', /keyboard interactive program timed out after 400 ms, killed/],
+      ['kbd-failed', `echo '{"auth_result":-3}'`, /^keyboard interactive auth failed, result: -3$/],
+    ];
+    for (const [name, body, re, answers] of cases) {
+      const hook = await program(name, body);
+      await assert.rejects(
+        env.p.authenticateUser(kbd('vic', hook, client(answers ?? []).challenge)),
+        refused(re),
+        name,
+      );
+    }
+  });
+
+  void test('HTTP: one POST per round, one request_id, ip only in the first', async () => {
+    receiver.requests.length = 0;
+    receiver.respond = (_r, n) =>
+      n === 1
+        ? {
+            status: 200,
+            body: '{"instruction":"hi","questions":["Code: "],"echos":[true]} trailing',
+          }
+        : { status: 200, body: '{"auth_result":1}' };
+    const env = await provider({});
+    const stored = await addUser(env.p, 'walt');
+    const c = client([['4242']]);
+    assert.equal(
+      (await env.p.authenticateUser(kbd('walt', `${receiver.url}/kbd`, c.challenge))).username,
+      'walt',
+    );
+    assert.deepEqual(c.asked, [{ instruction: 'hi', questions: ['Code: '], echos: [true] }]);
+    const [r1, r2] = receiver.requests.map((r) => JSON.parse(r.body) as Record<string, unknown>);
+    assert.ok(r1 && r2);
+    assert.match(String(r1['request_id']), /^[0-9a-f]{20}$/);
+    assert.deepEqual(r1, {
+      request_id: r1['request_id'],
+      username: 'walt',
+      ip: IP,
+      password: (await env.p.getUser('walt')).password,
+    });
+    assert.deepEqual(r2, {
+      request_id: r1['request_id'],
+      username: 'walt',
+      password: r1['password'],
+      answers: ['4242'],
+      questions: ['Code: '],
+    });
+    assert.ok(stored.id);
+    receiver.respond = () => ({ status: 500, body: '{"auth_result":1}' });
+    await assert.rejects(
+      env.p.authenticateUser(kbd('walt', `${receiver.url}/kbd`, c.challenge)),
+      refused(/wrong keyboard interactive auth http status code: 500/),
+    );
+    receiver.respond = () => ({ status: 200 });
+  });
+
+  void test('external auth in scope 4 runs first, with KEYBOARD_INTERACTIVE=1; else pre-login', async () => {
+    const ext = await scripts.script('ext-kbd', { stdout: userJson('xena', { password: 'p' }) });
+    const bare = await program('kbd-bare2', `echo '{"auth_result":1}'`);
+    const env = await provider({ external_auth_hook: ext, external_auth_scope: 4 });
+    await env.p.authenticateUser(kbd('xena', bare, client([]).challenge));
+    const [call] = await scripts.calls(ext);
+    assert.equal(call?.env['SFTPGO_AUTHD_KEYBOARD_INTERACTIVE'], '1');
+    assert.equal(call?.env['SFTPGO_AUTHD_PASSWORD'], '');
+    const pre = await scripts.script('pre-kbd', { stdout: '' });
+    const p2 = await provider({ pre_login_hook: pre });
+    await addUser(p2.p, 'yan');
+    await p2.p.authenticateUser(kbd('yan', bare, client([]).challenge));
+    assert.equal(
+      (await scripts.calls(pre))[0]?.env['SFTPGO_LOGIND_METHOD'],
+      'keyboard-interactive',
+    );
   });
 });

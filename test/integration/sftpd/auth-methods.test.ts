@@ -1,7 +1,8 @@
 /**
  * Authentication methods with OpenSSH's client: public keys (several per user, several key
- * types), keyboard-interactive, and the multi-step publickey+password /
- * publickey+keyboard-interactive logins (partial success).
+ * types) and the multi-step publickey+password login (partial success). Keyboard-interactive
+ * (only with sftpd.keyboard_interactive_auth_hook) and publickey+keyboard-interactive are in
+ * keyboard-interactive.test.ts.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -36,16 +37,6 @@ void describe('sftpd: authentication methods', () => {
     assert.notEqual(r.code, 0);
   });
 
-  void it('accepts keyboard-interactive with the password', async () => {
-    const u = await env.createUser();
-    const r = await sshExec(env.target, u.creds, 'pwd', { extraArgs: ['-o', 'PreferredAuthentications=keyboard-interactive'] });
-    assert.equal(r.code, 0, r.stderr);
-    const bad = await sshExec(env.target, { user: u.username, password: 'bad' }, 'pwd', {
-      extraArgs: ['-o', 'PreferredAuthentications=keyboard-interactive', '-o', 'NumberOfPasswordPrompts=1'],
-    });
-    assert.notEqual(bad.code, 0);
-  });
-
   void it('requires key and password for publickey+password', async () => {
     const u = await env.createUser({
       public_keys: [ed.publicKey],
@@ -64,20 +55,5 @@ void describe('sftpd: authentication methods', () => {
       extraArgs: ['-o', 'PreferredAuthentications=publickey,password', '-o', 'NumberOfPasswordPrompts=1'],
     });
     assert.notEqual(wrongPassword.code, 0);
-  });
-
-  void it('requires key and keyboard-interactive for publickey+keyboard-interactive', async () => {
-    const u = await env.createUser({
-      public_keys: [ec.publicKey],
-      filters: { denied_login_methods: ['publickey', 'password', 'keyboard-interactive', 'publickey+password'] },
-    });
-    const both = await sshExec(env.target, keyCreds(u.username, ec, u.password), 'pwd', {
-      extraArgs: ['-o', 'PreferredAuthentications=publickey,keyboard-interactive'],
-    });
-    assert.equal(both.code, 0, both.stderr);
-    const viaPassword = await sshExec(env.target, keyCreds(u.username, ec, u.password), 'pwd', {
-      extraArgs: ['-o', 'PreferredAuthentications=publickey,password'],
-    });
-    assert.notEqual(viaPassword.code, 0, 'password is not the allowed second factor');
   });
 });
