@@ -11,6 +11,7 @@ import {
   createFs,
   MountTable,
   normalizeVirtualPath,
+  storageLocationOf,
   virtualDir,
   type CreateFsOptions,
   type FilesystemConfig,
@@ -102,7 +103,7 @@ export async function createUserFs(user: User, deps: UserFsDeps = {}): Promise<M
 
   const mounts: Mount[] = [];
   const homeFs = await make(user.filesystem, { ...common, root: home, displayPrefix: '/' });
-  mounts.push({ path: '/', fs: homeFs });
+  mounts.push({ path: '/', fs: homeFs, location: storageLocationOf(user.filesystem) });
   const folders: ApiVirtualFolder[] = user.virtual_folders ?? [];
   try {
     for (const f of folders) {
@@ -125,6 +126,7 @@ export async function createUserFs(user: User, deps: UserFsDeps = {}): Promise<M
           quotaSize: f.quota_size ?? 0,
           quotaFiles: f.quota_files ?? 0,
         },
+        location: storageLocationOf(f.filesystem),
       });
     }
   } catch (e) {

@@ -33,10 +33,12 @@ export {
   createFs,
   fsKindOf,
   PROVIDER_KINDS,
+  storageLocationOf,
   type BackendModule,
   type CreateFsOptions,
   type FilesystemConfig,
   type ProviderNumber,
   type SecretDecrypter,
+  type StorageLocation,
 } from './registry.js';
 export { LocalFs, type LocalFsOptions } from './backends/local/index.js';

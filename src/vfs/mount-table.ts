@@ -4,6 +4,7 @@
  */
 import { SftpgoError } from '../errors/index.js';
 import { dirsForVirtualPath, isStrictlyBelow, normalizeVirtualPath, virtualDir } from './path.js';
+import type { StorageLocation } from './registry.js';
 import type { Fs } from './types.js';
 
 /** Virtual folder data a mount carries for the layers above (quota, naming). */
@@ -22,6 +23,8 @@ export interface Mount {
   readonly fs: Fs;
   /** undefined for the home mount */
   readonly folder?: MountFolder;
+  /** the filesystem config's provider, bucket and endpoint (custom actions report them) */
+  readonly location?: StorageLocation;
 }
 
 export interface Resolved {

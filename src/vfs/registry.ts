@@ -91,6 +91,44 @@ const BACKENDS: Readonly<Record<FsKind, () => Promise<BackendModule>>> = {
   sftp: () => import('./backends/sftp/index.js'),
 };
 
+/**
+ * Where a filesystem config stores its data, as custom actions report it (upstream
+ * newActionNotification): the provider number, the bucket (S3, GCS) or container (Azure Blob),
+ * and the endpoint (S3, Azure Blob when set, SFTP). Empty strings where not applicable.
+ */
+export interface StorageLocation {
+  provider: ProviderNumber;
+  bucket: string;
+  endpoint: string;
+}
+
+export function storageLocationOf(config: FilesystemConfig | undefined): StorageLocation {
+  const provider = (config?.provider ?? 0) as ProviderNumber;
+  switch (provider) {
+    case 1:
+      return {
+        provider,
+        bucket: config?.s3config?.bucket ?? '',
+        endpoint: config?.s3config?.endpoint ?? '',
+      };
+    case 2:
+      return { provider, bucket: config?.gcsconfig?.bucket ?? '', endpoint: '' };
+    case 3:
+      // upstream sends the SAS URL here when there is one: it is a credential, never sent
+      return {
+        provider,
+        bucket: config?.azblobconfig?.container ?? '',
+        endpoint: config?.azblobconfig?.endpoint ?? '',
+      };
+    case 5:
+      return { provider, bucket: '', endpoint: config?.sftpconfig?.endpoint ?? '' };
+    case 0:
+    case 4:
+    default:
+      return { provider, bucket: '', endpoint: '' };
+  }
+}
+
 /** Builds the backend for a filesystem config (an unknown provider is INVALID_INPUT). */
 export async function createFs(
   config: FilesystemConfig | undefined,

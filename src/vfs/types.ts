@@ -239,6 +239,13 @@ export interface Fs {
   statVfs?(p: string, o?: Op): Promise<StatVfs>;
   /** the real location of `p` (symlinks resolved) as a root-relative absolute path */
   realpath(p: string, o?: Op): Promise<string>;
+  /**
+   * The backend's own name of `p` (upstream Fs.ResolvePath), for hooks that act on the storage
+   * behind the server (custom actions): the absolute local path (local, crypt), the object key
+   * (S3, GCS, Azure Blob), the remote path (SFTP). Lexical: nothing is accessed, symlinks are not
+   * resolved. Never shown to clients (it holds server paths and bucket keys).
+   */
+  nativePath(p: string): string;
   /** releases clients / connections held by the backend */
   close(): Promise<void>;
 }

@@ -609,6 +609,11 @@ export class AzureBlobFs implements Fs {
     );
   }
 
+  /** the blob name (the key prefix without its final "/" for the root) */
+  nativePath(p: string): string {
+    return this.resolve(p).key;
+  }
+
   realpath(p: string, _o?: Op): Promise<string> {
     return Promise.resolve(normalizeVirtualPath(p));
   }

@@ -236,6 +236,10 @@ export class CryptFs implements Fs {
     return this.#local.statVfs(p, o);
   }
 
+  nativePath(p: string): string {
+    return this.#local.nativePath(p);
+  }
+
   realpath(p: string, o?: Op): Promise<string> {
     return this.#local.realpath(p, o);
   }

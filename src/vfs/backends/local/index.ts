@@ -688,6 +688,11 @@ export class LocalFs implements Fs {
     }
   }
 
+  nativePath(p: string): string {
+    const rel = normalizeVirtualPath(p);
+    return rel === '/' ? this.rootDir : path.join(this.rootDir, ...rel.split('/').filter(Boolean));
+  }
+
   async realpath(p: string, _o?: Op): Promise<string> {
     const r = await this.resolve(p, true);
     return this.toRootRelative(r.real, await this.root());

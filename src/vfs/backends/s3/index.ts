@@ -603,6 +603,11 @@ export class S3Fs implements Fs {
   }
 
   /** no symlinks: the normalized path itself */
+  /** the object key (the key prefix itself for the root) */
+  nativePath(p: string): string {
+    return this.resolve(p).key;
+  }
+
   realpath(p: string, _o?: Op): Promise<string> {
     return Promise.resolve(normalizeVirtualPath(p));
   }

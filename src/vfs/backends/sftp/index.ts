@@ -1265,6 +1265,12 @@ export class SftpFs implements Fs {
     return abortable(work, o?.signal, this.display(rel), 'statvfs');
   }
 
+  /** the remote path below the prefix (lexical: remote symlinks are not resolved) */
+  nativePath(p: string): string {
+    const rel = normalizeVirtualPath(p);
+    return this.prefix === '/' ? rel : posix.join(this.prefix, rel);
+  }
+
   async realpath(p: string, o?: Op): Promise<string> {
     const rel = normalizeVirtualPath(p);
     const work = this.run(async (s) => {
