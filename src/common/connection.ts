@@ -20,6 +20,7 @@ import {
   joinVirtual,
   mapFsError,
   normalizeVirtualPath,
+  PROVIDER_KINDS,
   S_IFDIR,
   virtualBase,
   virtualDir,
@@ -30,6 +31,13 @@ import {
   type SetStatAttrs,
   type StatVfs,
 } from '../vfs/index.js';
+import {
+  OPEN_FLAGS,
+  type ActionName,
+  type ActionNotification,
+  type ActionNotifier,
+  type ActionStatus,
+} from './actions.js';
 import { QuotaTracker, type QuotaLease } from './quota-tracker.js';
 import type { ActiveConnection, ConnectionRegistry } from './registry.js';
 import {
@@ -41,8 +49,11 @@ import {
   streamSource,
   UploadTransfer,
   type DownloadSource,
+  type DownloadTransferInit,
   type Transfer,
   type TransferHost,
+  type UploadTransferInit,
+  type UploadEnd,
   type UploadOpenMode,
   type UploadSink,
 } from './transfer.js';
@@ -107,6 +118,21 @@ export interface UploadOptions {
    * atomic anyway.
    */
   atomic?: boolean;
+  /**
+   * What the pre-upload custom action reports as `open_flags` (Linux values, OPEN_FLAGS): the
+   * protocol's open of an existing file, and of a new one. Default: O_TRUNC for an existing file
+   * and 0 for a new one (upstream's WebDAV and HTTP).
+   */
+  openFlags?: { existing: number; newFile?: number };
+}
+
+export interface DownloadOptions {
+  offset?: number;
+  /**
+   * false: a read the server makes for itself (WebDAV content sniffing, an HTTP HEAD), not a
+   * download of the client's: no pre-download / download custom action
+   */
+  actions?: boolean;
 }
 
 export interface CopyOptions {
@@ -138,6 +164,8 @@ type UploadLimits = { maxWriteSize: number };
 interface InternalOpen {
   bandwidth?: number;
   exclusive?: boolean;
+  /** no custom action for this transfer (a read or copy the server makes for itself) */
+  noActions?: boolean;
 }
 
 const COPY_CHUNK = 256 * 1024;
@@ -190,6 +218,7 @@ export class Connection implements ActiveConnection {
   private readonly quotaTracker: QuotaTracker;
   private readonly onClose: (() => void | Promise<void>) | undefined;
   private readonly closeMounts: boolean;
+  private readonly actions: ActionNotifier | undefined;
   private readonly transfers = new Set<Transfer>();
   private transferSeq = 0;
   private closing: Promise<void> | undefined;
@@ -217,6 +246,7 @@ export class Connection implements ActiveConnection {
     this.quotaTracker = o.quotaTracker ?? o.registry?.quota ?? new QuotaTracker();
     this.onClose = o.onClose;
     this.closeMounts = o.closeMounts ?? false;
+    this.actions = o.config.actions;
     this.connectionTime = Date.now();
     this.lastActivityMs = this.connectionTime;
     this.host = {
@@ -353,6 +383,167 @@ export class Connection implements ActiveConnection {
       if (t.type === 'upload' && t.virtualPath === p && !t.closed) return t;
     }
     return undefined;
+  }
+
+  // ---------------------------------------------------------------- custom actions
+
+  /** the action is configured (always false without a notifier: nothing else is computed then) */
+  private wants(action: ActionName): boolean {
+    return this.actions?.has(action) ?? false;
+  }
+
+  /**
+   * The notification of `action` on the virtual path `p`: its filesystem path, and the
+   * provider, bucket and endpoint of the mount (home or virtual folder) holding it. An empty
+   * `p` (an SSH command without a path argument) names nothing, in the home's storage.
+   */
+  private notification(
+    action: ActionName,
+    p: string,
+    o: {
+      target?: string;
+      sshCmd?: string;
+      fileSize?: number;
+      openFlags?: number;
+      error?: unknown;
+      protocol?: Protocol;
+    } = {},
+  ): ActionNotification {
+    const r = this.mounts.resolve(p === '' ? '/' : p);
+    const loc = r.mount.location;
+    const provider =
+      loc?.provider ??
+      Number(Object.entries(PROVIDER_KINDS).find(([, k]) => k === r.fs.kind)?.[0] ?? 0);
+    let target = '';
+    if (o.target !== undefined && o.target !== '') {
+      const rt = this.mounts.resolve(o.target);
+      target = rt.fs.nativePath(rt.relPath);
+    }
+    let status: ActionStatus = 1;
+    if (SftpgoError.is(o.error, 'QUOTA_EXCEEDED')) status = 2;
+    else if (o.error !== undefined) status = 0;
+    return {
+      action,
+      username: this.username,
+      path: p === '' ? '' : r.fs.nativePath(r.relPath),
+      target_path: target,
+      ssh_cmd: o.sshCmd ?? '',
+      file_size: o.fileSize ?? 0,
+      fs_provider: provider,
+      bucket: loc?.bucket ?? '',
+      endpoint: loc?.endpoint ?? '',
+      status,
+      protocol: o.protocol ?? this.protocol,
+      open_flags: o.openFlags ?? 0,
+    };
+  }
+
+  /**
+   * pre-download / pre-upload: the hook must succeed, otherwise the operation is denied with
+   * PERMISSION_DENIED (fail closed, as upstream ExecutePreAction's callers)
+   */
+  private async preTransfer(
+    action: 'pre-download' | 'pre-upload',
+    p: string,
+    fileSize: number,
+    openFlags: number,
+  ): Promise<void> {
+    const actions = this.actions as ActionNotifier;
+    try {
+      await actions.run(this.notification(action, p, { fileSize, openFlags }), this.log);
+    } catch (e) {
+      const op = action === 'pre-download' ? 'download' : 'upload';
+      this.log.debug(
+        { sender: this.protocol, connection_id: this.id, file_path: p, err: e },
+        `${op} for file ${JSON.stringify(p)} denied by pre action: ${e instanceof Error ? e.message : String(e)}`,
+      );
+      throw new SftpgoError('PERMISSION_DENIED', 'permission denied', { cause: e });
+    }
+  }
+
+  /**
+   * pre-delete (callers check wants('pre-delete') first): true when the hook took the deletion
+   * over (it succeeded: the file is left to it); false when it failed, and the server deletes
+   * the file itself
+   */
+  private async preDelete(p: string, size: number): Promise<boolean> {
+    try {
+      await (this.actions as ActionNotifier).run(
+        this.notification('pre-delete', p, { fileSize: size }),
+        this.log,
+      );
+    } catch {
+      // the hook's failure is logged by the notifier; upstream then deletes the file itself
+      return false;
+    }
+    this.log.debug(
+      { sender: this.protocol, connection_id: this.id, file_path: p },
+      `remove for path ${JSON.stringify(p)} handled by pre-delete action`,
+    );
+    return true;
+  }
+
+  /**
+   * An action after the fact: awaited only when the action is in execute_sync. Callers on
+   * per-file paths check wants() first, so that nothing is awaited when it is not configured.
+   */
+  private async notifyAfter(
+    action: ActionName,
+    p: string,
+    o: Parameters<Connection['notification']>[2] = {},
+  ): Promise<void> {
+    if (!this.wants(action)) return;
+    await (this.actions as ActionNotifier).notify(this.notification(action, p, o), this.log);
+  }
+
+  /**
+   * The `ssh_cmd` action of an SSH command other than scp, once its exit status was sent:
+   * `virtualPath` is its path argument ("" when none), `virtualTarget` the destination of
+   * sftpgo-copy; `error` its failure, if any. Awaited only when ssh_cmd is in execute_sync.
+   */
+  async sshCommandEnded(
+    command: string,
+    virtualPath: string,
+    virtualTarget: string,
+    error: unknown,
+  ): Promise<void> {
+    if (!this.wants('ssh_cmd')) return;
+    await this.notifyAfter('ssh_cmd', virtualPath === '' ? '' : normalizeVirtualPath(virtualPath), {
+      ...(virtualTarget !== '' ? { target: normalizeVirtualPath(virtualTarget) } : {}),
+      sshCmd: command,
+      error,
+      protocol: 'SSH',
+    });
+  }
+
+  /** the `download` action of a transfer, or nothing when it is not configured */
+  private downloadEnd(p: string, internal: InternalOpen): DownloadTransferInit['onEnd'] {
+    if (internal.noActions || !this.wants('download')) return undefined;
+    return (bytes, error) => this.notifyAfter('download', p, { fileSize: bytes, error });
+  }
+
+  /**
+   * The `upload` action of a transfer: the size the upload left in place, else what the target
+   * holds now (an atomic upload that failed leaves the old file; a cut resume, its old part), 0
+   * when there is nothing there.
+   */
+  private uploadEnd(p: string, r: Resolved, internal: InternalOpen): UploadTransferInit['onEnd'] {
+    if (internal.noActions || !this.wants('upload')) return undefined;
+    return async (end: UploadEnd) => {
+      let size = end.size;
+      if (size === undefined) {
+        try {
+          size = (await this.statIn(r, true))?.size ?? 0;
+        } catch (e) {
+          this.log.debug(
+            { sender: this.protocol, connection_id: this.id, err: e },
+            'size after the upload unknown',
+          );
+          size = 0;
+        }
+      }
+      await this.notifyAfter('upload', p, { fileSize: size, error: end.error });
+    };
   }
 
   private async statIn(r: Resolved, follow: boolean): Promise<FileInfo | undefined> {
@@ -698,8 +889,17 @@ export class Connection implements ActiveConnection {
     this.logCommand('Mkdir', { file_path: p });
   }
 
-  /** removes a file or symlink; needs `delete` on the parent; the quota is decremented */
+  /**
+   * Removes a file or symlink; needs `delete` on the parent; the quota is decremented. With
+   * the pre-delete custom action, a hook that succeeds takes the deletion over: the file is
+   * left to it, the quota is decremented all the same and no delete action follows (upstream
+   * RemoveFile); otherwise the file is removed and the delete action fires.
+   */
   async remove(virtualPath: string): Promise<void> {
+    await this.doRemove(virtualPath, true);
+  }
+
+  private async doRemove(virtualPath: string, actions: boolean): Promise<void> {
     const p = this.begin(virtualPath);
     this.requirePerm('delete', virtualDir(p));
     this.requireFileAllowed(p);
@@ -709,9 +909,12 @@ export class Connection implements ActiveConnection {
     const info = await r.fs.lstat(r.relPath);
     if (info.isDirectory)
       throw new SftpgoError('INVALID_INPUT', `${JSON.stringify(p)} is a directory`);
-    await r.fs.remove(r.relPath);
+    const handled = actions && this.wants('pre-delete') && (await this.preDelete(p, info.size));
+    if (!handled) await r.fs.remove(r.relPath);
     this.logCommand('Remove', { file_path: p });
     if (!info.isSymlink) await this.updateQuota(p, -1, -info.size);
+    if (actions && !handled && this.wants('delete'))
+      await this.notifyAfter('delete', p, { fileSize: info.size });
   }
 
   /**
@@ -844,6 +1047,7 @@ export class Connection implements ActiveConnection {
     this.logCommand('Rename', { file_path: from, target_path: to });
     // same mount: only an overwritten file changes the counters
     if (initialSize !== -1) await this.updateQuota(to, -1, -initialSize);
+    if (this.wants('rename')) await this.notifyAfter('rename', from, { target: to });
   }
 
   /**
@@ -881,10 +1085,12 @@ export class Connection implements ActiveConnection {
     const dst = await this.lookup(to);
     if (dst?.isDirectory)
       throw new SftpgoError('OP_UNSUPPORTED', 'renaming onto an existing directory is not supported');
-    await this.copy(from, to, { overwrite: src.isFile });
-    if (src.isDirectory) await this.removeTree(from);
-    else await this.remove(from);
+    // a rename for the client: its own action only, not those of the copy and removal inside
+    await this.doCopy(from, to, { overwrite: src.isFile }, false);
+    if (src.isDirectory) await this.removeTree(from, { actions: false });
+    else await this.doRemove(from, false);
     this.logCommand('Rename', { file_path: from, target_path: to, across_folders: true });
+    if (this.wants('rename')) await this.notifyAfter('rename', from, { target: to });
   }
 
   // ---------------------------------------------------------------- trees
@@ -913,9 +1119,20 @@ export class Connection implements ActiveConnection {
    * of every scope written to (user, virtual folders) must hold the whole copy, and each
    * file is then written as an upload (quota counted as it goes, max_upload_file_size,
    * atomic upload_mode), unthrottled. Symlinks and special files are not copied. A copy may
-   * span virtual folders; copying onto itself or into its own subtree is refused.
+   * span virtual folders; copying onto itself or into its own subtree is refused. Each file
+   * copied is a download and an upload for the custom actions (pre-download, pre-upload — which
+   * can deny it — download, upload), so no hook that vets uploads is bypassed by a copy.
    */
   async copy(fromPath: string, toPath: string, o: CopyOptions): Promise<TreeResult> {
+    return this.doCopy(fromPath, toPath, o, true);
+  }
+
+  private async doCopy(
+    fromPath: string,
+    toPath: string,
+    o: CopyOptions,
+    actions: boolean,
+  ): Promise<TreeResult> {
     const from = this.begin(fromPath);
     const to = normalizeVirtualPath(toPath);
     if (from === to)
@@ -997,7 +1214,7 @@ export class Connection implements ActiveConnection {
           done.dirs++;
         }
       } else if (e.type === 'file') {
-        done.bytes += await this.copyFile(e.path, target, !o.overwrite);
+        done.bytes += await this.copyFile(e.path, target, !o.overwrite, !actions);
         done.files++;
       } else if (e.type !== 'dir-end') {
         this.log.debug(
@@ -1011,11 +1228,20 @@ export class Connection implements ActiveConnection {
   }
 
   /** copies one file's content as a download + upload pair; returns the bytes copied */
-  private async copyFile(from: string, to: string, exclusive: boolean): Promise<number> {
-    const dl = await this.doOpenDownload(from, {}, { bandwidth: 0 });
+  private async copyFile(
+    from: string,
+    to: string,
+    exclusive: boolean,
+    noActions: boolean,
+  ): Promise<number> {
+    const dl = await this.doOpenDownload(from, {}, { bandwidth: 0, noActions });
     let up: UploadTransfer;
     try {
-      up = await this.doOpenUpload(to, { mode: 'truncate' }, { bandwidth: 0, exclusive });
+      up = await this.doOpenUpload(
+        to,
+        { mode: 'truncate' },
+        { bandwidth: 0, exclusive, noActions },
+      );
     } catch (e) {
       await dl.abort(e);
       throw e;
@@ -1053,9 +1279,12 @@ export class Connection implements ActiveConnection {
    * files and symlinks; the first entry that fails stops the removal with its error and
    * nothing is removed. Virtual folders (the path itself or inside it) and the root cannot be
    * removed. The quota is decremented by the files removed, also when an error (e.g. a
-   * concurrent change) stops the removal mid-way.
+   * concurrent change) stops the removal mid-way. Unless `actions` is false, each file and
+   * symlink goes through the pre-delete and delete custom actions as `remove()` does (a file a
+   * pre-delete hook takes over stays, so its directory is not empty).
    */
-  async removeTree(virtualPath: string): Promise<TreeResult> {
+  async removeTree(virtualPath: string, o: { actions?: boolean } = {}): Promise<TreeResult> {
+    const actions = o.actions !== false;
     const p = this.begin(virtualPath);
     if (p === '/')
       throw new SftpgoError('PERMISSION_DENIED', 'removing the root directory is not allowed');
@@ -1086,11 +1315,15 @@ export class Connection implements ActiveConnection {
           done.dirs++;
           continue;
         }
-        await r.fs.remove(r.relPath);
+        const handled =
+          actions && this.wants('pre-delete') && (await this.preDelete(e.path, e.info.size));
+        if (!handled) await r.fs.remove(r.relPath);
         if (e.type === 'file') {
           done.files++;
           done.bytes += e.info.size;
         }
+        if (actions && !handled && this.wants('delete'))
+          await this.notifyAfter('delete', e.path, { fileSize: e.info.size });
       }
     } finally {
       await this.updateQuota(p, -done.files, -done.bytes);
@@ -1236,10 +1469,11 @@ export class Connection implements ActiveConnection {
 
   /**
    * Opens a file for download; needs `download` on the parent and the file pattern
-   * allowance. The transfer is listed as active until closed.
+   * allowance, then the pre-download custom action's consent. The transfer is listed as active
+   * until closed; closing it fires the download action.
    */
-  async openDownload(virtualPath: string, o: { offset?: number } = {}): Promise<DownloadTransfer> {
-    return this.doOpenDownload(virtualPath, o, {});
+  async openDownload(virtualPath: string, o: DownloadOptions = {}): Promise<DownloadTransfer> {
+    return this.doOpenDownload(virtualPath, o, { noActions: o.actions === false });
   }
 
   private async doOpenDownload(
@@ -1253,6 +1487,8 @@ export class Connection implements ActiveConnection {
       throw new SftpgoError('INVALID_INPUT', 'invalid offset');
     this.requirePerm('download', virtualDir(p));
     this.requireFileAllowed(p);
+    if (!internal.noActions && this.wants('pre-download'))
+      await this.preTransfer('pre-download', p, 0, 0);
     const r = this.mounts.resolve(p);
     let source: DownloadSource;
     let fileSize: number | undefined;
@@ -1276,6 +1512,7 @@ export class Connection implements ActiveConnection {
         fs.openRead(r.relPath, { offset: at, ...this.op });
       source = streamSource(open, await open(offset), offset);
     }
+    const onEnd = this.downloadEnd(p, internal);
     const t = new DownloadTransfer({
       host: this.host,
       virtualPath: p,
@@ -1284,6 +1521,7 @@ export class Connection implements ActiveConnection {
       bandwidth: internal.bandwidth ?? this.user.download_bandwidth ?? 0,
       ...(fileSize !== undefined ? { fileSize } : {}),
       ...(info !== undefined ? { info } : {}),
+      ...(onEnd ? { onEnd } : {}),
     });
     this.transfers.add(t);
     return t;
@@ -1292,8 +1530,9 @@ export class Connection implements ActiveConnection {
   /**
    * Opens a file for upload. Checks `upload` on the parent (+ `overwrite` when the file
    * exists), the file patterns, the quota (user or folder) and max_upload_file_size; throws
-   * QUOTA_EXCEEDED ("denying write due to space limit") when there is no room. Atomic
-   * (upload_mode 1/2) when the backend supports it.
+   * QUOTA_EXCEEDED ("denying write due to space limit") when there is no room; then asks the
+   * pre-upload custom action. Atomic (upload_mode 1/2) when the backend supports it. Closing
+   * the transfer fires the upload action.
    */
   async openUpload(
     virtualPath: string,
@@ -1348,6 +1587,12 @@ export class Connection implements ActiveConnection {
     // the quota itself is enforced write by write through the lease; this is max_upload_file_size
     const { maxWriteSize } = this.maxWriteSize(lease ? { ...q, quotaSize: 0 } : q, isResume, fileSize);
     try {
+      if (!internal.noActions && this.wants('pre-upload')) {
+        const flags = existing
+          ? (o.openFlags?.existing ?? OPEN_FLAGS.O_TRUNC)
+          : (o.openFlags?.newFile ?? 0);
+        await this.preTransfer('pre-upload', p, fileSize, flags);
+      }
       return await this.startUpload(p, r, {
         mode,
         existing: existing !== undefined,
@@ -1358,6 +1603,7 @@ export class Connection implements ActiveConnection {
         lease,
         bandwidth: internal.bandwidth ?? this.user.upload_bandwidth ?? 0,
         forceAtomic: o.atomic === true,
+        onEnd: this.uploadEnd(p, r, internal),
       });
     } catch (e) {
       lease?.release();
@@ -1378,6 +1624,7 @@ export class Connection implements ActiveConnection {
       lease: QuotaLease | undefined;
       bandwidth: number;
       forceAtomic?: boolean;
+      onEnd: UploadTransferInit['onEnd'];
     },
   ): Promise<UploadTransfer> {
     const { mode, fileSize, startOffset, isResume, maxWriteSize } = u;
@@ -1418,6 +1665,7 @@ export class Connection implements ActiveConnection {
       streamOffset: startOffset,
       bandwidth: u.bandwidth,
       ...(u.lease ? { quota: u.lease } : {}),
+      ...(u.onEnd ? { onEnd: u.onEnd } : {}),
     });
     this.transfers.add(t);
     return t;

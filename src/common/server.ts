@@ -3,6 +3,7 @@ import { SftpgoError } from '../errors/index.js';
 import type { DataProvider, User } from '../dataprovider/provider.js';
 import type { Logger } from '../logger/index.js';
 import type { MountTable, SecretDecrypter } from '../vfs/index.js';
+import type { ActionNotifier } from './actions.js';
 import type { ConnectionGate } from './connection-gate.js';
 import type { ConnectionRegistry } from './registry.js';
 import type { ConnectionConfig, TrackQuota } from './types.js';
@@ -59,6 +60,8 @@ export interface FrontEndDeps {
    * is accepted, and told about failed authentications. Absent: no such checks.
    */
   gate?: ConnectionGate;
+  /** the custom actions of common.actions (createActionNotifier); absent: none configured */
+  actions?: ActionNotifier;
 }
 
 /**
@@ -68,6 +71,7 @@ export interface FrontEndDeps {
 export function connectionConfigOf(
   common: Readonly<CommonConfig> | undefined,
   trackQuota: number = 2,
+  actions?: ActionNotifier,
 ): ConnectionConfig {
   return {
     upload_mode: (common?.upload_mode ?? 0) as ConnectionConfig['upload_mode'],
@@ -75,6 +79,7 @@ export function connectionConfigOf(
     track_quota: trackQuota as TrackQuota,
     ...(common?.temp_path ? { temp_path: common.temp_path } : {}),
     ...(common?.fsync_uploads ? { fsync_uploads: true } : {}),
+    ...(actions ? { actions } : {}),
   };
 }
 
@@ -88,6 +93,7 @@ export function frontEndSettings(
   const connConfig = connectionConfigOf(
     deps.config?.common ?? deps.commonConfig,
     deps.config?.data_provider.track_quota ?? deps.trackQuota ?? 2,
+    deps.actions,
   );
   return { registry, connConfig };
 }

@@ -66,6 +66,23 @@ const THROTTLED_STREAM_CHUNK = 64 * 1024;
 const EOF_PROBE = 64 * 1024;
 
 
+/** runs a transfer's end callback; its failure is logged, never thrown (finalize never rejects) */
+async function settleEnd(
+  host: TransferHost,
+  sender: string,
+  virtualPath: string,
+  fn: () => Promise<void>,
+): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    host.log.warn(
+      { sender, connection_id: host.id, file_path: virtualPath, err: e },
+      'transfer end notification failed',
+    );
+  }
+}
+
 // ------------------------------------------------------------------ sinks and sources
 
 /** where upload bytes go: a FileHandle (random access) or a sequential backend stream */
@@ -268,6 +285,19 @@ export interface UploadTransferInit {
    * by the bytes this upload adds; absent when no quota limit applies
    */
   quota?: QuotaLease;
+  /**
+   * called once the upload is finalized, logged and out of the active list (the `upload`
+   * custom action); close() and abort() wait for it. Absent when nothing listens.
+   */
+  onEnd?: (end: UploadEnd) => Promise<void>;
+}
+
+/** how an upload ended */
+export interface UploadEnd {
+  /** the transfer's error (the client's, the storage's, quota), or the commit's */
+  error: SftpgoError | undefined;
+  /** the size of the file the upload left in place; undefined when it discarded its data */
+  size: number | undefined;
 }
 
 export class UploadTransfer {
@@ -589,6 +619,11 @@ export class UploadTransfer {
     };
     if (err) this.host.log.warn({ ...fields, err }, 'upload failed');
     else this.host.log.info(fields, 'upload completed');
+    const onEnd = this.init.onEnd;
+    if (onEnd) {
+      const end: UploadEnd = { error: err ?? this.closeError, size: kept ? finalSize : undefined };
+      await settleEnd(this.host, 'Upload', this.virtualPath, () => onEnd(end));
+    }
   }
 
   private isResume(): boolean {
@@ -627,6 +662,11 @@ export interface DownloadTransferInit {
   fileSize?: number;
   /** the file's attributes at open, when known */
   info?: FileInfo;
+  /**
+   * called once the download is closed and logged, with the bytes sent and the error if any
+   * (the `download` custom action); close() and abort() wait for it
+   */
+  onEnd?: (bytesSent: number, error: SftpgoError | undefined) => Promise<void>;
 }
 
 export class DownloadTransfer {
@@ -642,6 +682,7 @@ export class DownloadTransfer {
   private readonly source: DownloadSource;
   private readonly throttle: Throttle;
   private readonly offset: number;
+  private readonly onEnd: DownloadTransferInit['onEnd'];
   private bytesSent = 0;
   /** the file's size as far as we know (size at open, grown by what reads returned beyond it) */
   private sizeHint: number | undefined;
@@ -661,6 +702,7 @@ export class DownloadTransfer {
     this.virtualPath = init.virtualPath;
     this.startTime = Date.now();
     this.offset = init.offset;
+    this.onEnd = init.onEnd;
     this.throttle = new Throttle(init.bandwidth);
     this.aborted = this.throttle.enabled ? new AbortController() : undefined;
     // every throttled read waiting on the signal adds a listener, removed when its wait ends;
@@ -812,5 +854,11 @@ export class DownloadTransfer {
     };
     if (this.error) this.host.log.warn({ ...fields, err: this.error }, 'download failed');
     else this.host.log.info(fields, 'download completed');
+    const onEnd = this.onEnd;
+    if (onEnd) {
+      const bytes = this.bytesSent;
+      const error = this.error;
+      await settleEnd(this.host, 'Download', this.virtualPath, () => onEnd(bytes, error));
+    }
   }
 }

@@ -3,6 +3,7 @@
  */
 import type { Schemas } from '../api/index.js';
 import type { DataProvider } from '../dataprovider/provider.js';
+import type { ActionNotifier } from './actions.js';
 
 /** Connection protocols, as upstream common/common.go (connection ids and listings use them). */
 export type Protocol = 'SFTP' | 'SCP' | 'SSH' | 'FTP' | 'DAV' | 'HTTP';
@@ -95,4 +96,6 @@ export interface ConnectionConfig {
   temp_path?: string;
   /** common.fsync_uploads: fsync every upload before it is reported complete (createUserFs) */
   fsync_uploads?: boolean;
+  /** common.actions, built once by the service; absent when no action is configured */
+  actions?: ActionNotifier;
 }

@@ -16,7 +16,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Config } from './schema.js';
-import { INDEXED_LISTS, PROTOCOL_ACTIONS } from './schema.js';
+import { INDEXED_LISTS } from './schema.js';
 import { formatPath, isPlainObject } from './tree.js';
 
 export type NotImplementedAction = 'warn' | 'refuse';
@@ -39,8 +39,6 @@ export interface NotImplementedEntry {
 /** Never counted as set: the key only matters with another listed key, whose entry reports. */
 const onlyWith = (): NotImplementedEntry['isSet'] => (): undefined => undefined;
 
-const PRE_ACTIONS = PROTOCOL_ACTIONS.filter((a) => a.startsWith('pre-'));
-
 const WEB_UI = 'the web admin and web client UIs are not implemented yet';
 
 /**
@@ -49,16 +47,6 @@ const WEB_UI = 'the web admin and web client UIs are not implemented yet';
  */
 export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
   // ---- common
-  'common.actions.execute_on': { action: 'warn', reason: 'custom actions are not run' },
-  'common.actions.execute_sync': { action: 'warn', reason: 'custom actions are not run' },
-  'common.actions.hook': {
-    action: 'warn',
-    reason: 'custom actions are not run',
-    refuseWhen: (c) =>
-      c.common.actions.execute_on.some((a) => (PRE_ACTIONS as readonly string[]).includes(a))
-        ? `execute_on has ${PRE_ACTIONS.join('/')}: those hooks can deny a transfer, and a successful pre-delete hook replaces the deletion; ignored, transfers the hook would deny go through and files it would keep are deleted`
-        : undefined,
-  },
   'common.proxy_protocol': {
     action: 'refuse',
     reason:

@@ -8,6 +8,7 @@
  * others, and a server whose config enables only SFTP never loads the FTP code.
  */
 import type { Schemas } from '../api/index.js';
+import type { ActionNotifier } from '../common/actions.js';
 import type { ConnectionGate } from '../common/connection-gate.js';
 import type { Defender } from '../common/defender.js';
 import type { ConnectionRegistry } from '../common/registry.js';
@@ -39,6 +40,8 @@ export interface ProtocolDeps {
   localHostKeyFingerprints?: () => readonly string[];
   /** the one HTTP client of every HTTP hook (the `http` section) */
   hookHttp?: HookHttpClient;
+  /** the custom actions of common.actions; absent when none is configured */
+  actions?: ActionNotifier;
 }
 
 /** the keys of GET /api/v2/status that describe a file-transfer front end */

@@ -11,6 +11,7 @@
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConnectionRegistry, type ProtocolServer, type TrackQuota } from '../common/index.js';
+import { createActionNotifier } from '../common/actions.js';
 import { connectionConfigOf, userFsDepsOf } from '../common/server.js';
 import { ConnectionGate } from '../common/connection-gate.js';
 import { createDefender, type Defender } from '../common/defender.js';
@@ -60,6 +61,11 @@ export interface StartServiceOptions {
   loaddataClean?: boolean | undefined;
   /** the startup summary goes here (default: process.stderr) */
   summary?: TextSink | undefined;
+  /**
+   * Tests only (no flag sets it): shorter limits than upstream's fixed ones for hook programs,
+   * so that a test of a hanging hook does not wait 30 s. `actions`: custom action programs (ms).
+   */
+  hookTimeouts?: { actions?: number } | undefined;
 }
 
 export interface RunningService {
@@ -185,6 +191,11 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
     await rootLogger.close();
     throw new SftpgoError('INVALID_INPUT', `http: unable to load the hooks' HTTP client certificates: ${errorSummary(e)}`, { cause: e });
   }
+  const actionsTimeout = o.hookTimeouts?.actions;
+  const actions = createActionNotifier(config.common.actions, {
+    http: hookHttp,
+    ...(actionsTimeout !== undefined ? { programTimeoutMs: actionsTimeout } : {}),
+  });
   const rateLimiters = new RateLimiters(config.common.rate_limiters, {
     onLimitExceeded: (ip) => defender.addEvent(ip, 'limit_exceeded'),
   });
@@ -234,7 +245,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
       hookHttp,
     });
     provider = p;
-    const connConfig = connectionConfigOf(config.common, config.data_provider.track_quota);
+    const connConfig = connectionConfigOf(config.common, config.data_provider.track_quota, actions);
     const decryptSecret = secretDecrypter(kms);
     // the SSH service loads its host keys when it starts; every protocol's logins (and quota
     // scans) then know them, so an SFTP backend pointing at this server as the same user, or as a
@@ -284,6 +295,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
         decryptSecret,
         localHostKeyFingerprints,
         hookHttp,
+        ...(actions ? { actions } : {}),
       });
       if (!server) {
         if (!sectionWarned(entry, warnings)) {
