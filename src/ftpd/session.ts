@@ -19,6 +19,7 @@ import { Readable, Transform, type Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import type { TLSSocket } from 'node:tls';
 import { crc32 } from 'node:zlib';
+import { OPEN_FLAGS } from '../common/actions.js';
 import type { ConnectionGate } from '../common/connection-gate.js';
 import { Connection } from '../common/connection.js';
 import { checkLogin, isLoginMethodAllowed } from '../common/login.js';
@@ -50,6 +51,10 @@ export const MAX_LINE = 4096;
 const MAX_PENDING = 64;
 /** how long a finished data connection may take to close before it is destroyed */
 const DATA_LINGER_MS = 10_000;
+/** the open flags the pre-upload custom action reports for STOR, APPE (and COMB), REST + STOR */
+const FTP_STORE_FLAGS = OPEN_FLAGS.O_WRONLY | OPEN_FLAGS.O_CREAT | OPEN_FLAGS.O_TRUNC;
+const FTP_APPEND_FLAGS = OPEN_FLAGS.O_WRONLY | OPEN_FLAGS.O_APPEND;
+const FTP_RESUME_FLAGS = OPEN_FLAGS.O_WRONLY | OPEN_FLAGS.O_CREAT;
 
 /** what every session of a binding shares */
 export interface SessionContext {
@@ -1118,12 +1123,23 @@ export class FtpSession {
     this.startTransfer(verb, async (t, rest) => {
       let up;
       try {
+        // open_flags of the pre-upload action: what ftpserverlib passes upstream
         up =
           verb === 'APPE'
-            ? await conn.openUpload(p, { mode: 'append' })
+            ? await conn.openUpload(p, {
+                mode: 'append',
+                openFlags: { existing: FTP_APPEND_FLAGS },
+              })
             : rest > 0
-              ? await conn.openUpload(p, { mode: 'resume', offset: rest })
-              : await conn.openUpload(p, { mode: 'truncate' });
+              ? await conn.openUpload(p, {
+                  mode: 'resume',
+                  offset: rest,
+                  openFlags: { existing: FTP_RESUME_FLAGS },
+                })
+              : await conn.openUpload(p, {
+                  mode: 'truncate',
+                  openFlags: { existing: FTP_STORE_FLAGS },
+                });
       } catch (e) {
         return errorReply(e, 'Could not access file');
       }
@@ -1309,7 +1325,10 @@ export class FtpSession {
     const parts = names.slice(1).map((n) => this.resolve(n));
     let up;
     try {
-      up = await conn.openUpload(target, { mode: 'append' });
+      up = await conn.openUpload(target, {
+        mode: 'append',
+        openFlags: { existing: FTP_APPEND_FLAGS },
+      });
     } catch (e) {
       const r = errorReply(e, `Could not access file "${target}"`);
       this.reply(r.code, r.text);

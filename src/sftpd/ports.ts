@@ -55,5 +55,13 @@ export interface SessionConnection {
   setStat(vpath: string, attrs: SetStatAttrs): Promise<void>;
   statVfs(vpath: string): Promise<StatVfs>;
   openDownload(vpath: string, o?: { offset?: number }): Promise<DownloadHandle>;
-  openUpload(vpath: string, o?: { mode: UploadOpenMode; offset?: number }): Promise<UploadHandle>;
+  /** `openFlags`: what the pre-upload custom action reports (see common's UploadOptions) */
+  openUpload(
+    vpath: string,
+    o?: {
+      mode: UploadOpenMode;
+      offset?: number;
+      openFlags?: { existing: number; newFile?: number };
+    },
+  ): Promise<UploadHandle>;
 }

@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServerChannel } from 'ssh2';
 import type { User } from '../dataprovider/provider.js';
 import { exposedMessage, SftpgoError } from '../errors/index.js';
+import { OPEN_FLAGS } from '../common/actions.js';
 import type { Logger } from '../common/types.js';
 import { normalizeVirtualPath, type FileInfo } from '../vfs/index.js';
 import { ChannelReader, writeChannel } from './channel-io.js';
@@ -258,7 +259,11 @@ export class ScpCommand {
   }
 
   private async receiveFile(dest: string, size: number, times: Times | undefined): Promise<void> {
-    const upload = await this.conn.openUpload(dest, { mode: 'truncate' });
+    // upstream's scp reports O_TRUNC to the pre-upload action, for new files too
+    const upload = await this.conn.openUpload(dest, {
+      mode: 'truncate',
+      openFlags: { existing: OPEN_FLAGS.O_TRUNC, newFile: OPEN_FLAGS.O_TRUNC },
+    });
     let failure: unknown;
     try {
       await this.sendOk();

@@ -617,14 +617,21 @@ export class SftpServer implements ProtocolServer {
       void conn.close();
     });
     let status = 1;
+    const ssh = scpArgs ? undefined : new SshCommand({ channel: ch, conn, command: name, args });
     try {
       status = scpArgs
         ? await new ScpCommand({ channel: ch, conn, user: conn.user, log: conn.log, args }, scpArgs).run()
-        : await new SshCommand({ channel: ch, conn, command: name, args }).run();
+        : await (ssh as SshCommand).run();
     } catch (e) {
       conn.log.error({ err: e }, 'command failed');
     }
     await endExec(ch, status);
+    // scp fires the upload/download actions of its files; every other command, ssh_cmd
+    if (ssh) {
+      const { path, target } = ssh.actionPaths();
+      const error = ssh.error ?? (status === 0 ? undefined : new Error('command failed'));
+      await conn.sshCommandEnded(name, path, target, error);
+    }
     state.channels.delete(conn);
     await conn.close();
   }

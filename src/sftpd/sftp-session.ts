@@ -17,6 +17,7 @@
 import type { Attributes, InputAttributes, SFTPWrapper } from 'ssh2';
 import { SftpgoError } from '../errors/index.js';
 import type { Logger } from '../common/types.js';
+import { OPEN_FLAGS } from '../common/actions.js';
 import type { FileInfo, SetStatAttrs, StatVfs } from '../vfs/index.js';
 import { normalizeVirtualPath } from '../vfs/index.js';
 import { longname, toAttrs } from './attrs.js';
@@ -41,6 +42,20 @@ const FXF_APPEND = 0x04;
 const FXF_CREAT = 0x08;
 const FXF_TRUNC = 0x10;
 const FXF_EXCL = 0x20;
+
+/**
+ * The SFTP open flags as the pre-upload custom action reports them (upstream getOSOpenFlags,
+ * Linux values): READ+WRITE → O_RDWR, WRITE → O_WRONLY, CREAT, TRUNC, EXCL; APPEND is dropped
+ */
+export function actionOpenFlags(flags: number): number {
+  let os = 0;
+  if ((flags & FXF_READ) !== 0 && (flags & FXF_WRITE) !== 0) os |= OPEN_FLAGS.O_RDWR;
+  else if ((flags & FXF_WRITE) !== 0) os |= OPEN_FLAGS.O_WRONLY;
+  if ((flags & FXF_CREAT) !== 0) os |= OPEN_FLAGS.O_CREAT;
+  if ((flags & FXF_TRUNC) !== 0) os |= OPEN_FLAGS.O_TRUNC;
+  if ((flags & FXF_EXCL) !== 0) os |= OPEN_FLAGS.O_EXCL;
+  return os;
+}
 
 /** limits@openssh.com values, as OpenSSH's sftp-server */
 export const SFTP_MAX_PACKET = 256 * 1024;
@@ -382,7 +397,10 @@ export class SftpSession {
     // upstream handler.go: no TRUNC on an existing file means resume (OpenSSH sets APPEND,
     // WinSCP does not); APPEND also forbids writes below the current size
     const mode = (flags & FXF_TRUNC) !== 0 ? 'truncate' : (flags & FXF_APPEND) !== 0 ? 'append' : 'inplace';
-    const upload = await this.conn.openUpload(vpath, { mode });
+    const upload = await this.conn.openUpload(vpath, {
+      mode,
+      openFlags: { existing: actionOpenFlags(flags) },
+    });
     return { kind: 'handle', handle: this.newHandle({ kind: 'file', vpath, upload, readable: (flags & FXF_READ) !== 0 }) };
   }
 

@@ -75,6 +75,8 @@ export class SshCommand {
   private readonly conn: Connection;
   private readonly command: string;
   private readonly args: string[];
+  /** why the last run failed (undefined: it succeeded), as the ssh_cmd custom action reports it */
+  error: unknown;
 
   constructor(o: SshCommandOptions) {
     this.channel = o.channel;
@@ -94,14 +96,29 @@ export class SshCommand {
     return a === undefined ? '' : cleanCommandPath(a);
   }
 
+  /**
+   * The virtual paths the ssh_cmd custom action reports (upstream sendExitStatus): the last
+   * argument ("" without arguments); for sftpgo-copy, the source and the destination.
+   */
+  actionPaths(): { path: string; target: string } {
+    if (this.command === 'sftpgo-copy') return { path: this.sourcePath(), target: this.destPath() };
+    return { path: this.destPath(), target: '' };
+  }
+
   /** runs the command; resolves with its exit status after writing its output */
   async run(): Promise<number> {
+    this.error = undefined;
     try {
-      if (isSystemCommand(this.command)) return await this.system();
+      if (isSystemCommand(this.command)) {
+        const status = await this.system();
+        if (status !== 0) this.error = new Error(`${this.command} failed`);
+        return status;
+      }
       const out = await this.execute();
       if (out) await writeChannel(this.channel, out);
       return 0;
     } catch (e) {
+      this.error = e;
       this.conn.log.info({ command: this.command, err: e }, 'command failed');
       try {
         await writeChannel(this.channel.stderr, `${this.command}: ${this.destPath()} ${errText(e)}\n`);

@@ -310,7 +310,8 @@ export class DavResource implements Resource {
   private async sniff(): Promise<string> {
     let t: DownloadTransfer;
     try {
-      t = await this.ctx.conn.openDownload(this.path);
+      // the server's own read: not a download for the custom actions
+      t = await this.ctx.conn.openDownload(this.path, { actions: false });
     } catch (e) {
       this.ctx.conn.log.debug({ err: e, file_path: this.path }, 'content type: cannot sniff');
       return 'application/octet-stream';

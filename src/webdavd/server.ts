@@ -23,6 +23,7 @@ import { RateLimitError } from '../common/ratelimiter.js';
 import type { ConnectionRegistry } from '../common/registry.js';
 import { newConnectionId, newXid } from '../common/registry.js';
 import { connectionConfigOf, userFsBuilder, type ListeningAddress, type ProtocolServer } from '../common/server.js';
+import type { ActionNotifier } from '../common/actions.js';
 import type { ConnectionConfig } from '../common/types.js';
 import type { Config, WebdavdBinding, WebdavdConfig } from '../config/index.js';
 import type { DataProvider, User } from '../dataprovider/provider.js';
@@ -59,6 +60,8 @@ export interface WebdavdDeps {
   createUserFs?: (user: User) => Promise<MountTable>;
   /** decrypts the secrets of filesystem configs (the service's KMS) */
   decryptSecret?: SecretDecrypter;
+  /** the custom actions of common.actions (absent: none configured) */
+  actions?: ActionNotifier;
 }
 
 export interface WebdavServiceStatus {
@@ -105,7 +108,11 @@ export class WebdavServer implements ProtocolServer {
     private readonly deps: WebdavdDeps,
   ) {
     this.log = deps.logger.child({ sender: 'webdavd' });
-    this.connConfig = connectionConfigOf(deps.config.common, deps.config.data_provider.track_quota);
+    this.connConfig = connectionConfigOf(
+      deps.config.common,
+      deps.config.data_provider.track_quota,
+      deps.actions,
+    );
     this.cache = new UserCache(
       { expirationMinutes: cfg.cache.users.expiration_time, maxSize: cfg.cache.users.max_size },
       { provider: deps.provider, createMounts: (u) => this.buildUserFs(u), log: this.log },

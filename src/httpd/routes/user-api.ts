@@ -349,7 +349,8 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
       const range = ifRange !== '' && ifRange !== lastModified ? undefined : parseRange(ctx.get('range') || undefined, info.size);
       const start = range?.start ?? 0;
       const length = range?.length ?? info.size;
-      const t = await conn.openDownload(name, { offset: start });
+      // a HEAD sends no content: no pre-download / download action (as upstream)
+      const t = await conn.openDownload(name, { offset: start, actions: ctx.method !== 'HEAD' });
       let stream: Readable;
       try {
         stream = Readable.from(
