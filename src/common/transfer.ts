@@ -822,8 +822,13 @@ export class DownloadTransfer {
     await this.finalizing;
   }
 
-  /** aborts the download; pending and future reads fail with `err`. Never rejects. */
+  /**
+   * aborts the download; pending and future reads fail with `err`. Never rejects. Once close()
+   * started (the download is complete) it changes nothing: the connection closing right after
+   * a finished download must not record it as failed (log, download action).
+   */
   abort(err: unknown = abortedError()): Promise<void> {
+    if (this.finalizing) return this.finalizing;
     this.error ??= SftpgoError.is(err) ? err : mapFsError(err, this.virtualPath);
     this.aborted?.abort();
     this.finalizing ??= this.finalize();
