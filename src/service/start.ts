@@ -11,7 +11,7 @@
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConnectionRegistry, type ProtocolServer, type TrackQuota } from '../common/index.js';
-import { createActionNotifier } from '../common/actions.js';
+import { createActionNotifier, type ActionNotifier } from '../common/actions.js';
 import { connectionConfigOf, userFsDepsOf } from '../common/server.js';
 import { ConnectionGate } from '../common/connection-gate.js';
 import { createDefender, type Defender } from '../common/defender.js';
@@ -84,6 +84,8 @@ export interface RunningService {
   readonly defender: Defender;
   /** the pre-authentication checks every protocol runs (defender + rate limiters) */
   readonly gate: ConnectionGate;
+  /** the custom actions of common.actions, given to every protocol; undefined when none */
+  readonly actions: ActionNotifier | undefined;
   /**
    * SIGHUP: reloads what can change without a restart: the defender's safelist/blocklist and
    * the TLS material of every listener that has it (FTP/FTPS, WebDAV, the REST API)
@@ -365,6 +367,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
       quotaScans: scans,
       defender,
       gate,
+      actions,
       async reopenLog() {
         const done = await rootLogger.reopen();
         if (done !== undefined) logger.info({ sender: 'service', log_file: logFilePath }, `log file ${done}`);
