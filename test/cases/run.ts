@@ -28,9 +28,12 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ApiUser } from '../../src/api/index.js';
-import type { ConfigOverrides, TestServer } from '../helpers/server.js';
-import { CASES, FIXTURES } from './table.js';
+import { PROTOCOL_ACTIONS } from '../../src/config/index.js';
+import { HookReceiver, type ReceivedRequest } from '../helpers/hooks.js';
+import { mergeConfig, type ConfigOverrides, type TestServer } from '../helpers/server.js';
+import { ACTION_CASES, CASES, FIXTURES } from './table.js';
 import type {
+  ActionExpect,
   Case,
   CaseUser,
   Category,
@@ -57,11 +60,27 @@ const CATEGORIES: readonly Category[] = [
   'patterns',
   'hostile-paths',
   'virtual-folders',
+  'actions',
 ];
 
 export interface RunCasesOptions {
   /** default: the whole table */
   cases?: readonly Case[];
+  /**
+   * Run with custom actions (for the steps' `actions` expectations): every action in
+   * execute_on and execute_sync, the hook a recording HTTP receiver started here that answers
+   * 403 to pre-X for a path whose name contains "deny-X" and 200 to everything else.
+   */
+  actions?: boolean;
+}
+
+const ALL_ACTIONS = [...PROTOCOL_ACTIONS];
+
+/** the receiver's policy in `actions` runs */
+function actionAnswer(r: ReceivedRequest): { status: number } {
+  const n = JSON.parse(r.body) as { action: string; path: string };
+  const op = n.action.startsWith('pre-') ? n.action.slice(4) : undefined;
+  return { status: op !== undefined && basename(n.path).includes(`deny-${op}`) ? 403 : 200 };
 }
 
 /** the bytes of a table payload; `{ size }` is a deterministic pattern */
@@ -176,7 +195,12 @@ export function runCases(driver: ProtocolDriver, o: RunCasesOptions = {}): void 
     assert.ok(!ids.has(c.id), `duplicate case id ${c.id}`);
     ids.add(c.id);
     assert.ok(FIXTURES[c.fixture], `${c.id}: unknown fixture ${c.fixture}`);
+    assert.ok(
+      o.actions === true || c.steps.every((s) => s.actions === undefined),
+      `${c.id} expects custom actions: run it with { actions: true }`,
+    );
   }
+  const receiver = o.actions === true ? new HookReceiver() : undefined;
 
   void describe(`${driver.name}: shared cases (test/cases)`, () => {
     let server: ProtocolServer | undefined;
@@ -194,12 +218,23 @@ export function runCases(driver: ProtocolDriver, o: RunCasesOptions = {}): void 
       await writeFile(join(outside, 'secret.txt'), 'secret\n');
       await chmod(join(outside, 'secret.txt'), 0o644);
       await utimes(join(outside, 'secret.txt'), 3_000_000, 3_000_000);
-      server = await driver.start(BASE_CONFIG);
+      let config = BASE_CONFIG;
+      if (receiver) {
+        await receiver.start(actionAnswer);
+        config = mergeConfig(config, {
+          common: {
+            actions: { execute_on: ALL_ACTIONS, execute_sync: ALL_ACTIONS, hook: receiver.url },
+          },
+          http: { retry_max: 0 },
+        }) as ConfigOverrides;
+      }
+      server = await driver.start(config);
       srv = server.srv;
     });
     after(async () => {
       for (const f of open) await f.session?.close();
       await server?.stop();
+      await receiver?.stop();
       await rm(dir, { recursive: true, force: true });
     });
 
@@ -321,6 +356,47 @@ export function runCases(driver: ProtocolDriver, o: RunCasesOptions = {}): void 
       }
     }
 
+    /** the exact JSON body of an expected notification */
+    function expectedBody(fu: FixtureUser, a: ActionExpect): Record<string, unknown> {
+      const flags = a.open_flags === undefined ? 0 : driver.actionOpenFlags?.[a.open_flags];
+      assert.ok(flags !== undefined, `${driver.name} declares no ${a.open_flags} open flags`);
+      return {
+        action: a.action,
+        username: fu.user.username,
+        path: hostPath(fu, a.path),
+        ...(a.target !== undefined ? { target_path: hostPath(fu, a.target) } : {}),
+        ...(a.file_size ? { file_size: a.file_size } : {}),
+        fs_provider: 0,
+        status: a.status ?? 1,
+        protocol: driver.name,
+        ...(flags ? { open_flags: flags } : {}),
+      };
+    }
+
+    /**
+     * The notifications of `fu` since `from` (receiver.requests index) must be `want`, exactly.
+     * They are synchronous, but a protocol may send its reply before a download's transfer is
+     * closed (WebDAV): wait until as many have come.
+     */
+    async function checkActions(
+      fu: FixtureUser,
+      from: number,
+      want: readonly ActionExpect[],
+      label: string,
+    ): Promise<void> {
+      const r = receiver as HookReceiver;
+      const mine = (x: ReceivedRequest): boolean =>
+        r.requests.indexOf(x) >= from &&
+        (JSON.parse(x.body) as { username?: string }).username === fu.user.username;
+      if (want.length > 0) await r.waitFor(want.length, mine);
+      const got = r.requests.filter(mine).map((x) => JSON.parse(x.body) as unknown);
+      assert.deepEqual(
+        got,
+        want.map((a) => expectedBody(fu, a)),
+        `${label}: custom action notifications`,
+      );
+    }
+
     /** the class representative of an outcome, for protocols that answer some alike */
     function canon(x: Outcome): Outcome {
       for (const cls of driver.indistinguishable ?? []) if (cls.includes(x)) return cls[0] ?? x;
@@ -399,6 +475,7 @@ export function runCases(driver: ProtocolDriver, o: RunCasesOptions = {}): void 
         const step: Step = { ...tableStep, ...different?.steps[i] };
         const label = `${c.id} step ${i + 1} (${describeOp(step.do)})${different ? ` [${driver.name}: ${different.reason}]` : ''}`;
         let res: OpResult;
+        const actionsFrom = receiver?.requests.length ?? 0;
         try {
           res = await s.run(fillOp(step.do, outside));
         } catch (e) {
@@ -427,6 +504,7 @@ export function runCases(driver: ProtocolDriver, o: RunCasesOptions = {}): void 
         for (const [fp, want] of Object.entries(step.outside ?? {}))
           await checkFile(`${label}: outside`, join(outside, fp), want);
         await checkQuota(fu, step);
+        if (step.actions) await checkActions(fu, actionsFrom, step.actions, label);
       }
     }
 
@@ -444,11 +522,15 @@ export function runCases(driver: ProtocolDriver, o: RunCasesOptions = {}): void 
         `${driver.name} leaves out ${inexpressible.length} of ${cases.length} cases (at most ${max})`,
       );
     });
-    const differences = Object.entries(driver.differences ?? {});
+    // the driver's differences for the cases of this run (an id in no table still fails)
+    const known = [...CASES, ...ACTION_CASES];
+    const differences = Object.entries(driver.differences ?? {}).filter(
+      ([id]) => cases.some((c) => c.id === id) || !known.some((c) => c.id === id),
+    );
     if (differences.length > 0) {
       void it(`${differences.length} cases ${driver.name} answers differently on purpose`, (t) => {
         for (const [id, d] of differences) {
-          const c = cases.find((x) => x.id === id);
+          const c = known.find((x) => x.id === id);
           assert.ok(c, `${driver.name} declares a difference for ${id}, which is not in the table`);
           assert.ok(d.steps.length <= c.steps.length, `${id}: more steps than the case has`);
           t.diagnostic(`${id} ${c.title}: ${d.reason}`);

@@ -87,6 +87,8 @@ export const FIXTURES: Record<string, Fixture> = {
       { path: '/vdir/to-home.txt', content: 'to the home\n' },
     ],
   },
+  // custom actions (ACTION_CASES): a hook that refuses names containing "deny-<operation>"
+  actions: { user: { quota_size: 64 * KiB }, isolated: true },
   'folders-quota': {
     user: { quota_size: 100 * 1024 * KiB },
     folders: [
@@ -949,4 +951,179 @@ export const CASES: readonly Case[] = [
   ...PATTERNS,
   ...HOSTILE,
   ...FOLDERS,
+];
+
+const A = 'actions' as const;
+const act = (title: string, given?: Given[]): CaseSpec => ({
+  title,
+  fixture: 'actions',
+  ...(given ? { given } : {}),
+});
+
+/**
+ * Custom actions, run with `runCases(driver, { cases: ACTION_CASES, actions: true })`: every
+ * action configured and synchronous, the hook a recording HTTP receiver that refuses pre-X for
+ * names containing "deny-X" (X = upload, download, delete) and accepts everything else.
+ */
+export const ACTION_CASES: readonly Case[] = [
+  one(
+    'A01',
+    A,
+    act('an upload: pre-upload (new file: size 0, no flags), then upload with the size'),
+    {
+      do: { op: 'upload', path: '/a.txt', data: 'hello' },
+      expect: 'ok',
+      files: { '/a.txt': 'hello' },
+      actions: [
+        { action: 'pre-upload', path: '/a.txt' },
+        { action: 'upload', path: '/a.txt', file_size: 5 },
+      ],
+    },
+  ),
+  one(
+    'A02',
+    A,
+    act('an overwrite: pre-upload reports the current size and the open flags', [
+      { path: '/o.txt', content: 'old content' },
+    ]),
+    {
+      do: { op: 'upload', path: '/o.txt', data: 'new' },
+      expect: 'ok',
+      files: { '/o.txt': 'new' },
+      actions: [
+        { action: 'pre-upload', path: '/o.txt', file_size: 11, open_flags: 'truncate' },
+        { action: 'upload', path: '/o.txt', file_size: 3 },
+      ],
+    },
+  ),
+  one('A03', A, act('a pre-upload refusal denies a new file: nothing written, no upload action'), {
+    do: { op: 'upload', path: '/deny-upload.txt', data: 'data' },
+    expect: 'permission-denied',
+    files: { '/deny-upload.txt': null },
+    quota: { user: { size: 0, files: 0 } },
+    actions: [{ action: 'pre-upload', path: '/deny-upload.txt' }],
+  }),
+  one(
+    'A04',
+    A,
+    act('a pre-upload refusal keeps an existing file as it was', [
+      { path: '/old-deny-upload.txt', content: 'keep' },
+    ]),
+    {
+      do: { op: 'upload', path: '/old-deny-upload.txt', data: 'replaced' },
+      expect: 'permission-denied',
+      files: { '/old-deny-upload.txt': 'keep' },
+      actions: [
+        {
+          action: 'pre-upload',
+          path: '/old-deny-upload.txt',
+          file_size: 4,
+          open_flags: 'truncate',
+        },
+      ],
+    },
+  ),
+  one(
+    'A05',
+    A,
+    act('a download: pre-download, then download with the bytes sent', [
+      { path: '/d.txt', content: '0123456789' },
+    ]),
+    {
+      do: { op: 'download', path: '/d.txt' },
+      expect: 'ok',
+      content: '0123456789',
+      actions: [
+        { action: 'pre-download', path: '/d.txt' },
+        { action: 'download', path: '/d.txt', file_size: 10 },
+      ],
+    },
+  ),
+  one(
+    'A06',
+    A,
+    act('a pre-download refusal denies the download', [
+      { path: '/deny-download.txt', content: 'secret' },
+    ]),
+    {
+      do: { op: 'download', path: '/deny-download.txt' },
+      expect: 'permission-denied',
+      actions: [{ action: 'pre-download', path: '/deny-download.txt' }],
+    },
+  ),
+  many(
+    'A07',
+    A,
+    act(
+      'a pre-delete that succeeds takes the file over: left in place, quota decremented, no delete',
+    ),
+    [
+      {
+        do: { op: 'upload', path: '/e.txt', data: 'abcde' },
+        expect: 'ok',
+        quota: { user: { size: 5, files: 1 } },
+        actions: [
+          { action: 'pre-upload', path: '/e.txt' },
+          { action: 'upload', path: '/e.txt', file_size: 5 },
+        ],
+      },
+      {
+        do: { op: 'remove', path: '/e.txt' },
+        expect: 'ok',
+        files: { '/e.txt': 'abcde' },
+        quota: { user: { size: 0, files: 0 } },
+        actions: [{ action: 'pre-delete', path: '/e.txt', file_size: 5 }],
+      },
+    ],
+  ),
+  many('A08', A, act('a pre-delete that fails: the server deletes the file, then delete'), [
+    { do: { op: 'upload', path: '/deny-delete.txt', data: 'abc' }, expect: 'ok' },
+    {
+      do: { op: 'remove', path: '/deny-delete.txt' },
+      expect: 'ok',
+      files: { '/deny-delete.txt': null },
+      quota: { user: { size: 0, files: 0 } },
+      actions: [
+        { action: 'pre-delete', path: '/deny-delete.txt', file_size: 3 },
+        { action: 'delete', path: '/deny-delete.txt', file_size: 3 },
+      ],
+    },
+  ]),
+  one('A09', A, act('a rename: source and target', [{ path: '/r.txt', content: 'r' }]), {
+    do: { op: 'rename', from: '/r.txt', to: '/r2.txt' },
+    expect: 'ok',
+    files: { '/r.txt': null, '/r2.txt': 'r' },
+    actions: [{ action: 'rename', path: '/r.txt', target: '/r2.txt' }],
+  }),
+  one(
+    'A10',
+    A,
+    act('an upload cut by the quota: upload with status 2 (the partial file removed, size 0)'),
+    {
+      do: { op: 'upload', path: '/big.bin', data: { size: 200 * KiB } },
+      expect: 'quota-exceeded',
+      files: { '/big.bin': null },
+      quota: { user: { size: 0, files: 0 } },
+      actions: [
+        { action: 'pre-upload', path: '/big.bin' },
+        { action: 'upload', path: '/big.bin', status: 2 },
+      ],
+    },
+  ),
+  one(
+    'A11',
+    A,
+    act('an append: pre-upload with the size and the append flags', [
+      { path: '/ap.txt', content: 'abc' },
+    ]),
+    {
+      do: { op: 'append', path: '/ap.txt', data: 'def' },
+      expect: 'ok',
+      files: { '/ap.txt': 'abcdef' },
+      actions: [
+        { action: 'pre-upload', path: '/ap.txt', file_size: 3, open_flags: 'append' },
+        { action: 'upload', path: '/ap.txt', file_size: 6 },
+      ],
+    },
+  ),
 ];

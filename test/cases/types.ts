@@ -131,6 +131,12 @@ export interface ProtocolDriver {
   readonly differences?: Readonly<Record<string, { reason: string; steps: readonly Partial<Step>[] }>>;
   /** how many cases the protocol may leave out (default: a tenth of the table) */
   readonly maxLeftOut?: number;
+  /**
+   * The `open_flags` the pre-upload action reports for this driver's upload (a whole file over
+   * an existing one) and append of an existing file (Linux values: SFTP pflags mapped, FTP STOR
+   * / APPE, WebDAV PUT 512).
+   */
+  readonly actionOpenFlags?: { truncate: number; append?: number };
 }
 
 export interface ProtocolServer {
@@ -198,9 +204,32 @@ export interface Step {
   outside?: Record<string, FileState>;
   /** afterwards, the counters of GET /users/{u} and GET /folders/{f} */
   quota?: QuotaState;
+  /**
+   * The custom-action notifications the step sends, in order (cases run with `actions`, see
+   * run.ts: every action configured, synchronous, sent to a recording HTTP receiver).
+   */
+  actions?: readonly ActionExpect[];
 }
 
-export type Category = 'permissions' | 'quota' | 'patterns' | 'hostile-paths' | 'virtual-folders';
+/**
+ * One expected custom-action notification. The runner completes it into the exact JSON body:
+ * `username` of the session, `path` / `target` (virtual, resolved like Given.path) as the
+ * server's filesystem paths, `fs_provider` 0, `protocol` the driver's name; `status` default 1;
+ * `file_size` 0 and `open_flags` 0 (the defaults) are omitted, as upstream omits them.
+ */
+export interface ActionExpect {
+  action:
+    'pre-download' | 'download' | 'pre-upload' | 'upload' | 'pre-delete' | 'delete' | 'rename';
+  path: PathTemplate;
+  target?: PathTemplate;
+  file_size?: number;
+  status?: 0 | 1 | 2;
+  /** how the protocol opened an existing file, as the driver reports it (actionOpenFlags) */
+  open_flags?: 'truncate' | 'append';
+}
+
+export type Category =
+  'permissions' | 'quota' | 'patterns' | 'hostile-paths' | 'virtual-folders' | 'actions';
 
 export interface Fixture {
   /** REST user fields: permissions, filters (file_patterns, max_upload_file_size), quotas */

@@ -184,6 +184,7 @@ export async function startFtpTestServer(o: StartFtpOptions = {}): Promise<FtpTe
     provider: svc.provider,
     connections: svc.connections,
     gate: svc.gate,
+    ...(svc.actions ? { actions: svc.actions } : {}),
     ...(o.dataTimeoutMs ? { dataTimeoutMs: o.dataTimeoutMs } : {}),
   });
   try {

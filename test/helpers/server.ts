@@ -41,6 +41,8 @@ export interface StartServerOptions {
   validate?: boolean;
   /** `serve --loaddata-*`: restore this dump at start */
   loaddata?: { from: string; mode?: number; scan?: number; clean?: boolean };
+  /** shorter hook program limits than upstream's (StartServiceOptions.hookTimeouts) */
+  hookTimeouts?: { actions?: number };
 }
 
 export interface ApiResult<T = unknown> {
@@ -170,6 +172,7 @@ export async function startServer(o: StartServerOptions = {}): Promise<TestServe
         logFilePath: 'sftpgo.log',
         logVerbose: true,
         summary: { write: (t: string) => (summary += t) },
+        ...(o.hookTimeouts ? { hookTimeouts: o.hookTimeouts } : {}),
         ...(o.loaddata
           ? {
               loaddataFrom: o.loaddata.from,

@@ -71,6 +71,8 @@ export interface StartSftpOptions {
   config?: ConfigOverrides;
   /** keep the default host_keys config (auto-generation) instead of the shared test keys */
   autoHostKeys?: boolean;
+  /** shorter hook program limits (startServer's hookTimeouts) */
+  hookTimeouts?: { actions?: number };
 }
 
 export async function startSftpTestServer(o: StartSftpOptions = {}): Promise<SftpTestEnv> {
@@ -82,7 +84,10 @@ export async function startSftpTestServer(o: StartSftpOptions = {}): Promise<Sft
     data_provider: { track_quota: 2 },
   };
   const config = deepMerge(base, o.config ?? {}) as ConfigOverrides;
-  const srv = await startServer({ config });
+  const srv = await startServer({
+    config,
+    ...(o.hookTimeouts ? { hookTimeouts: o.hookTimeouts } : {}),
+  });
   const port = srv.sftpPort;
   if (port === undefined) {
     await srv.stop();

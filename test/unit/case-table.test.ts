@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { dataBytes, skipReason } from '../cases/run.js';
-import { CASES, FIXTURES } from '../cases/table.js';
+import { ACTION_CASES, CASES, FIXTURES } from '../cases/table.js';
 import { OP_KINDS, OUTCOMES, type OpKind, type ProtocolDriver } from '../cases/types.js';
 
 function fakeDriver(o: {
@@ -25,7 +25,7 @@ function fakeDriver(o: {
 void describe('shared case table', () => {
   void it('has unique ids, known fixtures and valid outcomes; every fixture is used', () => {
     const ids = new Set<string>();
-    for (const c of CASES) {
+    for (const c of [...CASES, ...ACTION_CASES]) {
       assert.ok(!ids.has(c.id), `duplicate id ${c.id}`);
       ids.add(c.id);
       assert.ok(FIXTURES[c.fixture], `${c.id}: unknown fixture ${c.fixture}`);
@@ -38,8 +38,25 @@ void describe('shared case table', () => {
     }
     for (const f of Object.keys(FIXTURES)) {
       assert.ok(
-        CASES.some((c) => c.fixture === f),
+        [...CASES, ...ACTION_CASES].some((c) => c.fixture === f),
         `fixture ${f} is not used`,
+      );
+    }
+  });
+
+  void it('custom-action cases expect actions, the other cases none', () => {
+    for (const c of ACTION_CASES) {
+      assert.equal(c.category, 'actions', c.id);
+      assert.ok(
+        c.steps.some((s) => s.actions !== undefined),
+        `${c.id}: no actions expected`,
+      );
+    }
+    for (const c of CASES) {
+      assert.notEqual(c.category, 'actions', c.id);
+      assert.ok(
+        c.steps.every((s) => s.actions === undefined),
+        `${c.id} expects actions`,
       );
     }
   });

@@ -161,6 +161,8 @@ export const ftpDriver: ProtocolDriver = {
     };
   },
   indistinguishable: [['permission-denied', 'not-found', 'failure']],
+  // STOR: WRONLY|CREAT|TRUNC; APPE: WRONLY|APPEND
+  actionOpenFlags: { truncate: 577, append: 1025 },
   supports: (op) => (op === 'readlink' ? 'FTP has no command to read a symlink target' : true),
   // a command line ends at LF (CR LF); a NUL byte travels inside the line
   transports: (p) => (/[\r\n]/.test(p) ? 'CR and LF end an FTP command line' : true),

@@ -204,4 +204,6 @@ export const sftpDriver: ProtocolDriver = {
   },
   // SFTP v3 carries every operation of the table, and paths are length-prefixed byte strings
   supports: () => true,
+  // ssh2's "w" (WRITE|CREAT|TRUNC) and "a" (APPEND|CREAT|WRITE, APPEND dropped): the Linux values
+  actionOpenFlags: { truncate: 577, append: 65 },
 };

@@ -179,4 +179,6 @@ export const davDriver: ProtocolDriver = {
     },
   },
   supports: (op: OpKind): Support => UNSUPPORTED[op] ?? true,
+  // a PUT over an existing file reports O_TRUNC, as upstream
+  actionOpenFlags: { truncate: 512 },
 };

@@ -10,21 +10,13 @@ import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { ActionNotifier } from '../../../src/common/actions.js';
 import type { Connection } from '../../../src/common/index.js';
+import { PROTOCOL_ACTIONS } from '../../../src/config/index.js';
 import { httpClientSchema } from '../../../src/config/schema.js';
 import { HookHttpClient } from '../../../src/util/hooks/http-client.js';
 import { HookReceiver, ScriptHooks, type ReceivedRequest } from '../../helpers/hooks.js';
 import { code, exists, makeEnv, type Env } from './helpers.js';
 
-const ALL = [
-  'pre-download',
-  'download',
-  'pre-upload',
-  'upload',
-  'pre-delete',
-  'delete',
-  'rename',
-  'ssh_cmd',
-];
+const ALL = [...PROTOCOL_ACTIONS];
 
 const receiver = new HookReceiver();
 const scripts = new ScriptHooks();
