@@ -106,6 +106,7 @@ function standaloneServices(cfg: HttpdConfig, deps: HttpdDeps): ServiceDeps {
       track_quota: trackQuota,
     },
     userFs: given.userFs ?? {},
+    ...(given.hookHttp ? { hookHttp: given.hookHttp } : {}),
   };
 }
 
