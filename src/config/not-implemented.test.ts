@@ -173,6 +173,7 @@ void describe('the not-implemented list stays true', () => {
     assert.ok(isRead('sftpd.bindings[].port'));
     assert.ok(isRead('common.defender.enabled'));
     assert.ok(!isRead('common.post_connect_hook'));
+    assert.ok(isRead('http.retry_wait_min'));
     assert.ok(isRead('ftpd.hash_support'));
     assert.ok(isRead('webdavd.bindings[].prefix'));
     assert.ok(!isRead('webdavd.bindings[].tls_cipher_suites'));
@@ -271,7 +272,7 @@ void describe('checkNotImplemented', () => {
     assert.match(r.warnings[0] as string, /^webdavd\.bindings\[1\]\.tls_cipher_suites is set .*default TLS cipher suites/);
   });
 
-  void it('the login hooks and the hooks HTTP client section are implemented: no warning', () => {
+  void it('the login hooks, the data-provider actions and the hooks HTTP client section are implemented: no warning', () => {
     const r = check({
       ...NO_TELEMETRY,
       http: { timeout: 5, skip_tls_verify: true },
@@ -282,6 +283,7 @@ void describe('checkNotImplemented', () => {
         pre_login_hook: '/bin/pre',
         check_password_hook: '/bin/chk',
         check_password_scope: 2,
+        actions: { execute_on: ['add'], hook: '/bin/notify' },
       },
     });
     assert.deepEqual(r.warnings, []);

@@ -79,8 +79,6 @@ export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
   },
 
   // ---- data_provider
-  'data_provider.actions.execute_on': { action: 'warn', reason: 'provider actions are not run' },
-  'data_provider.actions.hook': { action: 'warn', reason: 'provider actions are not run' },
   'data_provider.post_login_hook': { action: 'warn', reason: 'the post-login hook is not run' },
   'data_provider.post_login_scope': {
     action: 'warn',

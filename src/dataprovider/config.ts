@@ -30,7 +30,8 @@ type SliceKeys =
   | 'external_auth_scope'
   | 'pre_login_hook'
   | 'check_password_hook'
-  | 'check_password_scope';
+  | 'check_password_scope'
+  | 'actions';
 
 export interface PasswordHashingConfig {
   bcrypt_options: { cost: number };
@@ -85,6 +86,7 @@ export function defaultDataProviderConfig(): DataProviderConfig {
     pre_login_hook: d.pre_login_hook,
     check_password_hook: d.check_password_hook,
     check_password_scope: d.check_password_scope,
+    actions: { execute_on: [...d.actions.execute_on], hook: d.actions.hook },
     password_hashing: {
       bcrypt_options: { ...d.password_hashing.bcrypt_options },
       argon2_options: { ...d.password_hashing.argon2_options },

@@ -12,10 +12,13 @@
  *   the password cache this class invalidates whenever a user's credentials or status may have
  *   changed;
  * - quota: quota.ts (track_quota modes, delayed updates and the pending deltas readers see);
- * - last login: written at most every LAST_LOGIN_MIN_DELAY_MS.
+ * - last login: written at most every LAST_LOGIN_MIN_DELAY_MS;
+ * - data-provider actions (actions.ts): fired by the public user add/update/delete paths and the
+ *   user's own password and key changes, never by last-login or quota updates.
  */
 import { SftpgoError } from '../errors/index.js';
 import type { HookHttpClient } from '../util/hooks/http-client.js';
+import { ProviderActions, type ProviderAction } from './hooks/actions.js';
 import { Authenticator, type LoginAttempt } from './auth.js';
 import type { DataProviderConfig, PasswordHashingConfig } from './config.js';
 import {
@@ -121,7 +124,7 @@ export interface ProviderCoreDeps {
   now?: () => number;
   /** timers of the delayed quota update loop, for tests */
   quotaTimers?: QuotaTimers | undefined;
-  /** the HTTP client of HTTP login hooks (the service's one, `http` section) */
+  /** the hooks' HTTP client (the service's one, `http` section): login hooks and actions */
   hookHttp?: HookHttpClient | undefined;
   /** time limits of login hook programs, for tests (default: upstream's 30 s and 60 s) */
   hookTimeouts?: { loginMs?: number; keyboardInteractiveMs?: number } | undefined;
@@ -137,6 +140,7 @@ export class ProviderCore implements DataProvider {
   readonly #now: () => number;
   readonly #auth: Authenticator;
   readonly #quota: QuotaTracker;
+  readonly #actions: ProviderActions;
   #closed = false;
 
   constructor(d: ProviderCoreDeps) {
@@ -170,6 +174,17 @@ export class ProviderCore implements DataProvider {
       timers: d.quotaTimers,
       logger: d.logger,
     });
+    this.#actions = new ProviderActions({
+      config: d.config.actions,
+      http: d.hookHttp,
+      logger: d.logger,
+      sender: `dataprovider_${d.config.driver}`,
+    });
+  }
+
+  /** data-provider action `op` for `username`, in the background; add/update re-read the user */
+  #notify(op: ProviderAction, username: string): void {
+    this.#actions.notify(op, () => this.getUser(username));
   }
 
   // ---------------------------------------------------------------- users
@@ -277,13 +292,17 @@ export class ProviderCore implements DataProvider {
   async addUser(u: User): Promise<User> {
     const username = await this.#insertUser(u);
     this.#log?.debug({ sender: 'dataprovider', username }, 'user added');
-    return this.getUser(username);
+    const added = await this.getUser(username);
+    this.#notify('add', username);
+    return added;
   }
 
   async updateUser(username: string, u: User, o: UpdateOptions = {}): Promise<User> {
     const stored = await this.getUser(username);
     await this.#replaceUser(stored, mergeUserUpdate(stored, u, o.mode));
-    return this.getUser(username);
+    const updated = await this.getUser(username);
+    this.#notify('update', username);
+    return updated;
   }
 
   /**
@@ -314,10 +333,13 @@ export class ProviderCore implements DataProvider {
   }
 
   async deleteUser(username: string): Promise<void> {
+    // the delete action sends the user as it was (loaded only when the action is wanted)
+    const before = this.#actions.wants('delete') ? await this.getUser(username) : undefined;
     await this.#store.deleteUser(username);
     await this.#files?.remove(userOwner(username));
     this.#quota.forget('user', username);
     this.#auth.forgetUser(username);
+    if (before !== undefined) this.#actions.notify('delete', () => Promise.resolve(before));
   }
 
   async dumpUsers(): Promise<User[]> {
@@ -473,6 +495,7 @@ export class ProviderCore implements DataProvider {
       return { password: hash };
     });
     this.#auth.forgetUser(username);
+    this.#notify('update', username);
   }
 
   async setUserPublicKeys(username: string, keys: string[]): Promise<void> {
@@ -481,6 +504,7 @@ export class ProviderCore implements DataProvider {
       requirePasswordOrPublicKey(stored.password, valid);
       return { public_keys: valid };
     });
+    this.#notify('update', username);
   }
 
   async updateLastLogin(username: string): Promise<void> {
@@ -546,6 +570,7 @@ export class ProviderCore implements DataProvider {
   async close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
+      await this.#actions.close();
       await this.#quota.close();
     }
     await this.#store.close();

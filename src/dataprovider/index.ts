@@ -52,6 +52,8 @@ export type { QuotaTimers } from './quota-updater.js';
 export { LAST_LOGIN_MIN_DELAY_MS } from './core.js';
 export { DUMP_VERSION } from './dump.js';
 export { redactAdmin, redactFolder, redactUser } from './redact.js';
+export { renderedUserObject } from './hooks/user-json.js';
+export { PROVIDER_ACTION_TIMEOUT_MS, type ProviderAction } from './hooks/actions.js';
 export {
   isSecretEmpty,
   isSecretEncrypted,
@@ -103,7 +105,7 @@ export interface CreateProviderOptions {
   now?: () => number;
   /** timers of the delayed quota update loop (tests) */
   quotaTimers?: QuotaTimers;
-  /** the HTTP client of HTTP login hooks (the service's, built from the `http` section) */
+  /** the hooks' HTTP client (the service's, built from the `http` section): login hooks and data-provider actions that are URLs */
   hookHttp?: HookHttpClient;
   /** time limits of login hook programs (tests) */
   hookTimeouts?: { loginMs?: number; keyboardInteractiveMs?: number };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { User } from '../provider.js';
-import { decodeOnto, goUserObject, rawUserJson } from './user-json.js';
+import { decodeOnto, goUserObject, rawUserJson, renderedUserObject } from './user-json.js';
 
 /** the placeholder upstream marshals for an unknown login name */
 const PLACEHOLDER_ALICE =
@@ -158,5 +158,40 @@ void describe('hook user JSON', () => {
     assert.equal(out['description'], 'd', 'null leaves a string as it was');
     assert.equal(out['home_dir'], '/h');
     assert.deepEqual(decodeOnto({ permissions: { '/': ['*'] } }, { permissions: null }), {});
+  });
+
+  void test('the rendered form: no password hash, secrets without key and additional data', () => {
+    const stored = {
+      id: 3,
+      status: 1,
+      username: 'carol',
+      password: '$2a$04$hash',
+      public_keys: ['ssh-ed25519 AAAA'],
+      home_dir: '/srv/carol',
+      permissions: { '/': ['*'] },
+      filesystem: {
+        provider: 4,
+        cryptconfig: {
+          passphrase: {
+            status: 'AES-256-GCM',
+            payload: 'cipher',
+            key: 'k',
+            additional_data: 'carol',
+            mode: 1,
+          },
+        },
+      },
+    } as unknown as User;
+    const o = renderedUserObject(stored);
+    assert.equal(o['password'], undefined);
+    assert.deepEqual(o['public_keys'], ['ssh-ed25519 AAAA']);
+    const fs = o['filesystem'] as Record<string, Record<string, unknown>>;
+    assert.deepEqual(fs['cryptconfig']?.['passphrase'], {
+      status: 'AES-256-GCM',
+      payload: 'cipher',
+      mode: 1,
+    });
+    assert.equal(stored.password, '$2a$04$hash', 'the stored user is not changed');
+    assert.equal(JSON.stringify(renderedUserObject(undefined, 'alice')), PLACEHOLDER_ALICE);
   });
 });

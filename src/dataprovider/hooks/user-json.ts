@@ -8,6 +8,9 @@
  *   struct present even when empty (`filters.hooks` with its three flags, the five filesystem
  *   sub-configs). An unknown user is the placeholder: id 0, the login name, everything else
  *   zero or empty, `permissions: null`.
+ * - `renderedUserObject`: the "rendered" form sent to post-login and data-provider actions
+ *   (upstream PrepareForRendering, then json.Marshal): the raw form without the password hash,
+ *   each secret's key and additional data blanked (public keys are kept).
  * - `decodeOnto`: json.Unmarshal of a hook's answer onto an already loaded user (pre-login):
  *   absent keys keep their value, objects merge key by key (maps such as `permissions` keep the
  *   keys not given), arrays and scalars are replaced, secrets (pointers to a struct with its own
@@ -15,6 +18,7 @@
  *   and structs as they were.
  */
 import type { User } from '../provider.js';
+import { redactUser } from '../redact.js';
 import { isRecord, type JsonObject } from '../validation/common.js';
 
 /** keys whose value is a *kms.Secret upstream: replaced whole, cleared by null */
@@ -150,6 +154,11 @@ export function goUserObject(user: User | undefined, username = ''): JsonObject 
 /** the raw JSON of the stored user, or of the placeholder for an unknown `username` */
 export function rawUserJson(user: User | undefined, username: string): string {
   return JSON.stringify(goUserObject(user, username));
+}
+
+/** the rendered form of the user (or, undefined, of the placeholder of `username`) */
+export function renderedUserObject(user: User | undefined, username = ''): JsonObject {
+  return goUserObject(user === undefined ? undefined : redactUser(user), username);
 }
 
 /**
