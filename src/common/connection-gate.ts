@@ -4,11 +4,13 @@
  * logins to the defender. Written once here so SSH, FTP, WebDAV and HTTP refuse the same hosts.
  *
  * Order, as upstream: banned host (defender, blocklist) -> CONNECTION_DENIED; then the rate
- * limiters of the protocol (which may delay) -> RATE_LIMITED when over the max wait.
- * The per-host connection limit is the ConnectionRegistry's acceptClient.
+ * limiters of the protocol (which may delay) -> RATE_LIMITED when over the max wait; then the
+ * post-connect hook, when configured (post-connect.ts) -> CONNECTION_DENIED.
+ * The per-host connection limit is the ConnectionRegistry's acceptClient (callers run it first).
  */
 import { SftpgoError } from '../errors/index.js';
 import type { Defender, DefenderEvent } from './defender.js';
+import type { PostConnectHook } from './post-connect.js';
 import type { RateLimiters } from './ratelimiter.js';
 import { silentLogger, type Logger, type LoginProtocol } from './types.js';
 import { ipFromRemoteAddress } from './user-policy.js';
@@ -19,6 +21,16 @@ export interface ConnectionGateOptions {
   defender: Defender;
   rateLimiters?: RateLimiters;
   logger?: Logger;
+  /** common.post_connect_hook; absent when none is configured (nothing runs, nothing is awaited) */
+  postConnect?: PostConnectHook | undefined;
+}
+
+export interface ConnectionCheckOptions {
+  /**
+   * run the post-connect hook too (default true); HTTP passes false for its requests and runs
+   * it on its login endpoint only, as upstream
+   */
+  postConnect?: boolean;
 }
 
 /** the defender event of a failed login: unknown user -> user_not_found, anything else login_failed */
@@ -31,20 +43,28 @@ export function loginFailureEvent(err: unknown): DefenderEvent {
 export class ConnectionGate {
   readonly defender: Defender;
   readonly rateLimiters: RateLimiters | undefined;
+  /** the post-connect hook, undefined when none is configured */
+  readonly postConnect: PostConnectHook | undefined;
   private readonly log: Logger;
 
   constructor(o: ConnectionGateOptions) {
     this.defender = o.defender;
     this.rateLimiters = o.rateLimiters;
+    this.postConnect = o.postConnect;
     this.log = o.logger ?? silentLogger;
   }
 
   /**
    * Call once per new client connection (SSH/FTP socket, WebDAV/HTTP request). Throws
-   * CONNECTION_DENIED for a banned or blocklisted host, RATE_LIMITED (RateLimitError, with
-   * retryAfterMs) when a rate limiter refuses; may wait up to a limiter's max delay.
+   * CONNECTION_DENIED for a banned or blocklisted host or a post-connect hook rejection,
+   * RATE_LIMITED (RateLimitError, with retryAfterMs) when a rate limiter refuses; may wait up to
+   * a limiter's max delay, or for the post-connect hook.
    */
-  async checkConnectionAllowed(ipOrAddress: string, protocol: LoginProtocol): Promise<void> {
+  async checkConnectionAllowed(
+    ipOrAddress: string,
+    protocol: LoginProtocol,
+    o: ConnectionCheckOptions = {},
+  ): Promise<void> {
     const ip = ipFromRemoteAddress(ipOrAddress);
     if (this.defender.isBanned(ip)) {
       this.log.debug({ sender: protocol, remote_addr: ip }, 'connection refused, IP is banned');
@@ -58,6 +78,7 @@ export class ConnectionGate {
         throw e;
       }
     }
+    if (this.postConnect && o.postConnect !== false) await this.postConnect.check(ip, protocol);
   }
 
   /** a failed authentication from `ipOrAddress` (pass the provider's error to pick the score) */

@@ -172,7 +172,7 @@ void describe('the not-implemented list stays true', () => {
     assert.ok(isRead('sftpd.max_auth_tries'));
     assert.ok(isRead('sftpd.bindings[].port'));
     assert.ok(isRead('common.defender.enabled'));
-    assert.ok(!isRead('common.post_connect_hook'));
+    assert.ok(isRead('common.post_connect_hook'));
     assert.ok(isRead('http.retry_wait_min'));
     assert.ok(isRead('ftpd.hash_support'));
     assert.ok(isRead('webdavd.bindings[].prefix'));
@@ -272,10 +272,11 @@ void describe('checkNotImplemented', () => {
     assert.match(r.warnings[0] as string, /^webdavd\.bindings\[1\]\.tls_cipher_suites is set .*default TLS cipher suites/);
   });
 
-  void it('the login hooks, the data-provider actions and the hooks HTTP client section are implemented: no warning', () => {
+  void it('the implemented hooks (login, post-connect, data-provider actions) and the hooks HTTP client section: no warning', () => {
     const r = check({
       ...NO_TELEMETRY,
       http: { timeout: 5, skip_tls_verify: true },
+      common: { post_connect_hook: 'http://127.0.0.1:9000/check' },
       sftpd: { keyboard_interactive_auth_hook: '/bin/otp' },
       data_provider: {
         external_auth_hook: '/bin/auth',

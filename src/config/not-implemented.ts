@@ -62,10 +62,6 @@ export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
         : undefined,
   },
   'common.startup_hook': { action: 'warn', reason: 'the startup hook is not run' },
-  'common.post_connect_hook': {
-    action: 'refuse',
-    reason: 'the post-connect hook can reject connections; ignored, every connection is accepted',
-  },
 
   // ---- the servers not implemented yet: their whole sections
   telemetry: {

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, isIPv4, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import type { Schemas } from '../api/index.js';
+import { isPostConnectDenial } from '../common/post-connect.js';
 import type { ConnectionRegistry } from '../common/registry.js';
 import { newConnectionId } from '../common/registry.js';
 import { frontEndSettings, userFsBuilder, type FrontEndDeps, type ListeningAddress, type ProtocolServer } from '../common/server.js';
@@ -206,7 +207,9 @@ export class FtpServer implements ProtocolServer {
   private refuse(socket: Socket, l: Listener, ip: string, e: unknown): void {
     this.log.debug({ remote_addr: ip, error: exposedMessage(e) }, 'connection refused');
     if (l.binding.tls_mode !== 2 && !socket.destroyed) {
-      socket.end(`421 Access denied: ${exposedMessage(e)}\r\n`);
+      // upstream's text for a post-connect rejection
+      const text = isPostConnectDenial(e) ? 'Access denied by post connect hook' : `Access denied: ${exposedMessage(e)}`;
+      socket.end(`421 ${text}\r\n`);
       setTimeout(() => socket.destroy(), 1000).unref();
     } else socket.destroy();
   }

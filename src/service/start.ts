@@ -14,6 +14,7 @@ import { ConnectionRegistry, type ProtocolServer, type TrackQuota } from '../com
 import { createActionNotifier, type ActionNotifier } from '../common/actions.js';
 import { connectionConfigOf, userFsDepsOf } from '../common/server.js';
 import { ConnectionGate } from '../common/connection-gate.js';
+import { PostConnectHook } from '../common/post-connect.js';
 import { createDefender, type Defender } from '../common/defender.js';
 import { QuotaScanRegistry } from '../common/quota-scan-registry.js';
 import { RateLimiters } from '../common/ratelimiter.js';
@@ -201,7 +202,10 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
   const rateLimiters = new RateLimiters(config.common.rate_limiters, {
     onLimitExceeded: (ip) => defender.addEvent(ip, 'limit_exceeded'),
   });
-  const gate = new ConnectionGate({ defender, rateLimiters, logger: logger.child({ sender: 'connections' }) });
+  // the hooks: each exists only when configured, so an unused one costs nothing
+  const postConnectHook = config.common.post_connect_hook;
+  const postConnect = postConnectHook === '' ? undefined : new PostConnectHook(postConnectHook, { http: hookHttp, logger });
+  const gate = new ConnectionGate({ defender, rateLimiters, logger: logger.child({ sender: 'connections' }), postConnect });
   const connections = new ConnectionRegistry({
     maxTotalConnections: config.common.max_total_connections,
     maxPerHostConnections: config.common.max_per_host_connections,
@@ -224,6 +228,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
     started.length = 0;
     connections.stopIdleChecker();
     await connections.closeAll();
+    await postConnect?.close();
     hookHttp.close();
     // running quota scans write to the provider: let them finish first
     await quotaScans?.idle();

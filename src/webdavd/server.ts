@@ -17,6 +17,7 @@ import type { Request } from 'express';
 import type { AuthResponse, Authenticator } from 'nephele';
 import nephele, { UnauthorizedError } from 'nephele';
 import type { ConnectionGate } from '../common/connection-gate.js';
+import { isPostConnectDenial } from '../common/post-connect.js';
 import { Connection } from '../common/connection.js';
 import { checkLogin } from '../common/login.js';
 import { RateLimitError } from '../common/ratelimiter.js';
@@ -404,7 +405,8 @@ export class WebdavServer implements ProtocolServer {
         res.setHeader('X-Retry-In', `${Math.ceil(e.retryAfterMs)}ms`);
         return sendText(res, 429, e.message);
       }
-      return sendText(res, 403, exposedMessage(e));
+      // upstream's ErrConnectionDenied text for a post-connect rejection
+      return sendText(res, 403, isPostConnectDenial(e) ? 'you are not allowed to connect' : exposedMessage(e));
     }
 
     if (this.cors?.(req, res)) return;

@@ -32,7 +32,8 @@ export function connectionCheck(deps: ConnectionCheckDeps): Middleware<HttpdStat
     // released when the response is over (streamed bodies outlive the middleware chain)
     ctx.res.once('close', () => deps.connections.releaseClient(ip));
     try {
-      await deps.gate.checkConnectionAllowed(ip, 'HTTP');
+      // the post-connect hook runs on the login endpoint only (routes/user-api.ts), as upstream
+      await deps.gate.checkConnectionAllowed(ip, 'HTTP', { postConnect: false });
     } catch (e) {
       if (SftpgoError.is(e, 'CONNECTION_DENIED')) throw new HttpError(403, e.message, { detail: e.message });
       if (SftpgoError.is(e, 'RATE_LIMITED')) {

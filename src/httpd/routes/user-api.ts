@@ -16,6 +16,7 @@ import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { Connection } from '../../common/connection.js';
 import { checkLogin } from '../../common/login.js';
+import { POST_CONNECT_DENIED } from '../../common/post-connect.js';
 import { newConnectionId, newXid } from '../../common/registry.js';
 import { createUserFs } from '../../common/user-fs.js';
 import type { User } from '../../dataprovider/provider.js';
@@ -240,6 +241,15 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
     if (!creds || creds.username === '' || creds.password === '') {
       failed(creds?.username ?? '', new SftpgoError('AUTH_FAILED', 'credentials cannot be null or empty'));
       throw unauthorized('credentials cannot be null or empty');
+    }
+    // [post-connect] HTTP runs it here only, once the credentials are present (upstream getUserToken)
+    const postConnect = deps.gate.postConnect;
+    if (postConnect) {
+      try {
+        await postConnect.check(ip, 'HTTP');
+      } catch (e) {
+        throw new HttpError(403, 'Forbidden', { detail: POST_CONNECT_DENIED, cause: e, logged: true });
+      }
     }
     let user: User;
     try {

@@ -173,12 +173,12 @@ void describe('cli: sftpgo executable', () => {
     await mkdir(join(home, '.config', 'sftpgo'), { recursive: true });
     await writeFile(
       found,
-      JSON.stringify({ Common: { Post_Connect_Hook: '/usr/local/bin/allow-ip' }, sftpd: { bindings: [{ port: 0 }] } }),
+      JSON.stringify({ Common: { Proxy_Protocol: 1 }, sftpd: { bindings: [{ port: 0 }] } }),
     );
     const r = await run(['serve', '-c', join(dir, 'refuse-empty'), '-l', ''], { HOME: home });
     assert.equal(r.code, 1, r.stderr);
     assert.ok(r.stderr.includes(`configuration in ${found} uses features sftpgo-ts does not implement yet`), r.stderr);
-    assert.match(r.stderr, /common\.post_connect_hook: the post-connect hook can reject connections/);
+    assert.match(r.stderr, /common\.proxy_protocol: the PROXY protocol is not implemented yet/);
     assert.ok(!existsSync(join(dir, 'refuse-empty', 'sftpgo.db')), 'nothing was started');
   });
 
