@@ -38,8 +38,11 @@ export interface ActiveConnection {
   /** last command / method, "" when none */
   readonly command: string;
   activeTransfers(): TransferStatus[];
-  /** aborts the transfers and closes the protocol side; idempotent */
-  close(): Promise<void>;
+  /**
+   * aborts the transfers and closes the protocol side; idempotent. `idle`: closed by the idle
+   * checker (an FTP client that never logged in is then a "no_auth_tryed" login for post-login)
+   */
+  close(o?: { idle?: boolean }): Promise<void>;
 }
 
 /**
@@ -232,8 +235,8 @@ export class ConnectionRegistry {
     for (const s of [...this.sshConns.values()]) this.closeNetwork(s, 'service stopping');
   }
 
-  private closeConn(c: ActiveConnection, reason: string): Promise<void> {
-    return c.close().then(
+  private closeConn(c: ActiveConnection, reason: string, idle = false): Promise<void> {
+    return c.close(idle ? { idle } : undefined).then(
       () => {
         // a connection that did not unregister itself must not stay listed
         this.remove(c);
@@ -369,7 +372,7 @@ export class ConnectionRegistry {
           { sender: c.protocol, connection_id: c.id, idle_ms: idle, username: c.username },
           'close idle connection',
         );
-        void this.closeConn(c, 'idle connection closed');
+        void this.closeConn(c, 'idle connection closed', true);
         closed.push(c.id);
       }
     }

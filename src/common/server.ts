@@ -5,6 +5,7 @@ import type { Logger } from '../logger/index.js';
 import type { MountTable, SecretDecrypter } from '../vfs/index.js';
 import type { ActionNotifier } from './actions.js';
 import type { ConnectionGate } from './connection-gate.js';
+import type { PostLoginNotifier } from './post-login.js';
 import type { ConnectionRegistry } from './registry.js';
 import type { ConnectionConfig, TrackQuota } from './types.js';
 import { createUserFs, userUsesSftpOf, type UserFsDeps } from './user-fs.js';
@@ -62,6 +63,8 @@ export interface FrontEndDeps {
   gate?: ConnectionGate;
   /** the custom actions of common.actions (createActionNotifier); absent: none configured */
   actions?: ActionNotifier;
+  /** the post-login hook, told about every login; absent when none is configured */
+  postLogin?: PostLoginNotifier | undefined;
 }
 
 /**

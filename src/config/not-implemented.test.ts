@@ -272,7 +272,7 @@ void describe('checkNotImplemented', () => {
     assert.match(r.warnings[0] as string, /^webdavd\.bindings\[1\]\.tls_cipher_suites is set .*default TLS cipher suites/);
   });
 
-  void it('the implemented hooks (login, post-connect, data-provider actions) and the hooks HTTP client section: no warning', () => {
+  void it('the implemented hooks (login, post-connect, post-login, data-provider actions) and the hooks HTTP client section: no warning', () => {
     const r = check({
       ...NO_TELEMETRY,
       http: { timeout: 5, skip_tls_verify: true },
@@ -285,6 +285,8 @@ void describe('checkNotImplemented', () => {
         check_password_hook: '/bin/chk',
         check_password_scope: 2,
         actions: { execute_on: ['add'], hook: '/bin/notify' },
+        post_login_hook: '/bin/logged',
+        post_login_scope: 1,
       },
     });
     assert.deepEqual(r.warnings, []);

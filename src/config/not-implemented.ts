@@ -74,14 +74,6 @@ export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
         : undefined,
   },
 
-  // ---- data_provider
-  'data_provider.post_login_hook': { action: 'warn', reason: 'the post-login hook is not run' },
-  'data_provider.post_login_scope': {
-    action: 'warn',
-    reason: 'only used with data_provider.post_login_hook',
-    isSet: onlyWith(),
-  },
-
   // ---- httpd
   'httpd.bindings[].enable_web_admin': {
     action: 'warn',

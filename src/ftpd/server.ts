@@ -119,6 +119,7 @@ export class FtpServer implements ProtocolServer {
           provider: this.deps.provider,
           registry: this.registry,
           gate: this.deps.gate,
+          postLogin: this.deps.postLogin,
           connConfig: this.connConfig,
           rootLogger: this.deps.logger,
           log: this.log.child({ binding: index }),

@@ -21,6 +21,7 @@ import type { TLSSocket } from 'node:tls';
 import { crc32 } from 'node:zlib';
 import { OPEN_FLAGS } from '../common/actions.js';
 import type { ConnectionGate } from '../common/connection-gate.js';
+import { NO_AUTH_TRIED, type PostLoginNotifier } from '../common/post-login.js';
 import { Connection } from '../common/connection.js';
 import { checkLogin, isLoginMethodAllowed } from '../common/login.js';
 import type { ActiveConnection, ConnectionRegistry } from '../common/registry.js';
@@ -65,6 +66,8 @@ export interface SessionContext {
   provider: DataProvider;
   registry: ConnectionRegistry;
   gate: ConnectionGate | undefined;
+  /** the post-login hook; absent when none is configured */
+  postLogin: PostLoginNotifier | undefined;
   connConfig: ConnectionConfig;
   rootLogger: Logger;
   log: Logger;
@@ -185,7 +188,9 @@ class PreLoginEntry implements ActiveConnection {
   activeTransfers(): TransferStatus[] {
     return [];
   }
-  close(): Promise<void> {
+  close(o?: { idle?: boolean }): Promise<void> {
+    // as upstream's idle checker: a client idle without logging in is a "no_auth_tryed" login
+    if (o?.idle === true) this.session.notifyNoAuthTried();
     this.session.destroy();
     return Promise.resolve();
   }
@@ -561,7 +566,21 @@ export class FtpSession {
     this.conn = conn;
     this.log.info({ username, login_method: method }, `User ${JSON.stringify(username)} logged in with ${JSON.stringify(method)}, from ip ${JSON.stringify(this.remoteIp)}`);
     this.ctx.provider.updateLastLogin(username).catch((e: unknown) => this.log.warn({ err: e, username }, 'unable to update the last login'));
+    this.ctx.postLogin?.notify({ protocol: 'FTP', ip: this.remoteIp, method, username, user });
     this.reply(230, okText);
+  }
+
+  /** [post-login] closed by the idle checker before any login */
+  notifyNoAuthTried(): void {
+    if (this.conn || this.closed) return;
+    this.ctx.postLogin?.notify({
+      protocol: 'FTP',
+      ip: this.remoteIp,
+      method: NO_AUTH_TRIED,
+      username: '',
+      error: new SftpgoError('AUTH_FAILED', 'client idle'),
+      noLookup: true,
+    });
   }
 
   /** one login attempt per connection, as upstream: 530 and close */
@@ -574,6 +593,7 @@ export class FtpSession {
       error: err instanceof Error ? err.message : String(err),
     });
     this.ctx.gate?.reportLoginFailure(this.remoteIp, err);
+    this.ctx.postLogin?.notify({ protocol: 'FTP', ip: this.remoteIp, method, username, error: err });
     this.reply(530, text ?? `Authentication problem: ${exposedMessage(err)}`);
     this.endControl();
   }

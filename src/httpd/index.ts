@@ -107,6 +107,7 @@ function standaloneServices(cfg: HttpdConfig, deps: HttpdDeps): ServiceDeps {
     },
     userFs: given.userFs ?? {},
     ...(given.hookHttp ? { hookHttp: given.hookHttp } : {}),
+    ...(given.postLogin ? { postLogin: given.postLogin } : {}),
   };
 }
 

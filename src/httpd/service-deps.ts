@@ -5,6 +5,7 @@
  * the config slices they read. Part of ApiDeps (context.ts).
  */
 import type { ConnectionGate } from '../common/connection-gate.js';
+import type { PostLoginNotifier } from '../common/post-login.js';
 import type { Defender } from '../common/defender.js';
 import type { QuotaScanRegistry } from '../common/quota-scan-registry.js';
 import type { ConnectionRegistry } from '../common/registry.js';
@@ -28,4 +29,6 @@ export interface ServiceDeps {
   userFs: UserFsDeps;
   /** the one HTTP client of every HTTP hook (the `http` section) */
   hookHttp?: HookHttpClient;
+  /** the post-login hook; absent when none is configured */
+  postLogin?: PostLoginNotifier;
 }

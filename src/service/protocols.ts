@@ -10,6 +10,7 @@
 import type { Schemas } from '../api/index.js';
 import type { ActionNotifier } from '../common/actions.js';
 import type { ConnectionGate } from '../common/connection-gate.js';
+import type { PostLoginNotifier } from '../common/post-login.js';
 import type { Defender } from '../common/defender.js';
 import type { ConnectionRegistry } from '../common/registry.js';
 import type { ProtocolServer } from '../common/server.js';
@@ -42,6 +43,8 @@ export interface ProtocolDeps {
   hookHttp?: HookHttpClient;
   /** the custom actions of common.actions; absent when none is configured */
   actions?: ActionNotifier;
+  /** the post-login hook; absent when none is configured */
+  postLogin?: PostLoginNotifier | undefined;
 }
 
 /** the keys of GET /api/v2/status that describe a file-transfer front end */

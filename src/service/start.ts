@@ -15,6 +15,7 @@ import { createActionNotifier, type ActionNotifier } from '../common/actions.js'
 import { connectionConfigOf, userFsDepsOf } from '../common/server.js';
 import { ConnectionGate } from '../common/connection-gate.js';
 import { PostConnectHook } from '../common/post-connect.js';
+import { PostLoginNotifier } from '../common/post-login.js';
 import { createDefender, type Defender } from '../common/defender.js';
 import { QuotaScanRegistry } from '../common/quota-scan-registry.js';
 import { RateLimiters } from '../common/ratelimiter.js';
@@ -216,6 +217,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
   const started: ProtocolServer[] = [];
   let provider: DataProvider | undefined;
   let quotaScans: QuotaScanRegistry | undefined;
+  let postLogin: PostLoginNotifier | undefined;
   let stopped: Promise<void> | undefined;
   const stopAll = async (): Promise<void> => {
     for (const s of [...started].reverse()) {
@@ -229,6 +231,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
     connections.stopIdleChecker();
     await connections.closeAll();
     await postConnect?.close();
+    await postLogin?.close();
     hookHttp.close();
     // running quota scans write to the provider: let them finish first
     await quotaScans?.idle();
@@ -252,6 +255,17 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
       hookHttp,
     });
     provider = p;
+    const postLoginHook = config.data_provider.post_login_hook;
+    postLogin =
+      postLoginHook === ''
+        ? undefined
+        : new PostLoginNotifier(postLoginHook, {
+            scope: config.data_provider.post_login_scope,
+            http: hookHttp,
+            provider: p,
+            // upstream logs the data provider's hooks as the provider
+            logger: logger.child({ sender: `dataprovider_${p.driver}` }),
+          });
     const connConfig = connectionConfigOf(config.common, config.data_provider.track_quota, actions);
     const decryptSecret = secretDecrypter(kms);
     // the SSH service loads its host keys when it starts; every protocol's logins (and quota
@@ -303,6 +317,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
         localHostKeyFingerprints,
         hookHttp,
         ...(actions ? { actions } : {}),
+        postLogin,
       });
       if (!server) {
         if (!sectionWarned(entry, warnings)) {
@@ -337,6 +352,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
           connectionConfig: connConfig,
           userFs,
           hookHttp,
+          ...(postLogin ? { postLogin } : {}),
         },
       });
       await httpd.start();

@@ -11,10 +11,13 @@
  * partial success. Credentials are checked by the data provider's one login entry
  * (authenticateUser: login hooks included); every successful step then passes through common's
  * checkLogin. Every failure is logged as a `connection_failed` line (fail2ban's input) and
- * counts towards max_auth_tries.
+ * counts towards max_auth_tries. The post-login hook hears of every password and
+ * keyboard-interactive result and of every public key that fails or logs in (not of the first
+ * step of a multi-step login).
  */
 import type { AuthContext, AuthenticationType, Connection as SshClient, KeyboardAuthContext, PasswordAuthContext, PublicKeyAuthContext } from 'ssh2';
 import { checkLogin, getNextAuthMethods, isPartialAuth, type SessionCounter } from '../common/login.js';
+import type { PostLoginNotifier } from '../common/post-login.js';
 import type { LoginAttempt } from '../dataprovider/auth.js';
 import type { DataProvider, User } from '../dataprovider/provider.js';
 import { SftpgoError } from '../errors/index.js';
@@ -54,6 +57,8 @@ export interface AuthDeps {
   prepare: (user: User) => Promise<MountTable>;
   /** [defender] told about every failed attempt (method as logged, the error of the failure) */
   onFailure?: (method: string, err: unknown) => void;
+  /** the post-login hook; absent when none is configured */
+  postLogin?: PostLoginNotifier | undefined;
 }
 
 export interface AuthResult {
@@ -156,7 +161,7 @@ export class SshAuthenticator {
   private async password(ctx: PasswordAuthContext): Promise<void> {
     const method = this.secondStepMethod('password');
     if (!this.settings.passwordAuthentication) {
-      this.fail(ctx, method, ctx.username, new Error('password authentication is disabled'));
+      this.fail(ctx, method, ctx.username, new SftpgoError('METHOD_DISABLED', 'password authentication is disabled'));
       return;
     }
     let user: User;
@@ -296,6 +301,7 @@ export class SshAuthenticator {
     }
     this.done = { ...r, mounts };
     ctx.accept();
+    this.deps.postLogin?.notify({ protocol: 'SSH', ip: this.remoteIp, method: r.loginMethod, username: ctx.username, user: r.user });
   }
 
   private fail(ctx: AuthContext, method: string, username: string, err: unknown): void {
@@ -308,6 +314,10 @@ export class SshAuthenticator {
       error: message(err),
     });
     this.deps.onFailure?.(method, err);
+    // [post-login] as upstream, methods it never offers (none, hostbased, disabled ones) are not logins
+    if (method !== 'none' && method !== 'hostbased' && !SftpgoError.is(err, 'METHOD_DISABLED')) {
+      this.deps.postLogin?.notify({ protocol: 'SSH', ip: this.remoteIp, method, username, error: err });
+    }
     try {
       ctx.reject(this.methodsLeft());
     } catch (e) {

@@ -20,6 +20,7 @@ import ssh2 from 'ssh2';
 import type { Algorithms, ClientInfo, Connection as SshClient, ServerChannel, Session, SFTPWrapper } from 'ssh2';
 import { Connection } from '../common/connection.js';
 import type { ConnectionRegistry } from '../common/registry.js';
+import { NO_AUTH_TRIED } from '../common/post-login.js';
 import { newConnectionId } from '../common/registry.js';
 import { frontEndSettings, userFsBuilder, type FrontEndDeps, type ListeningAddress, type ProtocolServer } from '../common/server.js';
 import type { ConnectionConfig } from '../common/types.js';
@@ -389,6 +390,7 @@ export class SftpServer implements ProtocolServer {
         log: connLog,
         prepare: (u) => this.buildUserFs(u),
         onFailure: (method, err) => this.reportAuthFailure(state, method, err),
+        postLogin: this.deps.postLogin,
       },
     );
     client.on('authentication', (ctx) => {
@@ -470,8 +472,20 @@ export class SftpServer implements ProtocolServer {
   }
 
   private reportUnauthenticated(state: ClientState): void {
+    if (state.auth || !this.active) return;
+    // [post-login] as upstream checkAuthError: a client gone before trying any method
+    if (!state.authTried) {
+      this.deps.postLogin?.notify({
+        protocol: 'SSH',
+        ip: state.remoteIp,
+        method: NO_AUTH_TRIED,
+        username: '',
+        error: new SftpgoError('AUTH_FAILED', 'no authentication tried'),
+        noLookup: true,
+      });
+    }
     const gate = this.deps.gate;
-    if (!gate || state.auth || !this.active) return;
+    if (!gate) return;
     if (state.keyFailure !== undefined) gate.reportLoginFailure(state.remoteIp, state.keyFailure);
     else if (!state.authTried) gate.reportNoLoginTried(state.remoteIp);
   }

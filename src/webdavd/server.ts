@@ -18,6 +18,7 @@ import type { AuthResponse, Authenticator } from 'nephele';
 import nephele, { UnauthorizedError } from 'nephele';
 import type { ConnectionGate } from '../common/connection-gate.js';
 import { isPostConnectDenial } from '../common/post-connect.js';
+import type { PostLoginNotifier } from '../common/post-login.js';
 import { Connection } from '../common/connection.js';
 import { checkLogin } from '../common/login.js';
 import { RateLimitError } from '../common/ratelimiter.js';
@@ -57,6 +58,8 @@ export interface WebdavdDeps {
   provider: DataProvider;
   connections: ConnectionRegistry;
   gate?: ConnectionGate;
+  /** the post-login hook, told about every request's login; absent when none is configured */
+  postLogin?: PostLoginNotifier | undefined;
   /** builds a user's mount table (tests may replace it) */
   createUserFs?: (user: User) => Promise<MountTable>;
   /** decrypts the secrets of filesystem configs (the service's KMS) */
@@ -431,10 +434,17 @@ export class WebdavServer implements ProtocolServer {
 
     const basic = parseBasicAuth(req.headers.authorization);
     const cert = this.clientCertificate(req, b);
-    if (cert === null) return sendText(res, 403, 'invalid TLS client certificate');
+    // [post-login] every request's login result, as upstream (cached users included)
+    const notify = (loginMethod: string, username: string, o: { user?: User; error?: unknown; noLookup?: boolean }): void =>
+      this.deps.postLogin?.notify({ protocol: 'DAV', ip, method: loginMethod, username, ...o });
+    if (cert === null) {
+      notify('TLSCertificate', basic?.username ?? '', { error: new SftpgoError('AUTH_FAILED', 'invalid TLS client certificate') });
+      return sendText(res, 403, 'invalid TLS client certificate');
+    }
     // Windows Explorer / macOS Finder ask OPTIONS before sending credentials (upstream #614)
     if (req.method === 'OPTIONS' && !basic && !cert) return this.anonymousOptions(res);
     if (!basic && !cert) {
+      notify('password', '', { error: new SftpgoError('AUTH_FAILED', 'no credential provided'), noLookup: true });
       res.setHeader('WWW-Authenticate', REALM);
       return sendText(res, 401, 'Authentication error: no credential provided');
     }
@@ -454,6 +464,7 @@ export class WebdavServer implements ProtocolServer {
         error: e instanceof Error ? e.message : String(e),
       });
       this.deps.gate?.reportLoginFailure(ip, e);
+      notify(method, username, { error: e });
       res.setHeader('WWW-Authenticate', REALM);
       return sendText(res, 401, 'Authentication error: invalid credentials');
     }
@@ -473,6 +484,7 @@ export class WebdavServer implements ProtocolServer {
         protocol: 'DAV',
         error: exposedMessage(e),
       });
+      notify(loginMethod, username, { user, error: e });
       if (SftpgoError.is(e, 'AUTH_FAILED')) {
         this.deps.gate?.reportLoginFailure(ip, e);
         res.setHeader('WWW-Authenticate', REALM);
@@ -481,6 +493,7 @@ export class WebdavServer implements ProtocolServer {
       return sendText(res, 403, exposedMessage(e));
     }
     this.updateLastLogin(cached);
+    notify(loginMethod, username, { user });
     this.serve(req, res, cached, remoteAddress);
   }
 

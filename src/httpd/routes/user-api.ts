@@ -238,8 +238,13 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
       });
     };
     const creds = parseBasicAuth(ctx.get('authorization') || undefined);
+    // [post-login] every outcome from here on, method "password" as upstream
+    const notify = (username: string, o: { user?: User; error?: unknown; noLookup?: boolean }): void =>
+      deps.postLogin?.notify({ protocol: 'HTTP', ip, method: 'password', username, ...o });
     if (!creds || creds.username === '' || creds.password === '') {
-      failed(creds?.username ?? '', new SftpgoError('AUTH_FAILED', 'credentials cannot be null or empty'));
+      const err = new SftpgoError('AUTH_FAILED', 'credentials cannot be null or empty');
+      failed(creds?.username ?? '', err);
+      notify(creds?.username ?? '', { error: err, noLookup: true });
       throw unauthorized('credentials cannot be null or empty');
     }
     // [post-connect] HTTP runs it here only, once the credentials are present (upstream getUserToken)
@@ -257,15 +262,18 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
     } catch (e) {
       if (SftpgoError.is(e, 'AUTH_FAILED') || SftpgoError.is(e, 'NOT_FOUND')) {
         failed(creds.username, e);
+        notify(creds.username, { error: e });
         deps.logger.debug({ sender: 'HTTP', username: creds.username, remote_addr: ip, reason: e.message }, 'user login failed');
         throw unauthorized('invalid credentials', true);
       }
+      notify(creds.username, { error: e });
       throw e;
     }
     try {
       checkAccess(ctx, user, true);
     } catch (e) {
       failed(creds.username, e);
+      notify(creds.username, { user, error: e });
       throw e;
     }
     // the filesystem root must be usable (upstream CheckFsRoot)
@@ -274,8 +282,10 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
       await mounts.close();
     } catch (e) {
       deps.logger.warn({ sender: 'HTTP', username: user.username, err: e }, 'unable to check the user filesystem root');
+      notify(creds.username, { user, error: e });
       throw new HttpError(500, 'Internal Server Error', { detail: 'unable to check the filesystem root', cause: e });
     }
+    notify(creds.username, { user });
     const issued = tokens.issue({ username: user.username ?? creds.username, permissions: [...(user.filters?.web_client ?? [])] }, 'APIUser');
     try {
       await provider.updateLastLogin(user.username ?? creds.username);

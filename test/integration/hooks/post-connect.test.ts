@@ -3,7 +3,7 @@
  * new client before any authentication (SSH per TCP connection, FTP on connect, WebDAV per
  * request, HTTP on GET /api/v2/user/token only) and its rejection closes SSH before the
  * handshake, answers FTP with upstream's reply text, and WebDAV/HTTP with 403. A rejection adds
- * no defender event. A hook that hangs rejects (HTTP timeout) and
+ * no defender event and no post-login notification. A hook that hangs rejects (HTTP timeout) and
  * blocks nobody else; a program hook gets exactly SFTPGO_CONNECTION_IP/PROTOCOL and no argument,
  * and one that crashes rejects.
  */
@@ -30,17 +30,22 @@ const connectRequests = (r: HookReceiver, ip: string, protocol: string): Receive
 
 void describe('post-connect hook over HTTP: one IP refused on every protocol', () => {
   const receiver = new HookReceiver();
+  const scripts = new ScriptHooks();
   let env: HookEnv;
   let user: { username: string; password: string };
+  let postLogin: string;
 
   before(async () => {
     requireSshTools();
+    await scripts.init();
+    postLogin = await scripts.script('post-login');
     await receiver.start((q) => ({ status: q.query.ip === OTHER_IP ? 403 : 200 }));
     env = await startHookServer({
       common: {
         post_connect_hook: `${receiver.url}/connect`,
         defender: { enabled: true },
       },
+      data_provider: { post_login_hook: postLogin },
       http: { retry_max: 0 },
     });
     user = await env.createUser();
@@ -48,6 +53,7 @@ void describe('post-connect hook over HTTP: one IP refused on every protocol', (
   after(async () => {
     await env?.stop();
     await receiver.stop();
+    await scripts.cleanup();
   });
 
   void it('SSH: the refused IP is disconnected before the handshake (ssh2 and OpenSSH); the other logs in', async () => {
@@ -142,10 +148,16 @@ void describe('post-connect hook over HTTP: one IP refused on every protocol', (
     );
   });
 
-  void it('a rejection adds no defender event', async () => {
+  void it('a rejection adds no defender event and sends no post-login notification', async () => {
     const hosts = await env.srv.api<{ id: string }[]>('GET', '/defender/hosts');
     assert.equal(hosts.status, 200);
     assert.ok(!hosts.body.some((h) => h.id === hostId(OTHER_IP)), JSON.stringify(hosts.body));
+    // the accepted logins above were notified (SSH x2, FTP, WebDAV x2, HTTP); the refused IP never
+    const calls = await scripts.waitForCalls(postLogin, 6);
+    assert.deepEqual(
+      calls.filter((c) => c.env.SFTPGO_LOGIND_IP === OTHER_IP),
+      [],
+    );
   });
 });
 
