@@ -230,10 +230,10 @@ void describe('checkNotImplemented', () => {
   });
 
   void it('a non-default ignored key gives exactly one warning naming it', () => {
-    const r = check({ ...NO_TELEMETRY, common: { startup_hook: '/usr/local/bin/started' } });
+    const r = check({ ...NO_TELEMETRY, httpd: { static_files_path: '/opt/static' } });
     assert.deepEqual(r.refusals, []);
     assert.deepEqual(r.warnings, [
-      'common.startup_hook is set but not implemented yet in sftpgo-ts: ignored (the startup hook is not run)',
+      'httpd.static_files_path is set but not implemented yet in sftpgo-ts: ignored (the web admin and web client UIs are not implemented yet)',
     ]);
   });
 
@@ -272,11 +272,11 @@ void describe('checkNotImplemented', () => {
     assert.match(r.warnings[0] as string, /^webdavd\.bindings\[1\]\.tls_cipher_suites is set .*default TLS cipher suites/);
   });
 
-  void it('the implemented hooks (login, post-connect, post-login, data-provider actions) and the hooks HTTP client section: no warning', () => {
+  void it('the implemented hooks (login, post-connect, post-login, startup, data-provider actions) and the hooks HTTP client section: no warning', () => {
     const r = check({
       ...NO_TELEMETRY,
       http: { timeout: 5, skip_tls_verify: true },
-      common: { post_connect_hook: 'http://127.0.0.1:9000/check' },
+      common: { post_connect_hook: 'http://127.0.0.1:9000/check', startup_hook: '/bin/started' },
       sftpd: { keyboard_interactive_auth_hook: '/bin/otp' },
       data_provider: {
         external_auth_hook: '/bin/auth',

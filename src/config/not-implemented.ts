@@ -61,7 +61,6 @@ export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
         ? ['common.proxy_allowed']
         : undefined,
   },
-  'common.startup_hook': { action: 'warn', reason: 'the startup hook is not run' },
 
   // ---- the servers not implemented yet: their whole sections
   telemetry: {

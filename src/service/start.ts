@@ -16,6 +16,7 @@ import { connectionConfigOf, userFsDepsOf } from '../common/server.js';
 import { ConnectionGate } from '../common/connection-gate.js';
 import { PostConnectHook } from '../common/post-connect.js';
 import { PostLoginNotifier } from '../common/post-login.js';
+import { runStartupHook } from '../common/startup-hook.js';
 import { createDefender, type Defender } from '../common/defender.js';
 import { QuotaScanRegistry } from '../common/quota-scan-registry.js';
 import { RateLimiters } from '../common/ratelimiter.js';
@@ -34,6 +35,7 @@ import type { ApiSecret } from '../api/index.js';
 import { createKms, type Kms, type Secret as KmsSecret } from '../kms/index.js';
 import type { SecretDecrypter } from '../vfs/index.js';
 import { openRootLogger, type Logger } from '../logger/index.js';
+import { HookTasks } from '../util/hooks/tasks.js';
 import { HookHttpClient } from '../util/hooks/http-client.js';
 import { loadInitialData, type LoaddataOptions } from './loaddata.js';
 import { buildServicesStatus, PROTOCOLS, type ProtocolEntry, type RunningProtocol } from './protocols.js';
@@ -207,6 +209,8 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
   const postConnectHook = config.common.post_connect_hook;
   const postConnect = postConnectHook === '' ? undefined : new PostConnectHook(postConnectHook, { http: hookHttp, logger });
   const gate = new ConnectionGate({ defender, rateLimiters, logger: logger.child({ sender: 'connections' }), postConnect });
+  // the startup hook, still running when the service stops: aborted and waited for
+  const startupHooks = new HookTasks();
   const connections = new ConnectionRegistry({
     maxTotalConnections: config.common.max_total_connections,
     maxPerHostConnections: config.common.max_per_host_connections,
@@ -230,6 +234,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
     started.length = 0;
     connections.stopIdleChecker();
     await connections.closeAll();
+    await startupHooks.close();
     await postConnect?.close();
     await postLogin?.close();
     hookHttp.close();
@@ -376,6 +381,12 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
     });
     (o.summary ?? process.stderr).write(summary);
     logger.info({ sender: 'service', services: started.map((s) => s.name) }, 'service started');
+    // once per start, in the background; its result is only logged
+    const startupHook = config.common.startup_hook;
+    if (startupHook !== '') {
+      const log = logger.child({ sender: 'common' });
+      startupHooks.run((signal) => runStartupHook(startupHook, { http: hookHttp, logger: log, signal }));
+    }
 
     return {
       config,
