@@ -13,7 +13,7 @@
  * as upstream does (FTP reply, WebDAV/HTTP 403, SSH closes the socket). It adds no defender
  * event and sends no post-login notification.
  */
-import { SftpgoError } from '../errors/index.js';
+import { errorText, SftpgoError } from '../errors/index.js';
 import type { HookHttpClient } from '../util/hooks/http-client.js';
 import { isHttpHook, runProgram } from '../util/hooks/program.js';
 import { HookTasks } from '../util/hooks/tasks.js';
@@ -34,10 +34,6 @@ export interface PostConnectHookOptions {
   logger: Logger;
   /** tests only */
   timeoutMs?: number;
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 export class PostConnectHook {
@@ -63,7 +59,7 @@ export class PostConnectHook {
         isHttpHook(this.#hook) ? this.#get(ip, protocol, signal) : this.#exec(ip, protocol, signal),
       );
     } catch (e) {
-      why = `, error executing post connect hook: ${message(e)}`;
+      why = `, error executing post connect hook: ${errorText(e)}`;
     }
     if (why === undefined) return;
     this.#log.warn(
@@ -101,7 +97,7 @@ export class PostConnectHook {
       });
       return res.status === 200 ? undefined : `, post connect hook response code: ${res.status}`;
     } catch (e) {
-      return `, error executing post connect hook: ${message(e)}`;
+      return `, error executing post connect hook: ${errorText(e)}`;
     }
   }
 
@@ -118,7 +114,7 @@ export class PostConnectHook {
       });
       return undefined;
     } catch (e) {
-      return `, connect hook error: ${message(e)}`;
+      return `, connect hook error: ${errorText(e)}`;
     }
   }
 }

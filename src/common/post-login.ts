@@ -15,11 +15,11 @@
  * the user the protocol knew, else the stored user of the login name (upstream sends the user
  * its failed check had loaded), else the zero-valued user with only the login name.
  */
+import { errorText } from '../errors/index.js';
 import { renderedUserObject } from '../dataprovider/hooks/user-json.js';
 import type { DataProvider, User } from '../dataprovider/provider.js';
 import { HookTasks } from '../util/hooks/tasks.js';
 import type { HookHttpClient } from '../util/hooks/http-client.js';
-import { redactUrl } from '../util/hooks/http-client.js';
 import { isHttpHook, runProgram } from '../util/hooks/program.js';
 import type { LoginProtocol, Logger } from './types.js';
 
@@ -58,10 +58,6 @@ export interface PostLoginNotifierOptions {
   logger: Logger;
   /** tests only */
   timeoutMs?: number;
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 export class PostLoginNotifier {
@@ -144,7 +140,7 @@ export class PostLoginNotifier {
       }
       this.#log.debug(
         { elapsed_ms: Date.now() - started },
-        `post login hook executed for ${redactUrl(this.#hook)}, response code: ${code}, elapsed: ${Date.now() - started}ms err: ${err === undefined ? '<nil>' : message(err)}`,
+        `post login hook executed, response code: ${code}, elapsed: ${Date.now() - started}ms err: ${err === undefined ? '<nil>' : errorText(err)}`,
       );
       return;
     }
@@ -166,7 +162,7 @@ export class PostLoginNotifier {
     }
     this.#log.debug(
       { elapsed_ms: Date.now() - started },
-      `post login hook executed, elapsed ${Date.now() - started}ms err: ${err === undefined ? '<nil>' : message(err)}`,
+      `post login hook executed, elapsed ${Date.now() - started}ms err: ${err === undefined ? '<nil>' : errorText(err)}`,
     );
   }
 }

@@ -6,6 +6,7 @@
  * - program: no arguments, no extra environment, killed after 60 s;
  * - HTTP: GET to the URL with the retrying client; any status is accepted.
  */
+import { errorText } from '../errors/index.js';
 import type { HookHttpClient } from '../util/hooks/http-client.js';
 import { isHttpHook, runProgram } from '../util/hooks/program.js';
 import type { Logger } from './types.js';
@@ -22,10 +23,6 @@ export interface StartupHookOptions {
   signal?: AbortSignal;
   /** tests only */
   timeoutMs?: number;
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** runs `hook` (not empty) once; resolves when it is over, never rejects */
@@ -52,7 +49,7 @@ export async function runStartupHook(hook: string, o: StartupHookOptions): Promi
         `Startup hook executed, elapsed: ${Date.now() - started}ms, response code: ${res.status}`,
       );
     } catch (e) {
-      o.logger.warn({ err: e }, `Error executing startup hook: ${message(e)}`);
+      o.logger.warn({ err: e }, `Error executing startup hook: ${errorText(e)}`);
     }
     return;
   }
@@ -67,6 +64,6 @@ export async function runStartupHook(hook: string, o: StartupHookOptions): Promi
   }
   o.logger.debug(
     { elapsed_ms: Date.now() - started },
-    `Startup hook executed, elapsed: ${Date.now() - started}ms, error: ${err === undefined ? '<nil>' : message(err)}`,
+    `Startup hook executed, elapsed: ${Date.now() - started}ms, error: ${err === undefined ? '<nil>' : errorText(err)}`,
   );
 }

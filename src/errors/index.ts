@@ -77,3 +77,8 @@ export const permissionDenied = (msg = 'permission denied', cause?: unknown): Sf
 export function exposedMessage(e: unknown): string {
   return SftpgoError.is(e) && e.expose ? e.message : 'internal error';
 }
+
+/** The message of any thrown value, for logs (never for clients: see exposedMessage). */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

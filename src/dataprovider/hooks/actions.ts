@@ -10,6 +10,7 @@
  *   SFTPGO_USER_ACTION and SFTPGO_USER (the rendered user JSON), killed after 15 s;
  * - HTTP: POST `<hook>?action=<op>` with the rendered user JSON, retried as every notification.
  */
+import { errorText } from '../../errors/index.js';
 import { HookTasks } from '../../util/hooks/tasks.js';
 import type { HookHttpClient } from '../../util/hooks/http-client.js';
 import { redactUrl } from '../../util/hooks/http-client.js';
@@ -32,10 +33,6 @@ export interface ProviderActionsOptions {
   sender: string;
   /** tests only */
   timeoutMs?: number;
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 export class ProviderActions {
@@ -83,7 +80,7 @@ export class ProviderActions {
     } catch (e) {
       this.#log?.warn(
         { sender: this.#sender, err: e },
-        `unable to get the user to notify for operation ${JSON.stringify(op)}: ${message(e)}`,
+        `unable to get the user to notify for operation ${JSON.stringify(op)}: ${errorText(e)}`,
       );
       return;
     }
@@ -99,7 +96,7 @@ export class ProviderActions {
     } catch (e) {
       this.#log?.warn(
         { sender: this.#sender, err: e },
-        `Invalid http_notification_url ${JSON.stringify(url)} for operation ${JSON.stringify(op)}: ${message(e)}`,
+        `Invalid http_notification_url ${JSON.stringify(url)} for operation ${JSON.stringify(op)}: ${errorText(e)}`,
       );
       return;
     }
@@ -129,7 +126,7 @@ export class ProviderActions {
     }
     this.#log?.debug(
       { sender: this.#sender, elapsed_ms: Date.now() - started },
-      `notified operation ${JSON.stringify(op)} to URL: ${redactUrl(url)} status code: ${status}, elapsed: ${Date.now() - started}ms err: ${err === undefined ? '<nil>' : message(err)}`,
+      `notified operation ${JSON.stringify(op)} to URL: ${redactUrl(url)} status code: ${status}, elapsed: ${Date.now() - started}ms err: ${err === undefined ? '<nil>' : errorText(err)}`,
     );
   }
 
@@ -158,7 +155,7 @@ export class ProviderActions {
     }
     this.#log?.debug(
       { sender: this.#sender, elapsed_ms: Date.now() - started },
-      `executed command ${JSON.stringify(this.#hook)} with arguments: [${args.join(' ')}], elapsed: ${Date.now() - started}ms, error: ${err === undefined ? '<nil>' : message(err)}`,
+      `executed command ${JSON.stringify(this.#hook)} with arguments: [${args.join(' ')}], elapsed: ${Date.now() - started}ms, error: ${err === undefined ? '<nil>' : errorText(err)}`,
     );
   }
 }
