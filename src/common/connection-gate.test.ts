@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ScriptHooks } from '../../test/helpers/hooks.js';
 import { SftpgoError } from '../errors/index.js';
 import { ConnectionGate, loginFailureEvent } from './connection-gate.js';
 import { Defender } from './defender.js';
+import { isPostConnectDenial, PostConnectHook } from './post-connect.js';
 import { RateLimiters } from './ratelimiter.js';
+import { silentLogger } from './types.js';
 
 const defenderCfg = {
   enabled: true,
@@ -63,5 +66,32 @@ void describe('ConnectionGate', () => {
     assert.equal(loginFailureEvent(new SftpgoError('NOT_FOUND', 'x')), 'user_not_found');
     assert.equal(loginFailureEvent(new SftpgoError('PERMISSION_DENIED', 'x')), 'login_failed');
     assert.equal(loginFailureEvent(new Error('x')), 'login_failed');
+  });
+});
+
+void describe('ConnectionGate with a post-connect hook', () => {
+  void it('runs it last: not for a banned host, and not when told so (HTTP requests)', async () => {
+    const scripts = await new ScriptHooks().init();
+    try {
+      const hook = await scripts.script('post-connect');
+      const defender = new Defender({ ...defenderCfg, threshold: 1 });
+      const gate = new ConnectionGate({
+        defender,
+        postConnect: new PostConnectHook(hook, { logger: silentLogger }),
+      });
+      defender.addEvent('10.0.0.66', 'login_failed');
+      await assert.rejects(
+        gate.checkConnectionAllowed('10.0.0.66', 'SSH'),
+        (e: unknown) => SftpgoError.is(e, 'CONNECTION_DENIED') && !isPostConnectDenial(e),
+      );
+      await gate.checkConnectionAllowed('10.0.0.1:2222', 'SSH');
+      await gate.checkConnectionAllowed('10.0.0.2', 'HTTP', { postConnect: false });
+      assert.deepEqual(
+        (await scripts.calls(hook)).map((c) => c.env.SFTPGO_CONNECTION_IP),
+        ['10.0.0.1'],
+      );
+    } finally {
+      await scripts.cleanup();
+    }
   });
 });

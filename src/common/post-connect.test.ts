@@ -1,31 +1,20 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { HookReceiver } from '../../test/helpers/hooks.js';
+import { HookReceiver, ScriptHooks } from '../../test/helpers/hooks.js';
 import { httpClientSchema } from '../config/schema.js';
 import { SftpgoError } from '../errors/index.js';
 import { HookHttpClient } from '../util/hooks/http-client.js';
-import { ConnectionGate } from './connection-gate.js';
-import { Defender } from './defender.js';
-import { isPostConnectDenial, POST_CONNECT_DENIED, PostConnectHook } from './post-connect.js';
+import { isPostConnectDenial, PostConnectHook } from './post-connect.js';
 import type { Logger } from './types.js';
 
-let dir: string;
+const scripts = new ScriptHooks();
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'post-connect-'));
+  await scripts.init();
 });
 after(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await scripts.cleanup();
 });
-
-async function script(name: string, body: string): Promise<string> {
-  const p = join(dir, name);
-  await writeFile(p, `#!/bin/sh\n${body}\n`);
-  await chmod(p, 0o755);
-  return p;
-}
 
 /** a logger keeping the warnings */
 function recorder(): { logger: Logger; warnings: { obj: object; msg: string }[] } {
@@ -47,24 +36,24 @@ const denied = (e: unknown): boolean =>
 
 void describe('PostConnectHook as a program', () => {
   void it('exit 0 accepts; the program sees the IP and protocol', async () => {
-    const out = join(dir, 'seen');
-    const p = await script(
-      'ok.sh',
-      `printf '%s %s' "$SFTPGO_CONNECTION_IP" "$SFTPGO_CONNECTION_PROTOCOL" > ${out}`,
-    );
+    const p = await scripts.script('ok');
     const r = recorder();
     await new PostConnectHook(p, { logger: r.logger }).check('10.0.0.9', 'FTP');
-    assert.equal(await readFile(out, 'utf8'), '10.0.0.9 FTP');
+    const [call] = await scripts.calls(p);
+    assert.deepEqual(
+      [call?.args, call?.env.SFTPGO_CONNECTION_IP, call?.env.SFTPGO_CONNECTION_PROTOCOL],
+      [[], '10.0.0.9', 'FTP'],
+    );
     assert.deepEqual(r.warnings, []);
   });
 
   void it('a failing, hanging, missing or relative program rejects, logged with the protocol as sender', async () => {
-    const fail = await script('fail.sh', 'exit 1');
-    const hang = await script('hang.sh', 'exec sleep 30');
+    const fail = await scripts.script('fail', { exitCode: 1 });
+    const hang = await scripts.script('hang', { sleepSeconds: 30 });
     for (const [hook, why] of [
       [fail, `connect hook error: hook ${JSON.stringify(fail)} failed: exit status 1`],
       [hang, `connect hook error: hook ${JSON.stringify(hang)} timed out after 200 ms, killed`],
-      [join(dir, 'missing.sh'), 'connect hook error: hook'],
+      [join(scripts.dir, 'missing.sh'), 'connect hook error: hook'],
       ['relative/hook.sh', 'connect hook error: invalid hook'],
     ] as const) {
       const r = recorder();
@@ -80,7 +69,7 @@ void describe('PostConnectHook as a program', () => {
   });
 
   void it('close() kills a running check (it rejects) and rejects later ones', async () => {
-    const hang = await script('hang2.sh', 'exec sleep 30');
+    const hang = await scripts.script('hang', { sleepSeconds: 30 });
     const h = new PostConnectHook(hang, { logger: recorder().logger, timeoutMs: 60_000 });
     const pending = h.check('10.0.0.9', 'DAV');
     await h.close();
@@ -94,7 +83,7 @@ void describe('PostConnectHook over HTTP', () => {
   let http: HookHttpClient;
   before(async () => {
     await receiver.start((q) => ({ status: q.query.ip === '10.0.0.1' ? 200 : 204 }));
-    http = new HookHttpClient(httpClientSchema.parse({ retry_max: 0 }), dir);
+    http = new HookHttpClient(httpClientSchema.parse({ retry_max: 0 }), scripts.dir);
   });
   after(async () => {
     http.close();
@@ -129,39 +118,5 @@ void describe('PostConnectHook over HTTP', () => {
       r.warnings.map((w) => w.msg),
       ['Login from ip "10.0.0.1" denied: invalid post connect hook "http://[bad"'],
     );
-  });
-});
-
-void describe('ConnectionGate with a post-connect hook', () => {
-  void it('runs it after the ban check, not for banned hosts, and not when told so', async () => {
-    const calls = join(dir, 'gate-calls');
-    const p = await script('gate.sh', `echo "$SFTPGO_CONNECTION_IP" >> ${calls}`);
-    const defender = new Defender({
-      enabled: true,
-      ban_time: 30,
-      ban_time_increment: 50,
-      threshold: 1,
-      score_invalid: 2,
-      score_valid: 1,
-      score_limit_exceeded: 3,
-      observation_time: 30,
-      entries_soft_limit: 100,
-      entries_hard_limit: 150,
-      safelist_file: '',
-      blocklist_file: '',
-    });
-    const gate = new ConnectionGate({
-      defender,
-      postConnect: new PostConnectHook(p, { logger: recorder().logger }),
-    });
-    defender.addEvent('10.0.0.66', 'login_failed');
-    await assert.rejects(
-      gate.checkConnectionAllowed('10.0.0.66', 'SSH'),
-      (e: unknown) => SftpgoError.is(e, 'CONNECTION_DENIED') && !isPostConnectDenial(e),
-    );
-    await gate.checkConnectionAllowed('10.0.0.1:2222', 'SSH');
-    await gate.checkConnectionAllowed('10.0.0.2', 'HTTP', { postConnect: false });
-    assert.equal(await readFile(calls, 'utf8'), '10.0.0.1\n');
-    assert.equal(POST_CONNECT_DENIED, 'access denied by post connect hook');
   });
 });
