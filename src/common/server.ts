@@ -1,4 +1,5 @@
 import type { CommonConfig, Config } from '../config/index.js';
+import { proxyPolicyOf, type ProxyPolicy } from './proxy-protocol.js';
 import { SftpgoError } from '../errors/index.js';
 import type { DataProvider, User } from '../dataprovider/provider.js';
 import type { Logger } from '../logger/index.js';
@@ -90,15 +91,18 @@ export function connectionConfigOf(
 export function frontEndSettings(
   deps: FrontEndDeps,
   who: string,
-): { registry: ConnectionRegistry; connConfig: ConnectionConfig } {
+): { registry: ConnectionRegistry; connConfig: ConnectionConfig; proxy: ProxyPolicy } {
   const registry = deps.connections ?? deps.registry;
   if (!registry) throw new SftpgoError('INTERNAL', `${who}: a connection registry is required`);
+  const common = deps.config?.common ?? deps.commonConfig;
   const connConfig = connectionConfigOf(
-    deps.config?.common ?? deps.commonConfig,
+    common,
     deps.config?.data_provider.track_quota ?? deps.trackQuota ?? 2,
     deps.actions,
   );
-  return { registry, connConfig };
+  // common.proxy_protocol / proxy_allowed, for the bindings with apply_proxy_config
+  const proxy = proxyPolicyOf(common?.proxy_protocol ?? 0, common?.proxy_allowed ?? []);
+  return { registry, connConfig, proxy };
 }
 
 /**

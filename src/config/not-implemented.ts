@@ -47,21 +47,6 @@ const WEB_UI = 'the web admin and web client UIs are not implemented yet';
  */
 export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
   // ---- common
-  'common.proxy_protocol': {
-    action: 'refuse',
-    reason:
-      'the PROXY protocol is not implemented yet: connections through the proxy would fail or be accounted to the proxy address (defender, rate limits, allowed IPs), and with 2 (required) direct connections would not be refused',
-  },
-  'common.proxy_allowed': {
-    action: 'refuse',
-    reason: 'the PROXY protocol is not implemented yet (see common.proxy_protocol)',
-    // upstream ignores proxy_allowed too while proxy_protocol is 0
-    isSet: (v, c) =>
-      Array.isArray(v) && v.length > 0 && c.common.proxy_protocol > 0
-        ? ['common.proxy_allowed']
-        : undefined,
-  },
-
   // ---- the servers not implemented yet: their whole sections
   telemetry: {
     action: 'warn',

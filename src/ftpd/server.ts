@@ -11,6 +11,7 @@ import type { Schemas } from '../api/index.js';
 import { isPostConnectDenial } from '../common/post-connect.js';
 import type { ConnectionRegistry } from '../common/registry.js';
 import { newConnectionId } from '../common/registry.js';
+import { acceptProxied, type ClientAddress, type ProxyPolicy } from '../common/proxy-protocol.js';
 import { frontEndSettings, userFsBuilder, type FrontEndDeps, type ListeningAddress, type ProtocolServer } from '../common/server.js';
 import type { ConnectionConfig } from '../common/types.js';
 import type { FtpdBinding, FtpdConfig } from '../config/index.js';
@@ -52,12 +53,13 @@ export class FtpServer implements ProtocolServer {
   private readonly sockets = new Set<Socket>();
   private active = false;
   private seq = 0;
+  private readonly proxy: ProxyPolicy;
 
   constructor(cfg: Readonly<FtpdConfig>, deps: FtpdDeps) {
     this.cfg = cfg;
     this.deps = deps;
     this.log = deps.logger.child({ sender: 'ftpd' });
-    ({ registry: this.registry, connConfig: this.connConfig } = frontEndSettings(deps, 'createFtpd'));
+    ({ registry: this.registry, connConfig: this.connConfig, proxy: this.proxy } = frontEndSettings(deps, 'createFtpd'));
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -217,14 +219,34 @@ export class FtpServer implements ProtocolServer {
 
   private onSocket(socket: Socket, l: Listener): void {
     socket.setNoDelay(true);
-    const ip = plainIp(socket.remoteAddress);
-    socket.on('error', (e) => this.log.debug({ remote_addr: ip, error: e.message }, 'socket error'));
+    socket.on('error', (e) => this.log.debug({ remote_addr: plainIp(socket.remoteAddress), error: e.message }, 'socket error'));
     if (!this.active) {
       socket.destroy();
       return;
     }
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
+    if (!l.binding.apply_proxy_config || this.proxy.mode <= 0) {
+      this.admit(socket, l, { ip: plainIp(socket.remoteAddress), port: socket.remotePort ?? 0, proxied: false });
+      return;
+    }
+    // [PROXY protocol] the client's address comes from the proxy's header; an FTP server speaks
+    // first (but for implicit TLS), so a peer outside proxy_allowed is not waited for
+    acceptProxied(socket, this.proxy, { serverSpeaksFirst: l.binding.tls_mode !== 2 }).then(
+      (client) => this.admit(socket, l, client),
+      (e: unknown) => {
+        this.log.debug({ remote_addr: plainIp(socket.remoteAddress), error: exposedMessage(e) }, 'connection refused by the PROXY protocol policy');
+        socket.destroy();
+      },
+    );
+  }
+
+  private admit(socket: Socket, l: Listener, client: ClientAddress): void {
+    const ip = client.ip;
+    if (!this.active || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
     try {
       this.registry.acceptClient(ip);
     } catch (e) {
@@ -232,7 +254,7 @@ export class FtpServer implements ProtocolServer {
       return;
     }
     socket.once('close', () => this.registry.releaseClient(ip));
-    const go = (): void => this.startSession(socket, l, ip);
+    const go = (): void => this.startSession(socket, l, client);
     const gate = this.deps.gate;
     if (!gate) {
       go();
@@ -241,17 +263,17 @@ export class FtpServer implements ProtocolServer {
     gate.checkConnectionAllowed(ip, 'FTP').then(go, (e: unknown) => this.refuse(socket, l, ip, e));
   }
 
-  private startSession(socket: Socket, l: Listener, ip: string): void {
+  private startSession(socket: Socket, l: Listener, client: ClientAddress): void {
     if (socket.destroyed || !this.active) {
       socket.destroy();
       return;
     }
     const id = newConnectionId('FTP', String(l.index), ++this.seq);
-    const session = new FtpSession(l.ctx, socket, id);
+    const session = new FtpSession(l.ctx, socket, id, client);
     try {
       session.start();
     } catch (e) {
-      this.refuse(socket, l, ip, e);
+      this.refuse(socket, l, client.ip, e);
       return;
     }
     this.sessions.add(session);

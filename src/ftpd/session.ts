@@ -199,6 +199,8 @@ class PreLoginEntry implements ActiveConnection {
 export class FtpSession {
   readonly id: string;
   readonly remoteIp: string;
+  /** the control socket's peer: the client, or the proxy in front of it */
+  private readonly peerIp: string;
   readonly remoteAddress: string;
   private readonly raw: Socket;
   private ctrl: Socket;
@@ -228,13 +230,18 @@ export class FtpSession {
   private closed = false;
   private readonly onData = (chunk: Buffer): void => this.receive(chunk);
 
-  constructor(ctx: SessionContext, raw: Socket, id: string) {
+  /**
+   * `client`: the client's address when it differs from the socket's peer (PROXY protocol); the
+   * peer itself (the proxy then) is who passive data connections must come from
+   */
+  constructor(ctx: SessionContext, raw: Socket, id: string, client?: { ip: string; port: number }) {
     this.ctx = ctx;
     this.raw = raw;
     this.ctrl = raw;
     this.id = id;
-    this.remoteIp = plainIp(raw.remoteAddress);
-    this.remoteAddress = `${this.remoteIp}:${raw.remotePort ?? 0}`;
+    this.peerIp = plainIp(raw.remoteAddress);
+    this.remoteIp = client?.ip ?? this.peerIp;
+    this.remoteAddress = `${this.remoteIp}:${client?.port ?? raw.remotePort ?? 0}`;
     this.log = ctx.log.child({ connection_id: id, remote_addr: this.remoteAddress });
     this.preLogin = new PreLoginEntry(id, this.remoteAddress, this);
   }
@@ -978,7 +985,7 @@ export class FtpSession {
   private channelOptions(): { peerIp: string; timeoutMs: number; tls: TlsWrapper | undefined; log: Logger } {
     this.dataChannelTls = this.dataTls();
     return {
-      peerIp: this.remoteIp,
+      peerIp: this.peerIp,
       timeoutMs: this.ctx.dataTimeoutMs,
       tls: this.dataChannelTls ? this.ctx.tls : undefined,
       log: this.log,

@@ -24,6 +24,7 @@ import { NO_AUTH_TRIED } from '../common/post-login.js';
 import { newConnectionId } from '../common/registry.js';
 import { frontEndSettings, userFsBuilder, type FrontEndDeps, type ListeningAddress, type ProtocolServer } from '../common/server.js';
 import type { ConnectionConfig } from '../common/types.js';
+import { acceptProxied, type ClientAddress, type ProxyPolicy } from '../common/proxy-protocol.js';
 import type { SftpdConfig } from '../config/index.js';
 import type { User } from '../dataprovider/provider.js';
 import { exposedMessage, SftpgoError } from '../errors/index.js';
@@ -123,6 +124,7 @@ export class SftpServer implements ProtocolServer {
   private readonly log: Logger;
   private readonly registry: ConnectionRegistry;
   private readonly connConfig: ConnectionConfig;
+  private readonly proxy: ProxyPolicy;
   private readonly sshCommands: string[];
   private hostKeys: HostKey[] = [];
   private listeners: { server: NetServer; binding: SftpdConfig['bindings'][number] }[] = [];
@@ -138,7 +140,7 @@ export class SftpServer implements ProtocolServer {
     this.cfg = cfg;
     this.deps = deps;
     this.log = deps.logger.child({ sender: 'sftpd' });
-    ({ registry: this.registry, connConfig: this.connConfig } = frontEndSettings(deps, 'createSftpd'));
+    ({ registry: this.registry, connConfig: this.connConfig, proxy: this.proxy } = frontEndSettings(deps, 'createSftpd'));
     const cmds = resolveSshCommands(cfg.enabled_ssh_commands);
     for (const u of cmds.unknown) this.log.warn({}, `unsupported ssh command: ${JSON.stringify(u)} ignored`);
     this.sshCommands = cmds.enabled;
@@ -177,7 +179,8 @@ export class SftpServer implements ProtocolServer {
 
     try {
       for (const b of bindings) {
-        const server = createServer({ noDelay: true }, (socket) => this.onSocket(socket));
+        const applyProxy = b.apply_proxy_config && this.proxy.mode > 0;
+        const server = createServer({ noDelay: true }, (socket) => this.onSocket(socket, applyProxy));
         server.on('error', (e) => this.log.error({ err: e }, 'listener error'));
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
@@ -292,13 +295,28 @@ export class SftpServer implements ProtocolServer {
 
   // ------------------------------------------------------------------ connections
 
-  private onSocket(socket: Socket): void {
+  private onSocket(socket: Socket, applyProxy: boolean): void {
     socket.setNoDelay(true);
-    const ip = socket.remoteAddress ?? '';
     // a client going away (ECONNRESET, EPIPE, ...) is expected: its message says it all, the
     // stack (TCP.onStreamRead) says nothing; logged here once, not again as a client error
-    socket.on('error', (e) => this.log.debug({ remote_addr: ip, error: e.message }, 'socket error'));
-    if (!this.active || !this.ssh) {
+    socket.on('error', (e) => this.log.debug({ remote_addr: socket.remoteAddress ?? '', error: e.message }, 'socket error'));
+    if (!applyProxy) {
+      this.admit(socket, { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, proxied: false });
+      return;
+    }
+    // [PROXY protocol] the client's address comes from the proxy's header, before anything else
+    acceptProxied(socket, this.proxy).then(
+      (client) => this.admit(socket, client),
+      (e: unknown) => {
+        this.log.debug({ remote_addr: socket.remoteAddress ?? '', error: exposedMessage(e) }, 'connection refused by the PROXY protocol policy');
+        socket.destroy();
+      },
+    );
+  }
+
+  private admit(socket: Socket, client: ClientAddress): void {
+    const ip = client.ip;
+    if (!this.active || !this.ssh || socket.destroyed) {
       socket.destroy();
       return;
     }
@@ -314,7 +332,7 @@ export class SftpServer implements ProtocolServer {
     const gate = this.deps.gate;
     if (gate) {
       gate.checkConnectionAllowed(ip, 'SSH').then(
-        () => this.acceptSocket(socket, ip),
+        () => this.acceptSocket(socket, ip, client.port),
         (e: unknown) => {
           this.log.debug({ remote_addr: ip, error: exposedMessage(e) }, 'connection refused');
           this.registry.releaseClient(ip);
@@ -323,10 +341,10 @@ export class SftpServer implements ProtocolServer {
       );
       return;
     }
-    this.acceptSocket(socket, ip);
+    this.acceptSocket(socket, ip, client.port);
   }
 
-  private acceptSocket(socket: Socket, ip: string): void {
+  private acceptSocket(socket: Socket, ip: string, port: number): void {
     const ssh = this.ssh;
     if (socket.destroyed || !this.active || !ssh) {
       this.registry.releaseClient(ip);
@@ -336,7 +354,7 @@ export class SftpServer implements ProtocolServer {
     const state = new ClientState(
       socket,
       ip,
-      `${ip}:${socket.remotePort ?? 0}`,
+      `${ip}:${port}`,
       `${socket.localAddress ?? ''}:${socket.localPort ?? 0}`,
     );
     this.clients.set(socket, state);

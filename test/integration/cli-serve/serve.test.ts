@@ -167,18 +167,17 @@ void describe('cli: sftpgo executable', () => {
     assert.match(none.stderr, /no service configured, nothing to do/);
   });
 
-  void it('serve refuses a security key that is not implemented, naming it (config found in $HOME/.config/sftpgo)', async () => {
+  void it('serve refuses a feature it does not implement, naming it (config found in $HOME/.config/sftpgo)', async () => {
     const home = join(dir, 'home-refuse');
     const found = join(home, '.config', 'sftpgo', 'sftpgo.json');
     await mkdir(join(home, '.config', 'sftpgo'), { recursive: true });
     await writeFile(
       found,
-      JSON.stringify({ Common: { Proxy_Protocol: 1 }, sftpd: { bindings: [{ port: 0 }] } }),
+      JSON.stringify({ KMS: { Secrets: { URL: 'awskms://alias/sftpgo' } }, sftpd: { bindings: [{ port: 0 }] } }),
     );
     const r = await run(['serve', '-c', join(dir, 'refuse-empty'), '-l', ''], { HOME: home });
     assert.equal(r.code, 1, r.stderr);
-    assert.ok(r.stderr.includes(`configuration in ${found} uses features sftpgo-ts does not implement yet`), r.stderr);
-    assert.match(r.stderr, /common\.proxy_protocol: the PROXY protocol is not implemented yet/);
+    assert.match(r.stderr, /kms\.secrets\.url: the AWS KMS \(awskms:\/\/\) is not supported by sftpgo-ts/);
     assert.ok(!existsSync(join(dir, 'refuse-empty', 'sftpgo.db')), 'nothing was started');
   });
 
