@@ -60,12 +60,22 @@ export class ConnectionGate {
    * RATE_LIMITED (RateLimitError, with retryAfterMs) when a rate limiter refuses; may wait up to
    * a limiter's max delay, or for the post-connect hook.
    */
+  #stopping = false;
+
+  /** the service is stopping (grace time): every new connection is refused from now on */
+  refuseNewConnections(): void {
+    this.#stopping = true;
+  }
+
   async checkConnectionAllowed(
     ipOrAddress: string,
     protocol: LoginProtocol,
     o: ConnectionCheckOptions = {},
   ): Promise<void> {
     const ip = ipFromRemoteAddress(ipOrAddress);
+    if (this.#stopping) {
+      throw new SftpgoError('CONNECTION_DENIED', 'the service is stopping');
+    }
     if (this.defender.isBanned(ip)) {
       this.log.debug({ sender: protocol, remote_addr: ip }, 'connection refused, IP is banned');
       throw new SftpgoError('CONNECTION_DENIED', BANNED_MESSAGE);

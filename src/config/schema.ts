@@ -230,6 +230,12 @@ export const commonSchema = obj({
    * want durability of a direct upload ask for it (SFTP fsync@openssh.com, `put -f`).
    */
   fsync_uploads: bool(false),
+  /**
+   * sftpgo-ts addition (the name later SFTPGo versions use): seconds a stopping service
+   * (SIGTERM/SIGINT) waits for running transfers before cutting them; new connections are
+   * refused meanwhile. 0 = cut at once (2.1.2 exits at once).
+   */
+  grace_time: nonNegInt(0),
   proxy_protocol: intIn(0, 2, 0),
   proxy_allowed: ipOrCidrList(),
   startup_hook: str(),

@@ -11,6 +11,7 @@
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConnectionRegistry, type ProtocolServer, type TrackQuota } from '../common/index.js';
+import type { TransferStatus } from '../common/types.js';
 import { createActionNotifier, type ActionNotifier } from '../common/actions.js';
 import { connectionConfigOf, userFsDepsOf } from '../common/server.js';
 import { ConnectionGate } from '../common/connection-gate.js';
@@ -250,6 +251,39 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
     await rootLogger.close();
   };
 
+  /**
+   * common.grace_time: refuse new connections, wait up to that many seconds for the running
+   * transfers to end, then log each one still running (it is cut by the stop that follows)
+   */
+  const drainTransfers = async (graceSeconds: number): Promise<void> => {
+    const running = (): { username: string; connection_id: string; protocol: string; t: TransferStatus }[] =>
+      connections.list().flatMap((c) =>
+        (c.active_transfers ?? []).map((t) => ({ username: c.username, connection_id: c.connection_id, protocol: c.protocol, t })),
+      );
+    if (graceSeconds > 0 && running().length > 0) {
+      gate.refuseNewConnections();
+      logger.info({ sender: 'service', grace_time: graceSeconds, transfers: running().length }, 'waiting for the running transfers to end');
+      const deadline = Date.now() + graceSeconds * 1000;
+      while (running().length > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    for (const r of running()) {
+      logger.warn(
+        {
+          sender: 'service',
+          username: r.username,
+          connection_id: r.connection_id,
+          protocol: r.protocol,
+          operation: r.t.operation_type,
+          file_path: r.t.path,
+          size_bytes: r.t.size,
+        },
+        'transfer cut by the service stop',
+      );
+    }
+  };
+
   try {
     const kms = createKms(config.kms, configDir);
     // update_mode 0: createProvider runs pending migrations; 1: it refuses an outdated schema
@@ -429,6 +463,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
       stop() {
         stopped ??= (async () => {
           logger.info({ sender: 'service' }, 'stopping service');
+          await drainTransfers(config.common.grace_time);
           await stopAll();
         })();
         return stopped;
