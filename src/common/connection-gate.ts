@@ -9,6 +9,7 @@
  * The per-host connection limit is the ConnectionRegistry's acceptClient (callers run it first).
  */
 import { SftpgoError } from '../errors/index.js';
+import { metrics } from '../util/metrics.js';
 import type { Defender, DefenderEvent } from './defender.js';
 import type { PostConnectHook } from './post-connect.js';
 import type { RateLimiters } from './ratelimiter.js';
@@ -96,8 +97,12 @@ export class ConnectionGate {
     this.defender.addEvent(ipFromRemoteAddress(ipOrAddress), loginFailureEvent(err));
   }
 
-  /** a client that went away (or timed out) without trying to authenticate */
+  /**
+   * a client that went away (or timed out) without trying to authenticate: a defender event,
+   * and sftpgo_no_auth_total
+   */
   reportNoLoginTried(ipOrAddress: string): void {
+    metrics.noAuthTried();
     this.defender.addEvent(ipFromRemoteAddress(ipOrAddress), 'no_login_tried');
   }
 

@@ -11,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SftpgoError } from '../errors/index.js';
+import { metrics } from '../util/metrics.js';
 import { ipFromRemoteAddress } from './user-policy.js';
 import {
   silentLogger,
@@ -138,6 +139,7 @@ export class ConnectionRegistry {
       }
     }
     this.conns.set(conn.id, conn);
+    metrics.setActiveConnections(this.conns.size);
     if (user !== '') this.perUser.set(user, (this.perUser.get(user) ?? 0) + 1);
     this.log.debug(
       {
@@ -156,6 +158,7 @@ export class ConnectionRegistry {
     const c = this.conns.get(id);
     if (!c) return false;
     this.conns.delete(id);
+    metrics.setActiveConnections(this.conns.size);
     if (c.username !== '') {
       const n = (this.perUser.get(c.username) ?? 1) - 1;
       if (n <= 0) this.perUser.delete(c.username);

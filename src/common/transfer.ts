@@ -20,6 +20,7 @@ import { once, setMaxListeners } from 'node:events';
 import { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SftpgoError } from '../errors/index.js';
+import { metrics } from '../util/metrics.js';
 import {
   mapFsError,
   type FileHandle,
@@ -617,6 +618,7 @@ export class UploadTransfer {
       elapsed_ms: Date.now() - this.startTime,
       size_bytes: this.bytesReceived,
     };
+    metrics.transferCompleted('upload', this.bytesReceived, !err && !this.closeError);
     if (err) this.host.log.warn({ ...fields, err }, 'upload failed');
     else this.host.log.info(fields, 'upload completed');
     const onEnd = this.init.onEnd;
@@ -857,6 +859,7 @@ export class DownloadTransfer {
       elapsed_ms: Date.now() - this.startTime,
       size_bytes: this.bytesSent,
     };
+    metrics.transferCompleted('download', this.bytesSent, !this.error);
     if (this.error) this.host.log.warn({ ...fields, err: this.error }, 'download failed');
     else this.host.log.info(fields, 'download completed');
     const onEnd = this.onEnd;
