@@ -20,6 +20,7 @@ import { hasPerm, hasPerms, isFileAllowed } from '../common/user-policy.js';
 import { ERR_QUOTA_EXCEEDED } from '../common/transfer.js';
 import { exposedMessage, SftpgoError } from '../errors/index.js';
 import { normalizeVirtualPath, type Fs } from '../vfs/index.js';
+import { metrics } from '../util/metrics.js';
 import { ChannelReader, writeChannel } from './channel-io.js';
 
 export const HASH_COMMANDS = ['md5sum', 'sha1sum', 'sha256sum', 'sha384sum', 'sha512sum'] as const;
@@ -105,8 +106,17 @@ export class SshCommand {
     return { path: this.destPath(), target: '' };
   }
 
-  /** runs the command; resolves with its exit status after writing its output */
+  /**
+   * runs the command; resolves with its exit status after writing its output. Counted in
+   * sftpgo_ssh_commands_total, or sftpgo_ssh_command_errors_total when the status is not 0.
+   */
   async run(): Promise<number> {
+    const status = await this.runCommand();
+    metrics.sshCommandCompleted(status === 0);
+    return status;
+  }
+
+  private async runCommand(): Promise<number> {
     this.error = undefined;
     try {
       if (isSystemCommand(this.command)) {
