@@ -19,6 +19,7 @@ import { errorText } from '../errors/index.js';
 import { renderedUserObject } from '../dataprovider/hooks/user-json.js';
 import type { DataProvider, User } from '../dataprovider/provider.js';
 import { HookTasks } from '../util/hooks/tasks.js';
+import { metrics } from '../util/metrics.js';
 import type { HookHttpClient } from '../util/hooks/http-client.js';
 import { isHttpHook, runProgram } from '../util/hooks/program.js';
 import type { LoginProtocol, Logger } from './types.js';
@@ -58,6 +59,17 @@ export interface PostLoginNotifierOptions {
   logger: Logger;
   /** tests only */
   timeoutMs?: number;
+}
+
+/**
+ * One login result of any protocol, the one call each login site makes: counted in the login
+ * metrics by method (upstream updateLoginMetrics: attempts, ok/ko, per method) and told to the
+ * post-login hook when one is configured. A NO_AUTH_TRIED event is no login for the metrics
+ * (ConnectionGate.reportNoLoginTried counts those in sftpgo_no_auth_total).
+ */
+export function reportLogin(notifier: PostLoginNotifier | undefined, e: LoginEvent): void {
+  if (e.method !== NO_AUTH_TRIED) metrics.loginCompleted(e.method, e.error === undefined);
+  notifier?.notify(e);
 }
 
 export class PostLoginNotifier {

@@ -21,7 +21,7 @@ import type { TLSSocket } from 'node:tls';
 import { crc32 } from 'node:zlib';
 import { OPEN_FLAGS } from '../common/actions.js';
 import type { ConnectionGate } from '../common/connection-gate.js';
-import { NO_AUTH_TRIED, type PostLoginNotifier } from '../common/post-login.js';
+import { NO_AUTH_TRIED, reportLogin, type PostLoginNotifier } from '../common/post-login.js';
 import { Connection } from '../common/connection.js';
 import { checkLogin, isLoginMethodAllowed } from '../common/login.js';
 import type { ActiveConnection, ConnectionRegistry } from '../common/registry.js';
@@ -573,7 +573,7 @@ export class FtpSession {
     this.conn = conn;
     this.log.info({ username, login_method: method }, `User ${JSON.stringify(username)} logged in with ${JSON.stringify(method)}, from ip ${JSON.stringify(this.remoteIp)}`);
     this.ctx.provider.updateLastLogin(username).catch((e: unknown) => this.log.warn({ err: e, username }, 'unable to update the last login'));
-    this.ctx.postLogin?.notify({ protocol: 'FTP', ip: this.remoteIp, method, username, user });
+    reportLogin(this.ctx.postLogin, { protocol: 'FTP', ip: this.remoteIp, method, username, user });
     this.reply(230, okText);
   }
 
@@ -600,7 +600,7 @@ export class FtpSession {
       error: err instanceof Error ? err.message : String(err),
     });
     this.ctx.gate?.reportLoginFailure(this.remoteIp, err);
-    this.ctx.postLogin?.notify({ protocol: 'FTP', ip: this.remoteIp, method, username, error: err });
+    reportLogin(this.ctx.postLogin, { protocol: 'FTP', ip: this.remoteIp, method, username, error: err });
     this.reply(530, text ?? `Authentication problem: ${exposedMessage(err)}`);
     this.endControl();
   }

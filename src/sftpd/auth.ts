@@ -11,13 +11,13 @@
  * partial success. Credentials are checked by the data provider's one login entry
  * (authenticateUser: login hooks included); every successful step then passes through common's
  * checkLogin. Every failure is logged as a `connection_failed` line (fail2ban's input) and
- * counts towards max_auth_tries. The post-login hook hears of every password and
- * keyboard-interactive result and of every public key that fails or logs in (not of the first
- * step of a multi-step login).
+ * counts towards max_auth_tries. The login metrics and the post-login hook hear of every
+ * password and keyboard-interactive result and of every public key that fails or logs in (not of
+ * the first step of a multi-step login).
  */
 import type { AuthContext, AuthenticationType, Connection as SshClient, KeyboardAuthContext, PasswordAuthContext, PublicKeyAuthContext } from 'ssh2';
 import { checkLogin, getNextAuthMethods, isPartialAuth, type SessionCounter } from '../common/login.js';
-import type { PostLoginNotifier } from '../common/post-login.js';
+import { reportLogin, type PostLoginNotifier } from '../common/post-login.js';
 import type { LoginAttempt } from '../dataprovider/auth.js';
 import type { DataProvider, User } from '../dataprovider/provider.js';
 import { SftpgoError } from '../errors/index.js';
@@ -301,7 +301,7 @@ export class SshAuthenticator {
     }
     this.done = { ...r, mounts };
     ctx.accept();
-    this.deps.postLogin?.notify({ protocol: 'SSH', ip: this.remoteIp, method: r.loginMethod, username: ctx.username, user: r.user });
+    reportLogin(this.deps.postLogin, { protocol: 'SSH', ip: this.remoteIp, method: r.loginMethod, username: ctx.username, user: r.user });
   }
 
   private fail(ctx: AuthContext, method: string, username: string, err: unknown): void {
@@ -314,9 +314,9 @@ export class SshAuthenticator {
       error: message(err),
     });
     this.deps.onFailure?.(method, err);
-    // [post-login] as upstream, methods it never offers (none, hostbased, disabled ones) are not logins
+    // [metrics, post-login] as upstream, methods it never offers (none, hostbased, disabled ones) are not logins
     if (method !== 'none' && method !== 'hostbased' && !SftpgoError.is(err, 'METHOD_DISABLED')) {
-      this.deps.postLogin?.notify({ protocol: 'SSH', ip: this.remoteIp, method, username, error: err });
+      reportLogin(this.deps.postLogin, { protocol: 'SSH', ip: this.remoteIp, method, username, error: err });
     }
     try {
       ctx.reject(this.methodsLeft());

@@ -18,7 +18,7 @@ import type { AuthResponse, Authenticator } from 'nephele';
 import nephele, { UnauthorizedError } from 'nephele';
 import type { ConnectionGate } from '../common/connection-gate.js';
 import { isPostConnectDenial } from '../common/post-connect.js';
-import type { PostLoginNotifier } from '../common/post-login.js';
+import { reportLogin, type PostLoginNotifier } from '../common/post-login.js';
 import { Connection } from '../common/connection.js';
 import { checkLogin } from '../common/login.js';
 import { RateLimitError } from '../common/ratelimiter.js';
@@ -434,9 +434,9 @@ export class WebdavServer implements ProtocolServer {
 
     const basic = parseBasicAuth(req.headers.authorization);
     const cert = this.clientCertificate(req, b);
-    // [post-login] every request's login result, as upstream (cached users included)
+    // [metrics, post-login] every request's login result, as upstream (cached users included)
     const notify = (loginMethod: string, username: string, o: { user?: User; error?: unknown; noLookup?: boolean }): void =>
-      this.deps.postLogin?.notify({ protocol: 'DAV', ip, method: loginMethod, username, ...o });
+      reportLogin(this.deps.postLogin, { protocol: 'DAV', ip, method: loginMethod, username, ...o });
     if (cert === null) {
       notify('TLSCertificate', basic?.username ?? '', { error: new SftpgoError('AUTH_FAILED', 'invalid TLS client certificate') });
       return sendText(res, 403, 'invalid TLS client certificate');

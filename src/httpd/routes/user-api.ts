@@ -17,6 +17,7 @@ import type { Middleware } from 'koa';
 import { Connection } from '../../common/connection.js';
 import { checkLogin } from '../../common/login.js';
 import { POST_CONNECT_DENIED } from '../../common/post-connect.js';
+import { reportLogin } from '../../common/post-login.js';
 import { newConnectionId, newXid } from '../../common/registry.js';
 import { createUserFs } from '../../common/user-fs.js';
 import type { User } from '../../dataprovider/provider.js';
@@ -238,9 +239,9 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
       });
     };
     const creds = parseBasicAuth(ctx.get('authorization') || undefined);
-    // [post-login] every outcome from here on, method "password" as upstream
+    // [metrics, post-login] every outcome from here on, method "password" as upstream
     const notify = (username: string, o: { user?: User; error?: unknown; noLookup?: boolean }): void =>
-      deps.postLogin?.notify({ protocol: 'HTTP', ip, method: 'password', username, ...o });
+      reportLogin(deps.postLogin, { protocol: 'HTTP', ip, method: 'password', username, ...o });
     if (!creds || creds.username === '' || creds.password === '') {
       const err = new SftpgoError('AUTH_FAILED', 'credentials cannot be null or empty');
       failed(creds?.username ?? '', err);
