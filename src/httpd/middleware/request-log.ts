@@ -1,9 +1,11 @@
 /**
  * One log line per request with upstream's http log fields (docs/logs.md): method, uri,
  * remote_addr, resp_status, resp_size, elapsed_ms, user_agent. No bodies, no credentials:
- * the query string is dropped from `uri`.
+ * the query string is dropped from `uri`. Each request is also counted by status class in the
+ * sftpgo_http_* metrics, as upstream's request logger does.
  */
 import type { Middleware } from 'koa';
+import { metrics } from '../../util/metrics.js';
 import type { HttpdLogger, HttpdState } from '../context.js';
 
 export function requestLog(logger: HttpdLogger): Middleware<HttpdState> {
@@ -13,6 +15,7 @@ export function requestLog(logger: HttpdLogger): Middleware<HttpdState> {
       await next();
     } finally {
       const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+      metrics.httpRequestServed(ctx.status);
       logger.info(
         {
           method: ctx.method,
