@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const ALL = ['util', 'errors', 'api', 'config', 'logger', 'kms', 'vfs', 'dataprovider', 'common',
-  'sftpd', 'ftpd', 'webdavd', 'httpd', 'service', 'client', 'tui', 'cli'];
+  'sftpd', 'ftpd', 'webdavd', 'httpd', 'telemetry', 'service', 'client', 'tui', 'cli'];
 /** layer -> folders it may import (besides itself) */
 const ALLOWED = {
   util: ['errors'],
@@ -20,8 +20,9 @@ const ALLOWED = {
   ftpd: ['util', 'errors', 'api', 'config', 'logger', 'kms', 'vfs', 'dataprovider', 'common'],
   webdavd: ['util', 'errors', 'api', 'config', 'logger', 'kms', 'vfs', 'dataprovider', 'common'],
   httpd: ['util', 'errors', 'api', 'config', 'logger', 'kms', 'vfs', 'dataprovider', 'common'],
+  telemetry: ['util', 'errors', 'api', 'config', 'logger', 'kms', 'vfs', 'dataprovider', 'common'],
   service: ['util', 'errors', 'api', 'config', 'logger', 'kms', 'vfs', 'dataprovider', 'common',
-    'sftpd', 'ftpd', 'webdavd', 'httpd'],
+    'sftpd', 'ftpd', 'webdavd', 'httpd', 'telemetry'],
   client: ['util', 'errors', 'api'],
   tui: ['util', 'errors', 'api', 'client'],
   cli: ALL.filter((l) => l !== 'cli'),

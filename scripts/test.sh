@@ -24,6 +24,7 @@ declare -A TOOLS=(
   [litmus]=litmus
   [rclone]=rclone
   [fail2ban]=fail2ban-regex
+  [apache2-utils]=htpasswd
 )
 missing=()
 for pkg in "${!TOOLS[@]}"; do

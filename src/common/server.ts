@@ -12,9 +12,9 @@ import type { ConnectionConfig, TrackQuota } from './types.js';
 import { createUserFs, userUsesSftpOf, type UserFsDeps } from './user-fs.js';
 
 /**
- * What every protocol front end (sftpd, ftpd, webdavd, httpd) hands to the composition root
- * (src/service). service starts them in order, stops them in reverse, and asks each for its
- * status (for GET /api/v2/status and the startup summary).
+ * What every protocol front end (sftpd, ftpd, webdavd, httpd) and the telemetry server hand to
+ * the composition root (src/service). service starts them in order, stops them in reverse, and
+ * asks each for its status (for GET /api/v2/status and the startup summary).
  */
 export interface ListeningAddress {
   address: string;
@@ -22,7 +22,7 @@ export interface ListeningAddress {
 }
 
 export interface ProtocolServer {
-  readonly name: 'sftpd' | 'ftpd' | 'webdavd' | 'httpd';
+  readonly name: 'sftpd' | 'ftpd' | 'webdavd' | 'httpd' | 'telemetry';
   /** binds every enabled binding; rejects (with a clear message) when one cannot be bound */
   start(): Promise<void>;
   /** closes the listeners and every active connection of this protocol */

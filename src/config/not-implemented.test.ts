@@ -35,8 +35,7 @@ function leafKeys(node: unknown, path: string, out: string[] = []): string[] {
 
 /**
  * Where a config section is consumed. The service (composition root) hands values of several
- * sections to the layers below, so it counts for them; sections of services that do not exist
- * yet (ftpd, webdavd, telemetry) point at the folder they will live in.
+ * sections to the layers below, so it counts for them; a service's section points at its folder.
  */
 const SECTION_FOLDERS: Record<string, string[]> = {
   common: ['common', 'service'],
@@ -221,12 +220,11 @@ const check = (patch: Record<string, unknown>) => checkNotImplemented(cfg(patch)
 const NO_TELEMETRY = { telemetry: { bind_port: 0 } };
 
 void describe('checkNotImplemented', () => {
-  void it('the defaults: only the telemetry server (enabled by default upstream) is warned about', () => {
-    const r = checkNotImplemented(DEFAULTS, DEFAULTS);
-    assert.deepEqual(r.refusals, []);
-    assert.equal(r.warnings.length, 1);
-    assert.match(r.warnings[0] as string, /^telemetry\.bind_port is set but not implemented yet/);
+  void it('the defaults (the telemetry server on, as upstream) are neither warned about nor refused', () => {
+    assert.deepEqual(checkNotImplemented(DEFAULTS, DEFAULTS), { warnings: [], refusals: [] });
     assert.deepEqual(check(NO_TELEMETRY), { warnings: [], refusals: [] });
+    const r = check({ telemetry: { tls_cipher_suites: ['TLS_AES_128_GCM_SHA256'] } });
+    assert.deepEqual(r.warnings.map((w) => w.split(' ')[0]), ['telemetry.tls_cipher_suites']);
   });
 
   void it('a non-default ignored key gives exactly one warning naming it', () => {

@@ -46,18 +46,6 @@ const WEB_UI = 'the web admin and web client UIs are not implemented yet';
  * Order: as in sftpgo.json.
  */
 export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
-  // ---- common
-  // ---- the servers not implemented yet: their whole sections
-  telemetry: {
-    action: 'warn',
-    reason:
-      'the telemetry server for /metrics and /debug/pprof is not implemented yet, nothing listens there; /healthz is served by the REST API',
-    isSet: (v) =>
-      isPlainObject(v) && typeof v.bind_port === 'number' && v.bind_port > 0
-        ? ['telemetry.bind_port']
-        : undefined,
-  },
-
   // ---- httpd
   'httpd.bindings[].enable_web_admin': {
     action: 'warn',
@@ -85,6 +73,12 @@ export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
 
   // ---- webdavd
   'webdavd.bindings[].tls_cipher_suites': {
+    action: 'warn',
+    reason: "Node's default TLS cipher suites are used",
+  },
+
+  // ---- telemetry
+  'telemetry.tls_cipher_suites': {
     action: 'warn',
     reason: "Node's default TLS cipher suites are used",
   },

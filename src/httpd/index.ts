@@ -126,7 +126,7 @@ export interface HttpdServer extends ProtocolServer {
 
 export const DEFAULT_FEATURES: readonly string[] = [
   '-bolt',
-  '-metrics',
+  '+metrics',
   '+mysql',
   '+pgsql',
   '-portable',

@@ -37,6 +37,7 @@ import { createKms, type Kms, type Secret as KmsSecret } from '../kms/index.js';
 import type { SecretDecrypter } from '../vfs/index.js';
 import { openRootLogger, type Logger } from '../logger/index.js';
 import { HookTasks } from '../util/hooks/tasks.js';
+import { createTelemetry, isTelemetryEnabled, type TelemetryServer } from '../telemetry/index.js';
 import { HookHttpClient } from '../util/hooks/http-client.js';
 import { loadInitialData, type LoaddataOptions } from './loaddata.js';
 import { buildServicesStatus, PROTOCOLS, type ProtocolEntry, type RunningProtocol } from './protocols.js';
@@ -81,6 +82,8 @@ export interface RunningService {
   /** started servers, in start order */
   readonly servers: readonly ProtocolServer[];
   readonly httpd: HttpdServer | undefined;
+  /** the telemetry server (/healthz, /metrics, the profiler) when telemetry.bind_port > 0 */
+  readonly telemetry: TelemetryServer | undefined;
   /** the active connections of every protocol */
   readonly connections: ConnectionRegistry;
   /** the running quota scans */
@@ -93,7 +96,7 @@ export interface RunningService {
   readonly actions: ActionNotifier | undefined;
   /**
    * SIGHUP: reloads what can change without a restart: the defender's safelist/blocklist and
-   * the TLS material of every listener that has it (FTP/FTPS, WebDAV, the REST API)
+   * the TLS material of every listener that has it (FTP/FTPS, WebDAV, the REST API, telemetry)
    */
   reload(): Promise<void>;
   /** SIGUSR1: rotates the log file, or opens a new one when it was moved away (logrotate) */
@@ -397,6 +400,16 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
       await httpd.start();
       started.push(httpd);
     }
+    let telemetry: TelemetryServer | undefined;
+    if (isTelemetryEnabled(config.telemetry)) {
+      telemetry = createTelemetry(config.telemetry, {
+        configDir,
+        logger,
+        checkProvider: () => p.checkAvailability(),
+      });
+      await telemetry.start();
+      started.push(telemetry);
+    }
 
     if (config.common.idle_timeout > 0) connections.startIdleChecker(config.common.idle_timeout);
 
@@ -409,6 +422,10 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
       logFilePath,
       httpd: httpd?.listeners(),
       protocols: running.map((r) => ({ label: labelOf(r), addresses: r.addresses() })),
+      telemetry: (() => {
+        const l = telemetry?.listener();
+        return l && { ...l, profiler: config.telemetry.enable_profiler };
+      })(),
       unavailable,
       adminCount,
       warnings,
@@ -429,6 +446,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
       logger,
       servers: [...started],
       httpd,
+      telemetry,
       connections,
       quotaScans: scans,
       defender,
@@ -448,7 +466,7 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
         } catch (e) {
           failures.push(e);
         }
-        for (const s of [...running, ...(httpd ? [httpd] : [])]) {
+        for (const s of [...running, ...(httpd ? [httpd] : []), ...(telemetry ? [telemetry] : [])]) {
           if (!s.reloadCertificates) continue;
           try {
             await s.reloadCertificates();

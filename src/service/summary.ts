@@ -5,6 +5,7 @@
 import type { ListeningAddress } from '../common/server.js';
 import type { Config } from '../config/index.js';
 import type { HttpdListener } from '../httpd/index.js';
+import type { TelemetryListener } from '../telemetry/index.js';
 import { VERSION } from '../util/version.js';
 
 export interface SummaryInput {
@@ -17,6 +18,8 @@ export interface SummaryInput {
   httpd: HttpdListener[] | undefined;
   /** the running file-transfer servers (SFTP, FTP, WebDAV) with the addresses they listen on */
   protocols: readonly { label: string; addresses: readonly ListeningAddress[] }[];
+  /** the telemetry server's listener when it runs, and whether it serves the profiler */
+  telemetry?: (TelemetryListener & { profiler: boolean }) | undefined;
   /** services configured but not available in this build, with the reason */
   unavailable: string[];
   adminCount: number;
@@ -60,6 +63,14 @@ export function formatSummary(s: SummaryInput): string {
   if (!sftp || sftp.addresses.length === 0) lines.push(`${field('SFTP')}disabled`);
   for (const p of s.protocols) {
     for (const a of p.addresses) lines.push(`${field(p.label)}listening on ${hostPort(a)}`);
+  }
+  if (s.telemetry) {
+    const t = s.telemetry;
+    const url = t.unix ? `unix:${t.address}:` : `${t.https ? 'https' : 'http'}://${hostPort(t)}`;
+    const profiler = t.profiler ? `, profiler ${url}/debug/pprof/` : '';
+    lines.push(`${field('telemetry')}metrics on ${url}/metrics (health check ${url}/healthz${profiler})`);
+  } else {
+    lines.push(`${field('telemetry')}disabled (telemetry.bind_port is 0)`);
   }
   for (const u of s.unavailable) lines.push(`  note:          ${u}`);
   for (const w of s.warnings) lines.push(`  warning:       ${w}`);

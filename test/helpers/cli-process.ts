@@ -19,7 +19,14 @@ export interface Run {
 }
 
 function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir(), ...extra };
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: tmpdir(),
+    // the telemetry server's default port (127.0.0.1:10000) would collide between parallel
+    // tests: off unless a test sets it
+    SFTPGO_TELEMETRY__BIND_PORT: '0',
+    ...extra,
+  };
 }
 
 /** from source by default; `built` runs the executable bin/sftpgo.js (needs `npm run build`) */

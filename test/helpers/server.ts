@@ -141,6 +141,8 @@ async function harnessConfig(over: ConfigOverrides | undefined): Promise<Record<
       ],
     },
     data_provider: { driver: 'sqlite', name: 'sftpgo.db' },
+    // upstream's default (127.0.0.1:10000) would collide between parallel tests: off unless asked
+    telemetry: { bind_port: 0 },
   };
   return mergeConfig(base, over ?? {}) as Record<string, unknown>;
 }

@@ -56,6 +56,7 @@ void describe('httpd: streamzip of a large tree, memory bounded', () => {
       JSON.stringify({
         sftpd: { bindings: [{ port: 0 }] },
         httpd: { bindings: [{ port, address: '127.0.0.1', enable_web_admin: false, enable_web_client: false }] },
+        telemetry: { bind_port: 0 },
       }),
     );
     child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/entry.ts', 'serve', '-c', dir, '--log-verbose=false'], {

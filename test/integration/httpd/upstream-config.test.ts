@@ -1,6 +1,6 @@
 /**
  * The shipped sftpgo.json of SFTPGo 2.1.2 (test/fixtures) starts cleanly, with only the ports
- * and addresses replaced through SFTPGO_* environment overrides.
+ * and addresses replaced through SFTPGO_* environment overrides; its telemetry server answers.
  */
 import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
@@ -17,11 +17,13 @@ void describe('httpd: the upstream 2.1.2 sftpgo.json', () => {
     try {
       await copyFile(new URL('../../fixtures/sftpgo-2.1.2.json', import.meta.url), join(dir, 'sftpgo.json'));
       const httpPort = await freePort();
+      const telemetryPort = await freePort();
       const env = {
         SFTPGO_HTTPD__BINDINGS__0__PORT: String(httpPort),
         SFTPGO_HTTPD__BINDINGS__0__ADDRESS: '127.0.0.1',
         SFTPGO_SFTPD__BINDINGS__0__PORT: String(await freePort()),
         SFTPGO_SFTPD__BINDINGS__0__ADDRESS: '127.0.0.1',
+        SFTPGO_TELEMETRY__BIND_PORT: String(telemetryPort),
         SFTPGO_DEFAULT_ADMIN_USERNAME: 'boss',
         SFTPGO_DEFAULT_ADMIN_PASSWORD: 'boss-password',
       };
@@ -37,6 +39,10 @@ void describe('httpd: the upstream 2.1.2 sftpgo.json', () => {
         assert.deepEqual(svc.httpd?.addresses(), [{ address: '127.0.0.1', port: httpPort }]);
         assert.match(summary, new RegExp(`http://127\\.0\\.0\\.1:${httpPort}/api/v2`));
         assert.match(summary, /sftpgo\.db/);
+        assert.doesNotMatch(summary, /warning:/);
+        assert.match(summary, new RegExp(`telemetry: +metrics on http://127\\.0\\.0\\.1:${telemetryPort}/metrics`));
+        assert.equal(await (await fetch(`http://127.0.0.1:${telemetryPort}/healthz`)).text(), 'ok');
+        assert.equal((await fetch(`http://127.0.0.1:${telemetryPort}/metrics`)).status, 200);
         const base = `http://127.0.0.1:${httpPort}`;
         assert.equal(await (await fetch(`${base}/healthz`)).text(), 'ok');
         const tok = await fetch(`${base}/api/v2/token`, { headers: { authorization: basicAuth('boss', 'boss-password') } });
