@@ -1,8 +1,8 @@
 /**
  * SIGHUP's certificate reload (RunningService.reload) on every TLS listener of one server: FTPS
- * (implicit), WebDAV over HTTPS and the REST API over HTTPS. New handshakes get the new
- * certificate, a connection opened before keeps working, and a broken file keeps the current
- * certificate in force and is reported.
+ * (implicit), WebDAV over HTTPS, the REST API over HTTPS and the telemetry server. New
+ * handshakes get the new certificate, a connection opened before keeps working, and a broken
+ * file keeps the current certificate in force and is reported.
  */
 import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -60,7 +60,7 @@ void describe('SIGHUP: TLS certificates reload on every listener', () => {
   let dir: string;
   let certFile: string;
   let keyFile: string;
-  const ports = { ftp: 0, dav: 0, api: 0 };
+  const ports = { ftp: 0, dav: 0, api: 0, telemetry: 0 };
 
   before(async () => {
     requireTool('openssl', 'openssl');
@@ -73,6 +73,7 @@ void describe('SIGHUP: TLS certificates reload on every listener', () => {
     ports.ftp = await freePort();
     ports.dav = await freePort();
     ports.api = await freePort();
+    ports.telemetry = await freePort();
     const tlsFiles = { certificate_file: certFile, certificate_key_file: keyFile };
     srv = await startServer({
       config: {
@@ -86,6 +87,7 @@ void describe('SIGHUP: TLS certificates reload on every listener', () => {
           bindings: [{}, { port: ports.api, address: '127.0.0.1', enable_https: true }],
           ...tlsFiles,
         },
+        telemetry: { bind_port: ports.telemetry, bind_address: '127.0.0.1', ...tlsFiles },
       },
     });
   });
@@ -99,6 +101,7 @@ void describe('SIGHUP: TLS certificates reload on every listener', () => {
       fingerprint(ports.ftp),
       fingerprint(ports.dav),
       fingerprint(ports.api),
+      fingerprint(ports.telemetry),
     ]);
     assert.equal(new Set(before).size, 1, 'one certificate everywhere');
     const open = await keepAlive(ports.api);
@@ -127,6 +130,7 @@ void describe('SIGHUP: TLS certificates reload on every listener', () => {
       fingerprint(ports.ftp),
       fingerprint(ports.dav),
       fingerprint(ports.api),
+      fingerprint(ports.telemetry),
     ]);
     for (const [i, fp] of after.entries())
       assert.notEqual(fp, before[i], `listener ${i} serves the new certificate`);
@@ -144,6 +148,7 @@ void describe('SIGHUP: TLS certificates reload on every listener', () => {
       fingerprint(ports.ftp),
       fingerprint(ports.dav),
       fingerprint(ports.api),
+      fingerprint(ports.telemetry),
     ]);
     assert.deepEqual(kept, after);
   });
