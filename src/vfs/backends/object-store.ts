@@ -7,6 +7,7 @@
  * the content types of their uploads.
  */
 import { SftpgoError, type ErrorCode } from '../../errors/index.js';
+import { metrics, type CloudBackend } from '../../util/metrics.js';
 import { loadPlatformTypes, typeByExtension } from '../../util/mime.js';
 import { joinVirtual, normalizeVirtualPath } from '../path.js';
 import { S_IFDIR, S_IFREG, type FileInfo, type FsCapabilities } from '../types.js';
@@ -155,4 +156,19 @@ export function objectPath(p: string, keyPrefix: string, displayPrefix: string):
 /** the prefix of the object names inside the directory `r` */
 export function objectDirPrefix(r: ObjectPath, keyPrefix: string): string {
   return r.rel === '/' ? keyPrefix : `${r.key}/`;
+}
+
+/**
+ * Counts an object storage upload in its backend's metrics once `done` settles: the bytes stored,
+ * or when it failed the bytes the caller had written by then (partial uploads count, as upstream).
+ */
+export function meterUpload(
+  backend: CloudBackend,
+  done: Promise<{ bytes: number }>,
+  written: () => number,
+): void {
+  done.then(
+    (r) => metrics.cloudTransferCompleted(backend, 'upload', r.bytes, true),
+    () => metrics.cloudTransferCompleted(backend, 'upload', written(), false),
+  );
 }

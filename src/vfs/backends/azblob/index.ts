@@ -40,6 +40,7 @@ import {
 import type { ApiSecret } from '../../../api/index.js';
 import { SftpgoError } from '../../../errors/index.js';
 import { isEmptySecret } from '../../../kms/index.js';
+import { metrics } from '../../../util/metrics.js';
 import { loadPlatformTypes, typeByExtension } from '../../../util/mime.js';
 import { COMMIT_HASH, VERSION } from '../../../util/version.js';
 import { throwIfAborted } from '../../errors.js';
@@ -172,11 +173,15 @@ function mappedStream(body: Readable, ctx: MapContext): Readable {
       cb(err);
     },
   });
+  let bytes = 0;
   body.on('data', (c: Buffer) => {
+    bytes += c.length;
     if (!out.push(c)) body.pause();
   });
   body.pause();
   finished(body, (err) => {
+    // a download ended early by the reader is an error for the metrics, as upstream counts it
+    metrics.cloudTransferCompleted('az', 'download', bytes, !err);
     if (err) out.destroy(mapAzError(err, ctx));
     else out.push(null);
   });
@@ -258,7 +263,7 @@ export class AzureBlobFs implements Fs {
       const pages = this.container
         .listBlobsFlat({ prefix: this.dirPrefix(r), abortSignal })
         .byPage({ maxPageSize: 1 });
-      const first = await pages.next();
+      const first = await metrics.meterCloudRequest('az', 'list_objects', pages.next());
       return first.done !== true && first.value.segment.blobItems.length > 0;
     });
   }
@@ -271,14 +276,22 @@ export class AzureBlobFs implements Fs {
       // with a container SAS, which cannot read the container's properties
       if (r.key === '' && !this.containerSas) {
         await this.call({ op: 'stat', display: r.display }, o, (abortSignal) =>
-          this.container.getProperties({ abortSignal }),
+          metrics.meterCloudRequest(
+            'az',
+            'head_container',
+            this.container.getProperties({ abortSignal }),
+          ),
         );
       }
       return dirInfo(name, new Date(), this.uid, this.gid);
     }
     try {
       const props = await this.call({ op: 'stat', display: r.display }, o, (abortSignal) =>
-        this.container.getBlobClient(r.key).getProperties({ abortSignal }),
+        metrics.meterCloudRequest(
+          'az',
+          'head_object',
+          this.container.getBlobClient(r.key).getProperties({ abortSignal }),
+        ),
       );
       const mtime = props.lastModified ?? new Date();
       if (props.contentType === DIR_CONTENT_TYPE) return dirInfo(name, mtime, this.uid, this.gid);
@@ -325,7 +338,8 @@ export class AzureBlobFs implements Fs {
         const pages = this.container
           .listBlobsByHierarchy('/', { prefix, abortSignal })
           .byPage(this.pageSettings(token));
-        return (await pages.next()).value as ListHierarchyPage | undefined;
+        const next = await metrics.meterCloudRequest('az', 'list_objects', pages.next());
+        return next.value as ListHierarchyPage | undefined;
       });
       if (!page) return;
       token = page.continuationToken;
@@ -510,10 +524,14 @@ export class AzureBlobFs implements Fs {
     const source = this.container.getBlobClient(rf.key);
     const target = this.container.getBlobClient(rt.key);
     const completed = await this.call(ctx, o, async (abortSignal) => {
-      const poller = await target.beginCopyFromURL(source.url, {
-        abortSignal,
-        ...(this.tier !== undefined ? { tier: this.tier } : {}),
-      });
+      const poller = await metrics.meterCloudRequest(
+        'az',
+        'copy_object',
+        target.beginCopyFromURL(source.url, {
+          abortSignal,
+          ...(this.tier !== undefined ? { tier: this.tier } : {}),
+        }),
+      );
       return poller.getOperationState().isCompleted === true;
     });
     if (completed) return;
@@ -553,7 +571,11 @@ export class AzureBlobFs implements Fs {
 
   private async deleteBlob(r: Resolved, o: Op | undefined): Promise<void> {
     await this.call({ op: 'remove', display: r.display }, o, (abortSignal) =>
-      this.container.getBlobClient(r.key).delete({ abortSignal, deleteSnapshots: 'include' }),
+      metrics.meterCloudRequest(
+        'az',
+        'delete_object',
+        this.container.getBlobClient(r.key).delete({ abortSignal, deleteSnapshots: 'include' }),
+      ),
     );
   }
 
@@ -595,7 +617,10 @@ export class AzureBlobFs implements Fs {
         const pages = this.container
           .listBlobsFlat({ prefix: this.dirPrefix(r), abortSignal })
           .byPage(this.pageSettings(undefined));
-        for await (const page of pages) {
+        for (;;) {
+          const next = await metrics.meterCloudRequest('az', 'list_objects', pages.next());
+          if (next.done === true) break;
+          const page = next.value;
           for (const b of page.segment.blobItems) {
             const size = b.properties.contentLength ?? 0;
             if (size === 0 && b.properties.contentType === DIR_CONTENT_TYPE) continue;

@@ -18,6 +18,7 @@ import { Writable } from 'node:stream';
 import type { BlockBlobClient } from '@azure/storage-blob';
 import { SftpgoError } from '../../../errors/index.js';
 import type { Upload } from '../../types.js';
+import { meterUpload } from '../object-store.js';
 import { mapAzError } from './errors.js';
 
 export interface BlockUploadOptions {
@@ -176,5 +177,6 @@ export function startBlockUpload(blob: BlockBlobClient, o: BlockUploadOptions): 
       });
     },
   });
+  meterUpload('az', done, () => bytes);
   return { stream, done };
 }

@@ -19,6 +19,7 @@ import { CRC32C } from '@google-cloud/storage';
 import { addAbortSignal, pipeline, Readable, Transform } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { SftpgoError } from '../../../errors/index.js';
+import { metrics } from '../../../util/metrics.js';
 import { mapGcsError } from './errors.js';
 
 export interface GcsReadInit {
@@ -98,6 +99,7 @@ export async function openGcsRead(init: GcsReadInit): Promise<Readable> {
       ? crc32cOf(res.headers.get('x-goog-hash'))
       : undefined;
   const crc = expected === undefined ? undefined : new CRC32C();
+  let bytes = 0;
   // read errors reach the caller mapped (the transform's destroy hook picks the error emitted);
   // destroying `out` cancels the request through the pipeline
   const out = new Transform({
@@ -111,6 +113,7 @@ export async function openGcsRead(init: GcsReadInit): Promise<Readable> {
       }
       const data = skip > 0 ? chunk.subarray(skip) : chunk;
       skip = 0;
+      bytes += data.length;
       cb(null, data);
     },
     flush(cb) {
@@ -134,8 +137,10 @@ export async function openGcsRead(init: GcsReadInit): Promise<Readable> {
         highWaterMark: READ_HIGH_WATER_MARK,
       })
     : Readable.from([]);
-  pipeline(body, out, () => {
-    // failures reach the reader through `out`; an early destroy by the reader is no failure
+  pipeline(body, out, (err) => {
+    // failures reach the reader through `out`; for the metrics, a download ended early by the
+    // reader is an error, as upstream counts a cancelled one
+    metrics.cloudTransferCompleted('gcs', 'download', bytes, !err);
   });
   if (init.signal) addAbortSignal(init.signal, out);
   return out;

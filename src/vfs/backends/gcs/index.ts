@@ -38,6 +38,7 @@ import { Storage, type Bucket, type CopyOptions, type StorageOptions } from '@go
 import type { Readable } from 'node:stream';
 import { SftpgoError } from '../../../errors/index.js';
 import { isEmptySecret } from '../../../kms/index.js';
+import { metrics } from '../../../util/metrics.js';
 import { normalizeVirtualPath, virtualBase } from '../../path.js';
 import type { CreateFsOptions, FilesystemConfig } from '../../registry.js';
 import {
@@ -217,7 +218,11 @@ export class GcsFs implements Fs {
   /** an object's resource; undefined when it does not exist */
   private async object(name: string, ctx: MapContext, o?: Op): Promise<ObjectResource | undefined> {
     try {
-      const [meta] = await this.call(() => this.bucket.file(name).getMetadata(), ctx, o);
+      const [meta] = await this.call(
+        () => metrics.meterCloudRequest('gcs', 'head_object', this.bucket.file(name).getMetadata()),
+        ctx,
+        o,
+      );
       return meta as ObjectResource;
     } catch (e) {
       if (SftpgoError.is(e, 'NOT_FOUND')) return undefined;
@@ -238,7 +243,12 @@ export class GcsFs implements Fs {
     timeoutMs?: number,
   ): Promise<ListPage> {
     const [, , resp] = await this.call(
-      () => this.bucket.getFiles({ ...query, autoPaginate: false }),
+      () =>
+        metrics.meterCloudRequest(
+          'gcs',
+          'list_objects',
+          this.bucket.getFiles({ ...query, autoPaginate: false }),
+        ),
       ctx,
       o,
       timeoutMs,
@@ -277,7 +287,13 @@ export class GcsFs implements Fs {
   private async find(r: Resolved, op: string, o?: Op): Promise<Found> {
     const ctx = { op, display: r.display };
     if (r.rel === '/') {
-      if (this.keyPrefix === '') await this.call(() => this.bucket.getMetadata(), ctx, o);
+      if (this.keyPrefix === '') {
+        await this.call(
+          () => metrics.meterCloudRequest('gcs', 'head_bucket', this.bucket.getMetadata()),
+          ctx,
+          o,
+        );
+      }
       return { kind: 'root' };
     }
     const object = await this.object(r.key, ctx, o);
@@ -543,7 +559,12 @@ export class GcsFs implements Fs {
       ...(contentType ? { contentType } : {}),
       ...(this.storageClass ? { storageClass: this.storageClass } : {}),
     };
-    await this.call(() => src.copy(this.bucket.file(target), copy), ctx, o);
+    await this.call(
+      () =>
+        metrics.meterCloudRequest('gcs', 'copy_object', src.copy(this.bucket.file(target), copy)),
+      ctx,
+      o,
+    );
     await this.deleteObject(source, ctx, o);
   }
 
@@ -552,9 +573,13 @@ export class GcsFs implements Fs {
     const gen = obj.generation;
     await this.call(
       () =>
-        this.bucket
-          .file(obj.name ?? '')
-          .delete(gen === undefined ? {} : { ifGenerationMatch: gen }),
+        metrics.meterCloudRequest(
+          'gcs',
+          'delete_object',
+          this.bucket
+            .file(obj.name ?? '')
+            .delete(gen === undefined ? {} : { ifGenerationMatch: gen }),
+        ),
       ctx,
       o,
     );
@@ -571,7 +596,11 @@ export class GcsFs implements Fs {
       throw new SftpgoError('PERMISSION_DENIED', 'removing the root directory is not allowed');
     const ctx = { op: 'remove', display: r.display };
     if (!o?.dir) {
-      await this.call(() => this.bucket.file(r.key).delete(), ctx, o);
+      await this.call(
+        () => metrics.meterCloudRequest('gcs', 'delete_object', this.bucket.file(r.key).delete()),
+        ctx,
+        o,
+      );
       return;
     }
     const dir = await this.probeDir(r, ctx, o);

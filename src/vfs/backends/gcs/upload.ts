@@ -24,6 +24,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { addAbortSignal, Writable } from 'node:stream';
 import { SftpgoError } from '../../../errors/index.js';
 import type { FsLogger, Upload } from '../../types.js';
+import { meterUpload } from '../object-store.js';
 import { gcsStatusOf, mapGcsError } from './errors.js';
 
 /** how many idle agents a filesystem keeps for its next uploads */
@@ -226,5 +227,6 @@ export function startGcsUpload(init: GcsUploadInit): Upload {
     if (!stream.destroyed) stream.destroy(e as Error);
   });
   if (init.signal) addAbortSignal(init.signal, stream);
+  meterUpload('gcs', done, () => bytes);
   return { stream, done };
 }

@@ -42,6 +42,7 @@ import {
 import { addAbortSignal, pipeline, Readable, Transform } from 'node:stream';
 import { SftpgoError } from '../../../errors/index.js';
 import { isEmptySecret } from '../../../kms/index.js';
+import { metrics } from '../../../util/metrics.js';
 import { normalizeVirtualPath, virtualBase } from '../../path.js';
 import type { CreateFsOptions, FilesystemConfig } from '../../registry.js';
 import {
@@ -188,9 +189,34 @@ export class S3Fs implements Fs {
     input: { Prefix: string; Delimiter?: string; MaxKeys?: number; ContinuationToken?: string },
     signal: AbortSignal,
   ): Promise<ListObjectsV2CommandOutput> {
-    return this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, ...input }), {
-      abortSignal: signal,
-    });
+    return metrics.meterCloudRequest(
+      's3',
+      'list_objects',
+      this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, ...input }), {
+        abortSignal: signal,
+      }),
+    );
+  }
+
+  /** HeadObject, counted in the metrics (a missing object counts as an error, as upstream) */
+  private headObject(key: string, signal: AbortSignal) {
+    return metrics.meterCloudRequest(
+      's3',
+      'head_object',
+      this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), {
+        abortSignal: signal,
+      }),
+    );
+  }
+
+  private deleteObject(key: string, signal: AbortSignal) {
+    return metrics.meterCloudRequest(
+      's3',
+      'delete_object',
+      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), {
+        abortSignal: signal,
+      }),
+    );
   }
 
   /**
@@ -226,7 +252,11 @@ export class S3Fs implements Fs {
       if (this.keyPrefix === '') {
         await this.call(
           (s) =>
-            this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), { abortSignal: s }),
+            metrics.meterCloudRequest(
+              's3',
+              'head_bucket',
+              this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), { abortSignal: s }),
+            ),
           ctx,
           o,
         );
@@ -235,14 +265,7 @@ export class S3Fs implements Fs {
     }
     const name = virtualBase(r.rel);
     try {
-      const head = await this.call(
-        (s) =>
-          this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: r.key }), {
-            abortSignal: s,
-          }),
-        ctx,
-        o,
-      );
+      const head = await this.call((s) => this.headObject(r.key, s), ctx, o);
       return entry(name, false, head.ContentLength ?? 0, head.LastModified ?? new Date());
     } catch (e) {
       // 404: no such object; the bucket's own absence shows in the listing below
@@ -362,17 +385,21 @@ export class S3Fs implements Fs {
     }
     // errors while streaming reach the reader mapped (a transform's destroy hook picks the
     // error it emits); destroying `out` ends the request through the pipeline
+    let bytes = 0;
     const out = new Transform({
       readableHighWaterMark: READ_HIGH_WATER_MARK,
       transform(chunk: Buffer, _enc, cb) {
+        bytes += chunk.length;
         cb(null, chunk);
       },
       destroy(err, cb) {
         cb(err ? mapS3Error(err, { op: 'read', display: r.display }) : null);
       },
     });
-    pipeline(body, out, () => {
-      // failures reach the reader through `out`; an early destroy by the reader is no failure
+    pipeline(body, out, (err) => {
+      // failures reach the reader through `out`; for the metrics, a download ended early by the
+      // reader is an error, as upstream counts a cancelled one
+      metrics.cloudTransferCompleted('s3', 'download', bytes, !err);
     });
     if (o?.signal) addAbortSignal(o.signal, out);
     return out;
@@ -495,15 +522,19 @@ export class S3Fs implements Fs {
     const ctx = { op: 'rename', display: rf.display };
     await this.call(
       (s) =>
-        this.client.send(
-          new CopyObjectCommand({
-            Bucket: this.bucket,
-            Key: target,
-            CopySource: copySource(this.bucket, source),
-            ...(contentType ? { ContentType: contentType } : {}),
-            ...(this.storageClass ? { StorageClass: this.storageClass as StorageClass } : {}),
-          }),
-          { abortSignal: s },
+        metrics.meterCloudRequest(
+          's3',
+          'copy_object',
+          this.client.send(
+            new CopyObjectCommand({
+              Bucket: this.bucket,
+              Key: target,
+              CopySource: copySource(this.bucket, source),
+              ...(contentType ? { ContentType: contentType } : {}),
+              ...(this.storageClass ? { StorageClass: this.storageClass as StorageClass } : {}),
+            }),
+            { abortSignal: s },
+          ),
         ),
       ctx,
       o,
@@ -518,14 +549,7 @@ export class S3Fs implements Fs {
       ctx,
       o,
     );
-    await this.call(
-      (s) =>
-        this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: source }), {
-          abortSignal: s,
-        }),
-      ctx,
-      o,
-    );
+    await this.call((s) => this.deleteObject(source, s), ctx, o);
   }
 
   /**
@@ -540,14 +564,7 @@ export class S3Fs implements Fs {
     const ctx = { op: 'remove', display: r.display };
     if (!o?.dir) {
       // DeleteObject succeeds on a missing key: a missing file must still be NOT_FOUND
-      await this.call(
-        (s) =>
-          this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), {
-            abortSignal: s,
-          }),
-        ctx,
-        o,
-      );
+      await this.call((s) => this.headObject(key, s), ctx, o);
     } else {
       if ((await this.probeDir(r, 'remove', o)).contents) {
         throw new SftpgoError(
@@ -557,14 +574,7 @@ export class S3Fs implements Fs {
       }
       key += '/';
     }
-    await this.call(
-      (s) =>
-        this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), {
-          abortSignal: s,
-        }),
-      ctx,
-      o,
-    );
+    await this.call((s) => this.deleteObject(key, s), ctx, o);
   }
 
   /**

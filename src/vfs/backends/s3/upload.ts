@@ -29,6 +29,7 @@ import { once } from 'node:events';
 import { addAbortSignal, PassThrough, Writable } from 'node:stream';
 import { SftpgoError } from '../../../errors/index.js';
 import type { FsLogger, Upload } from '../../types.js';
+import { meterUpload } from '../object-store.js';
 import { mapS3Error } from './errors.js';
 
 export interface S3UploadInit {
@@ -188,5 +189,6 @@ export function startS3Upload(init: S3UploadInit): Upload {
     if (!stream.destroyed) stream.destroy(mapS3Error(e, ctx));
   });
   if (init.signal) addAbortSignal(init.signal, stream);
+  meterUpload('s3', done, () => bytes);
   return { stream, done };
 }
