@@ -50,24 +50,23 @@ interface TransferCounters {
   download: Outcome & { size: Counter };
 }
 
-const transfers: TransferCounters = {
-  upload: {
-    ok: counter('sftpgo_uploads_total', 'The total number of successful uploads'),
-    ko: counter('sftpgo_upload_errors_total', 'The total number of upload errors'),
+/**
+ * Count, errors and bytes of uploads and downloads: `sftpgo_uploads_total`, ... for every
+ * protocol, `sftpgo_s3_uploads_total`, ... for a backend (`name` "S3 " in the help texts)
+ */
+function transferCounters(prefix: string, name: string): TransferCounters {
+  const one = (kind: TransferKind): TransferCounters[TransferKind] => ({
+    ok: counter(`${prefix}_${kind}s_total`, `The total number of successful ${name}${kind}s`),
+    ko: counter(`${prefix}_${kind}_errors_total`, `The total number of ${name}${kind} errors`),
     size: counter(
-      'sftpgo_upload_size',
-      'The total upload size as bytes, partial uploads are included',
+      `${prefix}_${kind}_size`,
+      `The total ${name}${kind} size as bytes, partial ${kind}s are included`,
     ),
-  },
-  download: {
-    ok: counter('sftpgo_downloads_total', 'The total number of successful downloads'),
-    ko: counter('sftpgo_download_errors_total', 'The total number of download errors'),
-    size: counter(
-      'sftpgo_download_size',
-      'The total download size as bytes, partial downloads are included',
-    ),
-  },
-};
+  });
+  return { upload: one('upload'), download: one('download') };
+}
+
+const transfers = transferCounters('sftpgo', '');
 
 const sshCommands: Outcome = {
   ok: counter('sftpgo_ssh_commands_total', 'The total number of executed SSH commands'),
@@ -165,29 +164,6 @@ const CLOUD_CHECK: Readonly<Record<CloudBackend, string>> = {
   az: 'head_container',
 };
 
-function cloudTransfers(b: CloudBackend): TransferCounters {
-  const name = CLOUD_NAMES[b];
-  const p = `sftpgo_${b}`;
-  return {
-    upload: {
-      ok: counter(`${p}_uploads_total`, `The total number of successful ${name} uploads`),
-      ko: counter(`${p}_upload_errors_total`, `The total number of ${name} upload errors`),
-      size: counter(
-        `${p}_upload_size`,
-        `The total ${name} upload size as bytes, partial uploads are included`,
-      ),
-    },
-    download: {
-      ok: counter(`${p}_downloads_total`, `The total number of successful ${name} downloads`),
-      ko: counter(`${p}_download_errors_total`, `The total number of ${name} download errors`),
-      size: counter(
-        `${p}_download_size`,
-        `The total ${name} download size as bytes, partial downloads are included`,
-      ),
-    },
-  };
-}
-
 function cloudRequests(b: CloudBackend): Record<string, Outcome> {
   const name = CLOUD_NAMES[b];
   return Object.fromEntries(
@@ -209,7 +185,13 @@ function cloudRequests(b: CloudBackend): Record<string, Outcome> {
 
 const BACKENDS: readonly CloudBackend[] = ['s3', 'gcs', 'az'];
 const cloud = Object.fromEntries(
-  BACKENDS.map((b) => [b, { transfers: cloudTransfers(b), requests: cloudRequests(b) }]),
+  BACKENDS.map((b) => [
+    b,
+    {
+      transfers: transferCounters(`sftpgo_${b}`, `${CLOUD_NAMES[b]} `),
+      requests: cloudRequests(b),
+    },
+  ]),
 ) as Record<CloudBackend, { transfers: TransferCounters; requests: Record<string, Outcome> }>;
 
 // ---------------------------------------------------------------- updates
