@@ -89,6 +89,18 @@ void describe('metrics', () => {
       m.family('sftpgo_gcs_list_objects_errors')?.help,
       'The total number of GCS list objects errors',
     );
+    assert.equal(
+      m.family('sftpgo_upload_size')?.help,
+      'The total upload size as bytes, partial uploads are included',
+    );
+    assert.equal(
+      m.family('sftpgo_az_download_size')?.help,
+      'The total Azure download size as bytes, partial downloads are included',
+    );
+    assert.equal(
+      m.family('sftpgo_s3_uploads_total')?.help,
+      'The total number of successful S3 uploads',
+    );
   });
 
   void it('counts a login as one attempt and one result, by method', async () => {
