@@ -32,6 +32,35 @@ import {
 } from '../../helpers/sftpd.js';
 import { generateKey, requireTool, run, sftpBatch, sshExec } from '../../helpers/ssh.js';
 
+/** an ssh2 client that tries keyboard-interactive only, answering `password` */
+async function keyboardInteractive(
+  port: number,
+  username: string,
+  password: string,
+): Promise<void> {
+  const { default: ssh2 } = await import('ssh2');
+  const client = new ssh2.Client();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', () => resolve());
+      client.once('error', reject);
+      client.on('keyboard-interactive', (_name, _instructions, _lang, prompts, finish) =>
+        finish(prompts.map(() => password)),
+      );
+      client.connect({
+        host: '127.0.0.1',
+        port,
+        username,
+        tryKeyboard: true,
+        authHandler: ['keyboard-interactive'],
+        readyTimeout: 20_000,
+      });
+    });
+  } finally {
+    client.end();
+  }
+}
+
 interface Scraper {
   base: string;
   headers?: Record<string, string>;
@@ -141,6 +170,8 @@ void describe('telemetry: /healthz and /metrics around real transfers', () => {
     const keyUser = await env.createUser({ public_keys: [key.publicKey] });
     const before = await scrape(scraper);
     await assert.rejects(ssh2Connect(env.port, user.username, { password: 'wrong', sftp: false }));
+    // keyboard-interactive is not offered without its hook: trying it is no login attempt
+    await assert.rejects(keyboardInteractive(env.port, user.username, user.password));
     const r = await sftpBatch(env.target, { user: keyUser.username, identity: key.privatePath }, [
       'ls /',
     ]);
@@ -156,6 +187,7 @@ void describe('telemetry: /healthz and /metrics around real transfers', () => {
         'sftpgo_public_key_login_attempts_total',
         'sftpgo_public_key_login_ok_total',
         'sftpgo_public_key_login_ko_total',
+        'sftpgo_keyboard_interactive_login_attempts_total',
       ]),
       {
         sftpgo_login_attempts_total: 2,
@@ -166,6 +198,7 @@ void describe('telemetry: /healthz and /metrics around real transfers', () => {
         sftpgo_public_key_login_attempts_total: 1,
         sftpgo_public_key_login_ok_total: 1,
         sftpgo_public_key_login_ko_total: 0,
+        sftpgo_keyboard_interactive_login_attempts_total: 0,
       },
     );
   });
