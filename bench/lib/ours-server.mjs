@@ -1,11 +1,13 @@
-// Starts sftpgo-ts's service for the benchmarks, SFTP only, FTP only with `ftp`, or WebDAV only
-// (plain HTTP) with `webdav`:
-//   node bench/lib/ours-server.mjs <configDir> <port> <homeDir> <publicKeyFile> [ftp <passiveStart> <passiveEnd> | webdav]
+// Starts sftpgo-ts's service for the benchmarks, SFTP only, FTP only with `ftp`, WebDAV only
+// (plain HTTP) with `webdav`, or the REST API only with `httpd` (plus the admin "benchadmin",
+// password "benchadminpw", all permissions):
+//   node bench/lib/ours-server.mjs <configDir> <port> <homeDir> <publicKeyFile> [ftp <passiveStart> <passiveEnd> | webdav | httpd]
 // BENCH_SERVICE_MODULE: the service module to load (a compiled dist/service/index.js);
 // default src/service/index.ts, which needs `node --import tsx`.
 // Creates the user "bench" (all permissions, the given public key, password "benchpw" hashed
 // with the provider's default, bcrypt; BENCH_USER_FILESYSTEM: the JSON of its `filesystem`, e.g.
-// an S3 config, default the local home dir), then prints one JSON line
+// an S3 config, default the local home dir; BENCH_DATA_PROVIDER: JSON merged over the
+// `data_provider` section, e.g. a PostgreSQL driver, default SQLite in the config dir), then prints one JSON line
 // {"ready":true,"pid":...,"port":...} on stdout and runs until SIGTERM.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,9 +19,9 @@ const serviceModule = process.env.BENCH_SERVICE_MODULE
 const { startService } = await import(serviceModule);
 
 const [configDir, port, home, pubKeyFile, protocol, passiveStart, passiveEnd] = process.argv.slice(2);
-const badProtocol = protocol !== undefined && !((protocol === 'ftp' && passiveEnd) || protocol === 'webdav');
+const badProtocol = protocol !== undefined && !((protocol === 'ftp' && passiveEnd) || protocol === 'webdav' || protocol === 'httpd');
 if (!configDir || !port || !home || !pubKeyFile || badProtocol) {
-  process.stderr.write('usage: ours-server.mjs <configDir> <port> <homeDir> <publicKeyFile> [ftp <passiveStart> <passiveEnd> | webdav]\n');
+  process.stderr.write('usage: ours-server.mjs <configDir> <port> <homeDir> <publicKeyFile> [ftp <passiveStart> <passiveEnd> | webdav | httpd]\n');
   process.exit(2);
 }
 const binding = { port: Number(port), address: '127.0.0.1' };
@@ -31,12 +33,20 @@ const config =
       }
     : protocol === 'webdav'
       ? { sftpd: { bindings: [{ port: 0 }] }, webdavd: { bindings: [binding] } }
-      : { sftpd: { bindings: [binding], host_keys: [join(configDir, 'id_ed25519'), join(configDir, 'id_ecdsa')] } };
+      : protocol === 'httpd'
+        ? // the load generator's 50 connections come from one address: no per-host limit (default 20)
+          { sftpd: { bindings: [{ port: 0 }] }, common: { max_per_host_connections: 0 } }
+        : { sftpd: { bindings: [binding], host_keys: [join(configDir, 'id_ed25519'), join(configDir, 'id_ecdsa')] } };
 Object.assign(config, {
-  httpd: { bindings: [{ port: 0 }] },
+  httpd: { bindings: [protocol === 'httpd' ? binding : { port: 0 }] },
   // BENCH_PASSWORD_CACHING=0: verify the bcrypt hash on every login (the default, as upstream,
   // caches a verified password until the user changes)
-  data_provider: { driver: 'sqlite', name: 'sftpgo.db', password_caching: process.env.BENCH_PASSWORD_CACHING !== '0' },
+  data_provider: {
+    driver: 'sqlite',
+    name: 'sftpgo.db',
+    password_caching: process.env.BENCH_PASSWORD_CACHING !== '0',
+    ...(process.env.BENCH_DATA_PROVIDER ? JSON.parse(process.env.BENCH_DATA_PROVIDER) : {}),
+  },
 });
 await writeFile(join(configDir, 'sftpgo.json'), JSON.stringify(config, null, 2));
 const svc = await startService({
@@ -56,6 +66,9 @@ await svc.provider.addUser({
   permissions: { '/': ['*'] },
   ...(process.env.BENCH_USER_FILESYSTEM ? { filesystem: JSON.parse(process.env.BENCH_USER_FILESYSTEM) } : {}),
 });
+if (protocol === 'httpd') {
+  await svc.provider.addAdmin({ username: 'benchadmin', password: 'benchadminpw', status: 1, permissions: ['*'] });
+}
 const stop = () => {
   svc.stop().then(
     () => process.exit(0),
