@@ -7,7 +7,7 @@
  * Unlike upstream the key can be derived from a configured passphrase, so that several
  * instances behind a load balancer accept each other's tokens (upstream #466).
  */
-import { createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, hkdfSync, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { HttpError } from './errors.js';
 
@@ -86,7 +86,10 @@ function isClaims(v: unknown): v is TokenClaims {
 }
 
 export function createTokenManager(o: TokenManagerOptions = {}): TokenManager {
-  const key = o.passphrase ? deriveSigningKey(o.passphrase) : randomBytes(32);
+  // A KeyObject, not the raw bytes: given a Buffer, jsonwebtoken first tries to parse it as a
+  // public key (createPublicKey throws, then createSecretKey) on every sign and verify, which
+  // was most of the CPU an authenticated request cost (issue 16's profile).
+  const key = createSecretKey(o.passphrase ? deriveSigningKey(o.passphrase) : randomBytes(32));
   const now = o.now ?? Date.now;
   /** raw token -> expiry (ms) */
   const denied = new Map<string, number>();
