@@ -9,6 +9,7 @@ import { SftpgoError, exposedMessage } from '../../errors/index.js';
 import type { HttpdLogger, HttpdState } from '../context.js';
 import { HttpError } from '../errors.js';
 import { HTTP_STATUS, statusText } from '../http-map.js';
+import { setJsonBody } from '../json-body.js';
 
 export interface ApiErrorBody {
   message: string;
@@ -66,12 +67,9 @@ export function errorMiddleware(logger: HttpdLogger): Middleware<HttpdState> {
       await next();
       if (ctx.body === undefined || ctx.body === null) {
         if (ctx.status === 404) {
-          ctx.status = 404;
-          ctx.body = { message: 'Not Found' };
+          setJsonBody(ctx, 404, { message: 'Not Found' });
         } else if (ctx.status === 405 || ctx.status === 501) {
-          const status = ctx.status;
-          ctx.body = { message: statusText(status) };
-          ctx.status = status;
+          setJsonBody(ctx, ctx.status, { message: statusText(ctx.status) });
         }
       }
     } catch (e) {
@@ -84,9 +82,8 @@ export function errorMiddleware(logger: HttpdLogger): Middleware<HttpdState> {
           'request rejected',
         );
       }
-      ctx.status = m.status;
       for (const [k, v] of Object.entries(m.headers)) ctx.set(k, v);
-      ctx.body = m.body;
+      setJsonBody(ctx, m.status, m.body);
     }
   };
 }

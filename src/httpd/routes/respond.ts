@@ -1,14 +1,13 @@
 import type { HttpdContext } from '../context.js';
+import { setJsonBody } from '../json-body.js';
 
 /** `{"message": "..."}` acknowledgements (upstream sendAPIResponse with a nil error) */
 export function sendMessage(ctx: HttpdContext, status: number, message: string): void {
-  ctx.status = status;
-  ctx.body = { message };
+  setJsonBody(ctx, status, { message });
 }
 
 export function sendJson(ctx: HttpdContext, status: number, body: unknown): void {
-  ctx.status = status;
-  ctx.body = body;
+  setJsonBody(ctx, status, body);
 }
 
 /** a path parameter of the matched route (always present when the route matched) */
