@@ -18,6 +18,7 @@
  */
 import { SftpgoError } from '../errors/index.js';
 import type { HookHttpClient } from '../util/hooks/http-client.js';
+import { AdminCache } from './admin-cache.js';
 import { ProviderActions, type ProviderAction } from './hooks/actions.js';
 import { Authenticator, type LoginAttempt } from './auth.js';
 import type { DataProviderConfig, PasswordHashingConfig } from './config.js';
@@ -141,6 +142,7 @@ export class ProviderCore implements DataProvider {
   readonly #auth: Authenticator;
   readonly #quota: QuotaTracker;
   readonly #actions: ProviderActions;
+  readonly #admins: AdminCache;
   #closed = false;
 
   constructor(d: ProviderCoreDeps) {
@@ -166,6 +168,7 @@ export class ProviderCore implements DataProvider {
       hookHttp: d.hookHttp,
       keyboardInteractiveTimeoutMs: d.hookTimeouts?.keyboardInteractiveMs,
     });
+    this.#admins = new AdminCache({ load: (u) => this.#store.getAdmin(u), now: this.#now });
     this.#quota = new QuotaTracker({
       trackQuota: d.config.track_quota,
       delaySeconds: d.config.delayed_quota_update,
@@ -360,6 +363,19 @@ export class ProviderCore implements DataProvider {
     return this.#store.getAdmin(username);
   }
 
+  getAdminCached(username: string): Promise<Readonly<Admin>> {
+    return this.#admins.get(username);
+  }
+
+  /** runs an admin write, then drops the cached admin (also when the write failed half-way) */
+  async #writeAdmin<T>(username: string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      this.#admins.forget(username);
+    }
+  }
+
   async #prepareAdmin(input: unknown, stored?: Admin): Promise<Admin> {
     const admin = validateAdmin(input, {
       skipNaturalKeysValidation: this.#cfg.skip_natural_keys_validation,
@@ -376,7 +392,7 @@ export class ProviderCore implements DataProvider {
   async addAdmin(a: Admin): Promise<Admin> {
     const admin = await this.#prepareAdmin(a);
     const username = admin.username ?? '';
-    await this.#store.addAdmin(admin);
+    await this.#writeAdmin(username, () => this.#store.addAdmin(admin));
     return this.getAdmin(username);
   }
 
@@ -384,12 +400,13 @@ export class ProviderCore implements DataProvider {
     const stored = await this.getAdmin(username);
     const merged = mergeAdminUpdate(stored, a, o.mode);
     merged['username'] = stored.username;
-    await this.#store.updateAdmin(username, await this.#prepareAdmin(merged, stored));
+    const admin = await this.#prepareAdmin(merged, stored);
+    await this.#writeAdmin(username, () => this.#store.updateAdmin(username, admin));
     return this.getAdmin(username);
   }
 
   deleteAdmin(username: string): Promise<void> {
-    return this.#store.deleteAdmin(username);
+    return this.#writeAdmin(username, () => this.#store.deleteAdmin(username));
   }
 
   dumpAdmins(): Promise<Admin[]> {
@@ -481,7 +498,7 @@ export class ProviderCore implements DataProvider {
     if (typeof newPassword !== 'string' || newPassword === '')
       throw invalid('please set a password');
     const hash = await adminPasswordForStorage(newPassword, this.#cfg.password_hashing);
-    await this.#store.setAdminPassword(username, hash);
+    await this.#writeAdmin(username, () => this.#store.setAdminPassword(username, hash));
   }
 
   async setUserPassword(username: string, newPassword: string): Promise<void> {
@@ -575,5 +592,6 @@ export class ProviderCore implements DataProvider {
     }
     await this.#store.close();
     this.#auth.clear();
+    this.#admins.clear();
   }
 }

@@ -50,6 +50,7 @@ export { sqlitePath } from './data-source.js';
 export { SCHEMA_VERSION } from './migrations.js';
 export type { QuotaTimers } from './quota-updater.js';
 export { LAST_LOGIN_MIN_DELAY_MS } from './core.js';
+export { ADMIN_CACHE_TTL_MS } from './admin-cache.js';
 export { DUMP_VERSION } from './dump.js';
 export { redactAdmin, redactFolder, redactUser } from './redact.js';
 export { renderedUserObject } from './hooks/user-json.js';

@@ -75,6 +75,12 @@ export interface DataProvider {
   /** a page ordered by username, already redacted (no password) */
   getAdmins(o?: ListOptions): Promise<Admin[]>;
   getAdmin(username: string): Promise<Admin>;
+  /**
+   * getAdmin for the check of an API token on every request: answered from a cache (shared,
+   * frozen object). Changes made through this provider are seen at once; changes made by another
+   * instance sharing the database after at most ADMIN_CACHE_TTL_MS (admin-cache.ts).
+   */
+  getAdminCached(username: string): Promise<Readonly<Admin>>;
   addAdmin(a: Admin): Promise<Admin>;
   updateAdmin(username: string, a: Admin, o?: UpdateOptions): Promise<Admin>;
   deleteAdmin(username: string): Promise<void>;

@@ -33,7 +33,7 @@ function holdsCritical(perms: readonly string[] | undefined): boolean {
 }
 
 export function registerAdminRoutes(router: Router<HttpdState>, deps: ApiDeps): void {
-  const auth = requireAdminToken(deps.tokens);
+  const auth = requireAdminToken(deps);
   const manage = requirePermission('manage_admins');
   const { provider } = deps;
 

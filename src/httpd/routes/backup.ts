@@ -106,7 +106,7 @@ function fsError(e: unknown, what: string): HttpError {
 }
 
 export function registerBackupRoutes(router: Router<HttpdState>, deps: ApiDeps): void {
-  const auth = requireAdminToken(deps.tokens);
+  const auth = requireAdminToken(deps);
   const manage = requirePermission('manage_system');
 
   router.get('/dumpdata', auth, manage, async (ctx) => {

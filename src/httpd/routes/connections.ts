@@ -9,7 +9,7 @@ import { requireAdminToken, requirePermission } from '../middleware/auth.js';
 import { pathParam, sendJson, sendMessage } from './respond.js';
 
 export function registerConnectionRoutes(router: Router<HttpdState>, deps: ApiDeps): void {
-  const auth = requireAdminToken(deps.tokens);
+  const auth = requireAdminToken(deps);
 
   router.get('/connections', auth, requirePermission('view_conns'), (ctx) => {
     sendJson(ctx, 200, deps.connections.list());

@@ -38,7 +38,7 @@ function queryIp(q: Query): string | undefined {
 }
 
 export function registerDefenderRoutes(router: Router<HttpdState>, deps: ApiDeps): void {
-  const auth = requireAdminToken(deps.tokens);
+  const auth = requireAdminToken(deps);
   const view = requirePermission('view_defender');
   const manage = requirePermission('manage_defender');
   const { defender } = deps;

@@ -13,7 +13,7 @@ import { parseListOptions } from '../query.js';
 import { pathParam, sendJson, sendMessage } from './respond.js';
 
 export function registerFolderRoutes(router: Router<HttpdState>, deps: ApiDeps): void {
-  const auth = requireAdminToken(deps.tokens);
+  const auth = requireAdminToken(deps);
   const { provider } = deps;
 
   router.get('/folders', auth, requirePermission('view_users'), async (ctx) => {

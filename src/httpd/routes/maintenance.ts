@@ -9,7 +9,7 @@ import { errorSummary } from '../middleware/errors.js';
 import { sendJson } from './respond.js';
 
 export function registerMaintenanceRoutes(router: Router<HttpdState>, deps: ApiDeps): void {
-  const auth = requireAdminToken(deps.tokens);
+  const auth = requireAdminToken(deps);
 
   router.get('/version', auth, (ctx) => {
     sendJson(ctx, 200, deps.version);

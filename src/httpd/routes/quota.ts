@@ -44,7 +44,7 @@ function hasQuotaRestrictions(u: User): boolean {
 }
 
 export function registerQuotaRoutes(router: Router<HttpdState>, deps: ApiDeps): void {
-  const auth = requireAdminToken(deps.tokens);
+  const auth = requireAdminToken(deps);
   const scans = requirePermission('quota_scans');
   const edit = requirePermission('edit_users');
   const { provider, quotaScans } = deps;

@@ -62,7 +62,7 @@ export function registerTokenRoutes(router: Router<HttpdState>, deps: ApiDeps): 
     sendJson(ctx, 200, { access_token: issued.access_token, expires_at: issued.expires_at });
   });
 
-  router.get('/logout', requireAdminToken(deps.tokens), (ctx) => {
+  router.get('/logout', requireAdminToken(deps), (ctx) => {
     if (ctx.state.token !== undefined) deps.tokens.revoke(ctx.state.token);
     sendMessage(ctx, 200, 'Your token has been invalidated');
   });

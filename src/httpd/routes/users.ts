@@ -16,7 +16,7 @@ import { parseDisconnect, parseListOptions } from '../query.js';
 import { pathParam, sendJson, sendMessage } from './respond.js';
 
 export function registerUserRoutes(router: Router<HttpdState>, deps: ApiDeps): void {
-  const auth = requireAdminToken(deps.tokens);
+  const auth = requireAdminToken(deps);
   const { provider } = deps;
 
   const disconnect = async (username: string): Promise<void> => {

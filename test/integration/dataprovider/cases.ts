@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { defaultConfig } from '../../../src/config/index.js';
 import {
+  ADMIN_CACHE_TTL_MS,
   createProvider,
   ensureDefaultAdmin,
   initializeProvider,
@@ -665,6 +666,45 @@ export function defineProviderSuite(driver: string, env: DriverEnv): void {
         await assert.rejects(p.deleteAdmin('root'), isCode('NOT_FOUND'));
         assert.equal(await p.countAdmins(), 0);
       });
+    });
+
+    void test("getAdminCached: own writes seen at once, another instance's after the TTL", async () => {
+      let t = 5_000_000;
+      const { p: a, cfg } = await open({}, { now: () => t });
+      const b = await createProvider(cfg, { configDir, kms, now: () => t });
+      try {
+        await a.addAdmin({
+          username: 'root',
+          password: 'adminpw',
+          status: 1,
+          permissions: ['view_users'],
+        });
+        assert.deepEqual((await a.getAdminCached('root')).permissions, ['view_users']);
+        assert.deepEqual((await b.getAdminCached('root')).permissions, ['view_users']);
+        await a.updateAdmin('root', { permissions: ['add_users'] });
+        assert.deepEqual((await a.getAdminCached('root')).permissions, ['add_users']);
+        assert.deepEqual((await b.getAdminCached('root')).permissions, ['view_users'], 'B: cached');
+        t += ADMIN_CACHE_TTL_MS;
+        assert.deepEqual((await b.getAdminCached('root')).permissions, ['add_users'], 'B: expired');
+        await b.updateAdmin('root', { status: 0 });
+        assert.equal((await b.getAdminCached('root')).status, 0);
+        await a.setAdminPassword('root', 'other-pw');
+        assert.equal((await a.getAdminCached('root')).status, 0, 'A read the row again');
+        await a.deleteAdmin('root');
+        await assert.rejects(a.getAdminCached('root'), isCode('NOT_FOUND'));
+        assert.equal((await b.getAdminCached('root')).status, 0, 'B: cached');
+        t += ADMIN_CACHE_TTL_MS;
+        await assert.rejects(b.getAdminCached('root'), isCode('NOT_FOUND'));
+        await a.addAdmin({ username: 'root', password: 'adminpw', status: 1, permissions: ['*'] });
+        assert.deepEqual(
+          (await a.getAdminCached('root')).permissions,
+          ['*'],
+          'added: not found no more',
+        );
+      } finally {
+        await b.close();
+        await a.close();
+      }
     });
 
     void test('ensureDefaultAdmin: env credentials, create_default_admin, existing admins', async () => {

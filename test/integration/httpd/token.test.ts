@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { basicAuth, startServer, type TestServer } from '../../helpers/server.js';
-import { assertApiError } from './util.js';
+import { addAdmin, assertApiError } from './util.js';
 
 void describe('httpd: admin tokens', () => {
   let s: TestServer;
@@ -99,6 +99,41 @@ void describe('httpd: admin tokens', () => {
     });
     assertApiError(t, 401, 'Unauthorized');
     assert.match((t.body as { error: string }).error, /admin "sleeper" is disabled/);
+  });
+
+  void it('the admin behind a token is checked on every request: disabled, deleted, permissions', async () => {
+    const viewer = await addAdmin(s, 'viewer', ['view_users']);
+    const t = await viewer.token();
+    assert.equal((await s.api('GET', '/users', undefined, t)).status, 200);
+    assertApiError(await s.api('GET', '/status', undefined, t), 403, 'Forbidden');
+    // a permission change applies to the token at once, both ways
+    assert.equal((await s.api('PUT', '/admins/viewer', { permissions: ['view_status'] })).status, 200);
+    assertApiError(await s.api('GET', '/users', undefined, t), 403, 'Forbidden');
+    assert.equal((await s.api('GET', '/status', undefined, t)).status, 200);
+    // disabled: refused on the next request, enabled again: accepted
+    assert.equal((await s.api('PUT', '/admins/viewer', { status: 0 })).status, 200);
+    const disabled = await s.api('GET', '/status', undefined, t);
+    assertApiError(disabled, 401, 'Your token is no longer valid');
+    assert.match((disabled.body as { error: string }).error, /admin "viewer" is disabled/);
+    assert.equal((await s.api('PUT', '/admins/viewer', { status: 1 })).status, 200);
+    assert.equal((await s.api('GET', '/status', undefined, t)).status, 200);
+    // deleted: refused on the next request; an admin added again under that name has its own
+    // permissions, not those in the token
+    assert.equal((await s.api('DELETE', '/admins/viewer')).status, 200);
+    const deleted = await s.api('GET', '/status', undefined, t);
+    assertApiError(deleted, 401, 'Your token is no longer valid');
+    assert.match((deleted.body as { error: string }).error, /admin "viewer" does not exist/);
+    await addAdmin(s, 'viewer', ['view_conns']);
+    assertApiError(await s.api('GET', '/status', undefined, t), 403, 'Forbidden');
+    assert.equal((await s.api('GET', '/connections', undefined, t)).status, 200);
+  });
+
+  void it('a revoked token is refused at once, its admin being checked or not', async () => {
+    const t = await s.token(s.admin.username, s.admin.password);
+    for (let i = 0; i < 3; i++) assert.equal((await s.api('GET', '/version', undefined, t)).status, 200);
+    assert.equal((await s.api('GET', '/logout', undefined, t)).status, 200);
+    assertApiError(await s.api('GET', '/version', undefined, t), 401, 'Your token is no longer valid');
+    assert.equal((await s.api('GET', '/version')).status, 200, 'the other tokens of the admin still work');
   });
 
   void it('never writes passwords, hashes or tokens to the log', async () => {
