@@ -12,7 +12,7 @@ import { In, type DataSource, type EntityManager, type FindManyOptions } from 't
 import type { ApiVirtualFolder } from '../api/index.js';
 import { SftpgoError } from '../errors/index.js';
 import { mapDbError } from './db-errors.js';
-import type { AdminRow, Entities, FolderRow, MappingRow, UserRow } from './entities.js';
+import type { AdminRow, Entities, FolderRow, UserRow } from './entities.js';
 import type { Dialect } from './migrations.js';
 import type { Admin, Folder, User } from './provider.js';
 import type { QuotaCounters, QuotaKind, QuotaWrite } from './quota.js';
@@ -53,6 +53,38 @@ async function findInChunks<T>(
   for (let i = 0; i < ids.length; i += IN_CHUNK)
     out.push(...(await fetch(ids.slice(i, i + IN_CHUNK))));
   return out;
+}
+
+/** a mapping row joined with its folder, as #readSql's query returns it */
+type MappedFolderRow = FolderRow & {
+  m_user_id: number;
+  m_virtual_path: string;
+  m_quota_size: number;
+  m_quota_files: number;
+};
+
+/**
+ * The hand-written SELECTs of the hot reads (a user, a page of users and their virtual folders):
+ * TypeORM's find() builds the SQL again on every call and hydrates entities column by column,
+ * which cost more CPU than the database itself (issue 16's profile). Built once per store from
+ * the entity metadata, so table prefixes and column names stay those of entities.ts.
+ */
+interface ReadSql {
+  /** `SELECT <every users column> FROM users` */
+  users: string;
+  /** the mappings of some users joined with their folders; append `IN (...)` and the order */
+  mappedFolders: string;
+  /** numeric columns: pg and mysql return BIGINT as strings */
+  numeric: ReadonlySet<string>;
+}
+
+/** the raw row with its numeric columns as numbers (what entities.ts's transformer does) */
+function numericRow<T>(raw: Record<string, unknown>, numeric: ReadonlySet<string>): T {
+  for (const k of numeric) {
+    const v = raw[k];
+    if (typeof v === 'string' || typeof v === 'bigint') raw[k] = Number(v);
+  }
+  return raw as T;
 }
 
 function userFromRow(row: UserRow, virtualFolders: ApiVirtualFolder[]): User {
@@ -183,11 +215,52 @@ export class TypeormStore implements ProviderStore {
   readonly #e: Entities;
   readonly #dialect: Dialect;
   readonly #mutex = new Mutex();
+  #sql: ReadSql | undefined;
 
   constructor(d: TypeormStoreDeps) {
     this.#ds = d.dataSource;
     this.#e = d.entities;
     this.#dialect = d.dialect;
+  }
+
+  get #readSql(): ReadSql {
+    if (this.#sql !== undefined) return this.#sql;
+    const esc = (n: string): string => this.#ds.driver.escape(n);
+    const numeric = new Set<string>();
+    const columns = (entity: Entities[keyof Entities], alias: string): string[] => {
+      const md = this.#ds.getMetadata(entity);
+      return md.columns.map((c) => {
+        if (c.type === 'integer' || c.type === 'bigint') numeric.add(c.databaseName);
+        return `${alias}.${esc(c.databaseName)}`;
+      });
+    };
+    const table = (entity: Entities[keyof Entities]): string =>
+      esc(this.#ds.getMetadata(entity).tableName);
+    const mapped = ['user_id', 'virtual_path', 'quota_size', 'quota_files'];
+    for (const c of mapped) if (c !== 'virtual_path') numeric.add(`m_${c}`);
+    this.#sql = {
+      users: `SELECT ${columns(this.#e.users, 'u').join(', ')} FROM ${table(this.#e.users)} u`,
+      mappedFolders:
+        `SELECT ${mapped.map((c) => `m.${esc(c)} AS m_${c}`).join(', ')}, ` +
+        `${columns(this.#e.folders, 'f').join(', ')} ` +
+        `FROM ${table(this.#e.mapping)} m INNER JOIN ${table(this.#e.folders)} f ` +
+        `ON f.${esc('id')} = m.${esc('folder_id')} WHERE m.${esc('user_id')}`,
+      numeric,
+    };
+    return this.#sql;
+  }
+
+  /** placeholders of the dialect for `n` parameters after `from` others: ?, ? or $3, $4 */
+  #params(n: number, from = 0): string {
+    const out: string[] = [];
+    for (let i = 1; i <= n; i++) out.push(this.#dialect === 'postgres' ? `$${from + i}` : '?');
+    return out.join(', ');
+  }
+
+  async #select<T>(m: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
+    const rows = (await m.query(sql, params)) as Record<string, unknown>[];
+    const numeric = this.#readSql.numeric;
+    return rows.map((r) => numericRow<T>(r, numeric));
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -225,25 +298,23 @@ export class TypeormStore implements ProviderStore {
   ): Promise<Map<number, ApiVirtualFolder[]>> {
     const out = new Map<number, ApiVirtualFolder[]>();
     if (userIds.length === 0) return out;
-    const maps: MappingRow[] = await findInChunks(userIds, (ids) =>
-      this.#mapping(m).find({ where: { user_id: In(ids) }, order: { id: 'ASC' } }),
+    const { mappedFolders } = this.#readSql;
+    const rows = await findInChunks(userIds, (ids) =>
+      this.#select<MappedFolderRow>(
+        m,
+        `${mappedFolders} IN (${this.#params(ids.length)}) ORDER BY m.${this.#ds.driver.escape('id')}`,
+        ids,
+      ),
     );
-    if (maps.length === 0) return out;
-    const folders = await findInChunks([...new Set(maps.map((x) => x.folder_id))], (ids) =>
-      this.#folders(m).find({ where: { id: In(ids) } }),
-    );
-    const byId = new Map(folders.map((f) => [f.id, f]));
-    for (const mp of maps) {
-      const row = byId.get(mp.folder_id);
-      if (row === undefined) continue;
-      const list = out.get(mp.user_id) ?? [];
+    for (const r of rows) {
+      const list = out.get(r.m_user_id) ?? [];
       list.push({
-        ...folderFromRow(row),
-        virtual_path: mp.virtual_path,
-        quota_size: mp.quota_size,
-        quota_files: mp.quota_files,
+        ...folderFromRow(r),
+        virtual_path: r.m_virtual_path,
+        quota_size: r.m_quota_size,
+        quota_files: r.m_quota_files,
       });
-      out.set(mp.user_id, list);
+      out.set(r.m_user_id, list);
     }
     return out;
   }
@@ -287,8 +358,12 @@ export class TypeormStore implements ProviderStore {
   }
 
   async #getUserIn(m: EntityManager, username: string): Promise<User> {
-    const row = await this.#users(m).findOne({ where: { username } });
-    if (row === null) throw new SftpgoError('NOT_FOUND', `user ${q(username)} does not exist`);
+    const [row] = await this.#select<UserRow>(
+      m,
+      `${this.#readSql.users} WHERE u.${this.#ds.driver.escape('username')} = ${this.#params(1)}`,
+      [username],
+    );
+    if (row === undefined) throw new SftpgoError('NOT_FOUND', `user ${q(username)} does not exist`);
     const [u] = await this.#usersFromRows(m, [row]);
     if (u === undefined) throw new SftpgoError('INTERNAL', 'unable to load the user');
     return u;
@@ -362,8 +437,14 @@ export class TypeormStore implements ProviderStore {
   // ---------------------------------------------------------------- users
 
   getUsers(w?: ListWindow): Promise<User[]> {
+    const order = `ORDER BY u.${this.#ds.driver.escape('username')} ${w?.order === 'DESC' ? 'DESC' : 'ASC'}`;
+    const sql =
+      w === undefined
+        ? `${this.#readSql.users} ${order}`
+        : `${this.#readSql.users} ${order} LIMIT ${this.#params(1)} OFFSET ${this.#params(1, 1)}`;
+    const params = w === undefined ? [] : [w.take, w.skip];
     return this.#run(w === undefined ? 'dump users' : 'get users', async (m) =>
-      this.#usersFromRows(m, await this.#users(m).find(page<UserRow>('username', w))),
+      this.#usersFromRows(m, await this.#select<UserRow>(m, sql, params)),
     );
   }
 

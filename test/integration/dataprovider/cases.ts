@@ -174,6 +174,52 @@ export function defineProviderSuite(driver: string, env: DriverEnv): void {
       });
     });
 
+    void test('get and list read 64-bit counters as numbers and the same virtual folders', async () => {
+      await withProvider(async (p) => {
+        const big = 2 ** 40 + 3;
+        await p.addFolder({ name: 'shared', mapped_path: '/srv/shared' });
+        await p.addUser(
+          newUser('dave', {
+            quota_size: big,
+            expiration_date: 4102444800000,
+            virtual_folders: [
+              { name: 'shared', virtual_path: '/s', quota_size: big + 1, quota_files: 7 },
+              { name: 'own', mapped_path: '/srv/own', virtual_path: '/o' },
+            ],
+          } as Partial<User>),
+        );
+        await p.addUser(
+          newUser('erin', {
+            virtual_folders: [{ name: 'shared', virtual_path: '/x' }],
+          } as Partial<User>),
+        );
+        await p.updateUserQuota('dave', 2 ** 35, 2, false);
+        await p.updateFolderQuota('shared', 2 ** 36, 1, false);
+        const dave = await p.getUser('dave');
+        assert.equal(dave.quota_size, big);
+        assert.equal(dave.used_quota_size, 2 ** 35);
+        assert.equal(dave.expiration_date, 4102444800000);
+        assert.deepEqual(
+          dave.virtual_folders?.map((v) => [
+            v.name,
+            v.virtual_path,
+            v.quota_size,
+            v.quota_files,
+            v.used_quota_size,
+          ]),
+          [
+            ['shared', '/s', big + 1, 7, 2 ** 36],
+            ['own', '/o', 0, 0, 0],
+          ],
+        );
+        const listed = await p.getUsers();
+        assert.deepEqual(listed, [redactUser(dave), redactUser(await p.getUser('erin'))]);
+        assert.deepEqual(await p.getUsers({ order: 'DESC', limit: 1, offset: 1 }), [
+          redactUser(dave),
+        ]);
+      });
+    });
+
     void test('duplicates, unknown names and invalid input', async () => {
       await withProvider(async (p) => {
         await p.addUser(newUser('dup'));
