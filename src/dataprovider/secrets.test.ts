@@ -6,6 +6,7 @@ import { SftpgoError } from '../errors/index.js';
 import type { Secret as KmsSecret } from '../kms/index.js';
 import { mergeUserUpdate } from './merge.js';
 import { redactAdmin, redactFolder, redactUser } from './redact.js';
+import type { User } from './provider.js';
 import {
   encryptPlainSecrets,
   keepStoredSecrets,
@@ -164,6 +165,26 @@ void describe('redaction', () => {
     });
     assert.deepEqual(redactUser(r), r);
     assert.equal(u.password, '$2a$10$x', 'input untouched');
+    assert.equal(u.filesystem.sftpconfig?.password?.key, 'K1', 'input secrets untouched');
+    assert.equal(u.virtual_folders[0]?.filesystem.sftpconfig?.private_key?.key, 'K2');
+    assert.equal(JSON.stringify(Object.keys(r)), '["username","filesystem","virtual_folders"]');
+  });
+  void test('redactUser without secrets: the same JSON, and parts shared rather than copied', () => {
+    const local = { provider: 0 as const };
+    const u = {
+      id: 1,
+      username: 'bob',
+      password: 'h',
+      permissions: { '/': ['*'] } as unknown as User['permissions'],
+      filesystem: local,
+      virtual_folders: [{ name: 'f', virtual_path: '/f', filesystem: local }],
+      status: 1 as const,
+    };
+    const r = redactUser(u);
+    const { password: _password, ...expected } = u;
+    assert.equal(JSON.stringify(r), JSON.stringify(expected));
+    assert.equal(r.filesystem, local);
+    assert.equal(r.virtual_folders?.[0], u.virtual_folders[0]);
   });
   void test('redactAdmin and redactFolder', () => {
     assert.equal(redactAdmin({ username: 'a', password: 'h' }).password, undefined);

@@ -180,11 +180,12 @@ export function redactSecret(s: Secret | undefined): Secret {
   return out;
 }
 
-/** A copy of `fs` with every secret redacted. */
+/** A copy of `fs` with every secret redacted; `fs` itself when it holds no secret. */
 export function redactFilesystem(
   fs: ApiFilesystemConfig | undefined,
 ): ApiFilesystemConfig | undefined {
   if (fs === undefined) return undefined;
+  if (SECRET_FIELDS.every(([sub, key]) => getSecret(fs, sub, key) === undefined)) return fs;
   const out = cloneJson(fs);
   for (const [sub, key] of SECRET_FIELDS) {
     const s = getSecret(out, sub, key);

@@ -18,8 +18,8 @@ export function registerFolderRoutes(router: Router<HttpdState>, deps: ApiDeps):
 
   router.get('/folders', auth, requirePermission('view_users'), async (ctx) => {
     const opts = parseListOptions(ctx.query);
-    const folders = await provider.getFolders(opts);
-    sendJson(ctx, 200, folders.map((f) => redactFolder(f)));
+    // already redacted by the provider
+    sendJson(ctx, 200, await provider.getFolders(opts));
   });
 
   router.post('/folders', auth, requirePermission('add_users'), async (ctx) => {

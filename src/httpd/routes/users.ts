@@ -31,8 +31,8 @@ export function registerUserRoutes(router: Router<HttpdState>, deps: ApiDeps): v
 
   router.get('/users', auth, requirePermission('view_users'), async (ctx) => {
     const opts = parseListOptions(ctx.query);
-    const users = await provider.getUsers(opts);
-    sendJson(ctx, 200, users.map((u) => redactUser(u)));
+    // already redacted by the provider
+    sendJson(ctx, 200, await provider.getUsers(opts));
   });
 
   router.post('/users', auth, requirePermission('add_users'), async (ctx) => {
