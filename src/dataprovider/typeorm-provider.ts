@@ -204,6 +204,19 @@ function page<T>(column: keyof T & string, w: ListWindow | undefined): FindManyO
   return { order: { [column]: w.order }, skip: w.skip, take: w.take } as FindManyOptions<T>;
 }
 
+/** the part of a better-sqlite3 Database the raw reads use (the package ships no types) */
+interface SqliteConnection {
+  prepare(sql: string): SqliteStatement;
+}
+interface SqliteStatement {
+  raw(on: boolean): SqliteStatement;
+  columns(): { name: string }[];
+  all(...params: unknown[]): unknown[][];
+}
+
+/** prepared raw statements kept per store; past this many the oldest goes (IN lists vary) */
+const SQLITE_STATEMENTS = 64;
+
 export interface TypeormStoreDeps {
   dataSource: DataSource;
   entities: Entities;
@@ -216,6 +229,7 @@ export class TypeormStore implements ProviderStore {
   readonly #dialect: Dialect;
   readonly #mutex = new Mutex();
   #sql: ReadSql | undefined;
+  readonly #sqliteStatements = new Map<string, { stmt: SqliteStatement; columns: string[] }>();
 
   constructor(d: TypeormStoreDeps) {
     this.#ds = d.dataSource;
@@ -258,9 +272,37 @@ export class TypeormStore implements ProviderStore {
   }
 
   async #select<T>(m: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
+    if (this.#dialect === 'sqlite') return this.#sqliteSelect<T>(sql, params);
     const rows = (await m.query(sql, params)) as Record<string, unknown>[];
     const numeric = this.#readSql.numeric;
     return rows.map((r) => numericRow<T>(r, numeric));
+  }
+
+  /**
+   * SQLite: the statement straight on better-sqlite3's connection (the one TypeORM uses, under
+   * this store's mutex), in raw mode. Rows as arrays turned into objects here cost 0.35 ms per
+   * 100 users where better-sqlite3's own row objects cost 0.5 ms (issue 16, measured on 10,000
+   * users); SQLite returns numbers as numbers.
+   */
+  #sqliteSelect<T>(sql: string, params: unknown[]): T[] {
+    let prepared = this.#sqliteStatements.get(sql);
+    if (prepared === undefined) {
+      const db = (this.#ds.driver as unknown as { databaseConnection: SqliteConnection })
+        .databaseConnection;
+      const stmt = db.prepare(sql).raw(true);
+      prepared = { stmt, columns: stmt.columns().map((c) => c.name) };
+      this.#sqliteStatements.set(sql, prepared);
+      for (const k of this.#sqliteStatements.keys()) {
+        if (this.#sqliteStatements.size <= SQLITE_STATEMENTS) break;
+        this.#sqliteStatements.delete(k);
+      }
+    }
+    const { stmt, columns } = prepared;
+    return stmt.all(...params).map((values) => {
+      const row: Record<string, unknown> = {};
+      for (let i = 0; i < columns.length; i++) row[columns[i] as string] = values[i];
+      return row as T;
+    });
   }
 
   // ---------------------------------------------------------------- plumbing
