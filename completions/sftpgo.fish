@@ -353,6 +353,7 @@ complete -c sftpgo -n '__sftpgo_at \'users\'' -l help -s h -f -d 'display help f
 complete -c sftpgo -n '__sftpgo_at \'users list\'' -l limit -r -f -d 'at most this many users (1-500, server default 100)'
 complete -c sftpgo -n '__sftpgo_at \'users list\'' -l offset -r -f -d 'skip this many users'
 complete -c sftpgo -n '__sftpgo_at \'users list\'' -l order -r -f -a 'ASC DESC' -d 'ASC or DESC by username'
+complete -c sftpgo -n '__sftpgo_at \'users list\'' -l all -f -d 'every user, fetched in pages of 500'
 complete -c sftpgo -n '__sftpgo_at \'users list\'' -l url -r -f -d 'SFTPGo server URL (default: $SFTPGO_URL, the login profile, or http://127.0.0.1:8080)'
 complete -c sftpgo -n '__sftpgo_at \'users list\'' -l username -r -f -d 'admin username (default: $SFTPGO_ADMIN_USERNAME, the login profile, or admin)'
 complete -c sftpgo -n '__sftpgo_at \'users list\'' -l password-file -r -F -d 'read the admin password from a file (default: $SFTPGO_ADMIN_PASSWORD, the login token, or a prompt)'

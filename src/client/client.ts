@@ -56,6 +56,26 @@ export interface ListOptions extends CallOptions {
   order?: 'ASC' | 'DESC' | undefined;
 }
 
+/** the largest page a list endpoint returns (the server clamps `limit` to it) */
+export const MAX_PAGE_SIZE = 500;
+
+/**
+ * Every item of a list endpoint, page after page of MAX_PAGE_SIZE (offset advancing) until a
+ * short page. Like any offset paging, an item added or deleted meanwhile before the current
+ * offset shifts the pages: one item may then be missed or listed twice.
+ */
+export async function listAll<T>(
+  fetchPage: (o: ListOptions) => Promise<T[]>,
+  o: Omit<ListOptions, 'limit' | 'offset'> = {},
+): Promise<T[]> {
+  const out: T[] = [];
+  for (let offset = 0; ; offset += MAX_PAGE_SIZE) {
+    const page = await fetchPage({ ...o, limit: MAX_PAGE_SIZE, offset });
+    out.push(...page);
+    if (page.length < MAX_PAGE_SIZE) return out;
+  }
+}
+
 export type QuotaMode = 'add' | 'reset';
 export type LoadMode = 0 | 1 | 2;
 export type ScanQuotaMode = 0 | 1 | 2;
@@ -223,6 +243,11 @@ export class SftpgoClient {
       (init) => this.#api.GET('/users', { ...init, params: { query: listQuery(o) } }),
       o,
     );
+  }
+
+  /** every user, in pages of MAX_PAGE_SIZE (listAll) */
+  listAllUsers(o: Omit<ListOptions, 'limit' | 'offset'> = {}): Promise<User[]> {
+    return listAll((page) => this.listUsers(page), o);
   }
 
   getUser(username: string, o: CallOptions = {}): Promise<User> {

@@ -1,5 +1,7 @@
 export {
   SftpgoClient,
+  MAX_PAGE_SIZE,
+  listAll,
   normalizeServerUrl,
   type Admin,
   type ApiMessage,

@@ -38,6 +38,34 @@ void describe('users list / get', () => {
     assert.equal(quiet.io.out(), '');
   });
 
+  void it('--all pages through every user, 500 at a time, until a short page', async () => {
+    const many = Array.from({ length: 1203 }, (_, i) => ({ username: `u${String(i).padStart(4, '0')}`, status: 1 }));
+    const routes = {
+      'GET /users': (r: { query: Record<string, string> }) => {
+        const offset = Number(r.query.offset ?? 0);
+        return { body: many.slice(offset, offset + Number(r.query.limit ?? 100)) };
+      },
+    };
+    const h = harness({ routes });
+    assert.equal(await execute(usersListCommand(h.f), ['--all', '--order', 'ASC', '--json']), 0);
+    assert.deepEqual(JSON.parse(h.io.out()), many);
+    assert.deepEqual(
+      h.calls.map((c) => [c.query.limit, c.query.offset, c.query.order]),
+      [
+        ['500', '0', 'ASC'],
+        ['500', '500', 'ASC'],
+        ['500', '1000', 'ASC'],
+      ],
+    );
+    const exact = harness({ routes: { 'GET /users': (r: { query: Record<string, string> }) => ({ body: many.slice(0, 1000).slice(Number(r.query.offset), Number(r.query.offset) + 500) }) } });
+    await execute(usersListCommand(exact.f), ['--all', '--quiet']);
+    assert.equal(exact.calls.length, 3, 'a full last page is followed by an empty one');
+    const c = capture<UsersListOptions>();
+    assert.equal(await execute(usersListCommand(harness().f, c.run), ['--all', '--limit', '5']), 2);
+    assert.equal(await execute(usersListCommand(harness().f, c.run), ['--all', '--offset', '5']), 2);
+    assert.equal(c.calls.length, 0);
+  });
+
   void it('shows one user as fields, or its JSON', async () => {
     const h = harness({ routes: { 'GET /users/alice': () => ({ body: { ...users[0], permissions: { '/': ['*'] } } }) } });
     assert.equal(await execute(usersGetCommand(h.f), ['alice']), 0);
