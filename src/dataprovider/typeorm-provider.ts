@@ -55,27 +55,39 @@ async function findInChunks<T>(
   return out;
 }
 
-/** a mapping row joined with its folder, as #readSql's query returns it */
-type MappedFolderRow = FolderRow & {
-  m_user_id: number;
-  m_virtual_path: string;
-  m_quota_size: number;
-  m_quota_files: number;
-};
-
 /**
  * The hand-written SELECTs of the hot reads (a user, a page of users and their virtual folders):
  * TypeORM's find() builds the SQL again on every call and hydrates entities column by column,
  * which cost more CPU than the database itself (issue 16's profile). Built once per store from
- * the entity metadata, so table prefixes and column names stay those of entities.ts.
+ * the entity metadata, so table prefixes and column names stay those of entities.ts. In joins
+ * the mapping's columns come back as `m_<column>` and the folder's as `f_<column>`.
  */
 interface ReadSql {
-  /** `SELECT <every users column> FROM users` */
+  /** `SELECT <every users column> FROM users u` */
   users: string;
+  /** one user (`= ?` appended) with its mappings and their folders, one row per mapping */
+  userWithFolders: string;
   /** the mappings of some users joined with their folders; append `IN (...)` and the order */
   mappedFolders: string;
+  /** the folders' column names */
+  folderColumns: readonly string[];
   /** numeric columns: pg and mysql return BIGINT as strings */
   numeric: ReadonlySet<string>;
+}
+
+/** a virtual folder from a row of the joins of ReadSql (m_ and f_ columns) */
+function virtualFolderFromRow(
+  r: Record<string, unknown>,
+  folderColumns: readonly string[],
+): ApiVirtualFolder {
+  const f: Record<string, unknown> = {};
+  for (const c of folderColumns) f[c] = r[`f_${c}`];
+  return {
+    ...folderFromRow(f as unknown as FolderRow),
+    virtual_path: r['m_virtual_path'] as string,
+    quota_size: r['m_quota_size'] as number,
+    quota_files: r['m_quota_files'] as number,
+  };
 }
 
 /** the raw row with its numeric columns as numbers (what entities.ts's transformer does) */
@@ -241,24 +253,33 @@ export class TypeormStore implements ProviderStore {
     if (this.#sql !== undefined) return this.#sql;
     const esc = (n: string): string => this.#ds.driver.escape(n);
     const numeric = new Set<string>();
-    const columns = (entity: Entities[keyof Entities], alias: string): string[] => {
-      const md = this.#ds.getMetadata(entity);
-      return md.columns.map((c) => {
-        if (c.type === 'integer' || c.type === 'bigint') numeric.add(c.databaseName);
-        return `${alias}.${esc(c.databaseName)}`;
+    const metadata = (entity: Entities[keyof Entities]) => this.#ds.getMetadata(entity);
+    /** `alias.column [AS prefixcolumn]` of every column of an entity */
+    const columns = (entity: Entities[keyof Entities], alias: string, prefix = ''): string[] =>
+      metadata(entity).columns.map((c) => {
+        if (c.type === 'integer' || c.type === 'bigint') numeric.add(`${prefix}${c.databaseName}`);
+        const col = `${alias}.${esc(c.databaseName)}`;
+        return prefix === '' ? col : `${col} AS ${prefix}${c.databaseName}`;
       });
-    };
-    const table = (entity: Entities[keyof Entities]): string =>
-      esc(this.#ds.getMetadata(entity).tableName);
-    const mapped = ['user_id', 'virtual_path', 'quota_size', 'quota_files'];
-    for (const c of mapped) if (c !== 'virtual_path') numeric.add(`m_${c}`);
+    const table = (entity: Entities[keyof Entities]): string => esc(metadata(entity).tableName);
+    const joined = [
+      ...columns(this.#e.mapping, 'm', 'm_').filter((c) => !/ AS m_(id|folder_id)$/.test(c)),
+      ...columns(this.#e.folders, 'f', 'f_'),
+    ].join(', ');
+    const users = `SELECT ${columns(this.#e.users, 'u').join(', ')}`;
+    const [uid, mid, fid] = ['u', 'm', 'f'].map((a) => `${a}.${esc('id')}`);
+    const [userId, folderId] = ['user_id', 'folder_id'].map((c) => `m.${esc(c)}`);
     this.#sql = {
-      users: `SELECT ${columns(this.#e.users, 'u').join(', ')} FROM ${table(this.#e.users)} u`,
+      users: `${users} FROM ${table(this.#e.users)} u`,
+      userWithFolders:
+        `${users}, ${joined} FROM ${table(this.#e.users)} u ` +
+        `LEFT JOIN ${table(this.#e.mapping)} m ON ${userId} = ${uid} ` +
+        `LEFT JOIN ${table(this.#e.folders)} f ON ${fid} = ${folderId} ` +
+        `WHERE u.${esc('username')} = ${this.#params(1)} ORDER BY ${mid}`,
       mappedFolders:
-        `SELECT ${mapped.map((c) => `m.${esc(c)} AS m_${c}`).join(', ')}, ` +
-        `${columns(this.#e.folders, 'f').join(', ')} ` +
-        `FROM ${table(this.#e.mapping)} m INNER JOIN ${table(this.#e.folders)} f ` +
-        `ON f.${esc('id')} = m.${esc('folder_id')} WHERE m.${esc('user_id')}`,
+        `SELECT ${joined} FROM ${table(this.#e.mapping)} m ` +
+        `INNER JOIN ${table(this.#e.folders)} f ON ${fid} = ${folderId} WHERE ${userId}`,
+      folderColumns: metadata(this.#e.folders).columns.map((c) => c.databaseName),
       numeric,
     };
     return this.#sql;
@@ -340,23 +361,19 @@ export class TypeormStore implements ProviderStore {
   ): Promise<Map<number, ApiVirtualFolder[]>> {
     const out = new Map<number, ApiVirtualFolder[]>();
     if (userIds.length === 0) return out;
-    const { mappedFolders } = this.#readSql;
+    const { mappedFolders, folderColumns } = this.#readSql;
     const rows = await findInChunks(userIds, (ids) =>
-      this.#select<MappedFolderRow>(
+      this.#select<Record<string, unknown>>(
         m,
         `${mappedFolders} IN (${this.#params(ids.length)}) ORDER BY m.${this.#ds.driver.escape('id')}`,
         ids,
       ),
     );
     for (const r of rows) {
-      const list = out.get(r.m_user_id) ?? [];
-      list.push({
-        ...folderFromRow(r),
-        virtual_path: r.m_virtual_path,
-        quota_size: r.m_quota_size,
-        quota_files: r.m_quota_files,
-      });
-      out.set(r.m_user_id, list);
+      const userId = r['m_user_id'] as number;
+      const list = out.get(userId) ?? [];
+      list.push(virtualFolderFromRow(r, folderColumns));
+      out.set(userId, list);
     }
     return out;
   }
@@ -399,16 +416,18 @@ export class TypeormStore implements ProviderStore {
     return rows.map((r) => folderFromRow(r, users.get(r.id) ?? []));
   }
 
+  /** one statement: the user's row once per mapping (once with NULL m_/f_ columns when none) */
   async #getUserIn(m: EntityManager, username: string): Promise<User> {
-    const [row] = await this.#select<UserRow>(
-      m,
-      `${this.#readSql.users} WHERE u.${this.#ds.driver.escape('username')} = ${this.#params(1)}`,
-      [username],
-    );
+    const { userWithFolders, folderColumns } = this.#readSql;
+    const rows = await this.#select<UserRow & Record<string, unknown>>(m, userWithFolders, [
+      username,
+    ]);
+    const [row] = rows;
     if (row === undefined) throw new SftpgoError('NOT_FOUND', `user ${q(username)} does not exist`);
-    const [u] = await this.#usersFromRows(m, [row]);
-    if (u === undefined) throw new SftpgoError('INTERNAL', 'unable to load the user');
-    return u;
+    const folders = rows
+      .filter((r) => r['f_id'] !== null && r['f_id'] !== undefined)
+      .map((r) => virtualFolderFromRow(r, folderColumns));
+    return userFromRow(row, folders);
   }
 
   async #getFolderIn(m: EntityManager, name: string): Promise<Folder> {
