@@ -6,8 +6,9 @@
 // and `sftpgo users list --all` paging through every user (the CLI, compiled, against the
 // server). Once on SQLite and once on PostgreSQL (a private cluster started by
 // test/helpers/postgres.ts, as the tests start it; skipped with the reason when PostgreSQL is
-// not installed). Prints one table per database: req/s, p50, p99, timeouts, and server CPU per
-// request. Nothing is asserted; the targets are printed next to the figures.
+// not installed). Prints one table per database: req/s, p50, p99, timeouts, errors (non-2xx and
+// socket errors), our server's CPU per request and, on PostgreSQL, the database's. Nothing is
+// asserted; the targets are printed next to the figures.
 //
 //   node bench/rest-api.mjs
 //
@@ -16,7 +17,7 @@
 // BENCH_FROM_SOURCE=1 / BENCH_NODE_FLAGS as for the other benches (bench/lib/harness.mjs);
 // BENCH_QUICK=1 for 2,000 users and 3 s runs; BENCH_ONLY: comma-separated substrings of the
 // request names to run ("cli" for the CLI listing), e.g. BENCH_ONLY=version,cli.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpuSeconds, freePort, must, need, num, ROOT, run, startOurs, workDir } from './lib/harness.mjs';
@@ -119,9 +120,15 @@ async function startPostgresProcess() {
        if (why !== undefined) { process.stdout.write(JSON.stringify({ unavailable: why }) + '\\n'); process.exit(0); }
        const pg = await startPostgres('sftpgo_bench');
        process.stdout.write(JSON.stringify({ host: pg.host, port: pg.port, username: pg.user, password: pg.password, name: pg.database }) + '\\n');
-       process.on('SIGTERM', () => pg.stop().then(() => process.exit(0), () => process.exit(1)));`,
+       let stopping = false;
+       const stop = () => { if (!stopping) { stopping = true; pg.stop().then(() => process.exit(0), () => process.exit(1)); } };
+       process.on('SIGTERM', stop);
+       // stdin stays open while the bench runs, which also keeps this process alive; its end
+       // (the bench gone, for whatever reason) stops the cluster too
+       process.stdin.on('end', stop);
+       process.stdin.resume();`,
     ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const info = await new Promise((resolve, reject) => {
     let buf = '';
@@ -166,6 +173,13 @@ async function cliListAll(base) {
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, lines };
 }
 
+/** the pid of the postmaster listening on `port` (its backends are its children) */
+function postmasterPid(port) {
+  const r = spawnSync('ps', ['-e', '-o', 'pid=,args='], { encoding: 'utf8' });
+  const line = r.stdout.split('\n').find((l) => /\/postgres -D /.test(l) && l.includes(` -p ${port} `));
+  return line ? Number(line.trim().split(/\s+/)[0]) : undefined;
+}
+
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const f1 = (v) => (Number.isFinite(v) ? v.toFixed(1) : '-');
 
@@ -197,6 +211,17 @@ async function benchOne(db) {
     const t0 = process.hrtime.bigint();
     await api(base, 'POST', '/loaddata?mode=0', { token: await token(), body });
     const loadSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (pg) {
+      // what autovacuum does within a minute of a bulk load on a real server: without
+      // statistics the planner sorts the whole users table for every page
+      const { default: pgClient } = await import('pg');
+      const c = new pgClient.Client({ host: pg.info.host, port: pg.info.port, user: pg.info.username, database: pg.info.name });
+      await c.connect();
+      await c.query('ANALYZE');
+      await c.end();
+    }
+    // PostgreSQL's CPU (the postmaster and its backends) is counted apart from ours
+    const dbPid = pg ? postmasterPid(pg.info.port) : undefined;
     const probe = `user${String(Math.floor(USERS / 2)).padStart(5, '0')}`;
     const offset = Math.min(5000, Math.max(0, USERS - 100));
     const tests = [
@@ -214,8 +239,10 @@ async function benchOne(db) {
         const tok = t.auth ? await token() : undefined;
         await wrk(`${base}${t.path}`, tok, 2); // warm-up: JIT, caches, connections
         const cpu0 = cpuSeconds(child.pid);
+        const db0 = dbPid ? cpuSeconds(dbPid) : 0;
         const r = await wrk(`${base}${t.path}`, tok, SECONDS);
         r.cpuMs = r.requests > 0 ? ((cpuSeconds(child.pid) - cpu0) * 1000) / r.requests : NaN;
+        r.dbCpuMs = dbPid && r.requests > 0 ? ((cpuSeconds(dbPid) - db0) * 1000) / r.requests : NaN;
         results.get(t.name).push(r);
         console.error(`  ${db} round ${round}: ${t.name.padEnd(44)} ${f1(r.rps)} req/s p99 ${f1(r.p99)} ms`);
       }
@@ -223,7 +250,7 @@ async function benchOne(db) {
     }
     const lines = [
       `${db}, ${USERS} users (loaddata ${loadSeconds.toFixed(1)} s), wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s, median of ${ROUNDS}`,
-      `${'request'.padEnd(44)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'timeouts'.padStart(8)} ${'errors'.padStart(6)} ${'CPU ms/req'.padStart(10)}  target`,
+      `${'request'.padEnd(44)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'timeouts'.padStart(8)} ${'errors'.padStart(6)} ${'CPU ms/req'.padStart(10)}${dbPid ? ` ${'DB CPU'.padStart(7)}` : ''}  target`,
     ];
     for (const t of tests) {
       const rs = results.get(t.name);
@@ -232,7 +259,7 @@ async function benchOne(db) {
       const p99 = m('p99');
       const verdict = t.target === undefined ? '' : `  >= ${t.target} req/s ${rps >= t.target ? 'ok' : 'MISSED'}, p99 < 50 ms ${p99 < 50 ? 'ok' : 'MISSED'}`;
       lines.push(
-        `${t.name.padEnd(44)} ${f1(rps).padStart(9)} ${f1(m('p50')).padStart(8)} ${f1(p99).padStart(8)} ${String(m('timeouts')).padStart(8)} ${String(m('errors')).padStart(6)} ${m('cpuMs').toFixed(3).padStart(10)}${verdict}`,
+        `${t.name.padEnd(44)} ${f1(rps).padStart(9)} ${f1(m('p50')).padStart(8)} ${f1(p99).padStart(8)} ${String(m('timeouts')).padStart(8)} ${String(m('errors')).padStart(6)} ${m('cpuMs').toFixed(3).padStart(10)}${dbPid ? ` ${m('dbCpuMs').toFixed(3).padStart(7)}` : ''}${verdict}`,
       );
     }
     const c = median(cli.map((x) => x.seconds));
