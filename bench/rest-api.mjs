@@ -14,11 +14,13 @@
 //
 // Env: BENCH_DB (sqlite,postgres), BENCH_USERS (10000), BENCH_SECONDS (10 per request kind),
 // BENCH_CONNECTIONS (50), BENCH_THREADS (2), BENCH_ROUNDS (1: median of the rounds),
-// BENCH_FROM_SOURCE=1 / BENCH_NODE_FLAGS as for the other benches (bench/lib/harness.mjs);
+// BENCH_FROM_SOURCE=1 / BENCH_NODE_FLAGS as for the other benches (bench/lib/harness.mjs),
+// BENCH_KEEP=1 keeps the work dir (database, logs, compiled server) under $TMPDIR/rest-bench-*;
 // BENCH_QUICK=1 for 2,000 users and 3 s runs; BENCH_ONLY: comma-separated substrings of the
 // request names to run ("cli" for the CLI listing), e.g. BENCH_ONLY=version,cli.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpuSeconds, freePort, must, need, num, ROOT, run, startOurs, workDir } from './lib/harness.mjs';
 
@@ -36,6 +38,9 @@ need('/usr/bin/wrk', 'wrk');
 need('ssh-keygen', 'openssh-client');
 
 const { work, cleanup } = await workDir('rest-bench-');
+// 10,000 users' database, logs and the compiled server: gone at the end unless BENCH_KEEP=1
+// (after the cleanups, which workDir runs on exit first)
+if (process.env.BENCH_KEEP !== '1') process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 const keyFile = join(work, 'userkey');
 await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyFile]);
 
@@ -277,6 +282,5 @@ for (const db of DBS) {
   const t = await benchOne(db);
   if (t) tables.push(t);
 }
-await writeFile(join(work, 'result.txt'), tables.join('\n\n'));
 console.log(tables.join('\n\n'));
 process.exit(0);
