@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import {
-  INETProtocol,
-  IPv4Address,
-  IPv4ProxyAddress,
-  Peer,
-  V1ProxyProtocol,
-  V2ProxyProtocol,
-  Command,
-  TransportProtocol,
-} from 'proxy-protocol-js';
+import { proxyHeaderV1, proxyHeaderV2 } from '../../test/helpers/proxy-protocol.js';
 import { SftpgoError } from '../errors/index.js';
 import {
   acceptProxied,
@@ -20,23 +11,8 @@ import {
   type ProxyPolicy,
 } from './proxy-protocol.js';
 
-const v1 = (ip: string, port: number): Buffer =>
-  Buffer.from(
-    new V1ProxyProtocol(INETProtocol.TCP4, new Peer(ip, port), new Peer('127.0.0.1', 22)).build(),
-  );
-const v2 = (ip: number[], port: number): Buffer =>
-  Buffer.from(
-    new V2ProxyProtocol(
-      Command.PROXY,
-      TransportProtocol.STREAM,
-      new IPv4ProxyAddress(
-        IPv4Address.createFrom(ip),
-        port,
-        IPv4Address.createFrom([127, 0, 0, 1]),
-        22,
-      ),
-    ).build(),
-  );
+const v1 = (ip: string, port: number): Buffer => proxyHeaderV1(ip, port);
+const v2 = (ip: number[], port: number): Buffer => proxyHeaderV2(ip.join('.'), port);
 
 void describe('parseProxyHeader', () => {
   void it('reads v1 and v2 headers, their length, and says when more bytes are needed', () => {

@@ -10,17 +10,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import {
-  INETProtocol,
-  IPv4Address,
-  IPv4ProxyAddress,
-  Peer,
-  V1ProxyProtocol,
-  V2ProxyProtocol,
-  Command,
-  TransportProtocol,
-} from 'proxy-protocol-js';
 import { run } from '../../helpers/ftpd.js';
+import { proxyHeaderV1, proxyHeaderV2 } from '../../helpers/proxy-protocol.js';
 import { startSftpTestServer, type SftpTestEnv } from '../../helpers/sftpd.js';
 import { freePort } from '../../helpers/server.js';
 import { requireTool, sftpBatch } from '../../helpers/ssh.js';
@@ -41,26 +32,7 @@ async function startRelay(
     sockets.add(client).add(up);
     const port = 40000 + Math.floor(Math.random() * 20000);
     const header =
-      o.version === 1
-        ? Buffer.from(
-            new V1ProxyProtocol(
-              INETProtocol.TCP4,
-              new Peer(o.claim, port),
-              new Peer('127.0.0.1', target),
-            ).build(),
-          )
-        : Buffer.from(
-            new V2ProxyProtocol(
-              Command.PROXY,
-              TransportProtocol.STREAM,
-              new IPv4ProxyAddress(
-                IPv4Address.createFrom(o.claim.split('.').map(Number)),
-                port,
-                IPv4Address.createFrom([127, 0, 0, 1]),
-                target,
-              ),
-            ).build(),
-          );
+      o.version === 1 ? proxyHeaderV1(o.claim, port, target) : proxyHeaderV2(o.claim, port, target);
     up.write(header);
     client.pipe(up);
     up.pipe(client);
