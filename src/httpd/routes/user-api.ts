@@ -15,14 +15,10 @@ import { Readable } from 'node:stream';
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { Connection } from '../../common/connection.js';
-import { checkLogin } from '../../common/login.js';
-import { POST_CONNECT_DENIED } from '../../common/post-connect.js';
-import { reportLogin } from '../../common/post-login.js';
 import { newConnectionId, newXid } from '../../common/registry.js';
 import { createUserFs } from '../../common/user-fs.js';
 import type { User } from '../../dataprovider/provider.js';
 import { SftpgoError } from '../../errors/index.js';
-import { logConnectionFailed } from '../../logger/index.js';
 import { normalizeVirtualPath, virtualBase, type FileInfo } from '../../vfs/index.js';
 import type { ApiDeps, HttpdContext, HttpdState } from '../context.js';
 import { readJsonBody } from '../body.js';
@@ -31,6 +27,7 @@ import { BASIC_REALM, HttpError } from '../errors.js';
 import { bearerToken } from '../middleware/auth.js';
 import type { Query } from '../query.js';
 import { createZipStream, resolveZipRequest } from '../zip-stream.js';
+import { checkHttpAccess, forbidden, loginHttpUser } from '../user-login.js';
 import { sendJson, sendMessage } from './respond.js';
 import { parseBasicAuth } from './token.js';
 
@@ -117,13 +114,20 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   if (!h.toLowerCase().startsWith('bytes=')) return undefined;
   const spec = h.slice(6).trim();
   const unsatisfiable = (why: string): HttpError =>
-    new HttpError(416, 'Requested Range Not Satisfiable', { detail: `${why}: ${JSON.stringify(header)}`, headers: { 'Content-Range': `bytes */${size}` } });
+    new HttpError(416, 'Requested Range Not Satisfiable', {
+      detail: `${why}: ${JSON.stringify(header)}`,
+      headers: { 'Content-Range': `bytes */${size}` },
+    });
   if (spec.includes(',')) throw unsatisfiable('multiple ranges are not supported');
   const m = /^(\d*)-(\d*)$/.exec(spec);
   if (!m || (m[1] === '' && m[2] === '')) throw unsatisfiable('invalid range');
   const a = m[1] === '' ? undefined : Number(m[1]);
   const b = m[2] === '' ? undefined : Number(m[2]);
-  if ((a !== undefined && !Number.isSafeInteger(a)) || (b !== undefined && !Number.isSafeInteger(b))) throw unsatisfiable('invalid range');
+  if (
+    (a !== undefined && !Number.isSafeInteger(a)) ||
+    (b !== undefined && !Number.isSafeInteger(b))
+  )
+    throw unsatisfiable('invalid range');
   if (a === undefined) {
     // suffix: the last b bytes
     const n = Math.min(b ?? 0, size);
@@ -148,10 +152,6 @@ export function contentDisposition(name: string): string {
   return ascii === name ? disp : `${disp}; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
-function forbidden(detail: string): HttpError {
-  return new HttpError(403, 'Forbidden', { detail });
-}
-
 export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps): void {
   const { provider, tokens } = deps;
 
@@ -164,29 +164,20 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
 
   const currentUser = async (ctx: HttpdContext): Promise<User> => {
     const username = ctx.state.claims?.username ?? '';
-    if (username === '') throw new HttpError(400, 'Invalid token claims', { detail: 'no username in token' });
+    if (username === '')
+      throw new HttpError(400, 'Invalid token claims', { detail: 'no username in token' });
     try {
       return await provider.getUser(username);
     } catch (e) {
-      if (SftpgoError.is(e, 'NOT_FOUND')) throw new HttpError(404, 'Unable to retrieve your user', { detail: 'Not Found' });
+      if (SftpgoError.is(e, 'NOT_FOUND'))
+        throw new HttpError(404, 'Unable to retrieve your user', { detail: 'Not Found' });
       throw e;
     }
   };
 
   /** the login conditions of the HTTP protocol, re-checked on every request */
-  const checkAccess = (ctx: HttpdContext, user: User, withSessions: boolean): void => {
-    try {
-      checkLogin(user, {
-        protocol: 'HTTP',
-        loginMethod: 'password',
-        remoteIp: ctx.state.remoteIp,
-        ...(withSessions ? { registry: deps.connections } : {}),
-      });
-    } catch (e) {
-      if (SftpgoError.is(e)) throw forbidden(e.message);
-      throw e;
-    }
-  };
+  const checkAccess = (ctx: HttpdContext, user: User, withSessions: boolean): void =>
+    checkHttpAccess(deps, ctx.state.remoteIp, user, withSessions);
 
   /** a registered HTTP connection over the user's filesystems; close() it when done */
   const openConnection = async (ctx: HttpdContext, user: User): Promise<Connection> => {
@@ -224,75 +215,22 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
   // ---------------------------------------------------------------- token
 
   router.get('/user/token', async (ctx) => {
-    const ip = ctx.state.remoteIp;
-    const unauthorized = (detail: string, logged = false): HttpError =>
-      new HttpError(401, 'Unauthorized', { detail, headers: { 'WWW-Authenticate': BASIC_REALM }, logged });
-    // every failure is scored by the defender and logged as connection_failed (fail2ban's input)
-    const failed = (username: string, e: unknown): void => {
-      deps.gate.reportLoginFailure(ip, e);
-      logConnectionFailed(deps.rootLogger, {
-        client_ip: ip,
-        username,
-        login_type: 'password',
-        protocol: 'HTTP',
-        error: e instanceof Error ? e.message : String(e),
-      });
+    const creds = parseBasicAuth(ctx.get('authorization') || undefined) ?? {
+      username: '',
+      password: '',
     };
-    const creds = parseBasicAuth(ctx.get('authorization') || undefined);
-    // [metrics, post-login] every outcome from here on, method "password" as upstream
-    const notify = (username: string, o: { user?: User; error?: unknown; noLookup?: boolean }): void =>
-      reportLogin(deps.postLogin, { protocol: 'HTTP', ip, method: 'password', username, ...o });
-    if (!creds || creds.username === '' || creds.password === '') {
-      const err = new SftpgoError('AUTH_FAILED', 'credentials cannot be null or empty');
-      failed(creds?.username ?? '', err);
-      notify(creds?.username ?? '', { error: err, noLookup: true });
-      throw unauthorized('credentials cannot be null or empty');
-    }
-    // [post-connect] HTTP runs it here only, once the credentials are present (upstream getUserToken)
-    const postConnect = deps.gate.postConnect;
-    if (postConnect) {
-      try {
-        await postConnect.check(ip, 'HTTP');
-      } catch (e) {
-        throw new HttpError(403, 'Forbidden', { detail: POST_CONNECT_DENIED, cause: e, logged: true });
-      }
-    }
-    let user: User;
-    try {
-      user = await provider.authenticateUser({ username: creds.username, method: 'password', password: creds.password, ip, protocol: 'HTTP' });
-    } catch (e) {
-      if (SftpgoError.is(e, 'AUTH_FAILED') || SftpgoError.is(e, 'NOT_FOUND')) {
-        failed(creds.username, e);
-        notify(creds.username, { error: e });
-        deps.logger.debug({ sender: 'HTTP', username: creds.username, remote_addr: ip, reason: e.message }, 'user login failed');
-        throw unauthorized('invalid credentials', true);
-      }
-      notify(creds.username, { error: e });
-      throw e;
-    }
-    try {
-      checkAccess(ctx, user, true);
-    } catch (e) {
-      failed(creds.username, e);
-      notify(creds.username, { user, error: e });
-      throw e;
-    }
-    // the filesystem root must be usable (upstream CheckFsRoot)
-    try {
-      const mounts = await createUserFs(user, { ...deps.userFs, logger: deps.logger });
-      await mounts.close();
-    } catch (e) {
-      deps.logger.warn({ sender: 'HTTP', username: user.username, err: e }, 'unable to check the user filesystem root');
-      notify(creds.username, { user, error: e });
-      throw new HttpError(500, 'Internal Server Error', { detail: 'unable to check the filesystem root', cause: e });
-    }
-    notify(creds.username, { user });
-    const issued = tokens.issue({ username: user.username ?? creds.username, permissions: [...(user.filters?.web_client ?? [])] }, 'APIUser');
-    try {
-      await provider.updateLastLogin(user.username ?? creds.username);
-    } catch (e) {
-      deps.logger.warn({ sender: 'HTTP', username: user.username, err: e }, 'unable to update the last login');
-    }
+    const user = await loginHttpUser(deps, {
+      ...creds,
+      ip: ctx.state.remoteIp,
+      challenge: { 'WWW-Authenticate': BASIC_REALM },
+    });
+    const issued = tokens.issue(
+      {
+        username: user.username ?? creds.username,
+        permissions: [...(user.filters?.web_client ?? [])],
+      },
+      'APIUser',
+    );
     sendJson(ctx, 200, { access_token: issued.access_token, expires_at: issued.expires_at });
   });
 
@@ -310,10 +248,17 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
     const current = pwd.current_password ?? '';
     const next = pwd.new_password ?? '';
     const bad = (m: string): HttpError => new HttpError(400, m, { detail: m });
-    if (current === '' || next === '') throw bad('please provide the current password and the new one');
+    if (current === '' || next === '')
+      throw bad('please provide the current password and the new one');
     if (current === next) throw bad('the new password must be different from the current one');
     try {
-      await provider.authenticateUser({ username: user.username ?? '', method: 'password', password: current, ip: ctx.state.remoteIp, protocol: 'HTTP' });
+      await provider.authenticateUser({
+        username: user.username ?? '',
+        method: 'password',
+        password: current,
+        ip: ctx.state.remoteIp,
+        protocol: 'HTTP',
+      });
     } catch (e) {
       if (!SftpgoError.is(e, 'AUTH_FAILED') && !SftpgoError.is(e, 'NOT_FOUND')) throw e;
       throw bad('current password does not match');
@@ -324,15 +269,20 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
 
   router.get('/user/publickeys', requireUserToken, async (ctx) => {
     const user = await currentUser(ctx);
-    if (keyChangeDenied(ctx, user)) throw forbidden('public key changes are disabled for this user');
+    if (keyChangeDenied(ctx, user))
+      throw forbidden('public key changes are disabled for this user');
     checkAccess(ctx, user, false);
     sendJson(ctx, 200, user.public_keys ?? []);
   });
 
   router.put('/user/publickeys', requireUserToken, async (ctx) => {
-    const keys = decodeBody({ array: 'string' }, await readJsonBody(ctx.req)) as unknown as string[];
+    const keys = decodeBody(
+      { array: 'string' },
+      await readJsonBody(ctx.req),
+    ) as unknown as string[];
     const user = await currentUser(ctx);
-    if (keyChangeDenied(ctx, user)) throw forbidden('public key changes are disabled for this user');
+    if (keyChangeDenied(ctx, user))
+      throw forbidden('public key changes are disabled for this user');
     checkAccess(ctx, user, false);
     await provider.setUserPublicKeys(user.username ?? '', keys);
     sendMessage(ctx, 200, 'Public keys updated');
@@ -360,14 +310,24 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
     let handedOver = false;
     try {
       const name = normalizeVirtualPath(raw);
-      if (name === '/') throw new HttpError(400, 'Please set the path to a valid file', { detail: 'the path is missing or is the root directory' });
+      if (name === '/')
+        throw new HttpError(400, 'Please set the path to a valid file', {
+          detail: 'the path is missing or is the root directory',
+        });
       const info = await conn.stat(name);
       if (info.isDirectory) {
-        throw new HttpError(400, `Please set the path to a valid file, ${JSON.stringify(name)} is a directory`, { detail: 'is a directory' });
+        throw new HttpError(
+          400,
+          `Please set the path to a valid file, ${JSON.stringify(name)} is a directory`,
+          { detail: 'is a directory' },
+        );
       }
       const lastModified = new Date(Math.floor(info.mtime.getTime() / 1000) * 1000).toUTCString();
       const ifRange = ctx.get('if-range');
-      const range = ifRange !== '' && ifRange !== lastModified ? undefined : parseRange(ctx.get('range') || undefined, info.size);
+      const range =
+        ifRange !== '' && ifRange !== lastModified
+          ? undefined
+          : parseRange(ctx.get('range') || undefined, info.size);
       const start = range?.start ?? 0;
       const length = range?.length ?? info.size;
       // a HEAD sends no content: no pre-download / download action (as upstream)
@@ -400,7 +360,11 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
       ctx.set('Last-Modified', lastModified);
       ctx.set('Accept-Ranges', 'bytes');
       ctx.set('Content-Disposition', contentDisposition(virtualBase(name)));
-      if (range) ctx.set('Content-Range', `bytes ${range.start}-${range.start + range.length - 1}/${info.size}`);
+      if (range)
+        ctx.set(
+          'Content-Range',
+          `bytes ${range.start}-${range.start + range.length - 1}/${info.size}`,
+        );
       const ext = posix.extname(virtualBase(name));
       ctx.type = ext === '' ? 'application/octet-stream' : ext;
       if (!ctx.response.get('Content-Type')) ctx.type = 'application/octet-stream';
@@ -412,7 +376,10 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
   });
 
   router.post('/user/streamzip', requireUserToken, async (ctx) => {
-    const paths = decodeBody({ array: 'string' }, await readJsonBody(ctx.req)) as unknown as string[];
+    const paths = decodeBody(
+      { array: 'string' },
+      await readJsonBody(ctx.req),
+    ) as unknown as string[];
     const user = await currentUser(ctx);
     const conn = await openConnection(ctx, user);
     let handedOver = false;
