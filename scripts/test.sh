@@ -25,6 +25,7 @@ declare -A TOOLS=(
   [rclone]=rclone
   [fail2ban]=fail2ban-regex
   [apache2-utils]=htpasswd
+  [chromium]=/usr/bin/chromium
 )
 missing=()
 for pkg in "${!TOOLS[@]}"; do

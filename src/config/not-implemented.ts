@@ -36,40 +36,16 @@ export interface NotImplementedEntry {
   refuseWhen?: (config: Readonly<Config>) => string | undefined;
 }
 
-/** Never counted as set: the key only matters with another listed key, whose entry reports. */
-const onlyWith = (): NotImplementedEntry['isSet'] => (): undefined => undefined;
-
-const WEB_UI = 'the web admin and web client UIs are not implemented yet';
-
 /**
  * Key paths use `[]` for "every element of the list": `httpd.bindings[].client_auth_type`.
  * Order: as in sftpgo.json.
  */
 export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
   // ---- httpd
-  'httpd.bindings[].enable_web_admin': {
-    action: 'warn',
-    reason: `${WEB_UI}: nothing is served whatever the value`,
-    isSet: onlyWith(),
-  },
-  'httpd.bindings[].enable_web_client': {
-    action: 'warn',
-    reason: `${WEB_UI}: nothing is served whatever the value`,
-    isSet: onlyWith(),
-  },
-
   'httpd.bindings[].tls_cipher_suites': {
     action: 'warn',
     reason: "Node's default TLS cipher suites are used",
   },
-  'httpd.templates_path': { action: 'warn', reason: WEB_UI },
-  'httpd.static_files_path': { action: 'warn', reason: WEB_UI },
-  'httpd.web_root': {
-    action: 'warn',
-    reason: `${WEB_UI}; the REST API is served under /api/v2`,
-  },
-
-
 
   // ---- webdavd
   'webdavd.bindings[].tls_cipher_suites': {

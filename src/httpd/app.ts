@@ -21,12 +21,15 @@ import { registerQuotaRoutes } from './routes/quota.js';
 import { registerTokenRoutes } from './routes/token.js';
 import { registerUserApiRoutes } from './routes/user-api.js';
 import { registerUserRoutes } from './routes/users.js';
+import { mountWeb, type WebOptions, type WebShared } from './web/index.js';
 
 export const API_PREFIX = '/api/v2';
 
 export interface AppOptions {
   /** peers whose X-Forwarded-For & co. are trusted (binding proxy_allowed) */
   isAllowedProxy?: (ip: string) => boolean;
+  /** the web admin and web client of this binding; absent = REST API only */
+  web?: WebOptions & { shared: WebShared };
 }
 
 export function createApp(deps: ApiDeps, o: AppOptions = {}): Koa<HttpdState> {
@@ -46,6 +49,7 @@ export function createApp(deps: ApiDeps, o: AppOptions = {}): Koa<HttpdState> {
   app.use(errorMiddleware(deps.logger));
   // per-host limits, banned hosts (defender), rate limiters: before any route, /healthz included
   app.use(connectionCheck(deps));
+  if (o.web) mountWeb(app, deps, { ...o.web, isAllowedProxy });
 
   const root = new Router<HttpdState>();
   registerHealthcheckRoutes(root);

@@ -5,7 +5,7 @@
 import type { ParameterizedContext } from 'koa';
 import type { RouterContext } from '@koa/router';
 import type { Schemas } from '../api/index.js';
-import type { DataProvider } from '../dataprovider/provider.js';
+import type { DataProvider, User } from '../dataprovider/provider.js';
 import type { TokenClaims, TokenManager } from './jwt.js';
 import type { ServiceDeps } from './service-deps.js';
 
@@ -28,6 +28,8 @@ export interface HttpdState {
   claims?: TokenClaims;
   /** the raw bearer token, for logout */
   token?: string;
+  /** the web client's user, loaded by its session middleware */
+  webUser?: User;
 }
 
 export type HttpdContext = ParameterizedContext<HttpdState, RouterContext<HttpdState>>;

@@ -17,13 +17,14 @@ import { QuotaScanRegistry } from '../common/quota-scan-registry.js';
 import { ConnectionRegistry } from '../common/registry.js';
 import type { ListeningAddress, ProtocolServer } from '../common/server.js';
 import { BUILD_DATE, COMMIT_HASH, VERSION } from '../util/version.js';
-import { createApp } from './app.js';
+import { createApp, type AppOptions } from './app.js';
 import type { ApiDeps, HttpdLogger, ServicesStatus, VersionInfo } from './context.js';
 import { createTokenManager, type TokenManager } from './jwt.js';
 import { ipMatcher } from './remote-ip.js';
 import type { ServiceDeps } from './service-deps.js';
 import { errorSummary } from './middleware/errors.js';
 import { answerClientErrors } from './client-error.js';
+import { createWebShared, normalizeWebRoot, type WebShared } from './web/index.js';
 
 export { createApp, API_PREFIX } from './app.js';
 export { createTokenManager, deriveSigningKey, TOKEN_DURATION_MS } from './jwt.js';
@@ -60,6 +61,12 @@ export interface HttpdConfig {
   backups_path?: string;
   /** our addition: limit on a request line plus headers, 431 past it (default 64 KiB) */
   max_header_bytes?: number;
+  /** files here override the web UIs' built-in templates; with static_files_path both "" = no web UI */
+  templates_path?: string;
+  /** files here override the web UIs' built-in static files */
+  static_files_path?: string;
+  /** URL prefix of the web UIs and their static files */
+  web_root?: string;
 }
 
 export interface HttpdDeps {
@@ -184,6 +191,19 @@ export function createHttpd(cfg: HttpdConfig, deps: HttpdDeps): HttpdServer {
 
   const maxHeaderSize = cfg.max_header_bytes ?? DEFAULT_MAX_HEADER_BYTES;
 
+  // as upstream: templates_path and static_files_path both empty turn the web UIs off
+  const templatesPath = cfg.templates_path ? resolve(cfg.templates_path) : undefined;
+  const staticFilesPath = cfg.static_files_path ? resolve(cfg.static_files_path) : undefined;
+  const webEnabled = templatesPath !== undefined || staticFilesPath !== undefined;
+  let webShared: WebShared | undefined;
+  const web = (b: HttpdBindingConfig): AppOptions['web'] => {
+    const enableAdmin = webEnabled && (b.enable_web_admin ?? true);
+    const enableClient = webEnabled && (b.enable_web_client ?? true);
+    if (!enableAdmin && !enableClient) return undefined;
+    webShared ??= createWebShared({ templatesPath, signingPassphrase: cfg.signing_passphrase });
+    return { webRoot: normalizeWebRoot(cfg.web_root ?? ''), templatesPath, staticFilesPath, enableAdmin, enableClient, shared: webShared };
+  };
+
   /**
    * The TLS options of an HTTPS binding, files read now: certificate and key, and with
    * client_auth_type 1 (as upstream: a verified client certificate is required in addition to
@@ -222,7 +242,8 @@ export function createHttpd(cfg: HttpdConfig, deps: HttpdDeps): HttpdServer {
 
   async function listen(b: HttpdBindingConfig): Promise<http.Server> {
     const proxies = b.proxy_allowed ?? [];
-    const app = createApp(apiDeps, { isAllowedProxy: ipMatcher(proxies) });
+    const webOptions = web(b);
+    const app = createApp(apiDeps, { isAllowedProxy: ipMatcher(proxies), ...(webOptions ? { web: webOptions } : {}) });
     let server: http.Server;
     if (b.enable_https) {
       if (!cfg.certificate_file || !cfg.certificate_key_file) {

@@ -41,6 +41,8 @@ export interface TokenSubject {
   permissions: string[];
   /** hashed password; when given, `sub` carries base64(sha256(username ‖ hash)) as upstream */
   passwordHash?: string | undefined;
+  /** the `sub` claim as given (web client sessions: userSignature); wins over passwordHash */
+  signature?: string | undefined;
 }
 
 export interface TokenManager {
@@ -58,12 +60,33 @@ export interface TokenManagerOptions {
   now?: () => number;
 }
 
+/** a 32-byte key for one purpose (`info`), derived from the configured passphrase */
+export function deriveKey(passphrase: string, info: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', passphrase, HKDF_SALT, info, 32));
+}
+
 export function deriveSigningKey(passphrase: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', passphrase, HKDF_SALT, HKDF_INFO, 32));
+  return deriveKey(passphrase, HKDF_INFO);
 }
 
 export function adminSignature(username: string, passwordHash: string): string {
   return createHash('sha256').update(username).update(passwordHash).digest('base64');
+}
+
+/**
+ * The `sub` of a web client session (upstream User.getSignature): changes when the user's
+ * status, expiration date or password changes, which ends the session.
+ */
+export function userSignature(u: {
+  username?: string | undefined;
+  status?: number | undefined;
+  expiration_date?: number | undefined;
+  password?: string | undefined;
+}): string {
+  return createHash('sha256')
+    .update(`${u.username ?? ''}_${u.status ?? 0}_${u.expiration_date ?? 0}`)
+    .update(u.password ?? '')
+    .digest('base64');
 }
 
 function rfc3339(ms: number): string {
@@ -112,7 +135,8 @@ export function createTokenManager(o: TokenManagerOptions = {}): TokenManager {
         nbf: iat - NOT_BEFORE_SKEW_S,
         exp,
       };
-      if (subject.passwordHash) claims.sub = adminSignature(subject.username, subject.passwordHash);
+      if (subject.signature !== undefined) claims.sub = subject.signature;
+      else if (subject.passwordHash) claims.sub = adminSignature(subject.username, subject.passwordHash);
       const access_token = jwt.sign(claims, key, { algorithm: 'HS256' });
       return { access_token, expires_at: rfc3339(exp * 1000), claims };
     },

@@ -24,7 +24,7 @@ export interface AdminTokenDeps {
 }
 
 /** the claims with the permissions of the admin as stored now; 401 when it is gone or disabled */
-async function currentAdminClaims(
+export async function currentAdminClaims(
   provider: AdminTokenDeps['provider'],
   claims: TokenClaims,
 ): Promise<TokenClaims> {

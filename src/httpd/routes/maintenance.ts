@@ -8,6 +8,30 @@ import { requireAdminToken, requirePermission } from '../middleware/auth.js';
 import { errorSummary } from '../middleware/errors.js';
 import { sendJson } from './respond.js';
 
+/** every service's status plus the data provider's availability (GET /status, web admin status page) */
+export async function servicesStatus(deps: ApiDeps): Promise<ServicesStatus> {
+  const services = await deps.servicesStatus();
+  let dataProvider: ServicesStatus['data_provider'];
+  try {
+    await deps.provider.checkAvailability();
+    dataProvider = { is_active: true, driver: deps.provider.driver, error: '' };
+  } catch (e) {
+    deps.logger.warn({ error: errorSummary(e) }, 'data provider availability check failed');
+    dataProvider = {
+      is_active: false,
+      driver: deps.provider.driver,
+      error: 'the data provider is not available',
+    };
+  }
+  return {
+    ssh: services.ssh,
+    ftp: services.ftp,
+    webdav: services.webdav,
+    data_provider: dataProvider,
+    defender: services.defender,
+  };
+}
+
 export function registerMaintenanceRoutes(router: Router<HttpdState>, deps: ApiDeps): void {
   const auth = requireAdminToken(deps);
 
@@ -16,25 +40,6 @@ export function registerMaintenanceRoutes(router: Router<HttpdState>, deps: ApiD
   });
 
   router.get('/status', auth, requirePermission('view_status'), async (ctx) => {
-    const services = await deps.servicesStatus();
-    let dataProvider: ServicesStatus['data_provider'];
-    try {
-      await deps.provider.checkAvailability();
-      dataProvider = { is_active: true, driver: deps.provider.driver, error: '' };
-    } catch (e) {
-      deps.logger.warn({ error: errorSummary(e) }, 'data provider availability check failed');
-      dataProvider = {
-        is_active: false,
-        driver: deps.provider.driver,
-        error: 'the data provider is not available',
-      };
-    }
-    sendJson(ctx, 200, {
-      ssh: services.ssh,
-      ftp: services.ftp,
-      webdav: services.webdav,
-      data_provider: dataProvider,
-      defender: services.defender,
-    });
+    sendJson(ctx, 200, await servicesStatus(deps));
   });
 }

@@ -1,0 +1,15 @@
+/**
+ * The web admin's pages, one module per page group (upstream templates/webadmin). Everything
+ * after the sign-in pages needs a session (requireWebAdmin) and the page's admin permission,
+ * the same permission the REST API asks for the same data.
+ */
+import type Router from '@koa/router';
+import type { HttpdState } from '../../context.js';
+import type { WebKit } from '../kit.js';
+import { registerAdminAuthPages } from './auth.js';
+import { registerStatusPage } from './status.js';
+
+export function registerAdminPages(router: Router<HttpdState>, kit: WebKit): void {
+  registerAdminAuthPages(router, kit);
+  registerStatusPage(router, kit);
+}
