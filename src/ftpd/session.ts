@@ -190,7 +190,7 @@ class PreLoginEntry implements ActiveConnection {
   }
   close(o?: { idle?: boolean }): Promise<void> {
     // as upstream's idle checker: a client idle without logging in is a "no_auth_tryed" login
-    if (o?.idle === true) this.session.notifyNoAuthTried();
+    if (o?.idle === true) this.session.idleWithoutLogin();
     this.session.destroy();
     return Promise.resolve();
   }
@@ -214,7 +214,6 @@ export class FtpSession {
   private clientCert: PeerCertificate | undefined;
   private certUserVerified = false;
   private pendingUser: string | undefined;
-  private loginTried = false;
   private cwd = '/';
   private binary = true;
   private restOffset = 0;
@@ -387,8 +386,10 @@ export class FtpSession {
   private onSocketClose(): void {
     this.destroy();
     this.ctx.registry.remove(this.preLogin);
+    // a client that leaves without logging in is no defender event (as upstream: only the idle
+    // checker scores it, see idleWithoutLogin), so TCP health checks of a load balancer are
+    // not banned
     if (this.conn) void this.conn.close();
-    else if (!this.loginTried) this.ctx.gate?.reportNoLoginTried(this.remoteIp);
     this.ctx.onClosed(this);
   }
 
@@ -479,7 +480,6 @@ export class FtpSession {
       this.reply(501, 'Missing username');
       return;
     }
-    this.loginTried = true;
     this.pendingUser = arg;
     this.certUserVerified = false;
     if (this.clientCert !== undefined) {
@@ -577,9 +577,20 @@ export class FtpSession {
     this.reply(230, okText);
   }
 
-  /** [post-login] closed by the idle checker before any login */
-  notifyNoAuthTried(): void {
+  /**
+   * Closed by the idle checker before any login (upstream checkIdles): logged as
+   * connection_failed, a defender event and sftpgo_no_auth_total, and a post-login notification.
+   */
+  idleWithoutLogin(): void {
     if (this.conn || this.closed) return;
+    logConnectionFailed(this.ctx.rootLogger, {
+      client_ip: this.remoteIp,
+      username: '',
+      login_type: NO_AUTH_TRIED,
+      protocol: 'FTP',
+      error: 'client idle',
+    });
+    this.ctx.gate?.reportNoLoginTried(this.remoteIp);
     this.ctx.postLogin?.notify({
       protocol: 'FTP',
       ip: this.remoteIp,

@@ -21,7 +21,7 @@ void describe('ftpd: admission and limits', () => {
       config: {
         common: {
           max_per_host_connections: 6,
-          // clients leaving without login score 1 (no_login_tried), failed logins 8
+          // clients dropped idle without login score 1 (no_login_tried), failed logins 8
           defender: { enabled: true, threshold: 20, score_invalid: 1, score_valid: 8, score_limit_exceeded: 1, ban_time: 1 },
         },
       },
@@ -69,6 +69,26 @@ void describe('ftpd: admission and limits', () => {
     const ar = await again.read();
     assert.equal(ar.code, 220, `${ar.text} clients=${env.srv.service.connections.clientCount('127.0.0.1')}`);
     again.close();
+  });
+
+  void it('a client leaving without login is no defender event; one dropped idle before login is', async () => {
+    const defender = env.srv.service.defender;
+    const start = defender.getScore('127.0.0.1');
+    // what a load balancer's TCP health check does
+    for (let i = 0; i < 3; i++) {
+      const c = await RawFtp.connect(port);
+      assert.equal((await c.read()).code, 220);
+      c.close();
+    }
+    await sleep(200);
+    assert.equal(defender.getScore('127.0.0.1'), start);
+    const idle = await RawFtp.connect(port);
+    await idle.read();
+    const closed = env.srv.service.connections.checkIdleConnections(Date.now() + 121_000, 15 * 60_000);
+    assert.equal(closed.length, 1, closed.join(','));
+    for (let i = 0; i < 50 && !idle.closed; i++) await sleep(20);
+    assert.equal(idle.closed, true);
+    assert.equal(defender.getScore('127.0.0.1'), start + 1);
   });
 
   void it('the defender bans the host after repeated failed logins: 421 at connect', async () => {
