@@ -8,10 +8,14 @@
  * - raw SFTP packets: ssh2's server VERSION reply is a fixed buffer without extensions and
  *   ssh2 has no API to send EXTENDED_REPLY; we answer INIT ourselves (advertising
  *   posix-rename, statvfs, fsync and limits@openssh.com) and send EXTENDED_REPLY packets through
- *   the same window-aware path ssh2 uses (reference/ssh2-performance.md §6).
+ *   the same window-aware path ssh2 uses (reference/ssh2-performance.md §6);
+ * - an SFTP server object over plain streams (`sftp-server` style, for `sftpgo startsubsys`):
+ *   ssh2's SFTP class is built on a stand-in for its SSH protocol object, so the same session
+ *   code serves an SSH channel and stdin/stdout.
  */
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import type { Connection, SFTPWrapper } from 'ssh2';
 
 const require = createRequire(import.meta.url);
@@ -41,6 +45,7 @@ interface SftpInternals {
   _version: number;
   _isOpenSSH: boolean | null | undefined;
   _extensions: Record<string, string>;
+  readable?: boolean;
   push(data: Buffer | null): unknown;
   emit(event: string, ...args: unknown[]): boolean;
 }
@@ -91,6 +96,8 @@ export function sftpExitStatus(sftp: SFTPWrapper, status: number): void {
 interface ChannelModule {
   windowAdjust(channel: unknown): void;
   WINDOW_THRESHOLD: number;
+  MAX_WINDOW: number;
+  PACKET_SIZE: number;
 }
 const CHANNEL = require('ssh2/lib/Channel.js') as ChannelModule;
 
@@ -286,4 +293,137 @@ export function sendExtendedReply(sftp: SFTPWrapper, reqid: number, payload: Buf
 /** `require('ssh2/lib/protocol/crypto.js').bindingAvailable`: is the native crypto binding loaded? */
 export function ssh2NativeCryptoAvailable(): boolean {
   return (require('ssh2/lib/protocol/crypto.js') as { bindingAvailable?: boolean }).bindingAvailable === true;
+}
+
+/** an SFTP server object over plain byte streams (see sftpOverStreams) */
+export interface StreamSftp {
+  /** the server-side SFTP object, as ssh2 hands it to a subsystem request */
+  readonly sftp: SFTPWrapper;
+  /** corks the output until the end of this event-loop turn (SftpSession's `batch`) */
+  readonly batch: () => void;
+  /**
+   * Settles once the session is over: the SFTP object was ended (our side) or the output
+   * failed, and everything written was flushed (or could not be). Resolves to the exit status
+   * the session sent, if any (a client EOF: 0), undefined when it ended otherwise.
+   */
+  readonly closed: Promise<number | undefined>;
+}
+
+type Ssh2SftpCtor = new (
+  client: { _protocol: object },
+  chanInfo: { type: string; incoming: ChannelSide; outgoing: ChannelSide },
+  cfg: { server: boolean },
+) => SFTPWrapper;
+
+/**
+ * ssh2's SFTP server object over `input`/`output` instead of an SSH channel (OpenSSH's
+ * `Subsystem sftp` runs the server with the client's bytes on stdin and the replies on stdout).
+ * ssh2's SFTP class only needs a protocol object with channelData / channelClose (and, for our
+ * extensions, exitStatus / channelWindowAdjust); this stand-in keeps ssh2's window bookkeeping
+ * meaningful, as an SSH peer would:
+ * - outgoing: a window of MAX_WINDOW bytes; each chunk written to `output` gives its bytes back
+ *   once `output` flushed it, so replies wait (ssh2's `_buffer`) while the reader is slow, and
+ *   memory stays bounded by the window;
+ * - incoming: `input` is read while the incoming window is open; when the session reports
+ *   backpressure (push() false) ssh2 stops adjusting the window and `input` is paused once the
+ *   window is used up, until the session's resume() adjusts it;
+ * - the end of `input` is the client's EOF; ending the SFTP object ends `output`.
+ * No library offers this: ssh2 has no transport-less SFTP server, and writing our own SFTP
+ * parser would duplicate what the SSH front end already runs on.
+ */
+export function sftpOverStreams(input: Readable, output: Writable): StreamSftp {
+  const { SFTP } = require('ssh2/lib/protocol/SFTP.js') as { SFTP: Ssh2SftpCtor };
+  const incoming: ChannelSide = { id: 0, window: CHANNEL.MAX_WINDOW, packetSize: CHANNEL.PACKET_SIZE, state: 'open' };
+  const outgoing: ChannelSide = { id: 0, window: CHANNEL.MAX_WINDOW, packetSize: CHANNEL.PACKET_SIZE, state: 'open' };
+  let exitStatus: number | undefined;
+  let settle!: (status: number | undefined) => void;
+  const closed = new Promise<number | undefined>((resolve) => (settle = resolve));
+  // (the closures below run only once `s`, declared after the protocol they need, exists)
+  /** the peer's CHANNEL_WINDOW_ADJUST: `n` more bytes may be sent */
+  const windowAdjusted = (n: number): void => {
+    outgoing.window += n;
+    if (s._waitWindow) {
+      s._waitWindow = false;
+      s._chunkcb?.call(s);
+    }
+  };
+  const finish = (): void => {
+    if (outgoing.state === 'closed') return;
+    // replies still waiting for the window go out now: nothing comes after them
+    if (!output.writableEnded && !output.destroyed) for (const b of s._buffer) output.write(b);
+    s._buffer = [];
+    s._waitWindow = false;
+    outgoing.state = 'closed';
+    incoming.state = 'closed';
+    input.off('data', onData);
+    input.pause();
+    const done = (): void => {
+      settle(exitStatus);
+      s.emit('close');
+    };
+    if (output.writableEnded || output.destroyed) done();
+    else output.end(done);
+  };
+  const protocol = {
+    channelData(_id: number, data: Buffer): void {
+      const n = data.length;
+      output.write(data, (err) => {
+        if (err) {
+          onOutputError();
+          return;
+        }
+        if (outgoing.state === 'open') windowAdjusted(n);
+      });
+    },
+    channelClose(): void {
+      finish();
+    },
+    channelWindowAdjust(): void {
+      if (incoming.window > 0 && input.isPaused() && incoming.state === 'open') input.resume();
+    },
+    exitStatus(_id: number, status: number): void {
+      exitStatus = status;
+    },
+  };
+  const sftp = new SFTP({ _protocol: protocol }, { type: 'session', incoming, outgoing }, { server: true });
+  const s = sftp as unknown as SftpInternals;
+  // no SSH identification string here: read SYMLINK in OpenSSH's argument order, as upstream's
+  // pkg/sftp does for every client (and OpenSSH's sftp, the usual client of a subsystem, sends)
+  s._isOpenSSH = true;
+  // what ssh2's CHANNEL_DATA handler does with a channel's data
+  const onData = (d: Buffer): void => {
+    incoming.window -= d.length;
+    if (s.push(d) === false) s._waitChanDrain = true;
+    else if (incoming.window <= CHANNEL.WINDOW_THRESHOLD) CHANNEL.windowAdjust(s);
+    if (incoming.window <= 0) input.pause();
+  };
+  // what ssh2 does on the peer's EOF
+  const onEnd = (): void => {
+    if (incoming.state !== 'open') return;
+    incoming.state = 'eof';
+    if (s.readable !== false) s.push(null);
+  };
+  const onOutputError = (): void => {
+    // the reader went away (EPIPE): nothing can be answered any more
+    if (outgoing.state === 'closed') return;
+    outgoing.state = 'closing';
+    onEnd();
+    finish();
+  };
+  input.on('data', onData);
+  input.once('end', onEnd);
+  input.once('error', onEnd);
+  output.on('error', onOutputError);
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    output.uncork();
+  };
+  const batch = (): void => {
+    if (corked || output.writableEnded || output.destroyed) return;
+    corked = true;
+    output.cork();
+    setImmediate(uncork);
+  };
+  return { sftp, batch, closed };
 }
