@@ -3,6 +3,7 @@
  * subcommands registered by src/cli/commands. Exit codes: 0 ok, 1 failure, 2 usage error.
  * Flags win over their SFTPGO_* environment equivalents (reference §2), which win over defaults.
  */
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import {
   Command,
@@ -15,6 +16,7 @@ import { exposedMessage, SftpgoError } from '../errors/index.js';
 import { createKms } from '../kms/index.js';
 import { openRootLogger } from '../logger/index.js';
 import { runService, secretEncrypter, type StartServiceOptions, type TextSink } from '../service/index.js';
+import { runSubsystem } from '../service/subsystem.js';
 import { VERSION } from '../util/version.js';
 import { registerClientCommands } from './commands/index.js';
 import { parseBool, parseInteger } from './parse.js';
@@ -146,6 +148,64 @@ function buildProgram(io: MainIo): Command {
           expose: true,
         });
       }
+    });
+
+  program
+    .command('startsubsys')
+    .description(
+      'Serve SFTP on standard input/output as OpenSSH\'s SFTP subsystem, for the OS user sshd ' +
+        'authenticated ("Subsystem sftp /usr/bin/sftpgo startsubsys" in sshd_config; the flags go on that line). ' +
+        'The data provider\'s user of the same name is served, with its rules, and created when missing; ' +
+        'an sqlite provider is replaced by a private in-memory one. ' +
+        'Unlike SFTPGo 2.1.2: a new user gets a random password (not the logged connection id) and is enabled, ' +
+        'a relative --base-home-dir is an error, -l is ours, -j is refused.',
+    )
+    .option('-c, --config-dir <dir>', 'configuration directory (default ".", env SFTPGO_CONFIG_DIR)')
+    .option('--config-file <file>', 'config file, absolute or relative to the config dir (env SFTPGO_CONFIG_FILE)')
+    .option(
+      '-p, --preserve-home [bool]',
+      'if the user already exists, keep its home directory instead of setting it to the OS user\'s home (default false)',
+      parseBool,
+    )
+    .option(
+      '-d, --base-home-dir <dir>',
+      'absolute directory: a new user\'s home is <base-home-dir>/<username> instead of the OS user\'s home',
+    )
+    .option(
+      '-j, --log-to-journald [bool]',
+      'send the logs to journald (not implemented in sftpgo-ts: refused; use -l or the default standard error)',
+      parseBool,
+    )
+    .option(
+      '-l, --log-file-path <path>',
+      'log file, relative to the config dir, appended to and never rotated (sftpgo-ts; default "": standard error)',
+    )
+    .option('-v, --log-verbose [bool]', 'debug level logs (default true, env SFTPGO_LOG_VERBOSE)', parseBool)
+    .action(async (o) => {
+      const env = io.env;
+      if (o.logToJournald === true) {
+        throw new UsageError(
+          'logging to journald (-j, --log-to-journald) is not implemented in sftpgo-ts: omit it to log to ' +
+            'standard error, or use -l/--log-file-path',
+        );
+      }
+      const os = userInfo();
+      const code = await runSubsystem({
+        configDir: configDirOf(o.configDir, env),
+        configFile: fromEnv(o.configFile, env, 'SFTPGO_CONFIG_FILE', asString),
+        env,
+        preserveHome: o.preserveHome === true,
+        baseHomeDir: o.baseHomeDir ?? '',
+        logVerbose: fromEnv(o.logVerbose, env, 'SFTPGO_LOG_VERBOSE', parseBool) ?? true,
+        logFilePath: o.logFilePath ?? '',
+        osUser: { username: os.username, homedir: os.homedir },
+        input: process.stdin,
+        output: process.stdout,
+        stderr: io.stderr,
+      });
+      // stdin may still be open (a session closed by a signal): it must not keep the process alive
+      process.stdin.destroy();
+      if (code !== 0) throw Object.assign(new Error('the SFTP session did not end normally'), { exitCode: code });
     });
 
   registerPortable(program, io);

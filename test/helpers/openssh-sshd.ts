@@ -1,7 +1,8 @@
 /**
  * A real OpenSSH sshd for tests: started as the current user on a free 127.0.0.1 port with a
  * temp ed25519 host key and an authorized_keys file in a temp dir, key authentication only,
- * internal-sftp (as bench/sftp-vs-openssh.mjs runs it for the benchmark). Stopped by PID.
+ * internal-sftp (as bench/sftp-vs-openssh.mjs runs it for the benchmark) or the given SFTP
+ * subsystem command (`sftpgo startsubsys`). Stopped by PID.
  *
  * A missing sshd fails (no skips); `scripts/test.sh` installs openssh-server in CI.
  */
@@ -54,7 +55,12 @@ async function waitListening(
   throw new Error(`sshd did not start listening: ${errText()}`);
 }
 
-export async function startOpenSshd(): Promise<OpenSshd> {
+export interface OpenSshdOptions {
+  /** the `Subsystem sftp` command, run by the login user's shell (default internal-sftp) */
+  sftpSubsystem?: string;
+}
+
+export async function startOpenSshd(o: OpenSshdOptions = {}): Promise<OpenSshd> {
   requireTool(SSHD, 'openssh-server');
   requireTool('ssh-keygen', 'openssh-client');
   requireTool('ssh-keyscan', 'openssh-client');
@@ -81,7 +87,7 @@ export async function startOpenSshd(): Promise<OpenSshd> {
       'PubkeyAuthentication yes',
       me === 'root' ? 'PermitRootLogin yes' : '',
       `AllowUsers ${me}`,
-      'Subsystem sftp internal-sftp',
+      `Subsystem sftp ${o.sftpSubsystem ?? 'internal-sftp'}`,
       'MaxStartups 100',
       'UseDNS no',
       'PrintMotd no',
