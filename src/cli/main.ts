@@ -4,7 +4,7 @@
  * Flags win over their SFTPGO_* environment equivalents (reference §2), which win over defaults.
  */
 import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import {
   Command,
   CommanderError,
@@ -158,7 +158,7 @@ function buildProgram(io: MainIo): Command {
         'The data provider\'s user of the same name is served, with its rules, and created when missing; ' +
         'an sqlite provider is replaced by a private in-memory one. ' +
         'Unlike SFTPGo 2.1.2: a new user gets a random password (not the logged connection id) and is enabled, ' +
-        'a relative --base-home-dir is an error, -l is ours, -j is refused.',
+        'a relative --base-home-dir is an error, -l is ours, -j is refused',
     )
     .option('-c, --config-dir <dir>', 'configuration directory (default ".", env SFTPGO_CONFIG_DIR)')
     .option('--config-file <file>', 'config file, absolute or relative to the config dir (env SFTPGO_CONFIG_FILE)')
@@ -189,13 +189,17 @@ function buildProgram(io: MainIo): Command {
             'standard error, or use -l/--log-file-path',
         );
       }
+      const baseHomeDir = o.baseHomeDir ?? '';
+      if (baseHomeDir !== '' && !isAbsolute(baseHomeDir)) {
+        throw new UsageError(`--base-home-dir must be an absolute path, got ${JSON.stringify(baseHomeDir)}`);
+      }
       const os = userInfo();
       const code = await runSubsystem({
         configDir: configDirOf(o.configDir, env),
         configFile: fromEnv(o.configFile, env, 'SFTPGO_CONFIG_FILE', asString),
         env,
         preserveHome: o.preserveHome === true,
-        baseHomeDir: o.baseHomeDir ?? '',
+        baseHomeDir,
         logVerbose: fromEnv(o.logVerbose, env, 'SFTPGO_LOG_VERBOSE', parseBool) ?? true,
         logFilePath: o.logFilePath ?? '',
         osUser: { username: os.username, homedir: os.homedir },

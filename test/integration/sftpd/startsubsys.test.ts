@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createProvider } from '../../../src/dataprovider/index.js';
 import type { User } from '../../../src/dataprovider/provider.js';
-import { ROOT } from '../../helpers/cli-process.js';
+import { ROOT, run } from '../../helpers/cli-process.js';
 import { startOpenSshd, type OpenSshd } from '../../helpers/openssh-sshd.js';
 import { startPostgres, type PostgresServer } from '../../helpers/postgres.js';
 import { sftpBatch } from '../../helpers/ssh.js';
@@ -42,6 +42,17 @@ async function configDir(parent: string, config: object): Promise<string> {
 }
 
 void describe('startsubsys: SFTP subsystem of OpenSSH sshd', () => {
+  void it('refuses --log-to-journald and a relative --base-home-dir as usage errors', async () => {
+    const j = await run(['startsubsys', '-j']);
+    assert.equal(j.code, 2);
+    assert.match(j.stderr, /journald .* is not implemented in sftpgo-ts/);
+    assert.equal(j.stdout, '', 'nothing on the SFTP stream');
+    const d = await run(['startsubsys', '-d', 'homes']);
+    assert.equal(d.code, 2);
+    assert.match(d.stderr, /--base-home-dir must be an absolute path/);
+    assert.equal(d.stdout, '');
+  });
+
   void describe('with the sqlite provider (replaced by an in-memory one)', () => {
     let dir: string;
     let cfg: string;
