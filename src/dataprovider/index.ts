@@ -16,7 +16,13 @@ import { CredentialsFiles } from './credentials-files.js';
 import { checkLoginHookPaths } from './hooks/login-hooks.js';
 import { buildDataSourceOptions, dialectOf } from './data-source.js';
 import { createEntities, tableNames } from './entities.js';
-import { createMigrations, type Dialect } from './migrations.js';
+import {
+  createMigrations,
+  SCHEMA_VERSION,
+  upgradeMigrationName,
+  type Dialect,
+} from './migrations.js';
+import { downgradeSchema, OLDEST_SCHEMA_VERSION, readSchemaVersion } from './schema-versions.js';
 import type { DataProvider, ProviderLogger } from './provider.js';
 import type { QuotaTimers } from './quota-updater.js';
 import type { SecretEncrypter } from './secrets.js';
@@ -48,6 +54,7 @@ export {
 } from './config.js';
 export { sqlitePath } from './data-source.js';
 export { SCHEMA_VERSION } from './migrations.js';
+export { OLDEST_SCHEMA_VERSION } from './schema-versions.js';
 export type { QuotaTimers } from './quota-updater.js';
 export { LAST_LOGIN_MIN_DELAY_MS } from './core.js';
 export { ADMIN_CACHE_TTL_MS } from './admin-cache.js';
@@ -128,7 +135,7 @@ async function open(input: DataProviderConfigInput, o: CreateProviderOptions): P
       cfg,
       o.configDir,
       entities,
-      createMigrations(dialect, cfg.sql_tables_prefix),
+      createMigrations(dialect, cfg.sql_tables_prefix, { kms: o.kms }),
     ),
   );
   try {
@@ -170,11 +177,29 @@ async function migrate(ds: DataSource, dialect: Dialect, prefix: string): Promis
   }
 }
 
-function migrationError(cfg: DataProviderConfig, e: unknown): SftpgoError {
+/** The version in `schema_version`, undefined when the schema is not there. */
+async function schemaVersionOf(
+  ds: DataSource,
+  dialect: Dialect,
+  prefix: string,
+): Promise<number | undefined> {
+  const qr = ds.createQueryRunner();
+  try {
+    return await readSchemaVersion(qr, dialect, prefix);
+  } finally {
+    await qr.release();
+  }
+}
+
+function migrationError(
+  cfg: DataProviderConfig,
+  e: unknown,
+  what: 'initialize' | 'revert' = 'initialize',
+): SftpgoError {
   if (SftpgoError.is(e)) return e;
   return new SftpgoError(
     'BACKEND_UNAVAILABLE',
-    `unable to initialize the ${cfg.driver} data provider: ${(e as Error).message}`,
+    `unable to ${what} the ${cfg.driver} data provider: ${(e as Error).message}`,
     { cause: e },
   );
 }
@@ -197,7 +222,11 @@ export async function createProvider(
       const n = await migrate(ds, dialect, cfg.sql_tables_prefix);
       if (n > 0)
         o.logger?.info({ sender: 'dataprovider', driver: cfg.driver }, 'data provider initialized');
-    } else if (await ds.showMigrations()) {
+    } else if (
+      (await ds.showMigrations()) &&
+      // a schema at the current version only misses the (no-op) upgrade step's bookkeeping row
+      (await schemaVersionOf(ds, dialect, cfg.sql_tables_prefix)) !== SCHEMA_VERSION
+    ) {
       throw new SftpgoError(
         'BACKEND_UNAVAILABLE',
         'the data provider is not initialized or not up to date, run "sftpgo initprovider" (update_mode is 1)',
@@ -242,6 +271,67 @@ export async function initializeProvider(
   } catch (e) {
     throw migrationError(cfg, e);
   } finally {
+    await ds.destroy();
+  }
+}
+
+export type RevertResult = 'reverted' | 'already at target';
+
+/**
+ * `sftpgo revertprovider --to-version 8`: takes the SQL schema from version 10 (or 9) down to 8,
+ * the SFTPGo 2.0.x layout (schema-versions.ts has what changes), and removes the bookkeeping row
+ * of the upgrade migration so that the next `initprovider` brings it back to 10. Returns 'already
+ * at target' when the schema is at 8. Throws INVALID_INPUT for another target version, for the
+ * memory driver and for a schema this cannot revert; BACKEND_UNAVAILABLE when the database
+ * cannot be opened or the schema is missing. `kms` must decrypt when an Azure Blob sas_url is
+ * stored.
+ */
+export async function revertProvider(
+  cfgInput: DataProviderConfigInput,
+  targetVersion: number,
+  o: CreateProviderOptions,
+): Promise<RevertResult> {
+  if (targetVersion !== OLDEST_SCHEMA_VERSION) {
+    throw new SftpgoError(
+      'INVALID_INPUT',
+      `unsupported target version ${targetVersion}, ${OLDEST_SCHEMA_VERSION} is the only supported one`,
+    );
+  }
+  if (resolveDataProviderConfig(cfgInput).driver === 'memory')
+    throw new SftpgoError('INVALID_INPUT', 'the memory provider cannot be reverted');
+  const { ds, cfg, dialect } = await open(cfgInput, o);
+  const prefix = cfg.sql_tables_prefix;
+  const qr = ds.createQueryRunner();
+  try {
+    const version = await readSchemaVersion(qr, dialect, prefix);
+    if (version === undefined) {
+      throw new SftpgoError(
+        'BACKEND_UNAVAILABLE',
+        'the data provider is not initialized, there is nothing to revert',
+      );
+    }
+    if (version === targetVersion) return 'already at target';
+    // one transaction where DDL is transactional (MySQL commits each ALTER on its own: there the
+    // intermediate version 9 is what a re-run starts from)
+    await qr.startTransaction();
+    try {
+      await downgradeSchema(qr, dialect, prefix, o.kms);
+      const esc = (s: string): string => ds.driver.escape(s);
+      await qr.query(
+        `DELETE FROM ${esc(tableNames(prefix).migrations)} WHERE ${esc('name')} = ` +
+          (dialect === 'postgres' ? '$1' : '?'),
+        [upgradeMigrationName(dialect)],
+      );
+      await qr.commitTransaction();
+    } catch (e) {
+      await qr.rollbackTransaction();
+      throw e;
+    }
+    return 'reverted';
+  } catch (e) {
+    throw migrationError(cfg, e, 'revert');
+  } finally {
+    await qr.release();
     await ds.destroy();
   }
 }

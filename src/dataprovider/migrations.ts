@@ -5,9 +5,17 @@
  *
  * TypeORM keeps its own bookkeeping in `<prefix>typeorm_migrations`. Classes are created per
  * table prefix, so one process can hold providers with different prefixes.
+ *
+ * Two migrations: InitSchemaV10 creates the version-10 schema of a fresh database; UpgradeToV10
+ * then brings an older schema (version 8, the SFTPGo 2.0.x layout left by `sftpgo
+ * revertprovider`, or 9) up to 10 and does nothing on a fresh one. `revertprovider` removes
+ * UpgradeToV10's bookkeeping row, so the next `initprovider` (or start with update_mode 0) runs it
+ * again.
  */
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { tableNames } from './entities.js';
+import { downgradeSchema, upgradeSchema } from './schema-versions.js';
+import type { SecretEncrypter } from './secrets.js';
 
 /** SFTPGo's SQL schema version at v2.1.2 */
 export const SCHEMA_VERSION = 10;
@@ -126,14 +134,32 @@ async function exec(qr: QueryRunner, statements: string[]): Promise<void> {
 
 const INIT = { sqlite: sqliteInit, postgres: postgresInit, mysql: mysqlInit } as const;
 
+function capitalized(dialect: Dialect): string {
+  return `${dialect[0]?.toUpperCase() ?? ''}${dialect.slice(1)}`;
+}
+
+/**
+ * The bookkeeping name of the migration that upgrades a version 8/9 schema to 10; revertprovider
+ * deletes its row. TypeORM reads a migration's timestamp from the last 13 digits of its name.
+ */
+export function upgradeMigrationName(dialect: Dialect): string {
+  return `SftpgoUpgradeSchemaToV10${capitalized(dialect)}1767225600000`;
+}
+
+export interface MigrationOptions {
+  /** encrypts the Azure sas_url strings of a version-9 schema (see schema-versions.ts) */
+  kms?: SecretEncrypter | undefined;
+}
+
 /** The migration classes for a dialect and table prefix, oldest first. */
 export function createMigrations(
   dialect: Dialect,
   prefix: string,
+  o: MigrationOptions = {},
 ): (new () => MigrationInterface)[] {
   class InitSchemaV10 implements MigrationInterface {
     // TypeORM reads the migration's timestamp from the last 13 digits of its name
-    readonly name = `SftpgoInitSchemaV10${dialect[0]?.toUpperCase() ?? ''}${dialect.slice(1)}1735689600000`;
+    readonly name = `SftpgoInitSchemaV10${capitalized(dialect)}1735689600000`;
     async up(qr: QueryRunner): Promise<void> {
       await exec(qr, INIT[dialect](prefix));
     }
@@ -141,5 +167,14 @@ export function createMigrations(
       await exec(qr, dropAll(dialect, prefix));
     }
   }
-  return [InitSchemaV10];
+  class UpgradeToV10 implements MigrationInterface {
+    readonly name = upgradeMigrationName(dialect);
+    async up(qr: QueryRunner): Promise<void> {
+      await upgradeSchema(qr, dialect, prefix, o.kms);
+    }
+    async down(qr: QueryRunner): Promise<void> {
+      await downgradeSchema(qr, dialect, prefix, o.kms);
+    }
+  }
+  return [InitSchemaV10, UpgradeToV10];
 }
