@@ -1,5 +1,5 @@
 /**
- * The `sftpgo` executable: `serve`, `initprovider`, `--version`, plus the REST-client
+ * The `sftpgo` executable: `serve`, `initprovider`, `revertprovider`, `--version`, plus the REST-client
  * subcommands registered by src/cli/commands. Exit codes: 0 ok, 1 failure, 2 usage error.
  * Flags win over their SFTPGO_* environment equivalents (reference §2), which win over defaults.
  */
@@ -11,11 +11,11 @@ import {
   type OutputConfiguration,
 } from '@commander-js/extra-typings';
 import { loadConfig } from '../config/index.js';
-import { initializeProvider } from '../dataprovider/index.js';
+import { initializeProvider, OLDEST_SCHEMA_VERSION, revertProvider } from '../dataprovider/index.js';
 import { exposedMessage, SftpgoError } from '../errors/index.js';
 import { createKms } from '../kms/index.js';
 import { openRootLogger } from '../logger/index.js';
-import { runService, secretEncrypter, type StartServiceOptions, type TextSink } from '../service/index.js';
+import { runService, secretDecrypter, secretEncrypter, type StartServiceOptions, type TextSink } from '../service/index.js';
 import { runSubsystem } from '../service/subsystem.js';
 import { VERSION } from '../util/version.js';
 import { registerClientCommands } from './commands/index.js';
@@ -210,6 +210,50 @@ function buildProgram(io: MainIo): Command {
       // stdin may still be open (a session closed by a signal): it must not keep the process alive
       process.stdin.destroy();
       if (code !== 0) throw Object.assign(new Error('the SFTP session did not end normally'), { exitCode: code });
+    });
+
+  program
+    .command('revertprovider')
+    .description(
+      'Revert the data provider schema to a previous version: 8 is the layout of SFTPGo 2.0.x ' +
+        '(the columns added later and their data are dropped). Not supported for the memory provider',
+    )
+    .option('-c, --config-dir <dir>', 'configuration directory (default ".", env SFTPGO_CONFIG_DIR)')
+    .option('--config-file <file>', 'config file, absolute or relative to the config dir (env SFTPGO_CONFIG_FILE)')
+    .requiredOption('--to-version <version>', '8 means the version supported in SFTPGo v2.0.x')
+    .action(async (o) => {
+      const env = io.env;
+      const configDir = configDirOf(o.configDir, env);
+      const configFile = fromEnv(o.configFile, env, 'SFTPGO_CONFIG_FILE', asString);
+      // as upstream, any other value (a number or not) exits 1, before the config is read
+      const toVersion = o.toVersion.trim() === String(OLDEST_SCHEMA_VERSION) ? OLDEST_SCHEMA_VERSION : undefined;
+      if (toVersion === undefined) {
+        throw new SftpgoError(
+          'INVALID_INPUT',
+          `Unsupported target version ${JSON.stringify(o.toVersion)}, ${OLDEST_SCHEMA_VERSION} is the only supported one`,
+        );
+      }
+      const { config } = loadConfig({ configDir, env, ...(configFile ? { configFile } : {}) });
+      const root = openRootLogger({ verbose: false, stream: process.stderr });
+      const kms = createKms(config.kms, configDir);
+      try {
+        const r = await revertProvider(config.data_provider, toVersion, {
+          configDir,
+          logger: root.logger,
+          // decrypts the Azure Blob SAS URLs, stored in clear before version 10
+          kms: { ...secretEncrypter(kms), decrypt: secretDecrypter(kms) },
+        });
+        io.stdout.write(
+          r === 'reverted'
+            ? `Data provider successfully reverted to version ${toVersion}\n`
+            : `The data provider is already at version ${toVersion}, nothing to do\n`,
+        );
+      } catch (e) {
+        throw new SftpgoError('INTERNAL', `Error reverting provider: ${exposedMessage(e)}`, {
+          cause: e,
+          expose: true,
+        });
+      }
     });
 
   registerPortable(program, io);
