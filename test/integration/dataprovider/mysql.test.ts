@@ -5,7 +5,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import { mysqlUnavailableReason, startMysql, type MysqlServer } from '../../helpers/mysql.js';
-import { defineProviderSuite } from './cases.js';
+import { defineProviderSuite, type DriverEnv } from './cases.js';
+import { defineRevertSuite } from './revert-cases.js';
 
 const unavailable = mysqlUnavailableReason();
 const inCi = process.env['CI'] === 'true';
@@ -28,7 +29,7 @@ if (unavailable !== undefined && inCi) {
   after(async () => {
     await db?.stop();
   });
-  defineProviderSuite('mysql', {
+  const mysqlEnv: DriverEnv = {
     freshConfig: async () => {
       if (db === undefined) throw new Error('mariadb did not start');
       const name = `case${++n}`;
@@ -42,5 +43,7 @@ if (unavailable !== undefined && inCi) {
         name,
       };
     },
-  });
+  };
+  defineProviderSuite('mysql', mysqlEnv);
+  defineRevertSuite('mysql', mysqlEnv);
 }

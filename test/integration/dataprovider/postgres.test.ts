@@ -9,7 +9,8 @@ import {
   startPostgres,
   type PostgresServer,
 } from '../../helpers/postgres.js';
-import { defineProviderSuite } from './cases.js';
+import { defineProviderSuite, type DriverEnv } from './cases.js';
+import { defineRevertSuite } from './revert-cases.js';
 
 const unavailable = postgresUnavailableReason();
 const inCi = process.env['CI'] === 'true';
@@ -36,7 +37,7 @@ if (unavailable !== undefined && inCi) {
   after(async () => {
     await pg?.stop();
   });
-  defineProviderSuite('postgresql', {
+  const pgEnv: DriverEnv = {
     freshConfig: async () => {
       if (pg === undefined) throw new Error('postgres did not start');
       const database = `case${++n}`;
@@ -50,5 +51,7 @@ if (unavailable !== undefined && inCi) {
         name: database,
       };
     },
-  });
+  };
+  defineProviderSuite('postgresql', pgEnv);
+  defineRevertSuite('postgresql', pgEnv);
 }

@@ -5,15 +5,18 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { createProvider, sqlitePath } from '../../../src/dataprovider/index.js';
-import { defineProviderSuite } from './cases.js';
+import { defineProviderSuite, type DriverEnv } from './cases.js';
+import { defineRevertSuite } from './revert-cases.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sftpgo-sqlite-'));
 let n = 0;
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-defineProviderSuite('sqlite', {
+const sqliteEnv: DriverEnv = {
   freshConfig: () => Promise.resolve({ driver: 'sqlite', name: join(dir, `db${++n}.sqlite`) }),
-});
+};
+defineProviderSuite('sqlite', sqliteEnv);
+defineRevertSuite('sqlite', sqliteEnv);
 
 void test('sqlite: relative name resolves against the config dir, WAL journal', async () => {
   const configDir = mkdtempSync(join(dir, 'cfg-'));
