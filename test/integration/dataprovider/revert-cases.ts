@@ -315,6 +315,13 @@ export function defineRevertSuite(driver: string, env: DriverEnv): void {
       });
     }
 
+    void test('the memory driver cannot be reverted', async () => {
+      await assert.rejects(
+        revertProvider({ driver: 'memory' }, 8, { configDir, kms }),
+        (e: unknown) => isCode('INVALID_INPUT')(e) && /memory provider/.test(String(e)),
+      );
+    });
+
     void test('nothing to revert on a database that was never initialized', async () => {
       const cfg = { ...(await env.freshConfig()), sql_tables_prefix: PREFIX };
       await assert.rejects(
