@@ -7,6 +7,7 @@ __sftpgo_resolve() {
     '|serve') echo 'serve' ;;
     '|initprovider') echo 'initprovider' ;;
     '|startsubsys') echo 'startsubsys' ;;
+    '|revertprovider') echo 'revertprovider' ;;
     '|portable') echo 'portable' ;;
     '|users') echo 'users' ;;
     '|folders') echo 'folders' ;;
@@ -58,7 +59,7 @@ __sftpgo_resolve() {
 
 __sftpgo_subcommands() {
   case "$1" in
-    '') echo 'serve initprovider startsubsys portable users folders admins quota dump load defender connections status version health login logout top completion gen' ;;
+    '') echo 'serve initprovider startsubsys revertprovider portable users folders admins quota dump load defender connections status version health login logout top completion gen' ;;
     'users') echo 'list get add update delete disable enable' ;;
     'folders') echo 'list get add update delete' ;;
     'admins') echo 'list get add update delete passwd' ;;
@@ -75,6 +76,7 @@ __sftpgo_options() {
     'serve') echo '-c --config-dir --config-file -l --log-file-path -s --log-max-size -b --log-max-backups -a --log-max-age -z --log-compress -v --log-verbose --loaddata-from --loaddata-mode --loaddata-scan --loaddata-clean -h --help' ;;
     'initprovider') echo '-c --config-dir --config-file -h --help' ;;
     'startsubsys') echo '-c --config-dir --config-file -p --preserve-home -d --base-home-dir -j --log-to-journald -l --log-file-path -v --log-verbose -h --help' ;;
+    'revertprovider') echo '-c --config-dir --config-file --to-version -h --help' ;;
     'portable') echo '-d --directory -s --sftpd-port --ftpd-port --webdav-port --bind-address -c --ssh-commands -u --username -p --password -k --public-key -g --permissions --allowed-patterns --denied-patterns -l --log-file-path -v --log-verbose -S --advertise-service -C --advertise-credentials --ftpd-cert --ftpd-key --webdav-cert --webdav-key -f --fs-provider --s3-bucket --s3-region --s3-access-key --s3-access-secret --s3-endpoint --s3-storage-class --s3-key-prefix --s3-upload-part-size --s3-upload-concurrency --gcs-bucket --gcs-storage-class --gcs-key-prefix --gcs-credentials-file --gcs-automatic-credentials --az-container --az-account-name --az-account-key --az-sas-url --az-endpoint --az-access-tier --az-key-prefix --az-upload-part-size --az-upload-concurrency --az-use-emulator --crypto-passphrase --sftp-endpoint --sftp-username --sftp-password --sftp-key-path --sftp-prefix --sftp-fingerprints --sftp-disable-concurrent-reads --sftp-buffer-size -h --help' ;;
     'users') echo '-h --help' ;;
     'users list') echo '--limit --offset --order --all --url --username --password-file --json -q --quiet -y --yes -h --help' ;;
@@ -129,6 +131,7 @@ __sftpgo_value_options() {
     'serve') echo '-c --config-dir --config-file -l --log-file-path -s --log-max-size -b --log-max-backups -a --log-max-age -z --log-compress -v --log-verbose --loaddata-from --loaddata-mode --loaddata-scan --loaddata-clean' ;;
     'initprovider') echo '-c --config-dir --config-file' ;;
     'startsubsys') echo '-c --config-dir --config-file -p --preserve-home -d --base-home-dir -j --log-to-journald -l --log-file-path -v --log-verbose' ;;
+    'revertprovider') echo '-c --config-dir --config-file --to-version' ;;
     'portable') echo '-d --directory -s --sftpd-port --ftpd-port --webdav-port --bind-address -c --ssh-commands -u --username -p --password -k --public-key -g --permissions --allowed-patterns --denied-patterns -l --log-file-path -v --log-verbose -S --advertise-service -C --advertise-credentials --ftpd-cert --ftpd-key --webdav-cert --webdav-key -f --fs-provider --s3-bucket --s3-region --s3-access-key --s3-access-secret --s3-endpoint --s3-storage-class --s3-key-prefix --s3-upload-part-size --s3-upload-concurrency --gcs-bucket --gcs-storage-class --gcs-key-prefix --gcs-credentials-file --gcs-automatic-credentials --az-container --az-account-name --az-account-key --az-sas-url --az-endpoint --az-access-tier --az-key-prefix --az-upload-part-size --az-upload-concurrency --az-use-emulator --crypto-passphrase --sftp-endpoint --sftp-username --sftp-password --sftp-key-path --sftp-prefix --sftp-fingerprints --sftp-disable-concurrent-reads --sftp-buffer-size' ;;
     'users list') echo '--limit --offset --order --url --username --password-file' ;;
     'users get') echo '--url --username --password-file' ;;
@@ -177,6 +180,8 @@ __sftpgo_option_values() {
     'initprovider|--config-file') echo 'file' ;;
     'startsubsys|-c'|'startsubsys|--config-dir') echo 'file' ;;
     'startsubsys|--config-file') echo 'file' ;;
+    'revertprovider|-c'|'revertprovider|--config-dir') echo 'file' ;;
+    'revertprovider|--config-file') echo 'file' ;;
     'portable|--gcs-credentials-file') echo 'file' ;;
     'users list|--order') echo 'words ASC DESC' ;;
     'users list|--password-file') echo 'file' ;;
