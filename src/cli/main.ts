@@ -57,6 +57,18 @@ function configDirOf(flag: string | undefined, env: MainIo['env']): string {
   return resolve(fromEnv(flag, env, 'SFTPGO_CONFIG_DIR', asString) ?? '.');
 }
 
+/**
+ * What initprovider and revertprovider share: the config dir and file (flags, then env), the
+ * loaded config, a logger for diagnostics on stderr (stdout carries only the result line), the KMS.
+ */
+function providerCommandSetup(o: { configDir?: string; configFile?: string }, env: MainIo['env']) {
+  const configDir = configDirOf(o.configDir, env);
+  const configFile = fromEnv(o.configFile, env, 'SFTPGO_CONFIG_FILE', asString);
+  const { config } = loadConfig({ configDir, env, ...(configFile ? { configFile } : {}) });
+  const logger = openRootLogger({ verbose: false, stream: process.stderr }).logger;
+  return { configDir, config, logger, kms: createKms(config.kms, configDir) };
+}
+
 function buildProgram(io: MainIo): Command {
   const program = new Command()
     .name('sftpgo')
@@ -127,14 +139,7 @@ function buildProgram(io: MainIo): Command {
     .option('-c, --config-dir <dir>', 'configuration directory (default ".", env SFTPGO_CONFIG_DIR)')
     .option('--config-file <file>', 'config file, absolute or relative to the config dir (env SFTPGO_CONFIG_FILE)')
     .action(async (o) => {
-      const env = io.env;
-      const configDir = configDirOf(o.configDir, env);
-      const configFile = fromEnv(o.configFile, env, 'SFTPGO_CONFIG_FILE', asString);
-      const { config } = loadConfig({ configDir, env, ...(configFile ? { configFile } : {}) });
-      // diagnostics go to stderr; stdout carries only the result line
-      const root = openRootLogger({ verbose: false, stream: process.stderr });
-      const logger = root.logger;
-      const kms = createKms(config.kms, configDir);
+      const { configDir, config, logger, kms } = providerCommandSetup(o, io.env);
       try {
         const r = await initializeProvider(config.data_provider, { configDir, logger, kms: secretEncrypter(kms) });
         io.stdout.write(
@@ -222,9 +227,6 @@ function buildProgram(io: MainIo): Command {
     .option('--config-file <file>', 'config file, absolute or relative to the config dir (env SFTPGO_CONFIG_FILE)')
     .requiredOption('--to-version <version>', '8 means the version supported in SFTPGo v2.0.x')
     .action(async (o) => {
-      const env = io.env;
-      const configDir = configDirOf(o.configDir, env);
-      const configFile = fromEnv(o.configFile, env, 'SFTPGO_CONFIG_FILE', asString);
       // as upstream, any other value (a number or not) exits 1, before the config is read
       const toVersion = o.toVersion.trim() === String(OLDEST_SCHEMA_VERSION) ? OLDEST_SCHEMA_VERSION : undefined;
       if (toVersion === undefined) {
@@ -233,13 +235,11 @@ function buildProgram(io: MainIo): Command {
           `Unsupported target version ${JSON.stringify(o.toVersion)}, ${OLDEST_SCHEMA_VERSION} is the only supported one`,
         );
       }
-      const { config } = loadConfig({ configDir, env, ...(configFile ? { configFile } : {}) });
-      const root = openRootLogger({ verbose: false, stream: process.stderr });
-      const kms = createKms(config.kms, configDir);
+      const { configDir, config, logger, kms } = providerCommandSetup(o, io.env);
       try {
         const r = await revertProvider(config.data_provider, toVersion, {
           configDir,
-          logger: root.logger,
+          logger,
           // decrypts the Azure Blob SAS URLs, stored in clear before version 10
           kms: { ...secretEncrypter(kms), decrypt: secretDecrypter(kms) },
         });
