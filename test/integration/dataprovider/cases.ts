@@ -56,6 +56,36 @@ function newUser(username: string, extra: Partial<User> = {}): User {
   };
 }
 
+/**
+ * The statements TypeORM would run to make the schema match our entities (none when the
+ * migrations and the entities agree); with `migrate`, pending migrations run first.
+ */
+export async function schemaDrift(
+  cfgInput: DataProviderConfigInput,
+  configDir: string,
+  o: { migrate?: boolean } = {},
+): Promise<string[]> {
+  const cfg = resolveDataProviderConfig(cfgInput);
+  const dialect = dialectOf(cfg.driver);
+  const prefix = cfg.sql_tables_prefix;
+  const ds = new DataSource(
+    buildDataSourceOptions(
+      cfg,
+      configDir,
+      createEntities(prefix, dialect),
+      createMigrations(dialect, prefix),
+    ),
+  );
+  await ds.initialize();
+  try {
+    if (o.migrate === true) await ds.runMigrations();
+    const log = await ds.driver.createSchemaBuilder().log();
+    return log.upQueries.map((q) => q.query);
+  } finally {
+    await ds.destroy();
+  }
+}
+
 export function defineProviderSuite(driver: string, env: DriverEnv): void {
   void describe(`data provider (${driver})`, () => {
     let configDir = '';
@@ -108,30 +138,8 @@ export function defineProviderSuite(driver: string, env: DriverEnv): void {
     // reports a (cosmetic) diff there, so the drift check runs on sqlite and postgresql
     if (driver !== 'mysql') {
       void test('entity metadata matches the migrated schema (no drift)', async () => {
-        const cfg = resolveDataProviderConfig({
-          ...(await env.freshConfig()),
-          sql_tables_prefix: 'drift_',
-        });
-        const dialect = dialectOf(cfg.driver);
-        const ds = new DataSource(
-          buildDataSourceOptions(
-            cfg,
-            configDir,
-            createEntities('drift_', dialect),
-            createMigrations(dialect, 'drift_'),
-          ),
-        );
-        await ds.initialize();
-        try {
-          await ds.runMigrations();
-          const log = await ds.driver.createSchemaBuilder().log();
-          assert.deepEqual(
-            log.upQueries.map((q) => q.query),
-            [],
-          );
-        } finally {
-          await ds.destroy();
-        }
+        const cfg = { ...(await env.freshConfig()), sql_tables_prefix: 'drift_' };
+        assert.deepEqual(await schemaDrift(cfg, configDir, { migrate: true }), []);
       });
     }
 

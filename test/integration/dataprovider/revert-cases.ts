@@ -20,10 +20,9 @@ import {
 import { resolveDataProviderConfig } from '../../../src/dataprovider/config.js';
 import { buildDataSourceOptions, dialectOf } from '../../../src/dataprovider/data-source.js';
 import { createEntities, tableNames } from '../../../src/dataprovider/entities.js';
-import { createMigrations } from '../../../src/dataprovider/migrations.js';
 import { SftpgoError } from '../../../src/errors/index.js';
 import { createKms, type Kms } from '../../../src/kms/index.js';
-import type { DriverEnv } from './cases.js';
+import { schemaDrift, type DriverEnv } from './cases.js';
 
 const PREFIX = 'rv_';
 const SAS_URL = 'https://acct.blob.core.windows.net/cont?sv=2020-08-04&sig=c2VjcmV0';
@@ -292,26 +291,7 @@ export function defineRevertSuite(driver: string, env: DriverEnv): void {
         const { cfg } = await populated();
         await revertProvider(cfg, 8, { configDir, kms });
         await initializeProvider(cfg, { configDir, kms });
-        const resolved = resolveDataProviderConfig(cfg);
-        const dialect = dialectOf(resolved.driver);
-        const ds = new DataSource(
-          buildDataSourceOptions(
-            resolved,
-            configDir,
-            createEntities(PREFIX, dialect),
-            createMigrations(dialect, PREFIX),
-          ),
-        );
-        await ds.initialize();
-        try {
-          const log = await ds.driver.createSchemaBuilder().log();
-          assert.deepEqual(
-            log.upQueries.map((q) => q.query),
-            [],
-          );
-        } finally {
-          await ds.destroy();
-        }
+        assert.deepEqual(await schemaDrift(cfg, configDir), []);
       });
     }
 
