@@ -9,7 +9,6 @@ import type { FileInfo } from '../vfs/index.js';
 import { parseEprtArg, parsePortArg, plainIp } from './data.js';
 import { ftpTime, listDate, listLine, mlsdLine, modeString, parseFtpTime } from './listing.js';
 import { FTP_REPLY, toFtpReply } from './reply-map.js';
-import { cipherList } from './tls.js';
 import { parseVerb } from './session.js';
 
 function fi(o: Partial<FileInfo>): FileInfo {
@@ -65,12 +64,5 @@ void describe('ftpd units', () => {
     assert.equal(toFtpReply(new SftpgoError('PERMISSION_DENIED', 'permission denied')).code, 550);
     assert.deepEqual(toFtpReply(new SftpgoError('INTERNAL', '/secret/path broke')), { code: 451, message: 'internal error' });
     assert.deepEqual(toFtpReply(new Error('raw')), { code: 451, message: 'internal error' });
-  });
-
-  void it('maps Go cipher suite names to OpenSSL, keeps TLS 1.3 defaults, reports unknown names', () => {
-    const r = cipherList(['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_AES_128_GCM_SHA256', 'BOGUS']);
-    assert.equal(r.ciphers, 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:ECDHE-RSA-AES128-GCM-SHA256');
-    assert.deepEqual(r.unknown, ['BOGUS']);
-    assert.deepEqual(cipherList([]), { ciphers: undefined, unknown: [] });
   });
 });

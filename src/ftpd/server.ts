@@ -22,7 +22,8 @@ import { VERSION } from '../util/version.js';
 import type { MountTable } from '../vfs/index.js';
 import { plainIp } from './data.js';
 import { FtpSession, type SessionContext } from './session.js';
-import { cipherList, loadTlsMaterial, TlsWrapper, type TlsMaterial } from './tls.js';
+import { cipherList } from '../util/tls-ciphers.js';
+import { loadTlsMaterial, TlsWrapper, type TlsMaterial } from './tls.js';
 
 /** upstream ftpserverlib ConnectionTimeout as SFTPGo 2.1.2 sets it */
 export const DATA_CONNECTION_TIMEOUT_MS = 20_000;

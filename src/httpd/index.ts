@@ -16,6 +16,7 @@ import { Defender } from '../common/defender.js';
 import { QuotaScanRegistry } from '../common/quota-scan-registry.js';
 import { ConnectionRegistry } from '../common/registry.js';
 import type { ListeningAddress, ProtocolServer } from '../common/server.js';
+import { cipherOptions } from '../util/tls-ciphers.js';
 import { BUILD_DATE, COMMIT_HASH, VERSION } from '../util/version.js';
 import { createApp, type AppOptions } from './app.js';
 import type { ApiDeps, HttpdLogger, ServicesStatus, VersionInfo } from './context.js';
@@ -222,6 +223,7 @@ export function createHttpd(cfg: HttpdConfig, deps: HttpdDeps): HttpdServer {
       cert: await read('certificate_file', cfg.certificate_file ?? ''),
       key: await read('certificate_key_file', cfg.certificate_key_file ?? ''),
       minVersion: 'TLSv1.2',
+      ...cipherOptions(b.tls_cipher_suites ?? [], (name) => logger.warn({}, `${where}: tls_cipher_suites: unsupported cipher suite ${JSON.stringify(name)} ignored`)),
     };
     if ((b.client_auth_type ?? 0) > 0) {
       const cas = cfg.ca_certificates ?? [];

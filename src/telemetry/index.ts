@@ -13,8 +13,8 @@
  * while the server runs, and before each scrape of /metrics.
  *
  * Differences from upstream: setting only one of certificate_file/certificate_key_file is a
- * start error (upstream silently serves plain HTTP); tls_cipher_suites is not read (Node's
- * defaults); SHA-crypt hashes are accepted in the htpasswd file too.
+ * start error (upstream silently serves plain HTTP); SHA-crypt hashes are accepted in the
+ * htpasswd file too.
  */
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -28,6 +28,7 @@ import type { ListeningAddress, ProtocolServer } from '../common/server.js';
 import type { TelemetryConfig } from '../config/index.js';
 import { SftpgoError } from '../errors/index.js';
 import type { Logger } from '../logger/index.js';
+import { cipherOptions } from '../util/tls-ciphers.js';
 import { metrics, metricsRegistry } from '../util/metrics.js';
 import { HtpasswdFile } from './htpasswd.js';
 import { PPROF_PREFIX, Profiler } from './profiler.js';
@@ -125,6 +126,7 @@ export function createTelemetry(
       cert: await read('certificate_file', certFile),
       key: await read('certificate_key_file', keyFile),
       minVersion: 'TLSv1.2',
+      ...cipherOptions(cfg.tls_cipher_suites, (name) => log.warn({}, `telemetry.tls_cipher_suites: unsupported cipher suite ${JSON.stringify(name)} ignored`)),
     };
     try {
       createSecureContext(opts);

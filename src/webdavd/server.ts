@@ -31,6 +31,7 @@ import type { Config, WebdavdBinding, WebdavdConfig } from '../config/index.js';
 import type { DataProvider, User } from '../dataprovider/provider.js';
 import { exposedMessage, SftpgoError } from '../errors/index.js';
 import { logConnectionFailed, type Logger } from '../logger/index.js';
+import { cipherOptions } from '../util/tls-ciphers.js';
 import { ipMatcher, resolveRemoteIp } from '../util/remote-ip.js';
 import { peerCertificate, type PeerCertificate } from '../util/tls-peer.js';
 import type { MountTable, SecretDecrypter } from '../vfs/index.js';
@@ -151,8 +152,8 @@ export class WebdavServer implements ProtocolServer {
       cert: await read('certificate_file', this.cfg.certificate_file),
       key: await read('certificate_key_file', this.cfg.certificate_key_file),
       minVersion: 'TLSv1.2',
+      ...cipherOptions(b.tls_cipher_suites, (name) => this.log.warn({}, `${where}: tls_cipher_suites: unsupported cipher suite ${JSON.stringify(name)} ignored`)),
     };
-    // tls_cipher_suites (Go suite names) is not applied: src/config/not-implemented.ts warns
     if (b.client_auth_type > 0) {
       if (this.cfg.ca_certificates.length === 0) {
         throw new SftpgoError('INVALID_INPUT', `${where}: client_auth_type needs webdavd.ca_certificates`);

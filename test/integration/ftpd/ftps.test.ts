@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
+import { tlsHandshake } from '../../helpers/tls.js';
 import {
   curlBase,
   lftpArgs,
@@ -218,18 +219,7 @@ void describe('ftpd: tls_cipher_suites', () => {
     await env.stop();
   });
 
-  async function handshake(o: { maxVersion?: 'TLSv1.2'; ciphers?: string }): Promise<string> {
-    const s = tlsConnect({ host: '127.0.0.1', port: env.ports[0] as number, rejectUnauthorized: false, ...o });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        s.once('secureConnect', () => resolve());
-        s.once('error', reject);
-      });
-      return `${s.getProtocol() ?? ''} ${s.getCipher().name}`;
-    } finally {
-      s.destroy();
-    }
-  }
+  const handshake = (o: { maxVersion?: 'TLSv1.2'; ciphers?: string }): Promise<string> => tlsHandshake(env.ports[0] as number, o);
 
   void it('TLS 1.2 uses only the configured suites; TLS 1.3 keeps its defaults', async () => {
     assert.equal(await handshake({ maxVersion: 'TLSv1.2' }), 'TLSv1.2 ECDHE-ECDSA-AES256-GCM-SHA384');
