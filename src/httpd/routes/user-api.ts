@@ -10,28 +10,29 @@
  * every other protocol, and the request shows up in GET /connections. Paths are virtual paths
  * cleaned by the vfs layer: `..` cannot leave the user's root.
  */
-import { posix } from 'node:path';
-import { Readable } from 'node:stream';
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
-import { Connection } from '../../common/connection.js';
-import { newConnectionId, newXid } from '../../common/registry.js';
-import { createUserFs } from '../../common/user-fs.js';
+import type { Connection } from '../../common/connection.js';
 import type { User } from '../../dataprovider/provider.js';
 import { SftpgoError } from '../../errors/index.js';
-import { normalizeVirtualPath, virtualBase, type FileInfo } from '../../vfs/index.js';
+import { normalizeVirtualPath, type FileInfo } from '../../vfs/index.js';
 import type { ApiDeps, HttpdContext, HttpdState } from '../context.js';
 import { readJsonBody } from '../body.js';
 import { decodeBody, decodePwdChange } from '../decode.js';
 import { BASIC_REALM, HttpError } from '../errors.js';
 import { bearerToken } from '../middleware/auth.js';
 import type { Query } from '../query.js';
-import { createZipStream, resolveZipRequest } from '../zip-stream.js';
-import { checkHttpAccess, forbidden, loginHttpUser } from '../user-login.js';
+import { changeUserPassword, checkKeyAccess, setUserPublicKeys } from '../user-account.js';
+import {
+  notAFile,
+  openHttpConnection,
+  requireFilePath,
+  sendFileDownload,
+  sendZip,
+} from '../user-files.js';
+import { loginHttpUser } from '../user-login.js';
 import { sendJson, sendMessage } from './respond.js';
 import { parseBasicAuth } from './token.js';
-
-export const PUBLIC_KEY_CHANGE_DISABLED = 'publickey-change-disabled';
 
 // Go's io/fs FileMode bits (the `mode` of DirEntry)
 const GO_MODE_DIR = 2 ** 31;
@@ -97,59 +98,9 @@ export function toDirEntry(info: FileInfo): DirEntry {
   };
 }
 
-export interface ByteRange {
-  start: number;
-  /** bytes to send */
-  length: number;
-}
-
-/**
- * A single `bytes=` range against a file of `size` bytes: `a-b`, `a-`, `-n`. Returns undefined
- * when the header is not a byte range (the whole file is sent), throws 416 when it cannot be
- * satisfied (several ranges included).
- */
-export function parseRange(header: string | undefined, size: number): ByteRange | undefined {
-  if (header === undefined || header === '') return undefined;
-  const h = header.trim();
-  if (!h.toLowerCase().startsWith('bytes=')) return undefined;
-  const spec = h.slice(6).trim();
-  const unsatisfiable = (why: string): HttpError =>
-    new HttpError(416, 'Requested Range Not Satisfiable', {
-      detail: `${why}: ${JSON.stringify(header)}`,
-      headers: { 'Content-Range': `bytes */${size}` },
-    });
-  if (spec.includes(',')) throw unsatisfiable('multiple ranges are not supported');
-  const m = /^(\d*)-(\d*)$/.exec(spec);
-  if (!m || (m[1] === '' && m[2] === '')) throw unsatisfiable('invalid range');
-  const a = m[1] === '' ? undefined : Number(m[1]);
-  const b = m[2] === '' ? undefined : Number(m[2]);
-  if (
-    (a !== undefined && !Number.isSafeInteger(a)) ||
-    (b !== undefined && !Number.isSafeInteger(b))
-  )
-    throw unsatisfiable('invalid range');
-  if (a === undefined) {
-    // suffix: the last b bytes
-    const n = Math.min(b ?? 0, size);
-    if (n <= 0) throw unsatisfiable('empty suffix range');
-    return { start: size - n, length: n };
-  }
-  if (a >= size) throw unsatisfiable('range start beyond the end of the file');
-  const end = b === undefined ? size - 1 : Math.min(b, size - 1);
-  if (end < a) throw unsatisfiable('range end before its start');
-  return { start: a, length: end - a + 1 };
-}
-
 function queryPath(q: Query): string {
   const v = q['path'];
   return (Array.isArray(v) ? v[0] : v) ?? '';
-}
-
-/** `attachment; filename="..."` with a filename* for names that are not plain ASCII */
-export function contentDisposition(name: string): string {
-  const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-  const disp = `attachment; filename="${ascii}"`;
-  return ascii === name ? disp : `${disp}; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
 export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps): void {
@@ -175,42 +126,8 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
     }
   };
 
-  /** the login conditions of the HTTP protocol, re-checked on every request */
-  const checkAccess = (ctx: HttpdContext, user: User, withSessions: boolean): void =>
-    checkHttpAccess(deps, ctx.state.remoteIp, user, withSessions);
-
-  /** a registered HTTP connection over the user's filesystems; close() it when done */
-  const openConnection = async (ctx: HttpdContext, user: User): Promise<Connection> => {
-    checkAccess(ctx, user, true);
-    const id = newConnectionId('HTTP', newXid());
-    const mounts = await createUserFs(user, { ...deps.userFs, logger: deps.logger });
-    const conn = new Connection({
-      id,
-      protocol: 'HTTP',
-      user,
-      mounts,
-      remoteAddress: ctx.state.remoteIp,
-      clientVersion: ctx.get('user-agent') || undefined,
-      logger: deps.logger.child({ connection_id: id, protocol: 'HTTP', username: user.username }),
-      provider,
-      config: deps.connectionConfig,
-      registry: deps.connections,
-      closeMounts: true,
-    });
-    try {
-      conn.register();
-    } catch (e) {
-      await conn.close();
-      if (SftpgoError.is(e, 'CONNECTION_DENIED')) throw forbidden(e.message);
-      throw e;
-    }
-    conn.command = `${ctx.method} ${ctx.path}`;
-    return conn;
-  };
-
-  const keyChangeDenied = (ctx: HttpdContext, user: User): boolean =>
-    (ctx.state.claims?.permissions ?? []).includes(PUBLIC_KEY_CHANGE_DISABLED) ||
-    (user.filters?.web_client ?? []).includes(PUBLIC_KEY_CHANGE_DISABLED);
+  const openConnection = (ctx: HttpdContext, user: User): Promise<Connection> =>
+    openHttpConnection(deps, ctx, user);
 
   // ---------------------------------------------------------------- token
 
@@ -244,34 +161,19 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
   router.put('/user/changepwd', requireUserToken, async (ctx) => {
     const pwd = decodePwdChange(await readJsonBody(ctx.req));
     const user = await currentUser(ctx);
-    checkAccess(ctx, user, false);
-    const current = pwd.current_password ?? '';
-    const next = pwd.new_password ?? '';
-    const bad = (m: string): HttpError => new HttpError(400, m, { detail: m });
-    if (current === '' || next === '')
-      throw bad('please provide the current password and the new one');
-    if (current === next) throw bad('the new password must be different from the current one');
-    try {
-      await provider.authenticateUser({
-        username: user.username ?? '',
-        method: 'password',
-        password: current,
-        ip: ctx.state.remoteIp,
-        protocol: 'HTTP',
-      });
-    } catch (e) {
-      if (!SftpgoError.is(e, 'AUTH_FAILED') && !SftpgoError.is(e, 'NOT_FOUND')) throw e;
-      throw bad('current password does not match');
-    }
-    await provider.setUserPassword(user.username ?? '', next);
+    await changeUserPassword(
+      deps,
+      ctx.state.remoteIp,
+      user,
+      pwd.current_password ?? '',
+      pwd.new_password ?? '',
+    );
     sendMessage(ctx, 200, 'Password updated');
   });
 
   router.get('/user/publickeys', requireUserToken, async (ctx) => {
     const user = await currentUser(ctx);
-    if (keyChangeDenied(ctx, user))
-      throw forbidden('public key changes are disabled for this user');
-    checkAccess(ctx, user, false);
+    checkKeyAccess(deps, ctx.state.remoteIp, user, ctx.state.claims?.permissions);
     sendJson(ctx, 200, user.public_keys ?? []);
   });
 
@@ -281,10 +183,7 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
       await readJsonBody(ctx.req),
     ) as unknown as string[];
     const user = await currentUser(ctx);
-    if (keyChangeDenied(ctx, user))
-      throw forbidden('public key changes are disabled for this user');
-    checkAccess(ctx, user, false);
-    await provider.setUserPublicKeys(user.username ?? '', keys);
+    await setUserPublicKeys(deps, ctx.state.remoteIp, user, keys, ctx.state.claims?.permissions);
     sendMessage(ctx, 200, 'Public keys updated');
   });
 
@@ -307,72 +206,17 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
     const user = await currentUser(ctx);
     const raw = queryPath(ctx.query);
     const conn = await openConnection(ctx, user);
-    let handedOver = false;
+    let name: string;
+    let info: FileInfo;
     try {
-      const name = normalizeVirtualPath(raw);
-      if (name === '/')
-        throw new HttpError(400, 'Please set the path to a valid file', {
-          detail: 'the path is missing or is the root directory',
-        });
-      const info = await conn.stat(name);
-      if (info.isDirectory) {
-        throw new HttpError(
-          400,
-          `Please set the path to a valid file, ${JSON.stringify(name)} is a directory`,
-          { detail: 'is a directory' },
-        );
-      }
-      const lastModified = new Date(Math.floor(info.mtime.getTime() / 1000) * 1000).toUTCString();
-      const ifRange = ctx.get('if-range');
-      const range =
-        ifRange !== '' && ifRange !== lastModified
-          ? undefined
-          : parseRange(ctx.get('range') || undefined, info.size);
-      const start = range?.start ?? 0;
-      const length = range?.length ?? info.size;
-      // a HEAD sends no content: no pre-download / download action (as upstream)
-      const t = await conn.openDownload(name, { offset: start, actions: ctx.method !== 'HEAD' });
-      let stream: Readable;
-      try {
-        stream = Readable.from(
-          (async function* () {
-            let pos = start;
-            let left = length;
-            while (left > 0) {
-              const chunk = await t.read(pos, Math.min(left, 256 * 1024));
-              if (chunk === null || chunk.length === 0) break;
-              pos += chunk.length;
-              left -= chunk.length;
-              yield chunk;
-            }
-          })(),
-        );
-      } catch (e) {
-        await t.close();
-        throw e;
-      }
-      const cleanup = (): void => {
-        void t.close().finally(() => conn.close());
-      };
-      stream.once('close', cleanup);
-      handedOver = true;
-      ctx.status = range ? 206 : 200;
-      ctx.set('Last-Modified', lastModified);
-      ctx.set('Accept-Ranges', 'bytes');
-      ctx.set('Content-Disposition', contentDisposition(virtualBase(name)));
-      if (range)
-        ctx.set(
-          'Content-Range',
-          `bytes ${range.start}-${range.start + range.length - 1}/${info.size}`,
-        );
-      const ext = posix.extname(virtualBase(name));
-      ctx.type = ext === '' ? 'application/octet-stream' : ext;
-      if (!ctx.response.get('Content-Type')) ctx.type = 'application/octet-stream';
-      ctx.body = stream;
-      ctx.length = length;
-    } finally {
-      if (!handedOver) await conn.close();
+      name = requireFilePath(raw);
+      info = await conn.stat(name);
+      if (info.isDirectory) throw notAFile(name);
+    } catch (e) {
+      await conn.close();
+      throw e;
     }
+    await sendFileDownload(ctx, conn, name, info);
   });
 
   router.post('/user/streamzip', requireUserToken, async (ctx) => {
@@ -381,21 +225,6 @@ export function registerUserApiRoutes(router: Router<HttpdState>, deps: ApiDeps)
       await readJsonBody(ctx.req),
     ) as unknown as string[];
     const user = await currentUser(ctx);
-    const conn = await openConnection(ctx, user);
-    let handedOver = false;
-    try {
-      const entries = await resolveZipRequest(conn, paths);
-      const { stream, done } = createZipStream(conn, entries, { logger: deps.logger });
-      void done.finally(() => conn.close());
-      handedOver = true;
-      ctx.status = 200;
-      ctx.set('Content-Disposition', 'attachment; filename="sftpgo-download.zip"');
-      ctx.set('Accept-Ranges', 'none');
-      ctx.set('Content-Transfer-Encoding', 'binary');
-      ctx.type = 'application/zip';
-      ctx.body = stream;
-    } finally {
-      if (!handedOver) await conn.close();
-    }
+    await sendZip(ctx, deps, await openConnection(ctx, user), paths);
   });
 }
