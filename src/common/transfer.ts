@@ -479,6 +479,43 @@ export class UploadTransfer {
   }
 
   /**
+   * Writes the whole of `input` into the transfer and closes it (HTTP request bodies: WebDAV
+   * PUT, web client uploads). Resolves once the data is committed. When either side fails —
+   * the input errors or closes before its end (client gone, size limit), or a write is refused
+   * (quota, max_upload_file_size) — the transfer is aborted (the outcome follows upload_mode)
+   * and the promise rejects; the input is then drained, not destroyed, so whatever produces it
+   * (an HTTP request, a multipart parser) can still finish and the error reply be sent.
+   */
+  consume(input: Readable): Promise<void> {
+    const w = this.writable();
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const fail = (e: unknown): void => {
+        if (settled) return;
+        settled = true;
+        const err = e instanceof Error ? e : new Error(String(e));
+        input.unpipe(w);
+        input.resume();
+        if (!w.destroyed) w.destroy(err);
+        this.abort(err).then(
+          () => reject(err),
+          () => reject(err),
+        );
+      };
+      w.once('finish', () => {
+        settled = true;
+        resolve();
+      });
+      w.once('error', fail);
+      input.once('error', fail);
+      input.once('close', () => {
+        if (!input.readableEnded) fail(new SftpgoError('ABORTED', 'the client aborted the upload'));
+      });
+      input.pipe(w);
+    });
+  }
+
+  /**
    * Truncates the file being written (SFTP FSETSTAT/SETSTAT with a size while the handle is
    * open). Returns the size before truncation.
    */

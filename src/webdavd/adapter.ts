@@ -214,32 +214,7 @@ export class DavResource implements Resource {
     this.ctx.dirStats.clear();
     // always atomic: a failed PUT never leaves a partial file in place of the old one
     const up = await this.ctx.conn.openUpload(this.path, { mode: 'truncate', atomic: true });
-    const w = up.writable();
-    await new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const fail = (e: unknown): void => {
-        if (settled) return;
-        settled = true;
-        input.unpipe(w);
-        // keep reading (and dropping) the body so the error reply can still be sent
-        input.resume();
-        if (!w.destroyed) w.destroy(e instanceof Error ? e : new Error(String(e)));
-        up.abort(e).then(
-          () => reject(e instanceof Error ? e : new Error(String(e))),
-          () => reject(e instanceof Error ? e : new Error(String(e))),
-        );
-      };
-      w.once('finish', () => {
-        settled = true;
-        resolve();
-      });
-      w.once('error', fail);
-      input.once('error', fail);
-      input.once('close', () => {
-        if (!input.readableEnded) fail(new SftpgoError('ABORTED', 'the client aborted the upload'));
-      });
-      input.pipe(w);
-    });
+    await up.consume(input);
     this.info = undefined;
   }
 
