@@ -112,7 +112,11 @@ export async function readMultipart(ctx: WebCtx, o: MultipartOptions): Promise<U
       resolve();
     });
     ctx.req.once('aborted', () => {
-      fail(bad('the upload was interrupted'));
+      const e = bad('the upload was interrupted');
+      fail(e);
+      // the file being read errors too (busboy destroys it), so its onFile settles and
+      // whatever it was writing is aborted, not left waiting for data that will never come
+      bb.destroy(e);
       resolve();
     });
     ctx.req.pipe(bb);
