@@ -23,9 +23,53 @@
 
   document.addEventListener('submit', function (ev) {
     var form = ev.target;
-    var msg = form && form.getAttribute && form.getAttribute('data-confirm');
-    if (msg && !window.confirm(msg)) ev.preventDefault();
+    // the button that submitted may carry its own confirmation (several actions in one form)
+    var by = ev.submitter;
+    var msg =
+      (by && by.getAttribute && by.getAttribute('data-confirm')) ||
+      (form && form.getAttribute && form.getAttribute('data-confirm'));
+    if (msg && !window.confirm(msg)) {
+      ev.preventDefault();
+      return;
+    }
+    if (form && form.hasAttribute && form.hasAttribute('data-upload')) uploadWithProgress(ev, form);
   });
+
+  /**
+   * An upload form sent with XMLHttpRequest to show its progress; the answer (the directory
+   * page, after the redirect, or the page with the error) then replaces the current page.
+   */
+  function uploadWithProgress(ev, form) {
+    if (!window.XMLHttpRequest || !window.FormData) return;
+    ev.preventDefault();
+    var bar = form.querySelector('[data-upload-progress]');
+    var button = form.querySelector('button[type="submit"]');
+    var xhr = new XMLHttpRequest();
+    xhr.open('POST', form.action);
+    xhr.upload.addEventListener('progress', function (e) {
+      if (bar && e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100);
+    });
+    xhr.addEventListener('load', function () {
+      if (xhr.status < 400 && xhr.responseURL) {
+        window.location.assign(xhr.responseURL);
+        return;
+      }
+      var doc = new DOMParser().parseFromString(xhr.responseText, 'text/html');
+      document.title = doc.title;
+      document.body.replaceWith(document.adoptNode(doc.body));
+    });
+    xhr.addEventListener('error', function () {
+      if (button) button.disabled = false;
+      if (bar) bar.classList.add('hidden');
+      window.alert('The upload failed: the connection was interrupted.');
+    });
+    if (bar) {
+      bar.value = 0;
+      bar.classList.remove('hidden');
+    }
+    if (button) button.disabled = true;
+    xhr.send(new FormData(form));
+  }
 
   document.addEventListener('change', function (ev) {
     var box = ev.target;

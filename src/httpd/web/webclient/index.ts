@@ -6,8 +6,12 @@
 import type Router from '@koa/router';
 import type { HttpdState } from '../../context.js';
 import type { WebKit } from '../kit.js';
+import { registerClientAccountPages } from './account.js';
 import { registerClientAuthPages } from './auth.js';
+import { registerClientFilePages } from './files.js';
 
 export function registerClientPages(router: Router<HttpdState>, kit: WebKit): void {
   registerClientAuthPages(router, kit);
+  registerClientFilePages(router, kit);
+  registerClientAccountPages(router, kit);
 }
