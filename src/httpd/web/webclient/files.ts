@@ -57,6 +57,22 @@ function webUser(ctx: WebCtx): User {
   return u;
 }
 
+/**
+ * stat, or — when `list` is denied on the parent — the download's own check (`download` on the
+ * parent and the file patterns): a file may be downloadable from a directory that cannot be
+ * listed, as over every other protocol.
+ */
+async function statEntry(conn: Connection, p: string): Promise<FileInfo> {
+  try {
+    return await conn.stat(p);
+  } catch (e) {
+    if (!SftpgoError.is(e, 'PERMISSION_DENIED')) throw e;
+    return conn.statForDownload(p).catch(() => {
+      throw e;
+    });
+  }
+}
+
 export function registerClientFilePages(router: Router<HttpdState>, kit: WebKit): void {
   const { deps } = kit;
   const auth = requireWebClient(kit);
@@ -150,7 +166,7 @@ export function registerClientFilePages(router: Router<HttpdState>, kit: WebKit)
       let info: FileInfo | undefined;
       try {
         p = normalizeVirtualPath(queryString(ctx, 'path') || '/');
-        if (p !== '/') info = await conn.stat(p);
+        if (p !== '/') info = await statEntry(conn, p);
       } catch (e) {
         const parent = p === '/' ? '/' : virtualDir(p);
         return showDir(ctx, conn, parent, { failed: failure(ctx, e, virtualBase(p)) });
