@@ -16,6 +16,7 @@
 import { posix } from 'node:path';
 import { startWebServer } from '../../helpers/browser.js';
 import type { ConfigOverrides } from '../../helpers/server.js';
+import { atomicUploadDifferences } from './webdav.js';
 import type {
   CaseUser,
   DriverSession,
@@ -266,28 +267,7 @@ export const webClientDriver: ProtocolDriver = {
   // one status (403) for both: the file patterns are a permission of the core
   indistinguishable: [['permission-denied', 'name-not-allowed']],
   maxLeftOut: 22,
-  differences: {
-    Q06: {
-      reason: 'uploads are atomic: an overwrite refused by max_upload_file_size keeps the old file',
-      steps: [{ files: { '/keep.bin': 'keep' } }],
-    },
-    Q08: {
-      reason:
-        'uploads are atomic: an overwrite refused by the quota keeps the old file and its quota',
-      steps: [
-        {},
-        {
-          files: { '/o.bin': { size: 600 * 1024 } },
-          quota: { user: { size: 600 * 1024, files: 1 } },
-        },
-      ],
-    },
-    H35: {
-      reason:
-        'Delete is also the rmdir: it removes the symlink itself and leaves its outside target alone',
-      steps: [{ expect: 'ok', home: { outlink: null } }],
-    },
-  },
+  differences: atomicUploadDifferences('an upload', 'Delete'),
   supports: (op: OpKind): Support => UNSUPPORTED[op] ?? true,
   transports: (path: string): Support =>
     /[\r\n]/.test(path) ? 'a browser cannot send a file name with CR or LF' : true,

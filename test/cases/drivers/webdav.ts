@@ -149,6 +149,29 @@ class DavCaseSession implements DriverSession {
   }
 }
 
+/**
+ * The cases an HTTP protocol answers differently because its uploads are always atomic (an
+ * overwrite refused by a size limit keeps the old file) and its one delete verb is also the
+ * rmdir (it removes a symlink to a directory itself): WebDAV PUT/DELETE, the web client's
+ * upload and delete forms.
+ */
+export function atomicUploadDifferences(upload: string, del: string): NonNullable<ProtocolDriver['differences']> {
+  return {
+    Q06: {
+      reason: `${upload} is atomic: an overwrite refused by max_upload_file_size keeps the old file`,
+      steps: [{ files: { '/keep.bin': 'keep' } }],
+    },
+    Q08: {
+      reason: `${upload} is atomic: an overwrite refused by the quota keeps the old file and its quota`,
+      steps: [{}, { files: { '/o.bin': { size: 600 * 1024 } }, quota: { user: { size: 600 * 1024, files: 1 } } }],
+    },
+    H35: {
+      reason: `${del} is also the rmdir: it removes the symlink itself and leaves its outside target alone`,
+      steps: [{ expect: 'ok', home: { outlink: null } }],
+    },
+  };
+}
+
 export const davDriver: ProtocolDriver = {
   name: 'DAV',
   async start(base: ConfigOverrides): Promise<ProtocolServer> {
@@ -164,20 +187,7 @@ export const davDriver: ProtocolDriver = {
   indistinguishable: [['permission-denied', 'name-not-allowed']],
   // 18 of the table's 99 cases use append, symlink, readlink, realpath, chmod or chtimes
   maxLeftOut: 20,
-  differences: {
-    Q06: {
-      reason: 'PUT is atomic: an overwrite refused by max_upload_file_size keeps the old file',
-      steps: [{ files: { '/keep.bin': 'keep' } }],
-    },
-    Q08: {
-      reason: 'PUT is atomic: an overwrite refused by the quota keeps the old file and its quota',
-      steps: [{}, { files: { '/o.bin': { size: 600 * 1024 } }, quota: { user: { size: 600 * 1024, files: 1 } } }],
-    },
-    H35: {
-      reason: 'DELETE is also the rmdir: it removes the symlink itself and leaves its outside target alone',
-      steps: [{ expect: 'ok', home: { outlink: null } }],
-    },
-  },
+  differences: atomicUploadDifferences('PUT', 'DELETE'),
   supports: (op: OpKind): Support => UNSUPPORTED[op] ?? true,
   // a PUT over an existing file reports O_TRUNC, as upstream
   actionOpenFlags: { truncate: 512 },
