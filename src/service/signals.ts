@@ -13,6 +13,11 @@ import { startService, type RunningService, type StartServiceOptions } from './s
 export interface RunServiceOptions {
   /** how to end the process once stopped (default process.exit) */
   exit?: (code: number) => void;
+  /**
+   * run on SIGTERM/SIGINT before the servers stop (portable mode: the mDNS goodbye packets);
+   * it should not reject, a rejection is logged and the stop goes on
+   */
+  beforeStop?: () => Promise<void>;
 }
 
 export async function runService(
@@ -25,13 +30,18 @@ export async function runService(
 
   const stopAndExit = (s: RunningService, signal: NodeJS.Signals): void => {
     s.logger.info({ sender: 'service', signal }, 'received signal, stopping');
-    s.stop().then(
-      () => exit(0),
-      (e: unknown) => {
-        s.logger.error({ sender: 'service', error: errorSummary(e) }, 'error while stopping');
-        exit(1);
-      },
-    );
+    (r.beforeStop?.() ?? Promise.resolve())
+      .catch((e: unknown) => {
+        s.logger.error({ sender: 'service', error: errorSummary(e) }, 'error before stopping');
+      })
+      .then(() => s.stop())
+      .then(
+        () => exit(0),
+        (e: unknown) => {
+          s.logger.error({ sender: 'service', error: errorSummary(e) }, 'error while stopping');
+          exit(1);
+        },
+      );
   };
   const onStop = (signal: NodeJS.Signals): void => {
     remove();
@@ -43,14 +53,20 @@ export async function runService(
     if (!s) return;
     s.logger.info({ sender: 'service', signal: 'SIGHUP' }, 'SIGHUP received, reloading');
     s.reload().catch((e: unknown) => {
-      s.logger.error({ sender: 'service', error: errorSummary(e) }, 'reload failed, the previous settings stay in force');
+      s.logger.error(
+        { sender: 'service', error: errorSummary(e) },
+        'reload failed, the previous settings stay in force',
+      );
     });
   };
   const onUsr1 = (): void => {
     const s = svc;
     if (!s) return;
     s.reopenLog().catch((e: unknown) => {
-      s.logger.error({ sender: 'service', error: errorSummary(e) }, 'unable to rotate or reopen the log file');
+      s.logger.error(
+        { sender: 'service', error: errorSummary(e) },
+        'unable to rotate or reopen the log file',
+      );
     });
   };
   const remove = (): void => {
