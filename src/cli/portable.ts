@@ -72,13 +72,13 @@ export function registerPortable(
     .option('-v, --log-verbose [bool]', 'debug level logs', parseBool, false)
     .option(
       '-S, --advertise-service [bool]',
-      'advertise over mDNS (not implemented: refused)',
+      'advertise the running services over multicast DNS (SFTP _sftp-ssh._tcp, FTP _ftp._tcp, WebDAV _http._tcp)',
       parseBool,
       false,
     )
     .option(
       '-C, --advertise-credentials [bool]',
-      'advertise the credentials over mDNS (not implemented: refused)',
+      'with -S, put the username and password in the advertised TXT records',
       parseBool,
       false,
     )

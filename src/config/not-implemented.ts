@@ -42,7 +42,7 @@ export interface NotImplementedEntry {
  */
 export const NOT_IMPLEMENTED: Readonly<Record<string, NotImplementedEntry>> = {
   // every key of SFTPGo 2.1.2's configuration is implemented; new ones are listed here until
-  // they are (the CLI flags that are not, `startsubsys -j` and `portable`'s mDNS, refuse)
+  // they are (the CLI flags that are not, such as `startsubsys -j`, refuse)
 };
 
 export interface NotImplementedReport {

@@ -9,7 +9,10 @@
  * - no config file and no SFTPGO_* variable is read: everything comes from the flags, so what
  *   runs is exactly what the command line says;
  * - `--bind-address` (ours; default "" = every interface, as upstream) limits the listeners;
- * - mDNS advertising (`-S`/`-C`) is not implemented: asking for it is an error, not ignored.
+ *   mDNS (`-S`) still advertises the host name and every address of the host, as upstream.
+ *
+ * With `-S` every running protocol is advertised over mDNS (src/service/mdns.ts), with `-C` the
+ * credentials too; the goodbye packets go out on stop, before the servers close.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -18,6 +21,13 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { User } from '../dataprovider/provider.js';
 import { SftpgoError } from '../errors/index.js';
+import { VERSION } from '../util/version.js';
+import {
+  planAdvertisements,
+  startAdvertising,
+  type AdvertisedProtocol,
+  type Advertiser,
+} from './mdns.js';
 import { runService } from './signals.js';
 import type { RunningService } from './start.js';
 
@@ -238,12 +248,6 @@ export async function startPortable(
   o: PortableOptions,
   io: { stderr: { write(s: string): unknown }; exit?: (code: number) => void },
 ): Promise<PortableHandle> {
-  if (o.advertiseService || o.advertiseCredentials) {
-    throw new SftpgoError(
-      'INVALID_INPUT',
-      'mDNS advertising (--advertise-service, --advertise-credentials) is not implemented in sftpgo-ts',
-    );
-  }
   if (o.sftpdPort < 0 && o.ftpdPort < 0 && o.webdavPort < 0) {
     throw new SftpgoError(
       'INVALID_INPUT',
@@ -259,8 +263,9 @@ export async function startPortable(
     o.password === '' && o.publicKeys.length === 0
       ? randomBytes(12).toString('base64url')
       : undefined;
+  const username = o.username === '' ? 'user' : o.username;
   const user: User = {
-    username: o.username === '' ? 'user' : o.username,
+    username,
     status: 1,
     home_dir: directory,
     // (the generated User type declares permissions as Record<string, never>; addUser validates them)
@@ -275,6 +280,7 @@ export async function startPortable(
 
   const dir = await mkdtemp(join(tmpdir(), 'sftpgo-portable-'));
   let service: RunningService | undefined;
+  let advertiser: Advertiser | undefined;
   try {
     for (let attempt = 0; service === undefined; attempt++) {
       const config = {
@@ -313,6 +319,7 @@ export async function startPortable(
             summary: io.stderr,
           },
           {
+            beforeStop: () => advertiser?.stop() ?? Promise.resolve(),
             exit: (code) =>
               void rm(dir, { recursive: true, force: true }).finally(() =>
                 (io.exit ?? process.exit)(code),
@@ -326,6 +333,9 @@ export async function startPortable(
       }
     }
     const stored = await service.provider.addUser(user);
+    if (o.advertiseService) {
+      advertiser = await advertise(service, o, username, user.password, io.stderr);
+    }
     const patterns = user.filters?.file_patterns ?? [];
     io.stderr.write(
       `Portable mode ready, user: ${JSON.stringify(stored.username)}, ` +
@@ -345,13 +355,50 @@ export async function startPortable(
       user: stored,
       generatedPassword,
       stop: async () => {
+        await advertiser?.stop();
         await running.stop();
         await rm(dir, { recursive: true, force: true });
       },
     };
   } catch (e) {
+    await advertiser?.stop();
     await service?.stop();
     await rm(dir, { recursive: true, force: true });
     throw e;
   }
+}
+
+const LABELS: Partial<Record<string, AdvertisedProtocol>> = {
+  sftpd: 'SFTP',
+  ftpd: 'FTP',
+  webdavd: 'WebDAV',
+};
+
+/** -S: advertises the running protocols on their bound ports (-C: with the credentials) */
+function advertise(
+  service: RunningService,
+  o: PortableOptions,
+  username: string,
+  password: string | undefined,
+  console: { write(s: string): unknown },
+): Promise<Advertiser> {
+  const ports: Partial<Record<AdvertisedProtocol, number>> = {};
+  for (const server of service.servers) {
+    const label = LABELS[server.name];
+    const port = server.addresses()[0]?.port;
+    if (label !== undefined && port !== undefined) ports[label] = port;
+  }
+  const plan = planAdvertisements({
+    ports,
+    version: VERSION,
+    ...(o.advertiseCredentials ? { credentials: { username, password } } : {}),
+  });
+  for (const note of plan.notes) console.write(`${note}\n`);
+  return startAdvertising(plan.advertisements, {
+    info: (m) => console.write(`${m}\n`),
+    warn: (m) => {
+      console.write(`${m}\n`);
+      service.logger.warn({ sender: 'service' }, m);
+    },
+  });
 }
