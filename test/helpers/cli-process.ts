@@ -59,6 +59,13 @@ export function start(
 export const run = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
   start(args, env).done;
 
+/** the port of `label` ("SFTP", "FTP", "WebDAV") in the startup summary, bound on 127.0.0.1 */
+export function listeningPort(stderr: string, label: string): number {
+  const m = new RegExp(`^ *${label}: +listening on 127\\.0\\.0\\.1:(\\d+)`, 'm').exec(stderr);
+  if (!m) throw new Error(`no ${label} port in:\n${stderr}`);
+  return Number(m[1]);
+}
+
 /** resolves with stderr once it matches, rejects if the process ends first */
 export function waitFor(p: ReturnType<typeof start>, re: RegExp): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {

@@ -11,17 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Bonjour, type Browser, type Service } from 'bonjour-service';
-import { start, waitFor } from '../../helpers/cli-process.js';
+import { listeningPort as portOf, start, waitFor } from '../../helpers/cli-process.js';
 import { generateKey } from '../../helpers/ssh.js';
 
 /** a hang guard, not a timing assertion: nothing seen by then is a failure */
 const BROWSE_GUARD_MS = 30_000;
-
-function portOf(stderr: string, label: string): number {
-  const m = new RegExp(`^ *${label}: +listening on 127\\.0\\.0\\.1:(\\d+)`, 'm').exec(stderr);
-  assert.ok(m, `${label} port in:\n${stderr}`);
-  return Number(m[1]);
-}
 
 interface Watched {
   up: Promise<Service>;
@@ -62,6 +56,8 @@ function watch(bonjour: Bonjour, type: string, name: string): Watched {
 void describe('sftpgo portable: mDNS advertising', () => {
   let dir: string;
   let bonjour: Bonjour;
+  const portable = (...args: string[]): ReturnType<typeof start> =>
+    start(['portable', '-d', dir, '--bind-address', '127.0.0.1', ...args]);
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sftpgo-portable-mdns-'));
@@ -73,23 +69,9 @@ void describe('sftpgo portable: mDNS advertising', () => {
   });
 
   void it('-S -C: SFTP, FTP and WebDAV are advertised with version, user and password; SIGTERM takes them down', async () => {
-    const p = start([
-      'portable',
-      '-d',
-      dir,
-      '--bind-address',
-      '127.0.0.1',
-      '--ftpd-port',
-      '0',
-      '--webdav-port',
-      '0',
-      '-u',
-      'alice',
-      '-p',
-      'alice-secret',
-      '-S',
-      '-C',
-    ]);
+    const p = portable(
+      ...'--ftpd-port 0 --webdav-port 0 -u alice -p alice-secret -S -C'.split(' '),
+    );
     const watched: [string, Watched, number][] = [];
     try {
       await waitFor(p, /Portable mode ready/);
@@ -128,7 +110,7 @@ void describe('sftpgo portable: mDNS advertising', () => {
   });
 
   void it('-S without -C: only the version is advertised, no credentials', async () => {
-    const p = start(['portable', '-d', dir, '--bind-address', '127.0.0.1', '-p', 'hidden', '-S']);
+    const p = portable('-p', 'hidden', '-S');
     let w: Watched | undefined;
     try {
       await waitFor(p, /Portable mode ready/);
@@ -148,19 +130,7 @@ void describe('sftpgo portable: mDNS advertising', () => {
 
   void it('-S -C with a public key only: the user is advertised, not a password, and the console says why', async () => {
     const key = await generateKey(dir, 'mdns_key');
-    const p = start([
-      'portable',
-      '-d',
-      dir,
-      '--bind-address',
-      '127.0.0.1',
-      '-u',
-      'bob',
-      '-k',
-      key.publicKey,
-      '-S',
-      '-C',
-    ]);
+    const p = portable('-u', 'bob', '-k', key.publicKey, '-S', '-C');
     let w: Watched | undefined;
     try {
       await waitFor(p, /Portable mode ready/);

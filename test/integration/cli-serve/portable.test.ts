@@ -8,15 +8,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { run as runCli, start, waitFor } from '../../helpers/cli-process.js';
+import {
+  listeningPort as portOf,
+  run as runCli,
+  start,
+  waitFor,
+} from '../../helpers/cli-process.js';
 import { run } from '../../helpers/ftpd.js';
 import { requireTool, sftpBatch } from '../../helpers/ssh.js';
-
-function portOf(stderr: string, label: string): number {
-  const m = new RegExp(`^ *${label}: +listening on 127\\.0\\.0\\.1:(\\d+)`, 'm').exec(stderr);
-  assert.ok(m, `${label} port in:\n${stderr}`);
-  return Number(m[1]);
-}
 
 void describe('sftpgo portable', () => {
   let dir: string;
