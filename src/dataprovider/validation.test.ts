@@ -789,3 +789,92 @@ void describe('helpers', () => {
     assert.ok(!isValidEmail('a@b.1'));
   });
 });
+
+void describe('errors name the JSON path of their field', () => {
+  const fieldOf = (fn: () => unknown): string | undefined => {
+    try {
+      fn();
+    } catch (e) {
+      assert.ok(SftpgoError.is(e, 'INVALID_INPUT'), String(e));
+      return e.field;
+    }
+    assert.fail('expected a validation error');
+  };
+  const folderRef = new Map<string, ApiFolder>([
+    ['shared', { name: 'shared', mapped_path: '/srv/shared', filesystem: { provider: 0 } }],
+  ]);
+  const cases: [string, () => unknown, string][] = [
+    ['relative home', () => validateUser(baseUser({ home_dir: 'rel' })), 'home_dir'],
+    ['bad username', () => validateUser(baseUser({ username: 'a b' })), 'username'],
+    ['no credentials', () => validateUser(baseUser({ password: '' })), 'password'],
+    [
+      'bad permission',
+      () => validateUser(baseUser({ permissions: { '/': ['x'] } })),
+      'permissions',
+    ],
+    ['negative uid', () => validateUser(baseUser({ uid: -1 })), 'uid'],
+    [
+      'bad CIDR',
+      () => validateUser(baseUser({ filters: { allowed_ip: ['10.0.0.0/8', 'nope'] } })),
+      'filters.allowed_ip[1]',
+    ],
+    [
+      'bad pattern',
+      () =>
+        validateUser(
+          baseUser({ filters: { file_patterns: [{ path: '/', denied_patterns: ['['] }] } }),
+        ),
+      'filters.file_patterns[0].denied_patterns',
+    ],
+    [
+      'S3 bucket',
+      () => validateUser(baseUser({ filesystem: { provider: 1, s3config: { region: 'r' } } })),
+      'filesystem.s3config.bucket',
+    ],
+    [
+      'virtual path',
+      () =>
+        validateUser(baseUser({ virtual_folders: [{ name: 'shared', virtual_path: '/' }] }), {
+          existingFolders: folderRef,
+        }),
+      'virtual_folders[0].virtual_path',
+    ],
+    [
+      'inline folder mapped path',
+      () =>
+        validateUser(
+          baseUser({ virtual_folders: [{ name: 'new', mapped_path: 'rel', virtual_path: '/v' }] }),
+        ),
+      'virtual_folders[0].mapped_path',
+    ],
+    ['folder name', () => validateFolder({ name: 'a b', mapped_path: '/x' }), 'name'],
+    [
+      'folder SFTP endpoint',
+      () =>
+        validateFolder({
+          name: 'f',
+          filesystem: { provider: 5, sftpconfig: { endpoint: 'host', username: 'u' } },
+        }),
+      'filesystem.sftpconfig.endpoint',
+    ],
+    [
+      'admin email',
+      () => validateAdmin({ username: 'a', password: 'p', permissions: ['*'], email: 'x' }),
+      'email',
+    ],
+    [
+      'admin allow list',
+      () =>
+        validateAdmin({
+          username: 'a',
+          password: 'p',
+          permissions: ['*'],
+          filters: { allow_list: ['bad'] },
+        }),
+      'filters.allow_list[0]',
+    ],
+  ];
+  for (const [name, fn, field] of cases) {
+    void test(name, () => assert.equal(fieldOf(fn), field));
+  }
+});

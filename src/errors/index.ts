@@ -45,16 +45,25 @@ export interface SftpgoErrorOptions {
   cause?: unknown;
   /** may the message reach a client? defaults to true for every code but INTERNAL */
   expose?: boolean;
+  /**
+   * the JSON path of the input field the error concerns (`home_dir`, `filters.allowed_ip`,
+   * `virtual_folders[0].virtual_path`), when known: lets a form show the message next to it.
+   * Never part of an API answer.
+   */
+  field?: string;
 }
 
 export class SftpgoError extends Error {
   readonly code: ErrorCode;
   readonly expose: boolean;
+  readonly field?: string;
   constructor(code: ErrorCode, message: string, o: SftpgoErrorOptions = {}) {
     super(message, o.cause === undefined ? undefined : { cause: o.cause });
     this.name = 'SftpgoError';
     this.code = code;
     this.expose = o.expose ?? code !== 'INTERNAL';
+    // set only when known, so errors without it keep their shape
+    if (o.field !== undefined) this.field = o.field;
   }
 
   /** Type guard by shape, not instanceof, so it works across module copies. */

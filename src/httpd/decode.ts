@@ -194,7 +194,7 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 function fail(path: string, shape: Shape, v: unknown): never {
   const where = path === '' ? 'the request body' : `field "${path}"`;
   const msg = `invalid JSON body: ${where} must be ${expected(shape)}, got ${jsonType(v)}`;
-  throw new HttpError(400, msg, { detail: msg });
+  throw new HttpError(400, msg, path === '' ? { detail: msg } : { detail: msg, field: path });
 }
 
 function decodeValue(shape: Shape, v: unknown, path: string): unknown {

@@ -10,10 +10,18 @@ export class HttpError extends Error {
   readonly headers: Readonly<Record<string, string>>;
   /** the route already logged this rejection with its details: the error edge does not repeat it */
   readonly logged: boolean;
+  /** the JSON path of the request field the error concerns, when known (never sent) */
+  readonly field?: string;
   constructor(
     status: number,
     message: string,
-    o: { detail?: string; headers?: Record<string, string>; cause?: unknown; logged?: boolean } = {},
+    o: {
+      detail?: string;
+      headers?: Record<string, string>;
+      cause?: unknown;
+      logged?: boolean;
+      field?: string;
+    } = {},
   ) {
     super(message, o.cause === undefined ? undefined : { cause: o.cause });
     this.name = 'HttpError';
@@ -21,6 +29,7 @@ export class HttpError extends Error {
     this.detail = o.detail;
     this.headers = o.headers ?? {};
     this.logged = o.logged ?? false;
+    if (o.field !== undefined) this.field = o.field;
   }
 
   static is(e: unknown): e is HttpError {

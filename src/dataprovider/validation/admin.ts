@@ -57,27 +57,33 @@ export function validateAdmin(input: unknown, o: NaturalKeyOptions = {}): ApiAdm
   const filters = readObject(a['filters'], 'filters');
   const allowList = readStringArray(filters, 'allow_list', 'filters.allow_list');
 
-  if (username === '') throw invalid('username is mandatory');
-  if (password === '') throw invalid('please set a password');
+  if (username === '') throw invalid('username is mandatory', 'username');
+  if (password === '') throw invalid('please set a password', 'password');
   if (!o.skipNaturalKeysValidation && !NATURAL_KEY_RE.test(username)) {
     throw invalid(
       `username ${q(username)} is not valid, the following characters are allowed: a-zA-Z0-9-_.~`,
+      'username',
     );
   }
-  if (perms.length === 0) throw invalid('please grant some permissions to this admin');
+  if (perms.length === 0)
+    throw invalid('please grant some permissions to this admin', 'permissions');
   for (const p of perms) {
     if (!(VALID_ADMIN_PERMISSIONS as readonly string[]).includes(p)) {
-      throw invalid(`invalid permission: ${q(p)}`);
+      throw invalid(`invalid permission: ${q(p)}`, 'permissions');
     }
   }
   const permissions = (perms.includes('*') ? ['*'] : perms) as AdminPermission[];
-  if (email !== '' && !isValidEmail(email)) throw invalid(`email ${q(email)} is not valid`);
-  for (const c of allowList) {
+  if (email !== '' && !isValidEmail(email))
+    throw invalid(`email ${q(email)} is not valid`, 'email');
+  allowList.forEach((c, i) => {
     if (parseCidr(c) === undefined) {
-      throw invalid(`could not parse allow list entry ${q(c)} : invalid CIDR address: ${c}`);
+      throw invalid(
+        `could not parse allow list entry ${q(c)} : invalid CIDR address: ${c}`,
+        `filters.allow_list[${i}]`,
+      );
     }
-  }
-  if (status < 0 || status > 1) throw invalid(`invalid admin status: ${status}`);
+  });
+  if (status < 0 || status > 1) throw invalid(`invalid admin status: ${status}`, 'status');
 
   const out: ApiAdmin = {
     status: status as 0 | 1,

@@ -9,8 +9,14 @@ import { SftpgoError } from '../../errors/index.js';
 
 export type JsonObject = Record<string, unknown>;
 
-export function invalid(msg: string): SftpgoError {
-  return new SftpgoError('INVALID_INPUT', msg);
+/** `field`: the JSON path of the offending input (SftpgoError.field), when known */
+export function invalid(msg: string, field?: string): SftpgoError {
+  return new SftpgoError('INVALID_INPUT', msg, field === undefined ? {} : { field });
+}
+
+/** `parent.key`, or `key` at the top level */
+export function fieldPath(parent: string, key: string): string {
+  return parent === '' ? key : `${parent}.${key}`;
 }
 
 /** JSON-ish quoting for values inside messages (Go's %#v for strings). */
@@ -69,10 +75,10 @@ export function readInt(
     throw invalid(`invalid ${label}: expected an integer, got ${describe(v)}`);
   }
   if (range.min !== undefined && v < range.min) {
-    throw invalid(`invalid ${label}: ${v}, must be >= ${range.min}`);
+    throw invalid(`invalid ${label}: ${v}, must be >= ${range.min}`, label);
   }
   if (range.max !== undefined && v > range.max) {
-    throw invalid(`invalid ${label}: ${v}, must be <= ${range.max}`);
+    throw invalid(`invalid ${label}: ${v}, must be <= ${range.max}`, label);
   }
   return v;
 }

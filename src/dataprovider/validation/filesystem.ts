@@ -17,6 +17,7 @@ import {
 import {
   cleanPath,
   cleanVirtualPath,
+  fieldPath,
   invalid,
   isRecord,
   q,
@@ -41,7 +42,7 @@ export type FsProvider = 0 | 1 | 2 | 3 | 4 | 5;
 const AZ_ACCESS_TIERS = ['', 'Archive', 'Hot', 'Cool'] as const;
 
 /** Reads a Secret object; undefined when absent or empty. Rejects Redacted (nothing to keep). */
-function readSecret(o: JsonObject, key: string, label: string): Secret | undefined {
+function readSecret(o: JsonObject, key: string, label: string, field: string): Secret | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
   if (!isRecord(v)) throw invalid(`invalid ${label}: expected a secret object`);
@@ -49,7 +50,7 @@ function readSecret(o: JsonObject, key: string, label: string): Secret | undefin
   const status = readString(v, 'status', `${label}.status`);
   if (status !== '') {
     if (!(VALID_SECRET_STATUSES as readonly string[]).includes(status)) {
-      throw invalid(`invalid ${label}: unknown secret status ${q(status)}`);
+      throw invalid(`invalid ${label}: unknown secret status ${q(status)}`, field);
     }
     out.status = status as SecretStatus;
   }
@@ -61,20 +62,20 @@ function readSecret(o: JsonObject, key: string, label: string): Secret | undefin
   if (mode !== 0) out.mode = mode;
   if (isSecretEmpty(out)) return undefined;
   if (isSecretRedacted(out)) {
-    throw invalid(`invalid ${label}: a Redacted secret cannot be saved, send it Plain`);
+    throw invalid(`invalid ${label}: a Redacted secret cannot be saved, send it Plain`, field);
   }
   return out;
 }
 
-function checkEncrypted(s: Secret | undefined, label: string): void {
+function checkEncrypted(s: Secret | undefined, label: string, field: string): void {
   if (s !== undefined && isSecretEncrypted(s) && (s.payload ?? '') === '') {
-    throw invalid(`invalid encrypted ${label}`);
+    throw invalid(`invalid encrypted ${label}`, field);
   }
 }
 
-function normalizeKeyPrefix(prefix: string, ctx: string): string {
+function normalizeKeyPrefix(prefix: string, ctx: string, field: string): string {
   if (prefix === '') return '';
-  if (prefix.startsWith('/')) throw invalid(`${ctx}: key_prefix cannot start with /`);
+  if (prefix.startsWith('/')) throw invalid(`${ctx}: key_prefix cannot start with /`, field);
   let p = cleanPath(prefix);
   if (!p.endsWith('/')) p += '/';
   return p;
@@ -105,8 +106,9 @@ function set<T extends object, K extends keyof T>(
   o[k] = v as T[K];
 }
 
-function validateS3(raw: JsonObject): NonNullable<ApiFilesystemConfig['s3config']> {
+function validateS3(raw: JsonObject, at: string): NonNullable<ApiFilesystemConfig['s3config']> {
   const ctx = 'could not validate s3config';
+  const f = (k: string): string => fieldPath(at, k);
   const bucket = readString(raw, 'bucket', 's3config.bucket');
   const region = readString(raw, 'region', 's3config.region');
   const accessKey = readString(raw, 'access_key', 's3config.access_key');
@@ -115,26 +117,33 @@ function validateS3(raw: JsonObject): NonNullable<ApiFilesystemConfig['s3config'
   const partSize = readInt(raw, 'upload_part_size', 's3config.upload_part_size');
   const concurrency = readInt(raw, 'upload_concurrency', 's3config.upload_concurrency');
   const keyPrefix = readString(raw, 'key_prefix', 's3config.key_prefix');
-  const secret = readSecret(raw, 'access_secret', 'access_secret');
-  if (bucket === '') throw invalid(`${ctx}: bucket cannot be empty`);
-  if (region === '') throw invalid(`${ctx}: region cannot be empty`);
+  const secret = readSecret(raw, 'access_secret', 'access_secret', f('access_secret'));
+  if (bucket === '') throw invalid(`${ctx}: bucket cannot be empty`, f('bucket'));
+  if (region === '') throw invalid(`${ctx}: region cannot be empty`, f('region'));
   if (accessKey === '' && secret !== undefined) {
-    throw invalid(`${ctx}: access_key cannot be empty with access_secret not empty`);
+    throw invalid(
+      `${ctx}: access_key cannot be empty with access_secret not empty`,
+      f('access_key'),
+    );
   }
   if (secret === undefined && accessKey !== '') {
-    throw invalid(`${ctx}: access_secret cannot be empty with access_key not empty`);
+    throw invalid(
+      `${ctx}: access_secret cannot be empty with access_key not empty`,
+      f('access_secret'),
+    );
   }
-  checkEncrypted(secret, 'access_secret');
+  checkEncrypted(secret, 'access_secret', f('access_secret'));
   if (secret !== undefined && !isSecretValidInput(secret))
-    throw invalid(`${ctx}: invalid access_secret`);
-  const prefix = normalizeKeyPrefix(keyPrefix, ctx);
+    throw invalid(`${ctx}: invalid access_secret`, f('access_secret'));
+  const prefix = normalizeKeyPrefix(keyPrefix, ctx, f('key_prefix'));
   if (partSize !== 0 && (partSize < 5 || partSize > 5000)) {
     throw invalid(
       `${ctx}: upload_part_size cannot be != 0, lower than 5 (MB) or greater than 5000 (MB)`,
+      f('upload_part_size'),
     );
   }
   if (concurrency < 0 || concurrency > 64) {
-    throw invalid(`${ctx}: invalid upload concurrency: ${concurrency}`);
+    throw invalid(`${ctx}: invalid upload concurrency: ${concurrency}`, f('upload_concurrency'));
   }
   const out: NonNullable<ApiFilesystemConfig['s3config']> = { bucket, region };
   set(out, 'access_key', accessKey);
@@ -147,8 +156,9 @@ function validateS3(raw: JsonObject): NonNullable<ApiFilesystemConfig['s3config'
   return out;
 }
 
-function validateGcs(raw: JsonObject): NonNullable<ApiFilesystemConfig['gcsconfig']> {
+function validateGcs(raw: JsonObject, at: string): NonNullable<ApiFilesystemConfig['gcsconfig']> {
   const ctx = 'could not validate GCS config';
+  const f = (k: string): string => fieldPath(at, k);
   const bucket = readString(raw, 'bucket', 'gcsconfig.bucket');
   const keyPrefix = readString(raw, 'key_prefix', 'gcsconfig.key_prefix');
   const storageClass = readString(raw, 'storage_class', 'gcsconfig.storage_class').trim();
@@ -156,13 +166,13 @@ function validateGcs(raw: JsonObject): NonNullable<ApiFilesystemConfig['gcsconfi
     min: 0,
     max: 1,
   }) as 0 | 1;
-  let credentials = readSecret(raw, 'credentials', 'credentials');
+  let credentials = readSecret(raw, 'credentials', 'credentials', f('credentials'));
   if (automatic === 1) credentials = undefined;
-  if (bucket === '') throw invalid(`${ctx}: bucket cannot be empty`);
-  const prefix = normalizeKeyPrefix(keyPrefix, ctx);
-  checkEncrypted(credentials, 'credentials');
+  if (bucket === '') throw invalid(`${ctx}: bucket cannot be empty`, f('bucket'));
+  const prefix = normalizeKeyPrefix(keyPrefix, ctx, f('key_prefix'));
+  checkEncrypted(credentials, 'credentials', f('credentials'));
   if (automatic === 0 && !isSecretValidInput(credentials)) {
-    throw invalid(`${ctx}: credentials cannot be empty`);
+    throw invalid(`${ctx}: credentials cannot be empty`, f('credentials'));
   }
   const out: NonNullable<ApiFilesystemConfig['gcsconfig']> = { bucket };
   set(out, 'credentials', credentials);
@@ -172,8 +182,12 @@ function validateGcs(raw: JsonObject): NonNullable<ApiFilesystemConfig['gcsconfi
   return out;
 }
 
-function validateAzure(raw: JsonObject): NonNullable<ApiFilesystemConfig['azblobconfig']> {
+function validateAzure(
+  raw: JsonObject,
+  at: string,
+): NonNullable<ApiFilesystemConfig['azblobconfig']> {
   const ctx = 'could not validate Azure Blob config';
+  const f = (k: string): string => fieldPath(at, k);
   const container = readString(raw, 'container', 'azblobconfig.container');
   const accountName = readString(raw, 'account_name', 'azblobconfig.account_name');
   const endpoint = readString(raw, 'endpoint', 'azblobconfig.endpoint');
@@ -182,34 +196,39 @@ function validateAzure(raw: JsonObject): NonNullable<ApiFilesystemConfig['azblob
   const accessTier = readString(raw, 'access_tier', 'azblobconfig.access_tier');
   const keyPrefix = readString(raw, 'key_prefix', 'azblobconfig.key_prefix');
   const useEmulator = readBool(raw, 'use_emulator', 'azblobconfig.use_emulator');
-  const accountKey = readSecret(raw, 'account_key', 'account_key');
-  const sasUrl = readSecret(raw, 'sas_url', 'sas_url');
-  if (sasUrl === undefined && container === '') throw invalid(`${ctx}: container cannot be empty`);
+  const accountKey = readSecret(raw, 'account_key', 'account_key', f('account_key'));
+  const sasUrl = readSecret(raw, 'sas_url', 'sas_url', f('sas_url'));
+  if (sasUrl === undefined && container === '')
+    throw invalid(`${ctx}: container cannot be empty`, f('container'));
   if (sasUrl !== undefined) {
-    checkEncrypted(sasUrl, 'sas_url');
-    if (!isSecretValidInput(sasUrl)) throw invalid(`${ctx}: invalid sas_url`);
+    checkEncrypted(sasUrl, 'sas_url', f('sas_url'));
+    if (!isSecretValidInput(sasUrl)) throw invalid(`${ctx}: invalid sas_url`, f('sas_url'));
     if (sasUrl.status === 'Plain') {
       try {
         new URL(sasUrl.payload ?? '');
       } catch {
-        throw invalid(`${ctx}: invalid sas_url: not a URL`);
+        throw invalid(`${ctx}: invalid sas_url: not a URL`, f('sas_url'));
       }
     }
   } else {
     if (accountName === '' || !isSecretValidInput(accountKey)) {
-      throw invalid(`${ctx}: credentials cannot be empty or invalid`);
+      throw invalid(
+        `${ctx}: credentials cannot be empty or invalid`,
+        f(accountName === '' ? 'account_name' : 'account_key'),
+      );
     }
-    checkEncrypted(accountKey, 'account_key');
+    checkEncrypted(accountKey, 'account_key', f('account_key'));
   }
-  const prefix = normalizeKeyPrefix(keyPrefix, ctx);
+  const prefix = normalizeKeyPrefix(keyPrefix, ctx, f('key_prefix'));
   if (partSize < 0 || partSize > 100)
-    throw invalid(`${ctx}: invalid upload part size: ${partSize}`);
+    throw invalid(`${ctx}: invalid upload part size: ${partSize}`, f('upload_part_size'));
   if (concurrency < 0 || concurrency > 64) {
-    throw invalid(`${ctx}: invalid upload concurrency: ${concurrency}`);
+    throw invalid(`${ctx}: invalid upload concurrency: ${concurrency}`, f('upload_concurrency'));
   }
   if (!(AZ_ACCESS_TIERS as readonly string[]).includes(accessTier)) {
     throw invalid(
       `${ctx}: invalid access tier ${q(accessTier)}, valid values: "''${AZ_ACCESS_TIERS.slice(1).join(', ')}"`,
+      f('access_tier'),
     );
   }
   const out: NonNullable<ApiFilesystemConfig['azblobconfig']> = {};
@@ -226,18 +245,23 @@ function validateAzure(raw: JsonObject): NonNullable<ApiFilesystemConfig['azblob
   return out;
 }
 
-function validateCrypt(raw: JsonObject): NonNullable<ApiFilesystemConfig['cryptconfig']> {
+function validateCrypt(
+  raw: JsonObject,
+  at: string,
+): NonNullable<ApiFilesystemConfig['cryptconfig']> {
   const ctx = 'could not validate Crypt fs config';
-  const passphrase = readSecret(raw, 'passphrase', 'passphrase');
-  if (passphrase === undefined) throw invalid(`${ctx}: invalid passphrase`);
-  checkEncrypted(passphrase, 'passphrase');
+  const field = fieldPath(at, 'passphrase');
+  const passphrase = readSecret(raw, 'passphrase', 'passphrase', field);
+  if (passphrase === undefined) throw invalid(`${ctx}: invalid passphrase`, field);
+  checkEncrypted(passphrase, 'passphrase', field);
   if (!isSecretValidInput(passphrase))
-    throw invalid(`${ctx}: passphrase cannot be empty or invalid`);
+    throw invalid(`${ctx}: passphrase cannot be empty or invalid`, field);
   return { passphrase };
 }
 
-function validateSftp(raw: JsonObject): NonNullable<ApiFilesystemConfig['sftpconfig']> {
+function validateSftp(raw: JsonObject, at: string): NonNullable<ApiFilesystemConfig['sftpconfig']> {
   const ctx = 'could not validate SFTP fs config';
+  const f = (k: string): string => fieldPath(at, k);
   const endpoint = readString(raw, 'endpoint', 'sftpconfig.endpoint');
   const username = readString(raw, 'username', 'sftpconfig.username');
   const fingerprints = readStringArray(raw, 'fingerprints', 'sftpconfig.fingerprints');
@@ -248,23 +272,23 @@ function validateSftp(raw: JsonObject): NonNullable<ApiFilesystemConfig['sftpcon
     'sftpconfig.disable_concurrent_reads',
   );
   const bufferSize = readInt(raw, 'buffer_size', 'sftpconfig.buffer_size');
-  const password = readSecret(raw, 'password', 'SFTP password');
-  const privateKey = readSecret(raw, 'private_key', 'SFTP private key');
-  if (endpoint === '') throw invalid(`${ctx}: endpoint cannot be empty`);
+  const password = readSecret(raw, 'password', 'SFTP password', f('password'));
+  const privateKey = readSecret(raw, 'private_key', 'SFTP private key', f('private_key'));
+  if (endpoint === '') throw invalid(`${ctx}: endpoint cannot be empty`, f('endpoint'));
   const hostErr = splitHostPortError(endpoint);
-  if (hostErr !== undefined) throw invalid(`${ctx}: invalid endpoint: ${hostErr}`);
-  if (username === '') throw invalid(`${ctx}: username cannot be empty`);
+  if (hostErr !== undefined) throw invalid(`${ctx}: invalid endpoint: ${hostErr}`, f('endpoint'));
+  if (username === '') throw invalid(`${ctx}: username cannot be empty`, f('username'));
   if (bufferSize < 0 || bufferSize > 16)
-    throw invalid(`${ctx}: invalid buffer_size, valid range is 0-16`);
+    throw invalid(`${ctx}: invalid buffer_size, valid range is 0-16`, f('buffer_size'));
   if (password === undefined && privateKey === undefined) {
-    throw invalid(`${ctx}: credentials cannot be empty`);
+    throw invalid(`${ctx}: credentials cannot be empty`, f('password'));
   }
-  checkEncrypted(password, 'password');
+  checkEncrypted(password, 'password', f('password'));
   if (password !== undefined && !isSecretValidInput(password))
-    throw invalid(`${ctx}: invalid password`);
-  checkEncrypted(privateKey, 'private key');
+    throw invalid(`${ctx}: invalid password`, f('password'));
+  checkEncrypted(privateKey, 'private key', f('private_key'));
   if (privateKey !== undefined && !isSecretValidInput(privateKey)) {
-    throw invalid(`${ctx}: invalid private key`);
+    throw invalid(`${ctx}: invalid private key`, f('private_key'));
   }
   const out: NonNullable<ApiFilesystemConfig['sftpconfig']> = {
     endpoint,
@@ -284,28 +308,35 @@ function validateSftp(raw: JsonObject): NonNullable<ApiFilesystemConfig['sftpcon
  * Throws INVALID_INPUT with upstream's messages ("could not validate s3config: bucket cannot be
  * empty", ...).
  */
-export function validateFilesystem(input: unknown, label = 'filesystem'): ApiFilesystemConfig {
+export function validateFilesystem(
+  input: unknown,
+  label = 'filesystem',
+  /** the JSON path of the config in the input, for SftpgoError.field */
+  at = label,
+): ApiFilesystemConfig {
   const fs = readObject(input, label);
   const provider = readInt(fs, 'provider', `${label}.provider`) as number;
   if (!Number.isInteger(provider) || provider < 0 || provider > 5) {
     throw invalid(
       `invalid ${label}.provider: ${provider}, must be 0 (local), 1 (S3), 2 (GCS), 3 (Azure Blob), 4 (crypt) or 5 (SFTP)`,
+      fieldPath(at, 'provider'),
     );
   }
   const sub = (key: string): JsonObject => readObject(fs[key], `${label}.${key}`);
+  const f = (key: string): string => fieldPath(at, key);
   switch (provider as FsProvider) {
     case 0:
       return { provider: 0 };
     case 1:
-      return { provider: 1, s3config: validateS3(sub('s3config')) };
+      return { provider: 1, s3config: validateS3(sub('s3config'), f('s3config')) };
     case 2:
-      return { provider: 2, gcsconfig: validateGcs(sub('gcsconfig')) };
+      return { provider: 2, gcsconfig: validateGcs(sub('gcsconfig'), f('gcsconfig')) };
     case 3:
-      return { provider: 3, azblobconfig: validateAzure(sub('azblobconfig')) };
+      return { provider: 3, azblobconfig: validateAzure(sub('azblobconfig'), f('azblobconfig')) };
     case 4:
-      return { provider: 4, cryptconfig: validateCrypt(sub('cryptconfig')) };
+      return { provider: 4, cryptconfig: validateCrypt(sub('cryptconfig'), f('cryptconfig')) };
     case 5:
-      return { provider: 5, sftpconfig: validateSftp(sub('sftpconfig')) };
+      return { provider: 5, sftpconfig: validateSftp(sub('sftpconfig'), f('sftpconfig')) };
   }
 }
 

@@ -4,6 +4,7 @@
 import type { ApiFilesystemConfig, ApiFolder } from '../../api/index.js';
 import {
   cleanPath,
+  fieldPath,
   invalid,
   isAbsolutePath,
   NATURAL_KEY_RE,
@@ -27,11 +28,12 @@ export interface ValidatedFolder {
 }
 
 /** Reads and checks the name of a folder. */
-export function validateFolderName(name: string, o: NaturalKeyOptions): void {
-  if (name === '') throw invalid('folder name is mandatory');
+export function validateFolderName(name: string, o: NaturalKeyOptions, field = 'name'): void {
+  if (name === '') throw invalid('folder name is mandatory', field);
   if (!o.skipNaturalKeysValidation && !NATURAL_KEY_RE.test(name)) {
     throw invalid(
       `folder name ${q(name)} is not valid, the following characters are allowed: a-zA-Z0-9-_.~`,
+      field,
     );
   }
 }
@@ -45,18 +47,25 @@ export function validateFolder(
   input: unknown,
   o: NaturalKeyOptions = {},
   label = 'folder',
+  /** the JSON path of the folder in the input ('' for a folder body), for SftpgoError.field */
+  at = label === 'folder' ? '' : label,
 ): ValidatedFolder {
   const f = readObject(input, label);
   if (input === undefined || input === null) throw invalid(`invalid ${label}: expected an object`);
   const name = readString(f, 'name', `${label}.name`);
   const mappedPath = readString(f, 'mapped_path', `${label}.mapped_path`);
   const description = readString(f, 'description', `${label}.description`);
-  validateFolderName(name, o);
-  const filesystem = validateFilesystem(f['filesystem'], `${label}.filesystem`);
+  validateFolderName(name, o, fieldPath(at, 'name'));
+  const filesystem = validateFilesystem(
+    f['filesystem'],
+    `${label}.filesystem`,
+    fieldPath(at, 'filesystem'),
+  );
   let mapped = mappedPath;
   if (isLocalOrCrypt(filesystem) || mappedPath !== '') {
     const cleaned = cleanPath(mappedPath);
-    if (!isAbsolutePath(cleaned)) throw invalid(`invalid folder mapped path ${q(mappedPath)}`);
+    if (!isAbsolutePath(cleaned))
+      throw invalid(`invalid folder mapped path ${q(mappedPath)}`, fieldPath(at, 'mapped_path'));
     mapped = cleaned;
   }
   return { name, mapped_path: mapped, description, filesystem };

@@ -88,7 +88,7 @@ export interface ValidatedVirtualFolder {
 /** a user must keep a password or at least one public key (upstream validateUser) */
 export function requirePasswordOrPublicKey(password: string, publicKeys: readonly string[]): void {
   if (password === '' && publicKeys.length === 0) {
-    throw invalid('please set a password or at least a public_key');
+    throw invalid('please set a password or at least a public_key', 'password');
   }
 }
 
@@ -103,37 +103,45 @@ type DirPermissions = Record<string, Permission[]>;
 /** upstream validatePermissions */
 export function validatePermissions(input: unknown): DirPermissions {
   if (input === undefined || input === null)
-    throw invalid('please grant some permissions to this user');
+    throw invalid('please grant some permissions to this user', 'permissions');
   if (!isRecord(input)) {
     throw invalid(
       'invalid permissions: expected an object mapping directories to lists of permissions',
+      'permissions',
     );
   }
   const entries = Object.entries(input);
-  if (entries.length === 0) throw invalid('please grant some permissions to this user');
-  if (!Object.hasOwn(input, '/')) throw invalid('permissions for the root dir "/" must be set');
+  if (entries.length === 0)
+    throw invalid('please grant some permissions to this user', 'permissions');
+  if (!Object.hasOwn(input, '/'))
+    throw invalid('permissions for the root dir "/" must be set', 'permissions');
   const out: DirPermissions = {};
   for (const [dir, permsRaw] of entries) {
     if (!Array.isArray(permsRaw)) {
-      throw invalid(`invalid permissions for directory ${q(dir)}: expected a list of permissions`);
+      throw invalid(
+        `invalid permissions for directory ${q(dir)}: expected a list of permissions`,
+        'permissions',
+      );
     }
     const perms = permsRaw as unknown[];
     if (perms.length === 0 && dir === '/') {
-      throw invalid(`no permissions granted for the directory: ${q(dir)}`);
+      throw invalid(`no permissions granted for the directory: ${q(dir)}`, 'permissions');
     }
-    if (perms.length > VALID_PERMISSIONS.length) throw invalid('invalid permissions');
+    if (perms.length > VALID_PERMISSIONS.length)
+      throw invalid('invalid permissions', 'permissions');
     for (const p of perms) {
       if (typeof p !== 'string' || !(VALID_PERMISSIONS as readonly string[]).includes(p)) {
-        throw invalid(`invalid permission: ${q(p)}`);
+        throw invalid(`invalid permission: ${q(p)}`, 'permissions');
       }
     }
     const cleaned = cleanPath(dir);
     if (!isAbsolutePath(cleaned)) {
-      throw invalid(`cannot set permissions for non absolute path: ${q(dir)}`);
+      throw invalid(`cannot set permissions for non absolute path: ${q(dir)}`, 'permissions');
     }
     if (dir !== cleaned && cleaned === '/') {
       throw invalid(
         `cannot set permissions for invalid subdirectory: ${q(dir)} is an alias for "/"`,
+        'permissions',
       );
     }
     const list = perms as Permission[];
@@ -150,18 +158,22 @@ export function validatePublicKeys(input: unknown, label = 'public_keys'): strin
     if (k === '') return;
     // the parser sftpd matches logins with, so a key saved here is the key matched there
     const parsed = parseAuthorizedKey(k);
-    if (!parsed.ok) throw invalid(`could not parse key nr. ${i + 1}: ${parsed.error}`);
+    if (!parsed.ok)
+      throw invalid(`could not parse key nr. ${i + 1}: ${parsed.error}`, `${label}[${i}]`);
     out.push(k);
   });
   return removeDuplicates(out);
 }
 
-function validateCidrs(list: string[], what: string): string[] {
-  for (const c of list) {
+function validateCidrs(list: string[], what: string, field: string): string[] {
+  list.forEach((c, i) => {
     if (parseCidr(c) === undefined) {
-      throw invalid(`could not parse ${what} ${q(c)} : invalid CIDR address: ${c}`);
+      throw invalid(
+        `could not parse ${what} ${q(c)} : invalid CIDR address: ${c}`,
+        `${field}[${i}]`,
+      );
     }
-  }
+  });
   return list;
 }
 
@@ -170,22 +182,31 @@ type PatternsFilter = Schemas['PatternsFilter'];
 
 function validateFilePatterns(input: unknown): PatternsFilter[] {
   if (input === undefined || input === null) return [];
-  if (!Array.isArray(input)) throw invalid('invalid filters.file_patterns: expected an array');
+  if (!Array.isArray(input))
+    throw invalid('invalid filters.file_patterns: expected an array', 'filters.file_patterns');
   const seen = new Set<string>();
   return (input as unknown[]).map((raw, i) => {
     const label = `filters.file_patterns[${i}]`;
-    if (!isRecord(raw)) throw invalid(`invalid ${label}: expected an object`);
+    if (!isRecord(raw)) throw invalid(`invalid ${label}: expected an object`, label);
     const p = readString(raw, 'path', `${label}.path`);
     const allowed = readStringArray(raw, 'allowed_patterns', `${label}.allowed_patterns`);
     const denied = readStringArray(raw, 'denied_patterns', `${label}.denied_patterns`);
     const cleaned = cleanPath(p);
-    if (!isAbsolutePath(cleaned)) throw invalid(`invalid path ${q(p)} for file patterns filter`);
-    if (seen.has(cleaned)) throw invalid(`duplicate file patterns filter for path ${q(p)}`);
+    if (!isAbsolutePath(cleaned))
+      throw invalid(`invalid path ${q(p)} for file patterns filter`, `${label}.path`);
+    if (seen.has(cleaned))
+      throw invalid(`duplicate file patterns filter for path ${q(p)}`, `${label}.path`);
     if (allowed.length === 0 && denied.length === 0) {
-      throw invalid(`empty file patterns filter for path ${q(p)}`);
+      throw invalid(`empty file patterns filter for path ${q(p)}`, `${label}.allowed_patterns`);
     }
-    for (const pattern of [...allowed, ...denied]) {
-      if (!isValidGlob(pattern)) throw invalid(`invalid file pattern filter ${q(pattern)}`);
+    for (const [key, list] of [
+      ['allowed_patterns', allowed],
+      ['denied_patterns', denied],
+    ] as const) {
+      for (const pattern of list) {
+        if (!isValidGlob(pattern))
+          throw invalid(`invalid file pattern filter ${q(pattern)}`, `${label}.${key}`);
+      }
     }
     seen.add(cleaned);
     const out: PatternsFilter = { path: cleaned };
@@ -201,31 +222,35 @@ export function validateUserFilters(input: unknown): Filters {
   const allowedIp = validateCidrs(
     readStringArray(f, 'allowed_ip', 'filters.allowed_ip'),
     'allowed IP/Mask',
+    'filters.allowed_ip',
   );
   const deniedIp = validateCidrs(
     readStringArray(f, 'denied_ip', 'filters.denied_ip'),
     'denied IP/Mask',
+    'filters.denied_ip',
   );
   const methods = readStringArray(f, 'denied_login_methods', 'filters.denied_login_methods');
-  if (methods.length >= VALID_LOGIN_METHODS.length) throw invalid('invalid denied_login_methods');
+  if (methods.length >= VALID_LOGIN_METHODS.length)
+    throw invalid('invalid denied_login_methods', 'filters.denied_login_methods');
   for (const m of methods) {
     if (!(VALID_LOGIN_METHODS as readonly string[]).includes(m))
-      throw invalid(`invalid login method: ${q(m)}`);
+      throw invalid(`invalid login method: ${q(m)}`, 'filters.denied_login_methods');
   }
   const protocols = readStringArray(f, 'denied_protocols', 'filters.denied_protocols');
-  if (protocols.length >= VALID_PROTOCOLS.length) throw invalid('invalid denied_protocols');
+  if (protocols.length >= VALID_PROTOCOLS.length)
+    throw invalid('invalid denied_protocols', 'filters.denied_protocols');
   for (const p of protocols) {
     if (!(VALID_PROTOCOLS as readonly string[]).includes(p))
-      throw invalid(`invalid protocol: ${q(p)}`);
+      throw invalid(`invalid protocol: ${q(p)}`, 'filters.denied_protocols');
   }
   const tlsUsername = readString(f, 'tls_username', 'filters.tls_username');
   if (tlsUsername !== '' && !(VALID_TLS_USERNAMES as readonly string[]).includes(tlsUsername)) {
-    throw invalid(`invalid TLS username: ${q(tlsUsername)}`);
+    throw invalid(`invalid TLS username: ${q(tlsUsername)}`, 'filters.tls_username');
   }
   const webClient = readStringArray(f, 'web_client', 'filters.web_client');
   for (const o of webClient) {
     if (!(VALID_WEB_CLIENT_OPTIONS as readonly string[]).includes(o)) {
-      throw invalid(`invalid web client options ${q(o)}`);
+      throw invalid(`invalid web client options ${q(o)}`, 'filters.web_client');
     }
   }
   const maxUpload = readInt(f, 'max_upload_file_size', 'filters.max_upload_file_size', { min: 0 });
@@ -257,12 +282,15 @@ export function validateUserFilters(input: unknown): Filters {
   return out;
 }
 
-function validateQuotaLimits(qs: number, qf: number, mapped: string): void {
-  if (qs < -1) throw invalid(`invalid quota_size: ${qs} folder path ${q(mapped)}`);
-  if (qf < -1) throw invalid(`invalid quota_file: ${qf} folder path ${q(mapped)}`);
+function validateQuotaLimits(qs: number, qf: number, mapped: string, label: string): void {
+  if (qs < -1)
+    throw invalid(`invalid quota_size: ${qs} folder path ${q(mapped)}`, `${label}.quota_size`);
+  if (qf < -1)
+    throw invalid(`invalid quota_file: ${qf} folder path ${q(mapped)}`, `${label}.quota_files`);
   if ((qs === -1 && qf !== -1) || (qf === -1 && qs !== -1)) {
     throw invalid(
       `virtual folder quota_size and quota_files must be both -1 or >= 0, quota_size: ${qs} quota_files: ${qf}`,
+      `${label}.${qs === -1 ? 'quota_files' : 'quota_size'}`,
     );
   }
 }
@@ -282,42 +310,51 @@ function validateVirtualFolders(
   o: UserValidationOptions,
 ): ValidatedVirtualFolder[] {
   if (input === undefined || input === null) return [];
-  if (!Array.isArray(input)) throw invalid('invalid virtual_folders: expected an array');
+  if (!Array.isArray(input))
+    throw invalid('invalid virtual_folders: expected an array', 'virtual_folders');
   const mappedPaths: string[] = [];
   const virtualPaths: string[] = [];
   const names = new Set<string>();
   return (input as unknown[]).map((raw, i) => {
     const label = `virtual_folders[${i}]`;
-    if (!isRecord(raw)) throw invalid(`invalid ${label}: expected an object`);
+    if (!isRecord(raw)) throw invalid(`invalid ${label}: expected an object`, label);
     const vpath = readString(raw, 'virtual_path', `${label}.virtual_path`);
     const qs = readInt(raw, 'quota_size', `${label}.quota_size`);
     const qf = readInt(raw, 'quota_files', `${label}.quota_files`, { max: MAX_INT32 });
     const cleanedV = cleanPath(vpath);
     if (!isAbsolutePath(cleanedV) || cleanedV === '/')
-      throw invalid(`invalid virtual folder ${q(vpath)}`);
-    validateQuotaLimits(qs, qf, readString(raw, 'mapped_path', `${label}.mapped_path`));
+      throw invalid(`invalid virtual folder ${q(vpath)}`, `${label}.virtual_path`);
+    validateQuotaLimits(qs, qf, readString(raw, 'mapped_path', `${label}.mapped_path`), label);
     const resolved = resolveFolder(raw, label, o);
     const folder = resolved.folder;
     const name = folder.name ?? '';
-    if (names.has(name)) throw invalid(`virtual folder ${q(name)} is mapped more than once`);
+    if (names.has(name))
+      throw invalid(`virtual folder ${q(name)} is mapped more than once`, `${label}.name`);
     names.add(name);
     const mapped = folder.mapped_path ?? '';
     if (isLocalOrCrypt(folder.filesystem)) {
       if (isMappedDirOverlapped(mapped, homeDir, true)) {
         throw invalid(
           `invalid mapped folder ${q(mapped)} cannot be inside or contain the user home dir ${q(homeDir)}`,
+          `${label}.mapped_path`,
         );
       }
       for (const m of mappedPaths) {
         if (isMappedDirOverlapped(m, mapped, false)) {
-          throw invalid(`invalid mapped folder ${q(mapped)} overlaps with mapped folder ${q(m)}`);
+          throw invalid(
+            `invalid mapped folder ${q(mapped)} overlaps with mapped folder ${q(m)}`,
+            `${label}.mapped_path`,
+          );
         }
       }
       mappedPaths.push(mapped);
     }
     for (const v of virtualPaths) {
       if (v === cleanedV)
-        throw invalid(`invalid virtual folder ${q(vpath)} overlaps with virtual folder ${q(v)}`);
+        throw invalid(
+          `invalid virtual folder ${q(vpath)} overlaps with virtual folder ${q(v)}`,
+          `${label}.virtual_path`,
+        );
     }
     virtualPaths.push(cleanedV);
     return {
@@ -412,26 +449,27 @@ export function validateUser(input: unknown, o: UserValidationOptions = {}): Val
     readInt(u, k);
   }
 
-  if (username === '') throw invalid('username is mandatory');
+  if (username === '') throw invalid('username is mandatory', 'username');
   if (!o.skipNaturalKeysValidation && !NATURAL_KEY_RE.test(username)) {
     throw invalid(
       `username ${q(username)} is not valid, the following characters are allowed: a-zA-Z0-9-_.~`,
+      'username',
     );
   }
   const fsRaw = u['filesystem'];
   const providerHint =
     isRecord(fsRaw) && typeof fsRaw['provider'] === 'number' ? fsRaw['provider'] : 0;
   const homeDir = userHomeDir(username, homeDirIn, providerHint, o);
-  if (homeDir === '') throw invalid('home_dir is mandatory');
+  if (homeDir === '') throw invalid('home_dir is mandatory', 'home_dir');
   const publicKeys = validatePublicKeys(u['public_keys']);
   requirePasswordOrPublicKey(password, publicKeys);
   if (!isAbsolutePath(homeDir)) {
-    throw invalid(`home_dir must be an absolute path, actual value: ${homeDir}`);
+    throw invalid(`home_dir must be an absolute path, actual value: ${homeDir}`, 'home_dir');
   }
   const permissions = validatePermissions(u['permissions']);
   const filesystem = validateFilesystem(fsRaw);
   const virtualFolders = validateVirtualFolders(u['virtual_folders'], homeDir, o);
-  if (status < 0 || status > 1) throw invalid(`invalid user status: ${status}`);
+  if (status < 0 || status > 1) throw invalid(`invalid user status: ${status}`, 'status');
   const filters = validateUserFilters(u['filters']);
 
   const user: ApiUser = {
