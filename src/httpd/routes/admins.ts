@@ -32,6 +32,60 @@ function holdsCritical(perms: readonly string[] | undefined): boolean {
   return (perms ?? []).some((p) => (CRITICAL as readonly string[]).includes(p));
 }
 
+/** POST /admins from a JSON body (the web admin's admin form builds the same body) */
+export async function addAdminFromBody(deps: ApiDeps, body: unknown): Promise<Admin> {
+  return deps.provider.addAdmin(decodeAdmin(body));
+}
+
+/**
+ * PUT /admins/{username} with the JSON body `body()` gives (read after the 404 check), as the
+ * admin `self`: an admin cannot take the critical permissions from itself nor disable itself
+ */
+export async function updateAdminFromBody(
+  deps: ApiDeps,
+  self: string,
+  username: string,
+  body: () => Promise<unknown>,
+): Promise<void> {
+  const stored = await deps.provider.getAdmin(username);
+  const a = decodeAdmin(await body());
+  // fields omitted from the body keep their stored value (the provider's updateAdmin)
+  if (stored.username === self) {
+    const perms = a.permissions ?? stored.permissions;
+    if (holdsCritical(stored.permissions) && !holdsCritical(perms)) {
+      throw badRequest('you cannot remove these permissions to yourself');
+    }
+    if ((a.status ?? stored.status) === 0) throw badRequest('you cannot disable yourself');
+  }
+  await deps.provider.updateAdmin(username, a);
+}
+
+/** DELETE /admins/{username} as the admin `self`: an admin cannot delete itself */
+export async function deleteAdminAs(deps: ApiDeps, self: string, username: string): Promise<void> {
+  if (username === self) throw badRequest('you cannot delete yourself');
+  await deps.provider.deleteAdmin(username);
+}
+
+/** PUT /admin/changepwd for the admin `username` */
+export async function changeAdminPassword(
+  deps: ApiDeps,
+  username: string,
+  current: string,
+  next: string,
+): Promise<void> {
+  if (current === '' || next === '') {
+    throw badRequest('please provide the current password and the new one');
+  }
+  if (current === next) throw badRequest('the new password must be different from the current one');
+  try {
+    await deps.provider.checkAdminPassword(username, current);
+  } catch (e) {
+    if (!SftpgoError.is(e, 'AUTH_FAILED')) throw e;
+    throw badRequest('current password does not match');
+  }
+  await deps.provider.setAdminPassword(username, next);
+}
+
 export function registerAdminRoutes(router: Router<HttpdState>, deps: ApiDeps): void {
   const auth = requireAdminToken(deps);
   const manage = requirePermission('manage_admins');
@@ -44,8 +98,7 @@ export function registerAdminRoutes(router: Router<HttpdState>, deps: ApiDeps): 
   });
 
   router.post('/admins', auth, manage, async (ctx) => {
-    const body = decodeAdmin(await readJsonBody(ctx.req));
-    const added = await provider.addAdmin(body);
+    const added = await addAdminFromBody(deps, await readJsonBody(ctx.req));
     sendJson(ctx, 201, adminDto(added));
   });
 
@@ -56,44 +109,19 @@ export function registerAdminRoutes(router: Router<HttpdState>, deps: ApiDeps): 
   router.put('/admins/:username', auth, manage, async (ctx) => {
     const self = currentAdmin(ctx.state);
     const username = pathParam(ctx, 'username');
-    const stored = await provider.getAdmin(username);
-    const body = decodeAdmin(await readJsonBody(ctx.req));
-    // fields omitted from the body keep their stored value (the provider's updateAdmin)
-    if (stored.username === self) {
-      const perms = body.permissions ?? stored.permissions;
-      if (holdsCritical(stored.permissions) && !holdsCritical(perms)) {
-        throw badRequest('you cannot remove these permissions to yourself');
-      }
-      if ((body.status ?? stored.status) === 0) throw badRequest('you cannot disable yourself');
-    }
-    await provider.updateAdmin(username, body);
+    await updateAdminFromBody(deps, self, username, () => readJsonBody(ctx.req));
     sendMessage(ctx, 200, 'Admin updated');
   });
 
   router.delete('/admins/:username', auth, manage, async (ctx) => {
-    if (pathParam(ctx, 'username') === currentAdmin(ctx.state)) {
-      throw badRequest('you cannot delete yourself');
-    }
-    await provider.deleteAdmin(pathParam(ctx, 'username'));
+    await deleteAdminAs(deps, currentAdmin(ctx.state), pathParam(ctx, 'username'));
     sendMessage(ctx, 200, 'Admin deleted');
   });
 
   const changePassword: RouterMiddleware<HttpdState> = async (ctx) => {
     const username = currentAdmin(ctx.state);
     const pwd = decodePwdChange(await readJsonBody(ctx.req));
-    const current = pwd.current_password ?? '';
-    const next = pwd.new_password ?? '';
-    if (current === '' || next === '') {
-      throw badRequest('please provide the current password and the new one');
-    }
-    if (current === next) throw badRequest('the new password must be different from the current one');
-    try {
-      await provider.checkAdminPassword(username, current);
-    } catch (e) {
-      if (!SftpgoError.is(e, 'AUTH_FAILED')) throw e;
-      throw badRequest('current password does not match');
-    }
-    await provider.setAdminPassword(username, next);
+    await changeAdminPassword(deps, username, pwd.current_password ?? '', pwd.new_password ?? '');
     sendMessage(ctx, 200, 'Password updated');
   };
   router.put('/admin/changepwd', auth, changePassword);

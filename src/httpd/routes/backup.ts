@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type Router from '@koa/router';
+import type { ParameterizedContext } from 'koa';
 import { restoreWithScans } from '../../common/restore.js';
 import { createBackup, parseBackupJson } from '../../dataprovider/dump.js';
 import type { ApiDeps, HttpdContext, HttpdState } from '../context.js';
@@ -38,7 +39,11 @@ function param(q: Query, name: string): string | undefined {
 
 /** strconv.Atoi of an optional query parameter restricted to 0, 1, 2 */
 function enumParam(q: Query, name: string, label: string): number {
-  const raw = param(q, name);
+  return parseRestoreOption(param(q, name), label);
+}
+
+/** a loaddata option (`mode`, `scan_quota`): '' or absent is 0, else 0, 1 or 2; 400 otherwise */
+export function parseRestoreOption(raw: string | undefined, label: string): number {
   if (raw === undefined || raw === '') return 0;
   if (!/^[+-]?\d+$/.test(raw)) throw bad(`invalid ${label}`, `invalid ${label}: ${JSON.stringify(raw)} is not an integer`);
   const n = Number(raw);
@@ -105,6 +110,37 @@ function fsError(e: unknown, what: string): HttpError {
   return new HttpError(500, 'Internal Server Error', { detail: `${what} failed`, cause: e });
 }
 
+/** the backup GET /dumpdata?output-data=1 returns, as JSON text */
+export async function dumpDataJson(deps: ApiDeps, indent = false): Promise<string> {
+  const backup = await createBackup(deps.provider);
+  return indent ? JSON.stringify(backup, null, 2) : JSON.stringify(backup);
+}
+
+/** answers a dump as the attachment `sftpgo-backup.json` */
+export function sendDumpAttachment(ctx: ParameterizedContext<HttpdState>, json: string): void {
+  ctx.status = 200;
+  ctx.set('Content-Disposition', 'attachment; filename="sftpgo-backup.json"');
+  ctx.type = 'application/json';
+  ctx.body = json;
+}
+
+/** loaddata: restores a dump (at most MAX_RESTORE_SIZE bytes) with its mode and quota scan option */
+export async function restoreDump(
+  deps: ApiDeps,
+  content: Buffer,
+  o: { mode: number; scanQuota: number; source: string },
+): Promise<void> {
+  const backup = parseBackupJson(content);
+  await restoreWithScans(deps.provider, backup, {
+    mode: o.mode,
+    scanQuota: o.scanQuota,
+    quotaScans: deps.quotaScans,
+    trackQuota: deps.trackQuota,
+    disconnectUser: (u) => deps.connections.disconnectUser(u),
+    logger: deps.logger.child({ source: o.source }),
+  });
+}
+
 export function registerBackupRoutes(router: Router<HttpdState>, deps: ApiDeps): void {
   const auth = requireAdminToken(deps);
   const manage = requirePermission('manage_system');
@@ -125,10 +161,7 @@ export function registerBackupRoutes(router: Router<HttpdState>, deps: ApiDeps):
     const backup = await createBackup(deps.provider);
     const json = indent ? JSON.stringify(backup, null, 2) : JSON.stringify(backup);
     if (file === undefined) {
-      ctx.status = 200;
-      ctx.set('Content-Disposition', 'attachment; filename="sftpgo-backup.json"');
-      ctx.type = 'application/json';
-      ctx.body = json;
+      sendDumpAttachment(ctx, json);
       return;
     }
     try {
@@ -141,14 +174,10 @@ export function registerBackupRoutes(router: Router<HttpdState>, deps: ApiDeps):
   });
 
   const restore = async (ctx: HttpdContext, content: Buffer, source: string): Promise<void> => {
-    const backup = parseBackupJson(content);
-    await restoreWithScans(deps.provider, backup, {
+    await restoreDump(deps, content, {
       mode: enumParam(ctx.query, 'mode', 'mode'),
       scanQuota: enumParam(ctx.query, 'scan-quota', 'scan_quota'),
-      quotaScans: deps.quotaScans,
-      trackQuota: deps.trackQuota,
-      disconnectUser: (u) => deps.connections.disconnectUser(u),
-      logger: deps.logger.child({ source }),
+      source,
     });
     sendMessage(ctx, 200, 'Data restored');
   };

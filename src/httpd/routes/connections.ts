@@ -8,6 +8,12 @@ import { HttpError } from '../errors.js';
 import { requireAdminToken, requirePermission } from '../middleware/auth.js';
 import { pathParam, sendJson, sendMessage } from './respond.js';
 
+/** DELETE /connections/{id}: closes the connection, 404 when it is not active */
+export function closeConnection(deps: ApiDeps, id: string): void {
+  if (id === '') throw new HttpError(400, 'connectionID is mandatory', { detail: 'connectionID is mandatory' });
+  if (!deps.connections.close(id)) throw new HttpError(404, 'Not Found', { detail: 'Not Found' });
+}
+
 export function registerConnectionRoutes(router: Router<HttpdState>, deps: ApiDeps): void {
   const auth = requireAdminToken(deps);
 
@@ -16,9 +22,7 @@ export function registerConnectionRoutes(router: Router<HttpdState>, deps: ApiDe
   });
 
   router.delete('/connections/:connectionID', auth, requirePermission('close_conns'), (ctx) => {
-    const id = pathParam(ctx, 'connectionID');
-    if (id === '') throw new HttpError(400, 'connectionID is mandatory', { detail: 'connectionID is mandatory' });
-    if (!deps.connections.close(id)) throw new HttpError(404, 'Not Found', { detail: 'Not Found' });
+    closeConnection(deps, pathParam(ctx, 'connectionID'));
     sendMessage(ctx, 200, 'Connection closed');
   });
 }

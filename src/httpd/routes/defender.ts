@@ -37,6 +37,12 @@ function queryIp(q: Query): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** DELETE /defender/hosts/{id}: removes the host (unban), 404 when it is not listed */
+export function deleteDefenderHost(deps: ApiDeps, id: string): void {
+  const ip = ipFromHostId(id);
+  if (!deps.defender.deleteHost(ip)) throw new HttpError(404, 'Not found', { detail: 'Not Found' });
+}
+
 export function registerDefenderRoutes(router: Router<HttpdState>, deps: ApiDeps): void {
   const auth = requireAdminToken(deps);
   const view = requirePermission('view_defender');
@@ -53,8 +59,7 @@ export function registerDefenderRoutes(router: Router<HttpdState>, deps: ApiDeps
   });
 
   router.delete('/defender/hosts/:id', auth, manage, (ctx) => {
-    const ip = ipFromHostId(pathParam(ctx, 'id'));
-    if (!defender.deleteHost(ip)) throw new HttpError(404, 'Not found', { detail: 'Not Found' });
+    deleteDefenderHost(deps, pathParam(ctx, 'id'));
     sendMessage(ctx, 200, 'OK');
   });
 

@@ -5,12 +5,28 @@
  */
 import type Router from '@koa/router';
 import { redactFolder } from '../../dataprovider/index.js';
+import type { Folder } from '../../dataprovider/provider.js';
 import type { ApiDeps, HttpdState } from '../context.js';
 import { readJsonBody } from '../body.js';
 import { decodeFolder } from '../decode.js';
 import { requireAdminToken, requirePermission } from '../middleware/auth.js';
 import { parseListOptions } from '../query.js';
 import { pathParam, sendJson, sendMessage } from './respond.js';
+
+/** POST /folders from a JSON body (the web admin's folder form builds the same body) */
+export async function addFolderFromBody(deps: ApiDeps, body: unknown): Promise<Folder> {
+  return deps.provider.addFolder(decodeFolder(body));
+}
+
+/** PUT /folders/{name} with the JSON body `body()` gives: 404 before reading it, as upstream */
+export async function updateFolderFromBody(
+  deps: ApiDeps,
+  name: string,
+  body: () => Promise<unknown>,
+): Promise<void> {
+  await deps.provider.getFolder(name);
+  await deps.provider.updateFolder(name, decodeFolder(await body()));
+}
 
 export function registerFolderRoutes(router: Router<HttpdState>, deps: ApiDeps): void {
   const auth = requireAdminToken(deps);
@@ -23,8 +39,7 @@ export function registerFolderRoutes(router: Router<HttpdState>, deps: ApiDeps):
   });
 
   router.post('/folders', auth, requirePermission('add_users'), async (ctx) => {
-    const body = decodeFolder(await readJsonBody(ctx.req));
-    const added = await provider.addFolder(body);
+    const added = await addFolderFromBody(deps, await readJsonBody(ctx.req));
     sendJson(ctx, 201, redactFolder(added));
   });
 
@@ -33,10 +48,7 @@ export function registerFolderRoutes(router: Router<HttpdState>, deps: ApiDeps):
   });
 
   router.put('/folders/:name', auth, requirePermission('edit_users'), async (ctx) => {
-    const name = pathParam(ctx, 'name');
-    await provider.getFolder(name); // 404 before looking at the body, as upstream
-    const body = decodeFolder(await readJsonBody(ctx.req));
-    await provider.updateFolder(name, body);
+    await updateFolderFromBody(deps, pathParam(ctx, 'name'), () => readJsonBody(ctx.req));
     sendMessage(ctx, 200, 'Folder updated');
   });
 

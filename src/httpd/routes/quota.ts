@@ -43,26 +43,36 @@ function hasQuotaRestrictions(u: User): boolean {
   return (u.quota_size ?? 0) > 0 || (u.quota_files ?? 0) > 0;
 }
 
+const trackingDisabled = (): HttpError =>
+  new HttpError(403, TRACK_QUOTA_DISABLED, { detail: 'quota tracking is disabled: set data_provider.track_quota to 1 or 2' });
+
+/** POST /quotas/users/{username}/scan: starts a background scan; 403 without quota tracking, 409 when one runs */
+export async function startUserQuotaScan(deps: ApiDeps, username: string): Promise<void> {
+  if (deps.trackQuota === 0) throw trackingDisabled();
+  const user = await deps.provider.getUser(username);
+  if (!deps.quotaScans.startUserScan(user)) throw new HttpError(409, 'Another scan is already in progress', { detail: 'Conflict' });
+}
+
+/** POST /quotas/folders/{name}/scan, as startUserQuotaScan */
+export async function startFolderQuotaScan(deps: ApiDeps, name: string): Promise<void> {
+  if (deps.trackQuota === 0) throw trackingDisabled();
+  const folder = await deps.provider.getFolder(name);
+  if (!deps.quotaScans.startFolderScan(folder)) throw new HttpError(409, 'Another scan is already in progress', { detail: 'Conflict' });
+}
+
 export function registerQuotaRoutes(router: Router<HttpdState>, deps: ApiDeps): void {
   const auth = requireAdminToken(deps);
   const scans = requirePermission('quota_scans');
   const edit = requirePermission('edit_users');
   const { provider, quotaScans } = deps;
 
-  const trackingDisabled = (): HttpError =>
-    new HttpError(403, TRACK_QUOTA_DISABLED, { detail: 'quota tracking is disabled: set data_provider.track_quota to 1 or 2' });
-
   const startUserScan = async (ctx: HttpdContext, username: string): Promise<void> => {
-    if (deps.trackQuota === 0) throw trackingDisabled();
-    const user = await provider.getUser(username);
-    if (!quotaScans.startUserScan(user)) throw new HttpError(409, 'Another scan is already in progress', { detail: 'Conflict' });
+    await startUserQuotaScan(deps, username);
     sendMessage(ctx, 202, 'Scan started');
   };
 
   const startFolderScan = async (ctx: HttpdContext, name: string): Promise<void> => {
-    if (deps.trackQuota === 0) throw trackingDisabled();
-    const folder = await provider.getFolder(name);
-    if (!quotaScans.startFolderScan(folder)) throw new HttpError(409, 'Another scan is already in progress', { detail: 'Conflict' });
+    await startFolderQuotaScan(deps, name);
     sendMessage(ctx, 202, 'Scan started');
   };
 

@@ -7,6 +7,7 @@
  */
 import type Router from '@koa/router';
 import { redactUser } from '../../dataprovider/index.js';
+import type { User } from '../../dataprovider/provider.js';
 import type { ApiDeps, HttpdState } from '../context.js';
 import { readJsonBody } from '../body.js';
 import { decodeUser } from '../decode.js';
@@ -15,19 +16,41 @@ import { errorSummary } from '../middleware/errors.js';
 import { parseDisconnect, parseListOptions } from '../query.js';
 import { pathParam, sendJson, sendMessage } from './respond.js';
 
+/** POST /users from a JSON body (the web admin's user form builds the same body) */
+export async function addUserFromBody(deps: ApiDeps, body: unknown): Promise<User> {
+  return deps.provider.addUser(decodeUser(body));
+}
+
+/** PUT /users/{username} with the JSON body `body()` gives: 404 before reading it, as upstream */
+export async function updateUserFromBody(
+  deps: ApiDeps,
+  username: string,
+  body: () => Promise<unknown>,
+): Promise<void> {
+  await deps.provider.getUser(username);
+  await deps.provider.updateUser(username, decodeUser(await body()));
+}
+
+/** closes the user's sessions after a change; a failure is logged, the change stays saved */
+export async function disconnectAfterChange(deps: ApiDeps, username: string): Promise<void> {
+  if (!deps.disconnectUser) return;
+  try {
+    await deps.disconnectUser(username);
+  } catch (e) {
+    // the change is already saved; a failure to kick sessions must not turn it into an error
+    deps.logger.warn({ username, error: errorSummary(e) }, 'unable to disconnect user');
+  }
+}
+
+/** DELETE /users/{username}: the user's connections are closed too */
+export async function deleteUserAndDisconnect(deps: ApiDeps, username: string): Promise<void> {
+  await deps.provider.deleteUser(username);
+  await disconnectAfterChange(deps, username);
+}
+
 export function registerUserRoutes(router: Router<HttpdState>, deps: ApiDeps): void {
   const auth = requireAdminToken(deps);
   const { provider } = deps;
-
-  const disconnect = async (username: string): Promise<void> => {
-    if (!deps.disconnectUser) return;
-    try {
-      await deps.disconnectUser(username);
-    } catch (e) {
-      // the change is already saved; a failure to kick sessions must not turn it into an error
-      deps.logger.warn({ username, error: errorSummary(e) }, 'unable to disconnect user');
-    }
-  };
 
   router.get('/users', auth, requirePermission('view_users'), async (ctx) => {
     const opts = parseListOptions(ctx.query);
@@ -36,8 +59,7 @@ export function registerUserRoutes(router: Router<HttpdState>, deps: ApiDeps): v
   });
 
   router.post('/users', auth, requirePermission('add_users'), async (ctx) => {
-    const body = decodeUser(await readJsonBody(ctx.req));
-    const added = await provider.addUser(body);
+    const added = await addUserFromBody(deps, await readJsonBody(ctx.req));
     sendJson(ctx, 201, redactUser(added));
   });
 
@@ -48,16 +70,13 @@ export function registerUserRoutes(router: Router<HttpdState>, deps: ApiDeps): v
   router.put('/users/:username', auth, requirePermission('edit_users'), async (ctx) => {
     const doDisconnect = parseDisconnect(ctx.query);
     const username = pathParam(ctx, 'username');
-    await provider.getUser(username); // 404 before looking at the body, as upstream
-    const body = decodeUser(await readJsonBody(ctx.req));
-    await provider.updateUser(username, body);
-    if (doDisconnect) await disconnect(pathParam(ctx, 'username'));
+    await updateUserFromBody(deps, username, () => readJsonBody(ctx.req));
+    if (doDisconnect) await disconnectAfterChange(deps, username);
     sendMessage(ctx, 200, 'User updated');
   });
 
   router.delete('/users/:username', auth, requirePermission('del_users'), async (ctx) => {
-    await provider.deleteUser(pathParam(ctx, 'username'));
-    await disconnect(pathParam(ctx, 'username'));
+    await deleteUserAndDisconnect(deps, pathParam(ctx, 'username'));
     sendMessage(ctx, 200, 'User deleted');
   });
 }
