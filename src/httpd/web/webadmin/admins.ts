@@ -16,7 +16,7 @@ import { pathParam } from '../../routes/respond.js';
 import { VALID_ADMIN_PERMISSIONS } from '../../../dataprovider/validation/admin.js';
 import type { WebCtx, WebKit } from '../kit.js';
 import { adminSubject, requireWebAdmin } from '../session.js';
-import { flashFromQuery, formFailure, pageParam, searchPage } from './form-page.js';
+import { flashFromQuery, formFailure, pageParam, searchPage, type FormState } from './form-page.js';
 import { adminFormToJson, adminToForm, formView } from './forms.js';
 
 export function registerAdminUserPages(router: Router<HttpdState>, kit: WebKit): void {
@@ -43,17 +43,7 @@ export function registerAdminUserPages(router: Router<HttpdState>, kit: WebKit):
     });
   });
 
-  const adminForm = (
-    ctx: WebCtx,
-    o: {
-      mode: 'add' | 'edit';
-      values: URLSearchParams;
-      username?: string;
-      errors?: Record<string, string>;
-      summary?: string;
-      status?: number;
-    },
-  ): void => {
+  const adminForm = (ctx: WebCtx, o: FormState & { username?: string }): void => {
     kit.page(
       ctx,
       'admin',

@@ -12,7 +12,7 @@ import { startFolderQuotaScan } from '../../routes/quota.js';
 import { pathParam } from '../../routes/respond.js';
 import type { WebCtx, WebKit } from '../kit.js';
 import { requireWebAdmin } from '../session.js';
-import { flashFromQuery, formFailure, pageParam, searchPage } from './form-page.js';
+import { flashFromQuery, formFailure, pageParam, searchPage, type FormState } from './form-page.js';
 import { folderFormToJson, folderToForm, formView } from './forms.js';
 
 /** the storage choices of the filesystem select: [provider, label] */
@@ -55,17 +55,7 @@ export function registerFolderPages(router: Router<HttpdState>, kit: WebKit): vo
     });
   });
 
-  const folderForm = (
-    ctx: WebCtx,
-    o: {
-      mode: 'add' | 'edit';
-      values: URLSearchParams;
-      name?: string;
-      errors?: Record<string, string>;
-      summary?: string;
-      status?: number;
-    },
-  ): void => {
+  const folderForm = (ctx: WebCtx, o: FormState & { name?: string }): void => {
     kit.page(
       ctx,
       'admin',

@@ -9,6 +9,15 @@ import { HttpError } from '../../errors.js';
 import { errorText, type FlashMessage, type WebCtx } from '../kit.js';
 import { inputForField } from './forms.js';
 
+/** what a form page renders: its mode, the values shown and, after a failed save, the errors */
+export interface FormState {
+  mode: 'add' | 'edit';
+  values: URLSearchParams;
+  errors?: Record<string, string>;
+  summary?: string;
+  status?: number;
+}
+
 export interface FormFailure {
   summary: string;
   errors: Record<string, string>;

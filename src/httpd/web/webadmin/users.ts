@@ -16,7 +16,7 @@ import {
 } from '../../routes/users.js';
 import type { WebCtx, WebKit } from '../kit.js';
 import { requireWebAdmin } from '../session.js';
-import { flashFromQuery, formFailure, pageParam, searchPage } from './form-page.js';
+import { flashFromQuery, formFailure, pageParam, searchPage, type FormState } from './form-page.js';
 import { formView, userFormToJson, userToForm } from './forms.js';
 import { FS_OPTIONS, folderNames } from './folders.js';
 import {
@@ -50,17 +50,7 @@ export function registerUserPages(router: Router<HttpdState>, kit: WebKit): void
     });
   });
 
-  const userForm = async (
-    ctx: WebCtx,
-    o: {
-      mode: 'add' | 'edit';
-      values: URLSearchParams;
-      username?: string;
-      errors?: Record<string, string>;
-      summary?: string;
-      status?: number;
-    },
-  ): Promise<void> => {
+  const userForm = async (ctx: WebCtx, o: FormState & { username?: string }): Promise<void> => {
     kit.page(
       ctx,
       'admin',
