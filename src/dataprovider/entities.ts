@@ -87,18 +87,38 @@ export interface Entities {
   schemaVersion: EntitySchema<SchemaVersionRow>;
 }
 
-/** Table and constraint names for a prefix; shared by entities and migrations. */
+/**
+ * Table and constraint names for a prefix; shared by entities and migrations. They are SFTPGo
+ * 2.0.x/2.1.2's (dataprovider/{sqlite,pgsql,mysql}.go), so that the two can use the same database:
+ * the mapping table is `folders_mapping`, its constraints and index carry upstream's names, and
+ * the unique keys of users, admins and folders have the names PostgreSQL gives upstream's unnamed
+ * UNIQUE columns.
+ */
 export function tableNames(prefix: string) {
   return {
     users: `${prefix}users`,
     admins: `${prefix}admins`,
     folders: `${prefix}folders`,
-    mapping: `${prefix}users_folders_mapping`,
+    mapping: `${prefix}folders_mapping`,
     schemaVersion: `${prefix}schema_version`,
     migrations: `${prefix}typeorm_migrations`,
     usersUsernameKey: `${prefix}users_username_key`,
     adminsUsernameKey: `${prefix}admins_username_key`,
     foldersNameKey: `${prefix}folders_name_key`,
+    mappingUserFolderKey: `${prefix}unique_mapping`,
+    mappingFolderIdx: `${prefix}folders_mapping_folder_id_idx`,
+    mappingUserFk: `${prefix}folders_mapping_user_id_fk_users_id`,
+    mappingFolderFk: `${prefix}folders_mapping_folder_id_fk_folders_id`,
+  };
+}
+
+/**
+ * The names sftpgo-ts used for the mapping table before it took upstream's (see tableNames);
+ * the UpstreamMappingNames migration renames them.
+ */
+export function legacyMappingNames(prefix: string) {
+  return {
+    mapping: `${prefix}users_folders_mapping`,
     mappingUserFolderKey: `${prefix}users_folders_mapping_user_folder_key`,
     mappingFolderIdx: `${prefix}users_folders_mapping_folder_id_idx`,
     mappingUserFk: `${prefix}users_folders_mapping_user_id_fk`,

@@ -4,7 +4,7 @@
  * shared by the REST API, loaddata and the CLI; password hashing; secret redaction.
  */
 import { resolve } from 'node:path';
-import { DataSource } from 'typeorm';
+import { DataSource, MigrationExecutor } from 'typeorm';
 import { SftpgoError } from '../errors/index.js';
 import {
   resolveDataProviderConfig,
@@ -28,6 +28,7 @@ import type { QuotaTimers } from './quota-updater.js';
 import type { SecretEncrypter } from './secrets.js';
 import { ProviderCore } from './core.js';
 import { TypeormStore } from './typeorm-provider.js';
+import { adoptUpstreamSchema } from './upstream-schema.js';
 
 export type {
   Admin,
@@ -152,18 +153,32 @@ async function open(input: DataProviderConfigInput, o: CreateProviderOptions): P
 
 /**
  * Runs pending migrations under a cross-process lock where the database offers one (pg advisory
- * lock, MySQL GET_LOCK), so several `sftpgo serve` instances can start together. Returns how
- * many migrations ran.
+ * lock, MySQL GET_LOCK), so several `sftpgo serve` instances can start together; a database
+ * SFTPGo created is adopted first (upstream-schema.ts). Returns how many migrations ran, plus one
+ * for an adoption.
  */
-async function migrate(ds: DataSource, dialect: Dialect, prefix: string): Promise<number> {
+async function migrate(
+  ds: DataSource,
+  dialect: Dialect,
+  cfg: DataProviderConfig,
+  logger: ProviderLogger | undefined,
+): Promise<number> {
+  const prefix = cfg.sql_tables_prefix;
   const lockName = `sftpgo_${tableNames(prefix).migrations}`;
   const qr = dialect === 'sqlite' ? undefined : ds.createQueryRunner();
   try {
     if (dialect === 'postgres')
       await qr?.query('SELECT pg_advisory_lock(hashtext($1))', [lockName]);
     if (dialect === 'mysql') await qr?.query('SELECT GET_LOCK(?, 60)', [lockName]);
+    const adopted = await adoptUpstreamSchema(ds, dialect, prefix);
+    if (adopted !== undefined) {
+      logger?.info(
+        { sender: 'dataprovider', driver: cfg.driver, schema_version: adopted },
+        `adopted an SFTPGo schema at version ${adopted}`,
+      );
+    }
     const ran = await ds.runMigrations({ transaction: dialect === 'mysql' ? 'each' : 'all' });
-    return ran.length;
+    return ran.length + (adopted === undefined ? 0 : 1);
   } finally {
     if (qr !== undefined) {
       try {
@@ -189,6 +204,23 @@ async function schemaVersionOf(
   } finally {
     await qr.release();
   }
+}
+
+/**
+ * Whether a start with update_mode 1 must refuse the database: a migration is pending (without
+ * creating the migrations table, as TypeORM's showMigrations would). A schema at the current
+ * version only missing the (no-op) upgrade step's bookkeeping row is fine. A database SFTPGo
+ * created has every migration pending until `initprovider` adopts it.
+ */
+async function needsInitialization(
+  ds: DataSource,
+  dialect: Dialect,
+  prefix: string,
+): Promise<boolean> {
+  const pending = await new MigrationExecutor(ds).getPendingMigrations();
+  if (pending.length === 0) return false;
+  if (pending.some((m) => m.name !== upgradeMigrationName(dialect))) return true;
+  return (await schemaVersionOf(ds, dialect, prefix)) !== SCHEMA_VERSION;
 }
 
 function migrationError(
@@ -219,14 +251,10 @@ export async function createProvider(
   const { ds, cfg, dialect, entities } = await open(cfgInput, o);
   try {
     if (cfg.update_mode === 0 || cfg.driver === 'memory') {
-      const n = await migrate(ds, dialect, cfg.sql_tables_prefix);
+      const n = await migrate(ds, dialect, cfg, o.logger);
       if (n > 0)
         o.logger?.info({ sender: 'dataprovider', driver: cfg.driver }, 'data provider initialized');
-    } else if (
-      (await ds.showMigrations()) &&
-      // a schema at the current version only misses the (no-op) upgrade step's bookkeeping row
-      (await schemaVersionOf(ds, dialect, cfg.sql_tables_prefix)) !== SCHEMA_VERSION
-    ) {
+    } else if (await needsInitialization(ds, dialect, cfg.sql_tables_prefix)) {
       throw new SftpgoError(
         'BACKEND_UNAVAILABLE',
         'the data provider is not initialized or not up to date, run "sftpgo initprovider" (update_mode is 1)',
@@ -266,7 +294,7 @@ export async function initializeProvider(
 ): Promise<InitializeResult> {
   const { ds, cfg, dialect } = await open(cfgInput, o);
   try {
-    const n = await migrate(ds, dialect, cfg.sql_tables_prefix);
+    const n = await migrate(ds, dialect, cfg, o.logger);
     return n > 0 ? 'created' : 'up to date';
   } catch (e) {
     throw migrationError(cfg, e);

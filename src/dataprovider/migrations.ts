@@ -6,14 +6,18 @@
  * TypeORM keeps its own bookkeeping in `<prefix>typeorm_migrations`. Classes are created per
  * table prefix, so one process can hold providers with different prefixes.
  *
- * Two migrations: InitSchemaV10 creates the version-10 schema of a fresh database; UpgradeToV10
- * then brings an older schema (version 8, the SFTPGo 2.0.x layout left by `sftpgo
- * revertprovider`, or 9) up to 10 and does nothing on a fresh one. `revertprovider` removes
- * UpgradeToV10's bookkeeping row, so the next `initprovider` (or start with update_mode 0) runs it
- * again.
+ * Three migrations: InitSchemaV10 creates the version-10 schema of a fresh database, with
+ * SFTPGo's table and constraint names (entities.ts tableNames); UpgradeToV10 then brings an older
+ * schema (version 8, the SFTPGo 2.0.x layout left by `sftpgo revertprovider`, or 9) up to 10 and
+ * does nothing on a fresh one; UpstreamMappingNames renames the mapping table of a database made
+ * by an earlier sftpgo-ts (`users_folders_mapping`) to SFTPGo's `folders_mapping`
+ * (legacy-mapping.ts) and does nothing on any other. `revertprovider` removes UpgradeToV10's
+ * bookkeeping row, so the next `initprovider` (or start with update_mode 0) runs it again. A
+ * database SFTPGo itself created gets these rows recorded instead (upstream-schema.ts).
  */
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { tableNames } from './entities.js';
+import { renameLegacyMapping } from './legacy-mapping.js';
 import { downgradeSchema, upgradeSchema } from './schema-versions.js';
 import type { SecretEncrypter } from './secrets.js';
 
@@ -176,5 +180,15 @@ export function createMigrations(
       await downgradeSchema(qr, dialect, prefix, o.kms);
     }
   }
-  return [InitSchemaV10, UpgradeToV10];
+  class UpstreamMappingNames implements MigrationInterface {
+    readonly name = `SftpgoUpstreamMappingNames${capitalized(dialect)}1767312000000`;
+    async up(qr: QueryRunner): Promise<void> {
+      await renameLegacyMapping(qr, dialect, prefix);
+    }
+    down(): Promise<void> {
+      // the old names are of no use to any version of sftpgo-ts that reads this migration
+      return Promise.resolve();
+    }
+  }
+  return [InitSchemaV10, UpgradeToV10, UpstreamMappingNames];
 }

@@ -35,7 +35,7 @@ export const OLDEST_SCHEMA_VERSION = 8;
 /** upstream vfs.AzureBlobFilesystemProvider */
 const AZURE_BLOB_PROVIDER = 3;
 
-function quoter(dialect: Dialect): (s: string) => string {
+export function quoter(dialect: Dialect): (s: string) => string {
   return dialect === 'mysql' ? (s) => `\`${s}\`` : (s) => `"${s}"`;
 }
 
