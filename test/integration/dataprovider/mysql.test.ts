@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { mysqlUnavailableReason, startMysql, type MysqlServer } from '../../helpers/mysql.js';
 import { defineProviderSuite, type DriverEnv } from './cases.js';
 import { defineRevertSuite } from './revert-cases.js';
+import { defineUpstreamSuite } from './upstream-cases.js';
 
 const unavailable = mysqlUnavailableReason();
 const inCi = process.env['CI'] === 'true';
@@ -46,4 +47,5 @@ if (unavailable !== undefined && inCi) {
   };
   defineProviderSuite('mysql', mysqlEnv);
   defineRevertSuite('mysql', mysqlEnv);
+  defineUpstreamSuite('mysql', mysqlEnv);
 }

@@ -11,6 +11,7 @@ import {
 } from '../../helpers/postgres.js';
 import { defineProviderSuite, type DriverEnv } from './cases.js';
 import { defineRevertSuite } from './revert-cases.js';
+import { defineUpstreamSuite } from './upstream-cases.js';
 
 const unavailable = postgresUnavailableReason();
 const inCi = process.env['CI'] === 'true';
@@ -54,4 +55,5 @@ if (unavailable !== undefined && inCi) {
   };
   defineProviderSuite('postgresql', pgEnv);
   defineRevertSuite('postgresql', pgEnv);
+  defineUpstreamSuite('postgresql', pgEnv);
 }

@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import { createProvider, sqlitePath } from '../../../src/dataprovider/index.js';
 import { defineProviderSuite, type DriverEnv } from './cases.js';
 import { defineRevertSuite } from './revert-cases.js';
+import { defineUpstreamSuite } from './upstream-cases.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sftpgo-sqlite-'));
 let n = 0;
@@ -17,6 +18,7 @@ const sqliteEnv: DriverEnv = {
 };
 defineProviderSuite('sqlite', sqliteEnv);
 defineRevertSuite('sqlite', sqliteEnv);
+defineUpstreamSuite('sqlite', sqliteEnv);
 
 void test('sqlite: relative name resolves against the config dir, WAL journal', async () => {
   const configDir = mkdtempSync(join(dir, 'cfg-'));
