@@ -285,8 +285,9 @@ export async function createProvider(
 export type InitializeResult = 'created' | 'up to date';
 
 /**
- * `sftpgo initprovider`: creates or updates the schema. Returns 'up to date' when there was
- * nothing to do (upstream's "the data provider is up to date"), 'created' otherwise.
+ * `sftpgo initprovider`: creates or updates the schema, adopting a database SFTPGo created
+ * (upstream-schema.ts). Returns 'up to date' when there was nothing to do (upstream's "the data
+ * provider is up to date"), 'created' otherwise.
  */
 export async function initializeProvider(
   cfgInput: DataProviderConfigInput,
