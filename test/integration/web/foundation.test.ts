@@ -310,6 +310,39 @@ void describe('web UIs: configuration', () => {
     }
   });
 
+  void it('keyboard only: the skip link comes first, the login form is filled and sent without a mouse', async () => {
+    const srv = await startWebServer();
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${srv.httpUrl}/web/admin/login`);
+      // autofocus puts the caret in the username field; typing and Tab move through the form
+      await page.keyboard.type(srv.admin.username);
+      await page.keyboard.press('Tab');
+      assert.equal(
+        await page.evaluate<string | undefined>('document.activeElement?.id'),
+        'password',
+      );
+      await page.keyboard.type(srv.admin.password);
+      await Promise.all([page.waitForURL(/\/web\/admin\/users$/), page.keyboard.press('Enter')]);
+      // on a signed-in page the first Tab stop is the skip link, and it leads to the content
+      await page.goto(`${srv.httpUrl}/web/admin/status`);
+      await page.evaluate('document.activeElement?.blur()');
+      await page.keyboard.press('Tab');
+      assert.equal(
+        await page.evaluate<string | null | undefined>(
+          "document.activeElement?.getAttribute('href')",
+        ),
+        '#main',
+      );
+      await page.keyboard.press('Enter');
+      assert.match(page.url(), /#main$/);
+    } finally {
+      await browser.close();
+      await srv.stop();
+    }
+  });
+
   void it('first admin: setup page in Chromium while no admin exists, refused after', async () => {
     const srv = await startWebServer({ createAdmin: false });
     const browser = await launchBrowser();
