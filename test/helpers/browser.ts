@@ -4,6 +4,7 @@
  * Each test gets its own browser context (cookies); screenshots of every page a test visits go
  * to test-artifacts/screenshots/ (kept as CI artifacts, ignored by git).
  */
+import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,4 +72,23 @@ export async function webLogin(
     page.waitForURL((u) => !u.pathname.endsWith('/login')),
     page.click('button[type="submit"]'),
   ]);
+}
+
+export const NARROW = { width: 360, height: 740 };
+export const WIDE = { width: 1280, height: 900 };
+
+/**
+ * Screenshots of the page at desktop width (`<name>.png`) and at 360 px (`<name>-360.png`);
+ * unless `checkOverflow` is false, fails when the page is wider than the viewport at 360 px
+ * (tables may scroll inside their own .table-wrap, the page may not).
+ */
+export async function snapBoth(page: Page, name: string, checkOverflow = true): Promise<void> {
+  await snap(page, name);
+  await page.setViewportSize(NARROW);
+  await snap(page, `${name}-360`);
+  if (checkOverflow) {
+    const width = await page.evaluate<number>('document.documentElement.scrollWidth');
+    assert.ok(width <= NARROW.width + 1, `${name}: the page is ${width}px wide at 360px`);
+  }
+  await page.setViewportSize(WIDE);
 }

@@ -11,22 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, snap, startWebServer, webLogin } from '../../helpers/browser.js';
+import {
+  launchBrowser,
+  snap,
+  snapBoth,
+  startWebServer,
+  WIDE,
+  webLogin,
+} from '../../helpers/browser.js';
 import type { TestServer } from '../../helpers/server.js';
 import { ssh2Connect, waitFor } from '../../helpers/sftpd.js';
-
-const NARROW = { width: 360, height: 740 };
-const WIDE = { width: 1280, height: 900 };
-
-/** screenshots at desktop width, and at 360 px with no horizontal overflow of the page */
-async function snapBoth(page: Page, name: string): Promise<void> {
-  await snap(page, name);
-  await page.setViewportSize(NARROW);
-  const width = await page.evaluate<number>('document.documentElement.scrollWidth');
-  assert.ok(width <= NARROW.width + 1, `${name}: the page is ${width}px wide at 360px`);
-  await snap(page, `${name}-360`);
-  await page.setViewportSize(WIDE);
-}
 
 async function submit(
   page: Page,

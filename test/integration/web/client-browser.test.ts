@@ -13,22 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, snap, startWebServer, webLogin } from '../../helpers/browser.js';
+import type { Browser } from 'playwright-core';
+import { launchBrowser, snapBoth, startWebServer, webLogin } from '../../helpers/browser.js';
 import { restUsers, type TestServer } from '../../helpers/server.js';
 
 const run = promisify(execFile);
-
-async function narrow(page: Page, name: string, checkOverflow: boolean): Promise<void> {
-  await snap(page, name);
-  await page.setViewportSize({ width: 360, height: 740 });
-  await snap(page, `${name}-360`);
-  if (checkOverflow) {
-    const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
-    assert.ok(width <= 361, `${name}: the page is ${width}px wide at 360px`);
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
 
 void describe('web client in Chromium', () => {
   let srv: TestServer;
@@ -73,11 +62,11 @@ void describe('web client in Chromium', () => {
     });
     try {
       await page.goto(`${srv.httpUrl}/web/client/login`);
-      await narrow(page, 'client-login', false);
+      await snapBoth(page, 'client-login', false);
       await webLogin(page, srv.httpUrl, 'client', u.username, u.password);
       assert.match(page.url(), /\/web\/client\/files$/);
       assert.ok(await page.isVisible('tr[data-name="shared"][data-type="dir"]'));
-      await narrow(page, 'client-files-home', true);
+      await snapBoth(page, 'client-files-home', true);
 
       // into the virtual folder
       await Promise.all([
@@ -98,7 +87,7 @@ void describe('web client in Chromium', () => {
       await Promise.all([page.waitForURL(/done=upload/), page.click('[data-testid="upload"]')]);
       assert.match((await page.textContent('.flash-success')) ?? '', /Upload complete/);
       assert.ok((await readFile(join(mapped, 'upload.bin'))).equals(content), 'stored byte-exact');
-      await narrow(page, 'client-files-folder', true);
+      await snapBoth(page, 'client-files-folder', true);
 
       // download it: the browser's download, byte-exact
       const [download] = await Promise.all([
@@ -143,7 +132,7 @@ void describe('web client in Chromium', () => {
         page.waitForURL(/\/rename\?/),
         page.click('tr[data-name="made"] a[aria-label="Rename made"]'),
       ]);
-      await narrow(page, 'client-rename', false);
+      await snapBoth(page, 'client-rename', false);
       await page.fill('#rename-to', 'renamed');
       await Promise.all([page.waitForURL(/done=rename/), page.click('[data-testid="rename"]')]);
       assert.ok((await stat(join(mapped, 'renamed'))).isDirectory());
@@ -154,7 +143,7 @@ void describe('web client in Chromium', () => {
       await Promise.all([page.waitForURL(/\/delete$/), page.click('[data-testid="delete"]')]);
       // not empty: the confirmation page
       assert.match((await page.textContent('h1')) ?? '', /non-empty/);
-      await narrow(page, 'client-delete-confirm', false);
+      await snapBoth(page, 'client-delete-confirm', false);
       await Promise.all([
         page.waitForURL(/done=delete/),
         page.click('[data-testid="confirm-delete"]'),
@@ -165,7 +154,7 @@ void describe('web client in Chromium', () => {
       await page.fill('#mkdir-name', 'other.txt');
       await page.click('[data-testid="mkdir"]');
       assert.ok(await page.isVisible('.flash-error'));
-      await narrow(page, 'client-files-error', true);
+      await snapBoth(page, 'client-files-error', true);
 
       // account: quota, public key, password
       await page.click('nav a[href$="/credentials"]');
@@ -173,7 +162,7 @@ void describe('web client in Chromium', () => {
       const quota = (await page.textContent('[data-testid="quota"]')) ?? '';
       assert.match(quota, /of 50 MB/);
       assert.match(quota, /\/shared/);
-      await narrow(page, 'client-account', true);
+      await snapBoth(page, 'client-account', true);
       await run('ssh-keygen', [
         '-q',
         '-t',
