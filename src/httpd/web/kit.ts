@@ -100,6 +100,12 @@ export interface WebKit {
     data: Record<string, unknown>,
     status?: number,
   ): void;
+  /** the area's login form, with an error message and the name typed when a sign-in failed */
+  loginPage(
+    ctx: WebCtx,
+    area: WebArea,
+    o?: { error?: string; username?: string; status?: number },
+  ): void;
   /** 302 to a path of the area */
   redirect(ctx: WebCtx, area: WebArea, path: string): void;
   /** an HTML error page for failures of web routes (the REST API's JSON shape elsewhere) */
@@ -226,6 +232,18 @@ export function createWebKit(
       ctx.status = status;
       ctx.type = 'text/html; charset=utf-8';
       ctx.body = html;
+    },
+
+    loginPage(ctx, area, lo = {}) {
+      const heading = area === 'admin' ? 'SFTPGo admin' : 'SFTPGo';
+      const data = {
+        title: 'Login',
+        heading,
+        action: url(area, '/login'),
+        username: lo.username ?? '',
+        error: lo.error,
+      };
+      kit.page(ctx, area, 'common/login', data, lo.status ?? 200);
     },
 
     redirect(ctx, area, path) {

@@ -6,7 +6,7 @@
 import type Router from '@koa/router';
 import { SftpgoError } from '../../../errors/index.js';
 import type { HttpdState } from '../../context.js';
-import { errorText, type WebKit } from '../kit.js';
+import { errorText, type WebCtx, type WebKit } from '../kit.js';
 import { adminSubject, needsSetup } from '../session.js';
 
 /** where a signed-in admin lands */
@@ -15,25 +15,8 @@ export const ADMIN_HOME = '/users';
 export function registerAdminAuthPages(router: Router<HttpdState>, kit: WebKit): void {
   const { provider, logger } = kit.deps;
 
-  const loginPage = (
-    ctx: Parameters<WebKit['page']>[0],
-    error?: string,
-    username = '',
-    status = 200,
-  ): void =>
-    kit.page(
-      ctx,
-      'admin',
-      'common/login',
-      {
-        title: 'Login',
-        heading: 'SFTPGo admin',
-        action: kit.url('admin', '/login'),
-        username,
-        error,
-      },
-      status,
-    );
+  const loginPage = (ctx: WebCtx, error?: string, username = '', status = 200): void =>
+    kit.loginPage(ctx, 'admin', { ...(error === undefined ? {} : { error }), username, status });
 
   router.get('/', (ctx) => kit.redirect(ctx, 'admin', ADMIN_HOME));
 
@@ -68,12 +51,7 @@ export function registerAdminAuthPages(router: Router<HttpdState>, kit: WebKit):
     kit.redirect(ctx, 'admin', '/login');
   });
 
-  const setupPage = (
-    ctx: Parameters<WebKit['page']>[0],
-    error?: string,
-    username = '',
-    status = 200,
-  ): void =>
+  const setupPage = (ctx: WebCtx, error?: string, username = '', status = 200): void =>
     kit.page(
       ctx,
       'admin',

@@ -7,26 +7,15 @@ import type Router from '@koa/router';
 import type { HttpdState } from '../../context.js';
 import { HttpError } from '../../errors.js';
 import { loginHttpUser } from '../../user-login.js';
-import { errorText, type WebKit } from '../kit.js';
+import { errorText, type WebCtx, type WebKit } from '../kit.js';
 import { userSubject } from '../session.js';
 
 /** where a signed-in user lands */
 export const CLIENT_HOME = '/files';
 
 export function registerClientAuthPages(router: Router<HttpdState>, kit: WebKit): void {
-  const loginPage = (
-    ctx: Parameters<WebKit['page']>[0],
-    error?: string,
-    username = '',
-    status = 200,
-  ): void =>
-    kit.page(
-      ctx,
-      'client',
-      'common/login',
-      { title: 'Login', heading: 'SFTPGo', action: kit.url('client', '/login'), username, error },
-      status,
-    );
+  const loginPage = (ctx: WebCtx, error?: string, username = '', status = 200): void =>
+    kit.loginPage(ctx, 'client', { ...(error === undefined ? {} : { error }), username, status });
 
   router.get('/', (ctx) => kit.redirect(ctx, 'client', CLIENT_HOME));
 
