@@ -38,6 +38,8 @@ const config =
           { sftpd: { bindings: [{ port: 0 }] }, common: { max_per_host_connections: 0 } }
         : { sftpd: { bindings: [binding], host_keys: [join(configDir, 'id_ed25519'), join(configDir, 'id_ecdsa')] } };
 Object.assign(config, {
+  // no telemetry listener: two benches at once would both want its port 10000
+  telemetry: { bind_port: 0 },
   httpd: { bindings: [protocol === 'httpd' ? binding : { port: 0 }] },
   // BENCH_PASSWORD_CACHING=0: verify the bcrypt hash on every login (the default, as upstream,
   // caches a verified password until the user changes)
