@@ -417,7 +417,7 @@ class DavLock implements Lock {
 }
 
 /** live properties (RFC 4918 §15, RFC 4331); quota ones are returned only when asked by name */
-const LIVE = [
+export const LIVE = [
   'displayname',
   'getcontentlength',
   'getcontenttype',
@@ -426,7 +426,7 @@ const LIVE = [
   'resourcetype',
   'supportedlock',
 ] as const;
-const PROTECTED = new Set<string>([
+export const PROTECTED = new Set<string>([
   'creationdate',
   'getcontentlength',
   'getcontenttype',

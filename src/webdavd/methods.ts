@@ -25,6 +25,7 @@ import {
 import { SftpgoError } from '../errors/index.js';
 import { DavResource, type DavRequestContext } from './adapter.js';
 import { isSameOrBelow } from './paths.js';
+import { fastPropfind, propfindRequestOf } from './propfind.js';
 
 interface TreeEventData {
   method: Method;
@@ -165,6 +166,29 @@ function fixParser(method: Method): void {
   parser.sftpgoSplitNamespaces = true;
 }
 
+interface BodyReader {
+  getBodyXML(request: Request, response: AuthResponse): Promise<string | null>;
+  parseXml(xml: string): Promise<{ output: Record<string, unknown> }>;
+  sftpgoRecordsBodies?: WeakMap<Request, string | null>;
+}
+
+/**
+ * Makes a nephele method instance remember each request's XML body (once per instance): the
+ * beforePropfind hook gets the resource and the depth but not what was asked.
+ */
+function recordBodies(method: Method): void {
+  const m = method as unknown as BodyReader;
+  if (m.sftpgoRecordsBodies) return;
+  const bodies = new WeakMap<Request, string | null>();
+  const read = m.getBodyXML.bind(m);
+  m.getBodyXML = async (request, response) => {
+    const xml = await read(request, response);
+    bodies.set(request, xml);
+    return xml;
+  };
+  m.sftpgoRecordsBodies = bodies;
+}
+
 const TOKEN_MISMATCH =
   '<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:"><D:lock-token-matches-request-uri/></D:error>\n';
 
@@ -194,7 +218,23 @@ export function davMethodsPlugin(ctxOf: ContextOf): Plugin {
   return {
     beginPropfind(_request: Request, _response: AuthResponse, data: { method: Method }) {
       fixParser(data.method);
+      recordBodies(data.method);
       return Promise.resolve(undefined);
+    },
+
+    /** Depth 0/1 of live properties without locks or dead properties: propfind.ts */
+    async beforePropfind(
+      request: Request,
+      response: AuthResponse,
+      data: { method: Method; resource: Resource; depth: string },
+    ) {
+      const ctx = requireContext(ctxOf, request);
+      const m = data.method as unknown as BodyReader;
+      const xml = m.sftpgoRecordsBodies?.get(request);
+      if (xml === undefined) return undefined;
+      const asked = propfindRequestOf(xml ? (await m.parseXml(xml)).output : null);
+      const sent = await fastPropfind(ctx, request, response, data.method, data.resource, data.depth, asked);
+      return sent ? false : undefined;
     },
 
     beginProppatch(_request: Request, _response: AuthResponse, data: { method: Method }) {

@@ -1,0 +1,169 @@
+/**
+ * PROPFIND Depth 0/1 of our live properties, answered without nephele's per-member machinery.
+ *
+ * nephele renders a multistatus by building one xml2js object tree and serializing it through
+ * xmlbuilder, and for every member it resolves the parent chain (getParentResource: URL parsing,
+ * an adapter lookup, a stat of the parent) to list the locks: a Depth 1 PROPFIND of 100 files
+ * cost ~16 ms of CPU, most of it garbage (bench/README.md, webdav-vs-nginx). Here the request's
+ * resource and its listed members (whose attributes come from the listing itself, no stat per
+ * member) are rendered straight into a string.
+ *
+ * This only covers what needs nothing of nephele's namespace handling: no request body, or
+ * `allprop` without `include`, or `prop` naming DAV: properties only, and a user with no locks
+ * and no dead properties (then every `lockdiscovery` is empty and every property is one of ours,
+ * whose values are plain DAV: elements). Anything else (Depth infinity, `propname`, other
+ * namespaces, locks, dead properties) returns false and nephele answers as before. The property
+ * values come from the same DavProperties.get as nephele's path, so both answer the same.
+ * Written by hand: no XML library serializes faster than string concatenation of fixed element
+ * names, which is all this needs (text values are escaped).
+ */
+import type { Request } from 'express';
+import type { AuthResponse, Method } from 'nephele';
+import { PropertyNotFoundError } from 'nephele';
+import type { DavRequestContext } from './adapter.js';
+import { DavResource, LIVE, PROTECTED } from './adapter.js';
+
+/** the DAV: properties this path renders (ours); any other requested name goes to nephele */
+const KNOWN = new Set<string>([...LIVE, ...PROTECTED]);
+
+/** what the request asks: every live property, or these names */
+export type PropfindRequest = { allprop: true } | { allprop: false; names: string[] };
+
+/** an xml2js element as nephele's parseXml returns it (DAV: names bare, others `uri%%name`) */
+type Parsed = Record<string, unknown>;
+
+/**
+ * The request a parsed body makes, or undefined when this path does not cover it. `body` is
+ * nephele's parseXml output (null: no body, which means allprop).
+ */
+export function propfindRequestOf(body: Parsed | null): PropfindRequest | undefined {
+  if (body === null) return { allprop: true };
+  const pf = body['propfind'] as Parsed | undefined;
+  if (pf === undefined || typeof pf !== 'object') return undefined;
+  const keys = Object.keys(pf).filter((k) => k !== '$');
+  if (keys.length !== 1) return undefined;
+  if (keys[0] === 'allprop') return { allprop: true };
+  if (keys[0] !== 'prop') return undefined;
+  const names: string[] = [];
+  for (const prop of pf['prop'] as Parsed[]) {
+    if (typeof prop !== 'object' || prop === null) return undefined;
+    for (const name of Object.keys(prop)) {
+      if (name === '$') continue;
+      if (!KNOWN.has(name)) return undefined;
+      if (!names.includes(name)) names.push(name);
+    }
+  }
+  return { allprop: false, names };
+}
+
+/** XML text escaping (what xmlbuilder escapes in text nodes) */
+export function xmlText(s: string): string {
+  return s.replace(/[&<>\r]/g, (c) =>
+    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#xD;',
+  );
+}
+
+/** a property value of ours: a string, or DAV: elements as nephele's plain objects */
+export function renderValue(v: unknown): string {
+  if (typeof v === 'string') return xmlText(v);
+  if (Array.isArray(v)) return v.map(renderValue).join('');
+  if (typeof v !== 'object' || v === null) return xmlText(String(v));
+  let out = '';
+  for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
+    for (const c of Array.isArray(child) ? child : [child]) {
+      const inner = renderValue(c);
+      out += inner === '' ? `<${k}/>` : `<${k}>${inner}</${k}>`;
+    }
+  }
+  return out;
+}
+
+function propEl(name: string, value: unknown): string {
+  const inner = renderValue(value);
+  return inner === '' ? `<${name}/>` : `<${name}>${inner}</${name}>`;
+}
+
+const STATUS: Record<number, string> = {
+  200: 'HTTP/1.1 200 OK',
+  404: 'HTTP/1.1 404 Not Found',
+  500: 'HTTP/1.1 500 Internal Server Error',
+};
+
+function propstat(code: 200 | 404 | 500, props: string): string {
+  return `<propstat><status>${STATUS[code]}</status><prop>${props}</prop></propstat>`;
+}
+
+/** one `response` element: the resource's properties as nephele's PROPFIND would list them */
+async function renderResponse(r: DavResource, href: string, req: PropfindRequest): Promise<string> {
+  const props = await r.getProperties();
+  const found: string[] = [];
+  const missing: string[] = [];
+  const failed: string[] = [];
+  try {
+    if (req.allprop) {
+      for (const [name, value] of Object.entries(await props.getAll()))
+        found.push(propEl(name, value));
+      found.push('<lockdiscovery/>');
+    } else {
+      for (const name of req.names) {
+        if (name === 'lockdiscovery') continue;
+        try {
+          found.push(propEl(name, await props.get(name)));
+        } catch (e) {
+          if (e instanceof PropertyNotFoundError) missing.push(`<${name}/>`);
+          else failed.push(`<${name}/>`);
+        }
+      }
+      // last, as nephele lists it
+      if (req.names.includes('lockdiscovery')) found.push('<lockdiscovery/>');
+    }
+  } catch {
+    return `<response><href>${xmlText(href)}</href>${propstat(500, '')}</response>`;
+  }
+  let out = `<response><href>${xmlText(href)}</href>`;
+  if (found.length > 0) out += propstat(200, found.join(''));
+  if (missing.length > 0) out += propstat(404, missing.join(''));
+  if (failed.length > 0) out += propstat(500, failed.join(''));
+  return `${out}</response>`;
+}
+
+/**
+ * Answers the PROPFIND when this path covers it (see the file comment) and returns true;
+ * returns false, having sent nothing, otherwise. Called after nephele validated the request
+ * (Depth, body, conditional headers).
+ */
+export async function fastPropfind(
+  ctx: DavRequestContext,
+  request: Request,
+  response: AuthResponse,
+  method: Method,
+  resource: unknown,
+  depth: string,
+  req: PropfindRequest | undefined,
+): Promise<boolean> {
+  if (req === undefined || (depth !== '0' && depth !== '1')) return false;
+  if (!(resource instanceof DavResource) || !ctx.state.empty) return false;
+  const accepted = request.accepts('application/xml', 'text/xml');
+  if (!accepted) return false;
+  const self = (await resource.getCanonicalUrl()).toString();
+  const parts = [await renderResponse(resource, self, req)];
+  if (depth === '1' && (await resource.isCollection())) {
+    const dir = self.endsWith('/') ? self : `${self}/`;
+    for (const m of await resource.getInternalMembers()) {
+      const member = m as DavResource;
+      const collection = await member.isCollection();
+      const href = `${dir}${encodeURIComponent(member.path.slice(member.path.lastIndexOf('/') + 1))}${collection ? '/' : ''}`;
+      parts.push(await renderResponse(member, href, req));
+    }
+  }
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<multistatus xmlns="DAV:">${parts.join('')}</multistatus>`;
+  response.status(207);
+  response.set({ 'Content-Type': `${accepted}; charset=utf-8` });
+  const { encoding } = (
+    method as unknown as { getRequestData(q: Request, s: AuthResponse): { encoding: string } }
+  ).getRequestData(request, response);
+  await (
+    method as unknown as { sendBodyContent(s: AuthResponse, c: string, e: string): Promise<void> }
+  ).sendBodyContent(response, body, encoding);
+  return true;
+}

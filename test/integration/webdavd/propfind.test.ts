@@ -1,0 +1,114 @@
+/**
+ * PROPFIND's two paths give the same answer: Depth 0/1 of live properties for a user without
+ * locks or dead properties is rendered by src/webdavd/propfind.ts, anything else by nephele.
+ * The same listing is asked for on both (a dead property elsewhere sends the request to nephele)
+ * and the multistatus bodies compared once whitespace, namespace declarations and prefixes, and
+ * nephele's human-readable descriptions are set aside.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { dav, startDavTestServer, type DavTestEnv, type DavUser } from '../../helpers/webdavd.js';
+
+/** the multistatus reduced to what a client reads */
+function canonical(xml: string): string[] {
+  const body = xml
+    .replace(/<\?xml[^>]*\?>/, '')
+    .replace(/>\s+</g, '><')
+    .replace(/ xmlns(:\w+)?="[^"]*"/g, '')
+    .replace(/<(\/?)D:/g, '<$1')
+    .replace(/<responsedescription>[^<]*<\/responsedescription>/g, '');
+  return body.split('<response>').slice(1);
+}
+
+const PROPS_ASKED =
+  '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/><D:getcontentlength/>' +
+  '<D:resourcetype/><D:creationdate/><D:lockdiscovery/><D:quota-used-bytes/></D:prop></D:propfind>';
+
+void describe('webdavd PROPFIND: the direct rendering answers as nephele does', () => {
+  let env: DavTestEnv;
+  let user: DavUser;
+
+  before(async () => {
+    env = await startDavTestServer();
+    user = await env.createUser();
+    const d = join(user.home, 'list');
+    await mkdir(join(d, 'sub dir'), { recursive: true });
+    await writeFile(join(d, 'a.txt'), 'hello\n');
+    await writeFile(join(d, 'r&d <x>.json'), '{}');
+    await writeFile(join(d, 'noext'), Buffer.from([0, 1, 2]));
+    await writeFile(join(d, 'ünï.html'), '<html></html>');
+  });
+
+  after(async () => {
+    await env?.stop();
+  });
+
+  async function propfind(path: string, depth: string, body?: string): Promise<string> {
+    const r = await dav(env, user, 'PROPFIND', path, {
+      headers: { depth, ...(body ? { 'content-type': 'application/xml' } : {}) },
+      ...(body ? { body } : {}),
+    });
+    assert.equal(r.status, 207);
+    assert.match(r.headers.get('content-type') ?? '', /^application\/xml; charset=utf-8$/);
+    return r.text();
+  }
+
+  void it('lists the same responses with and without a dead property elsewhere', async () => {
+    const requests: [string, string, string | undefined][] = [
+      ['/list/', '1', undefined],
+      ['/list/', '0', undefined],
+      ['/list/a.txt', '0', undefined],
+      ['/list/', '1', '<?xml version="1.0"?><propfind xmlns="DAV:"><allprop/></propfind>'],
+      ['/list/', '1', PROPS_ASKED],
+    ];
+    const direct = [];
+    for (const [p, d, b] of requests) direct.push(await propfind(p, d, b));
+    // the direct rendering: no indentation
+    assert.doesNotMatch(direct[0] ?? '', /\n\s+<response>/);
+    assert.equal(canonical(direct[0] ?? '').length, 6, 'the collection and its 5 members');
+    assert.match(
+      direct[0] ?? '',
+      /<href>http:\/\/127\.0\.0\.1:\d+\/list\/r%26d%20%3Cx%3E\.json<\/href>/,
+    );
+    assert.match(direct[0] ?? '', /<displayname>r&amp;d &lt;x&gt;\.json<\/displayname>/);
+    assert.match(direct[0] ?? '', /<href>[^<]*\/list\/sub%20dir\/<\/href>/);
+    assert.match(
+      direct[4] ?? '',
+      /<status>HTTP\/1\.1 404 Not Found<\/status><prop><creationdate\/><\/prop>/,
+    );
+
+    // a dead property on another resource: the user's requests now go through nephele
+    const patch = await dav(env, user, 'PROPPATCH', '/', {
+      headers: { 'content-type': 'application/xml' },
+      body: '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop><Z:color>red</Z:color></D:prop></D:set></D:propertyupdate>',
+    });
+    assert.equal(patch.status, 207);
+    for (const [i, [p, d, b]] of requests.entries()) {
+      const viaNephele = await propfind(p, d, b);
+      assert.match(viaNephele, /\n\s+<response>/, 'nephele indents its output');
+      assert.deepEqual(
+        canonical(viaNephele),
+        canonical(direct[i] ?? ''),
+        `PROPFIND ${p} Depth ${d}`,
+      );
+    }
+  });
+
+  void it('leaves other namespaces and propname to nephele', async () => {
+    const ns = await propfind(
+      '/list/a.txt',
+      '0',
+      '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/><x:foo xmlns:x="urn:x"/></D:prop></D:propfind>',
+    );
+    assert.match(ns, /<x:foo\/>/);
+    const names = await propfind(
+      '/list/a.txt',
+      '0',
+      '<?xml version="1.0"?><propfind xmlns="DAV:"><propname/></propfind>',
+    );
+    assert.match(names, /<getetag\/>/);
+    assert.doesNotMatch(names, /<getetag>"/);
+  });
+});
