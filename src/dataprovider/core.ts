@@ -143,6 +143,7 @@ export class ProviderCore implements DataProvider {
   readonly #quota: QuotaTracker;
   readonly #actions: ProviderActions;
   readonly #admins: AdminCache;
+  readonly #userListeners = new Set<(username: string | undefined) => void>();
   #closed = false;
 
   constructor(d: ProviderCoreDeps) {
@@ -188,6 +189,16 @@ export class ProviderCore implements DataProvider {
   /** data-provider action `op` for `username`, in the background; add/update re-read the user */
   #notify(op: ProviderAction, username: string): void {
     this.#actions.notify(op, () => this.getUser(username));
+  }
+
+  onUserChanged(listener: (username: string | undefined) => void): () => void {
+    this.#userListeners.add(listener);
+    return () => this.#userListeners.delete(listener);
+  }
+
+  /** tells the listeners that a user (undefined: any user mapping a folder) may have changed */
+  #userChanged(username: string | undefined): void {
+    for (const l of this.#userListeners) l(username);
   }
 
   // ---------------------------------------------------------------- users
@@ -239,7 +250,19 @@ export class ProviderCore implements DataProvider {
   }
 
   /** runs a store write of `user`, keeping GCS credentials in files where configured */
-  #writeUser(
+  async #writeUser(
+    p: { user: User; virtualFolders: ValidatedVirtualFolder[] },
+    write: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      await this.#writeUserAndCredentials(p, write);
+    } finally {
+      // a saved virtual folder may be another user's too
+      if (p.virtualFolders.some((vf) => vf.upsert)) this.#userChanged(undefined);
+    }
+  }
+
+  #writeUserAndCredentials(
     p: { user: User; virtualFolders: ValidatedVirtualFolder[] },
     write: () => Promise<void>,
   ): Promise<void> {
@@ -333,6 +356,7 @@ export class ProviderCore implements DataProvider {
     const p = await this.#prepareUser(merged, stored);
     await this.#writeUser(p, () => this.#store.updateUser(username, p.user, p.virtualFolders));
     this.#auth.forgetUser(username);
+    this.#userChanged(username);
   }
 
   async deleteUser(username: string): Promise<void> {
@@ -342,6 +366,7 @@ export class ProviderCore implements DataProvider {
     await this.#files?.remove(userOwner(username));
     this.#quota.forget('user', username);
     this.#auth.forgetUser(username);
+    this.#userChanged(username);
     if (before !== undefined) this.#actions.notify('delete', () => Promise.resolve(before));
   }
 
@@ -453,7 +478,11 @@ export class ProviderCore implements DataProvider {
     const merged = mergeFolderUpdate(stored, f, o.mode);
     merged['name'] = stored.name;
     const folder = await this.#prepareFolder(merged);
-    await this.#writeFolder(folder, () => this.#store.updateFolder(name, folder));
+    try {
+      await this.#writeFolder(folder, () => this.#store.updateFolder(name, folder));
+    } finally {
+      this.#userChanged(undefined);
+    }
     return this.getFolder(name);
   }
 
@@ -468,6 +497,7 @@ export class ProviderCore implements DataProvider {
 
   async deleteFolder(name: string): Promise<void> {
     await this.#store.deleteFolder(name);
+    this.#userChanged(undefined);
     await this.#files?.remove(folderOwner(name));
     this.#quota.forget('folder', name);
   }
@@ -512,6 +542,7 @@ export class ProviderCore implements DataProvider {
       return { password: hash };
     });
     this.#auth.forgetUser(username);
+    this.#userChanged(username);
     this.#notify('update', username);
   }
 
@@ -521,6 +552,7 @@ export class ProviderCore implements DataProvider {
       requirePasswordOrPublicKey(stored.password, valid);
       return { public_keys: valid };
     });
+    this.#userChanged(username);
     this.#notify('update', username);
   }
 

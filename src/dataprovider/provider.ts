@@ -68,6 +68,13 @@ export interface DataProvider {
    */
   updateUser(username: string, u: User, o?: UpdateOptions): Promise<User>;
   deleteUser(username: string): Promise<void>;
+  /**
+   * Calls `listener` after every write through this provider that may change how a user logs
+   * in or what it sees (update, deletion, password, keys: its name; a folder update or deletion:
+   * undefined, any user may map it), for in-process caches of users (the WebDAV user cache).
+   * Writes by other instances sharing the database are not seen. Returns the unsubscribe.
+   */
+  onUserChanged?(listener: (username: string | undefined) => void): () => void;
   /** every user, unredacted, for dumps */
   dumpUsers(): Promise<User[]>;
 

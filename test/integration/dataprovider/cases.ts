@@ -665,6 +665,38 @@ export function defineProviderSuite(driver: string, env: DriverEnv): void {
       });
     });
 
+    void test('onUserChanged: user, credential and folder writes are announced', async () => {
+      await withProvider(async (p) => {
+        const seen: (string | undefined)[] = [];
+        assert.ok(p.onUserChanged, 'the provider announces user changes');
+        const off = p.onUserChanged((u) => seen.push(u));
+        await p.addUser(newUser('watched'));
+        assert.deepEqual(seen, [], 'a new user is in no cache');
+        await p.updateUser('watched', { status: 0 });
+        await p.setUserPassword('watched', 'other');
+        await p.setUserPublicKeys('watched', [ED25519]);
+        await p.updateLastLogin('watched');
+        await p.updateUserQuota('watched', 10, 1, false);
+        assert.deepEqual(
+          seen,
+          ['watched', 'watched', 'watched'],
+          'last login and quota are not changes',
+        );
+        seen.length = 0;
+        await p.addFolder({ name: 'watchedf', mapped_path: '/data/watchedf' });
+        await p.updateFolder('watchedf', { mapped_path: '/data/elsewhere' });
+        await p.deleteFolder('watchedf');
+        assert.deepEqual(seen, [undefined, undefined], "a folder may be any user's");
+        seen.length = 0;
+        await p.deleteUser('watched');
+        assert.deepEqual(seen, ['watched']);
+        off();
+        await p.addUser(newUser('unwatched'));
+        await p.deleteUser('unwatched');
+        assert.deepEqual(seen, ['watched'], 'nothing after unsubscribing');
+      });
+    });
+
     void test('admins: CRUD, update semantics, authentication, allow list', async () => {
       await withProvider(async (p) => {
         assert.equal(await p.countAdmins(), 0);
