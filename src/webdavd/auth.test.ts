@@ -4,24 +4,29 @@ import type { User } from '../dataprovider/provider.js';
 import { SftpgoError } from '../errors/index.js';
 import { silentLogger } from '../common/types.js';
 import type { MountTable } from '../vfs/index.js';
-import { parseBasicAuth, UserCache } from './auth.js';
+import { parseBasicAuth, RECHECK_MS, UserCache } from './auth.js';
 
 const IP = '127.0.0.1';
 
 function fixture(o: { expirationMinutes?: number; maxSize?: number } = {}) {
   const users = new Map<string, User>();
   const passwords = new Map<string, string>();
-  const calls = { check: 0, mounts: 0, closed: 0 };
+  const calls = { check: 0, mounts: 0, closed: 0, reads: 0 };
   let now = 1_000_000;
+  const listeners = new Set<(u: string | undefined) => void>();
+  /** what the data provider does after a write through it */
+  const notify = (u: string | undefined): void => listeners.forEach((l) => l(u));
   const add = (username: string, password: string, extra: Partial<User> = {}): void => {
     users.set(username, { username, password: `hash-of-${password}`, home_dir: `/h/${username}`, status: 1, ...extra } as User);
     passwords.set(username, password);
+    notify(username);
   };
   const cache = new UserCache(
     { expirationMinutes: o.expirationMinutes ?? 0, maxSize: o.maxSize ?? 50 },
     {
       provider: {
         getUser: (u) => {
+          calls.reads++;
           const x = users.get(u);
           return x ? Promise.resolve({ ...x }) : Promise.reject(new SftpgoError('NOT_FOUND', 'no user'));
         },
@@ -30,6 +35,10 @@ function fixture(o: { expirationMinutes?: number; maxSize?: number } = {}) {
           const x = users.get(u);
           if (!x || passwords.get(u) !== p) return Promise.reject(new SftpgoError('AUTH_FAILED', 'invalid credentials'));
           return Promise.resolve({ ...x });
+        },
+        onUserChanged: (l) => {
+          listeners.add(l);
+          return () => listeners.delete(l);
         },
       },
       createMounts: () => {
@@ -40,7 +49,7 @@ function fixture(o: { expirationMinutes?: number; maxSize?: number } = {}) {
       now: () => now,
     },
   );
-  return { cache, add, users, calls, tick: (ms: number) => (now += ms) };
+  return { cache, add, users, calls, notify, listeners, tick: (ms: number) => (now += ms) };
 }
 
 void describe('webdavd user cache', () => {
@@ -66,12 +75,14 @@ void describe('webdavd user cache', () => {
     const u = f.users.get('a');
     assert.ok(u);
     f.users.set('a', { ...u, home_dir: '/elsewhere' });
+    f.notify('a');
     const c = await f.cache.authenticate('a', 'new', IP);
     assert.equal(c.user.home_dir, '/elsewhere');
     assert.equal(f.calls.mounts, 3);
     assert.equal(f.calls.check, 3);
     f.cache.release(c);
     f.users.delete('a');
+    f.notify('a');
     await assert.rejects(f.cache.authenticate('a', 'new', IP), (e) => SftpgoError.is(e, 'AUTH_FAILED'));
     assert.equal(f.cache.size, 0);
   });
@@ -96,6 +107,44 @@ void describe('webdavd user cache', () => {
     f.tick(61_000);
     f.cache.release(await f.cache.authenticate('a', 'pa', IP));
     assert.equal(f.calls.check, before + 2, 'expired');
+  });
+
+  void it('reads the stored user again only after RECHECK_MS or a change notification', async () => {
+    const f = fixture();
+    f.add('a', 'pw');
+    f.add('b', 'pb');
+    f.cache.release(await f.cache.authenticate('a', 'pw', IP));
+    // the first hit after the login reads the user and marks the entry checked
+    f.cache.release(await f.cache.authenticate('a', 'pw', IP));
+    const reads = f.calls.reads;
+    for (let i = 0; i < 5; i++) f.cache.release(await f.cache.authenticate('a', 'pw', IP));
+    assert.equal(f.calls.reads, reads, 'no read within RECHECK_MS');
+    await assert.rejects(f.cache.authenticate('a', 'bad', IP), (e) => SftpgoError.is(e, 'AUTH_FAILED'));
+    // changed by another instance (no notification): seen once RECHECK_MS passed
+    const u = f.users.get('a');
+    assert.ok(u);
+    f.users.set('a', { ...u, status: 0, home_dir: '/other' });
+    f.cache.release(await f.cache.authenticate('a', 'pw', IP));
+    assert.equal(f.calls.reads, reads);
+    f.tick(RECHECK_MS);
+    const c = await f.cache.authenticate('a', 'pw', IP);
+    assert.equal(c.user.home_dir, '/other');
+    assert.equal(f.calls.reads, reads + 1);
+    f.cache.release(c);
+    // a change notification (a write through this process): the next hit reads again
+    f.users.set('a', { ...u, home_dir: '/third' });
+    f.notify('a');
+    const d = await f.cache.authenticate('a', 'pw', IP);
+    assert.equal(d.user.home_dir, '/third');
+    f.cache.release(d);
+    // a folder change (undefined) concerns every user; a deletion is a failed login
+    f.cache.release(await f.cache.authenticate('b', 'pb', IP));
+    f.users.delete('b');
+    f.notify(undefined);
+    await assert.rejects(f.cache.authenticate('b', 'pb', IP), (e) => SftpgoError.is(e, 'AUTH_FAILED'));
+    f.cache.dispose();
+    assert.equal(f.listeners.size, 0);
+    assert.equal(f.cache.size, 0);
   });
 
   void it('closes the mounts of an evicted entry only when its last request ends', async () => {

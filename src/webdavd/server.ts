@@ -263,7 +263,7 @@ export class WebdavServer implements ProtocolServer {
           }),
       ),
     );
-    this.cache.clear();
+    this.cache.dispose();
   }
 
   addresses(): ListeningAddress[] {
