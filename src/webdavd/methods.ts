@@ -189,6 +189,36 @@ function recordBodies(method: Method): void {
   m.sftpgoRecordsBodies = bodies;
 }
 
+interface LockSets {
+  all: unknown[];
+  resource: unknown[];
+  depthZero: unknown[];
+  depthInfinity: unknown[];
+}
+
+interface LockWalker {
+  getLocksGeneral(request: Request, response: AuthResponse, resource: Resource, getLocks: unknown): Promise<LockSets>;
+  sftpgoNoLockWalk?: true;
+}
+
+/**
+ * Makes a nephele method instance skip its lock lookup while the user holds no lock (once per
+ * instance): nephele walks every ancestor of the resource (a stat each) to collect the locks
+ * that cover it, and finds none when none is stored.
+ */
+function skipLockWalkWithoutLocks(method: Method, ctxOf: ContextOf): void {
+  const m = method as unknown as LockWalker;
+  if (m.sftpgoNoLockWalk) return;
+  const walk = m.getLocksGeneral.bind(m);
+  m.getLocksGeneral = (request, response, resource, getLocks) => {
+    if (ctxOf(request)?.state.hasLocks === false) {
+      return Promise.resolve({ all: [], resource: [], depthZero: [], depthInfinity: [] });
+    }
+    return walk(request, response, resource, getLocks);
+  };
+  m.sftpgoNoLockWalk = true;
+}
+
 const TOKEN_MISMATCH =
   '<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:"><D:lock-token-matches-request-uri/></D:error>\n';
 
@@ -219,6 +249,16 @@ export function davMethodsPlugin(ctxOf: ContextOf): Plugin {
     beginPropfind(_request: Request, _response: AuthResponse, data: { method: Method }) {
       fixParser(data.method);
       recordBodies(data.method);
+      return Promise.resolve(undefined);
+    },
+
+    beginPut(_request: Request, _response: AuthResponse, data: { method: Method }) {
+      skipLockWalkWithoutLocks(data.method, ctxOf);
+      return Promise.resolve(undefined);
+    },
+
+    beginMkcol(_request: Request, _response: AuthResponse, data: { method: Method }) {
+      skipLockWalkWithoutLocks(data.method, ctxOf);
       return Promise.resolve(undefined);
     },
 

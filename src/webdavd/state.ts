@@ -86,6 +86,11 @@ export class UserDavState {
     for (const p of [...this.props.keys()]) if (isSameOrBelow(p, path)) this.props.delete(p);
   }
 
+  /** some lock is stored (possibly expired: locksAt drops those when asked) */
+  get hasLocks(): boolean {
+    return this.locks.size > 0;
+  }
+
   get empty(): boolean {
     return this.locks.size === 0 && this.props.size === 0;
   }

@@ -96,6 +96,34 @@ void describe('webdavd PROPFIND: the direct rendering answers as nephele does', 
     }
   });
 
+  void it('a lock on an ancestor still guards PUT and MKCOL below it (the lock walk runs only with locks)', async () => {
+    await mkdir(join(user.home, 'deep', 'a', 'b'), { recursive: true });
+    assert.equal((await dav(env, user, 'PUT', '/deep/a/b/free.txt', { body: 'x' })).status, 201);
+    const lock = await dav(env, user, 'LOCK', '/deep/', {
+      headers: { depth: 'infinity', 'content-type': 'application/xml', timeout: 'Second-60' },
+      body: '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>t</D:owner></D:lockinfo>',
+    });
+    assert.equal(lock.status, 200);
+    const token = lock.headers.get('lock-token') ?? '';
+    assert.match(token, /^<urn:uuid:/);
+    assert.equal((await dav(env, user, 'PUT', '/deep/a/b/new.txt', { body: 'y' })).status, 423);
+    assert.equal((await dav(env, user, 'MKCOL', '/deep/a/b/c/')).status, 423);
+    assert.equal(
+      (
+        await dav(env, user, 'PUT', '/deep/a/b/new.txt', {
+          body: 'y',
+          headers: { if: `<${env.url}/deep/> (${token})` },
+        })
+      ).status,
+      201,
+    );
+    assert.equal(
+      (await dav(env, user, 'UNLOCK', '/deep/', { headers: { 'lock-token': token } })).status,
+      204,
+    );
+    assert.equal((await dav(env, user, 'MKCOL', '/deep/a/b/c/')).status, 201);
+  });
+
   void it('leaves other namespaces and propname to nephele', async () => {
     const ns = await propfind(
       '/list/a.txt',
