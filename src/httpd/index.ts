@@ -123,6 +123,8 @@ export interface HttpdListener extends ListeningAddress {
   https: boolean;
   /** true for a unix socket (address is its path) */
   unix: boolean;
+  /** the web UIs this binding serves, under `webRoot` ("" or "/prefix") */
+  web?: { admin: boolean; client: boolean; webRoot: string };
 }
 
 export interface HttpdServer extends ProtocolServer {
@@ -312,14 +314,17 @@ export function createHttpd(cfg: HttpdConfig, deps: HttpdDeps): HttpdServer {
     return servers.map(({ server, binding }) => {
       const a = server.address();
       const https = Boolean(binding.enable_https);
+      const w = web(binding);
+      const ui = w ? { web: { admin: w.enableAdmin, client: w.enableClient, webRoot: w.webRoot } } : {};
       if (a === null || typeof a === 'string') {
-        return { address: a ?? binding.address, port: 0, https, unix: true };
+        return { address: a ?? binding.address, port: 0, https, unix: true, ...ui };
       }
       return {
         address: (a as AddressInfo).address,
         port: (a as AddressInfo).port,
         https,
         unix: false,
+        ...ui,
       };
     });
   }

@@ -63,7 +63,10 @@ void describe('buildServicesStatus', () => {
   void it('lets each running server describe itself under its own key', () => {
     const ssh = { is_active: true, bindings: [], host_keys: [], ssh_commands: ['scp'] };
     const ftp = { is_active: true, bindings: [], passive_port_range: { start: 1, end: 2 } };
-    const s = buildServicesStatus(config(), [fakeServer('sftpd', 2022, ssh), fakeServer('ftpd', 2121, ftp)]);
+    const s = buildServicesStatus(config(), [
+      fakeServer('sftpd', 2022, ssh),
+      fakeServer('ftpd', 2121, ftp),
+    ]);
     assert.deepEqual(s.ssh, ssh);
     assert.deepEqual(s.ftp, ftp);
     assert.equal(s.webdav?.is_active, false);
@@ -102,5 +105,37 @@ void describe('the startup summary', () => {
     });
     assert.match(text, /\n {2}SFTP: {10}disabled\n/);
     assert.match(text, /FTP: +listening on 127\.0\.0\.1:2121/);
+  });
+
+  void it('names the web UIs of each binding, and the setup page while no admin exists', () => {
+    const text = formatSummary({
+      ...base,
+      adminCount: 0,
+      httpd: [
+        {
+          address: '127.0.0.1',
+          port: 8080,
+          https: false,
+          unix: false,
+          web: { admin: true, client: true, webRoot: '/ui' },
+        },
+        {
+          address: '127.0.0.1',
+          port: 8443,
+          https: true,
+          unix: false,
+          web: { admin: false, client: true, webRoot: '/ui' },
+        },
+      ],
+      protocols: [],
+    });
+    assert.match(text, /\n {2}web admin: {5}http:\/\/127\.0\.0\.1:8080\/ui\/web\/admin\n/);
+    assert.match(text, /\n {2}web client: {4}http:\/\/127\.0\.0\.1:8080\/ui\/web\/client\n/);
+    assert.match(text, /\n {2}web client: {4}https:\/\/127\.0\.0\.1:8443\/ui\/web\/client\n/);
+    assert.equal(text.match(/web admin:/g)?.length, 1);
+    assert.match(
+      text,
+      /or create it in the browser: http:\/\/127\.0\.0\.1:8080\/ui\/web\/admin\/setup/,
+    );
   });
 });

@@ -54,7 +54,11 @@ export function formatSummary(s: SummaryInput): string {
   if (s.httpd) {
     for (const a of s.httpd) {
       const url = a.unix ? `unix:${a.address}:` : `${a.https ? 'https' : 'http'}://${hostPort(a)}`;
-      lines.push(`  HTTP:          REST API listening on ${url}/api/v2 (health check ${url}/healthz)`);
+      lines.push(
+        `  HTTP:          REST API listening on ${url}/api/v2 (health check ${url}/healthz)`,
+      );
+      if (a.web?.admin) lines.push(`${field('web admin')}${url}${a.web.webRoot}/web/admin`);
+      if (a.web?.client) lines.push(`${field('web client')}${url}${a.web.webRoot}/web/client`);
     }
   } else {
     lines.push('  HTTP:          disabled (no httpd binding with port > 0)');
@@ -68,7 +72,9 @@ export function formatSummary(s: SummaryInput): string {
     const t = s.telemetry;
     const url = t.unix ? `unix:${t.address}:` : `${t.https ? 'https' : 'http'}://${hostPort(t)}`;
     const profiler = t.profiler ? `, profiler ${url}/debug/pprof/` : '';
-    lines.push(`${field('telemetry')}metrics on ${url}/metrics (health check ${url}/healthz${profiler})`);
+    lines.push(
+      `${field('telemetry')}metrics on ${url}/metrics (health check ${url}/healthz${profiler})`,
+    );
   } else {
     lines.push(`${field('telemetry')}disabled (telemetry.bind_port is 0)`);
   }
@@ -76,11 +82,16 @@ export function formatSummary(s: SummaryInput): string {
   for (const w of s.warnings) lines.push(`  warning:       ${w}`);
   // only useful with the REST API (portable mode has none)
   if (s.adminCount === 0 && s.httpd !== undefined && s.httpd.length > 0) {
+    const setup = s.httpd.find((a) => a.web?.admin && !a.unix);
     lines.push(
       '  no admin exists yet: to create the first one restart with SFTPGO_DEFAULT_ADMIN_USERNAME and',
       '  SFTPGO_DEFAULT_ADMIN_PASSWORD set, or set data_provider.create_default_admin to true',
       '  (creates admin/password: change it at once); until then GET /api/v2/token can only fail',
     );
+    if (setup?.web) {
+      const url = `${setup.https ? 'https' : 'http'}://${hostPort(setup)}`;
+      lines.push(`  or create it in the browser: ${url}${setup.web.webRoot}/web/admin/setup`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }
