@@ -25,6 +25,7 @@ import {
   virtualBase,
   virtualDir,
   type FileInfo,
+  type ResolvedFile,
   type MountFolder,
   type MountTable,
   type Resolved,
@@ -1553,7 +1554,10 @@ export class Connection implements ActiveConnection {
       throw new SftpgoError('INVALID_INPUT', `${JSON.stringify(p)} is a directory`);
     const r = this.mounts.resolve(p);
     const caps = r.fs.capabilities;
-    const existing = await this.statIn(r, true);
+    // the backend resolves the path once for this look and the open below (when it can)
+    const looked =
+      caps.randomAccess && r.fs.resolveFile ? await r.fs.resolveFile(r.relPath) : undefined;
+    const existing = looked ? looked.info : await this.statIn(r, true);
     if (existing?.isDirectory)
       throw new SftpgoError('INVALID_INPUT', `${JSON.stringify(p)} is a directory`);
     if (existing && internal.exclusive)
@@ -1604,6 +1608,7 @@ export class Connection implements ActiveConnection {
         bandwidth: internal.bandwidth ?? this.user.upload_bandwidth ?? 0,
         forceAtomic: o.atomic === true,
         onEnd: this.uploadEnd(p, r, internal),
+        looked,
       });
     } catch (e) {
       lease?.release();
@@ -1625,6 +1630,8 @@ export class Connection implements ActiveConnection {
       bandwidth: number;
       forceAtomic?: boolean;
       onEnd: UploadTransferInit['onEnd'];
+      /** the path as the backend's resolveFile resolved it: opened without resolving it again */
+      looked?: ResolvedFile | undefined;
     },
   ): Promise<UploadTransfer> {
     const { mode, fileSize, startOffset, isResume, maxWriteSize } = u;
@@ -1632,11 +1639,10 @@ export class Connection implements ActiveConnection {
     const atomic = (this.config.upload_mode !== 0 || u.forceAtomic === true) && caps.atomicUpload;
     let sink: UploadSink;
     if (caps.randomAccess && r.fs.openFile) {
-      const h = await r.fs.openFile(
-        r.relPath,
-        { write: true, create: true, truncate: mode === 'truncate', append: isResume },
-        { atomic, ...this.op },
-      );
+      const flags = { write: true, create: true, truncate: mode === 'truncate', append: isResume };
+      const h = u.looked
+        ? await u.looked.openFile(flags, { atomic, ...this.op })
+        : await r.fs.openFile(r.relPath, flags, { atomic, ...this.op });
       sink = handleSink(h);
     } else {
       if (mode === 'inplace')

@@ -8,6 +8,7 @@ export type {
   FsCapabilities,
   FsKind,
   FsLogger,
+  ResolvedFile,
   Op,
   OpenFileOptions,
   OpenFlags,

@@ -195,6 +195,14 @@ export interface WriteStreamOptions extends Op {
   atomic?: boolean;
 }
 
+/** a path resolved by `Fs.resolveFile` */
+export interface ResolvedFile {
+  /** the file's attributes (symlinks followed); undefined when it does not exist */
+  readonly info: FileInfo | undefined;
+  /** `Fs.openFile` of the resolved path */
+  openFile(flags: OpenFlags, o?: OpenFileOptions): Promise<FileHandle>;
+}
+
 export interface Fs {
   readonly kind: FsKind;
   readonly capabilities: FsCapabilities;
@@ -214,6 +222,12 @@ export interface Fs {
   openWrite(p: string, o?: WriteStreamOptions): Promise<Upload>;
   /** positional access (capability randomAccess) */
   openFile?(p: string, flags: OpenFlags, o?: OpenFileOptions): Promise<FileHandle>;
+  /**
+   * Resolves `p` once for a stat followed by an open of the same path (an upload looks at the
+   * existing file, then opens it): the same as `stat` then `openFile`, without resolving the
+   * path a second time. Backends where resolving costs nothing leave it out.
+   */
+  resolveFile?(p: string, o?: Op): Promise<ResolvedFile>;
   /** creates one directory; ALREADY_EXISTS / NOT_FOUND (parent missing) */
   mkdir(p: string, o?: Op & { recursive?: boolean; mode?: number }): Promise<void>;
   /**

@@ -31,6 +31,7 @@ import type {
   Fs,
   FsCapabilities,
   FsLogger,
+  ResolvedFile,
   Op,
   OpenFileOptions,
   OpenFlags,
@@ -108,6 +109,8 @@ interface ResolvedPath {
   display: string;
   /** the last component (links followed) was found missing while resolving */
   missing?: boolean;
+  /** the attributes of what the path designates (links followed), when resolving read them */
+  stats?: Stats;
 }
 
 function toInfo(st: Stats, name: string): FileInfo {
@@ -200,25 +203,35 @@ export class LocalFs implements Fs {
    * The real location `abs` designates: realpath when it exists; otherwise the real path of
    * its deepest existing ancestor joined with the missing tail, following dangling symlinks.
    * `found.missing` is set when the last component turned out not to exist at all.
+   * `withStats`: lstat the last component and realpath its parent at once (one thread-pool
+   * round trip whether the file exists or not) and leave what it designates in `found.stats`
+   * — the caller wants its attributes anyway (stat, the look before an upload); without it an
+   * existing path costs one realpath only.
    */
-  private async realOf(abs: string, depth = 0, found?: { missing: boolean }): Promise<string> {
+  private async realOf(
+    abs: string,
+    depth = 0,
+    found?: { missing: boolean; stats?: Stats },
+    withStats = false,
+  ): Promise<string> {
     if (depth > MAX_LINK_DEPTH) {
       const err = Object.assign(new Error('too many levels of symbolic links'), { code: 'ELOOP' });
       throw err;
     }
-    try {
-      return await fsp.realpath(abs);
-    } catch (e) {
-      const code = errnoCode(e);
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+    if (!withStats) {
+      try {
+        return await fsp.realpath(abs);
+      } catch (e) {
+        const code = errnoCode(e);
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+      }
     }
     const parent = path.dirname(abs);
-    // the last component is missing (a new file) or a dangling link: ask both questions at
-    // once, one thread-pool round trip instead of two in a row (the parent's answer is used
-    // only when the last component is not a link)
+    // ask about the last component and the parent at once, one thread-pool round trip instead
+    // of two in a row (the parent's answer is used only when the last component is not a link)
     const [link, parentReal] = await Promise.allSettled([
       fsp.lstat(abs).then(
-        (st): 'link' | 'other' => (st.isSymbolicLink() ? 'link' : 'other'),
+        (st): Stats | 'missing' => st,
         (e: unknown): 'missing' => {
           const code = errnoCode(e);
           if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
@@ -228,11 +241,13 @@ export class LocalFs implements Fs {
       parent === abs ? Promise.resolve(abs) : this.realOf(parent, depth + 1),
     ]);
     if (link.status === 'rejected') throw link.reason;
-    if (link.value === 'link') {
+    const st = link.value;
+    if (st !== 'missing' && st.isSymbolicLink()) {
       const target = await fsp.readlink(abs);
-      return this.realOf(path.resolve(path.dirname(abs), target), depth + 1, found);
+      return this.realOf(path.resolve(path.dirname(abs), target), depth + 1, found, withStats);
     }
-    if (found && link.value === 'missing') found.missing = true;
+    if (found && st === 'missing') found.missing = true;
+    if (found && st !== 'missing') found.stats = st;
     if (parent === abs) return abs;
     if (parentReal.status === 'rejected') throw parentReal.reason;
     return path.join(parentReal.value, path.basename(abs));
@@ -241,18 +256,19 @@ export class LocalFs implements Fs {
   /**
    * Normalizes `p`, computes its real location and refuses it when outside the root.
    * `follow`: the final component is resolved too (stat, open, list, chmod …); otherwise only
-   * its parent is (lstat, remove, rename, symlink, readlink).
+   * its parent is (lstat, remove, rename, symlink, readlink). `withStats` (with `follow`): see
+   * realOf; the result then carries `stats` when the path exists.
    */
-  private async resolve(p: string, follow: boolean): Promise<ResolvedPath> {
+  private async resolve(p: string, follow: boolean, withStats = false): Promise<ResolvedPath> {
     const rel = normalizeVirtualPath(p);
     const display = this.display(rel);
     const root = await this.root();
     const abs = rel === '/' ? root : path.join(root, ...rel.split('/').filter(Boolean));
     let real: string;
-    const found = { missing: false };
+    const found: { missing: boolean; stats?: Stats } = { missing: false };
     try {
-      if (rel === '/') real = follow ? await this.realOf(root) : root;
-      else if (follow) real = await this.realOf(abs, 0, found);
+      if (rel === '/') real = follow ? await this.realOf(root, 0, found, withStats) : root;
+      else if (follow) real = await this.realOf(abs, 0, found, withStats);
       else real = path.join(await this.realOf(path.dirname(abs)), path.basename(abs));
     } catch (e) {
       throw mapFsError(e, display);
@@ -263,7 +279,8 @@ export class LocalFs implements Fs {
         `access to ${JSON.stringify(display)} is not allowed: it leads outside the root directory`,
       );
     }
-    return found.missing ? { rel, real, display, missing: true } : { rel, real, display };
+    if (found.missing) return { rel, real, display, missing: true };
+    return found.stats ? { rel, real, display, stats: found.stats } : { rel, real, display };
   }
 
   private toRootRelative(real: string, root: string): string {
@@ -279,14 +296,28 @@ export class LocalFs implements Fs {
   // ---------------------------------------------------------------- Fs
 
   async stat(p: string, _o?: Op): Promise<FileInfo> {
-    const r = await this.resolve(p, true);
-    // resolving already found it missing (a new upload's pre-check): no second lookup
+    const r = await this.resolve(p, true, true);
+    // resolving already found it missing (a new upload's pre-check) or read its attributes
     if (r.missing) throw mapFsError(Object.assign(new Error('ENOENT'), { code: 'ENOENT' }), r.display);
     try {
-      return toInfo(await fsp.stat(r.real), relName(r.rel));
+      return toInfo(r.stats ?? (await fsp.stat(r.real)), relName(r.rel));
     } catch (e) {
       throw mapFsError(e, r.display);
     }
+  }
+
+  async resolveFile(p: string, _o?: Op): Promise<ResolvedFile> {
+    const r = await this.resolve(p, true, true);
+    let info: FileInfo | undefined;
+    if (!r.missing) {
+      try {
+        info = toInfo(r.stats ?? (await fsp.stat(r.real)), relName(r.rel));
+      } catch (e) {
+        const err = mapFsError(e, r.display);
+        if (!SftpgoError.is(err, 'NOT_FOUND')) throw err;
+      }
+    }
+    return { info, openFile: (flags, o) => this.openResolved(r, flags, o) };
   }
 
   async lstat(p: string, _o?: Op): Promise<FileInfo> {
@@ -369,7 +400,15 @@ export class LocalFs implements Fs {
 
   async openFile(p: string, flags: OpenFlags, o?: OpenFileOptions): Promise<FileHandle> {
     throwIfAborted(o?.signal);
-    const r = await this.resolve(p, true);
+    return this.openResolved(await this.resolve(p, true), flags, o);
+  }
+
+  private async openResolved(
+    r: ResolvedPath,
+    flags: OpenFlags,
+    o?: OpenFileOptions,
+  ): Promise<FileHandle> {
+    throwIfAborted(o?.signal);
     const writing = flags.write === true;
     const atomic = writing && o?.atomic === true;
     let numeric = C.O_NOFOLLOW;

@@ -134,6 +134,26 @@ void describe('LocalFs traversal safety', () => {
     assert.equal(await fs.realpath('/'), '/');
   });
 
+  void it('resolveFile: stats through links, refuses escapes, opens what it resolved', async () => {
+    assert.equal((await fs.resolveFile('/file.txt')).info?.size, 5);
+    assert.equal((await fs.resolveFile('/good-link')).info?.size, 10);
+    assert.equal((await fs.resolveFile('/dir/new-one')).info, undefined);
+    assert.equal((await fs.resolveFile('/dangling-in')).info, undefined);
+    assert.equal((await fs.resolveFile('/dir')).info?.isDirectory, true);
+    await assert.rejects(fs.resolveFile('/abs-secret'), code('PERMISSION_DENIED'));
+    await assert.rejects(fs.resolveFile('/dangling-out'), code('PERMISSION_DENIED'));
+    await assert.rejects(fs.resolveFile('/escape-rel/secret'), code('PERMISSION_DENIED'));
+    await assert.rejects(fs.resolveFile('/to-slash/etc/passwd'), code('PERMISSION_DENIED'));
+    assert.equal((await fs.resolveFile('/dir/missing/deeper')).info, undefined);
+    const looked = await fs.resolveFile('/dir/new-one');
+    const h = await looked.openFile({ write: true, create: true, truncate: true });
+    await h.write(0, Buffer.from('abc'));
+    await h.commit();
+    assert.equal(await fsp.readFile(path.join(root, 'dir', 'new-one'), 'utf8'), 'abc');
+    assert.equal((await fs.stat('/dir/new-one')).size, 3);
+    await fsp.unlink(path.join(root, 'dir', 'new-one'));
+  });
+
   void it('error messages never carry the server path', async () => {
     const ops = [
       () => fs.stat('/nope'),
