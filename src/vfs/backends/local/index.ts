@@ -263,7 +263,7 @@ export class LocalFs implements Fs {
     const rel = normalizeVirtualPath(p);
     const display = this.display(rel);
     const root = await this.root();
-    const abs = rel === '/' ? root : path.join(root, ...rel.split('/').filter(Boolean));
+    const abs = absOf(rel, root);
     let real: string;
     const found: { missing: boolean; stats?: Stats } = { missing: false };
     try {
@@ -321,9 +321,15 @@ export class LocalFs implements Fs {
   }
 
   async lstat(p: string, _o?: Op): Promise<FileInfo> {
+    // the lstat runs alongside the resolution of the parent (one thread-pool round trip instead
+    // of two in a row); its answer is used only once the parent is known to be inside the root
+    const rel = normalizeVirtualPath(p);
+    const root = await this.root();
+    const early = fsp.lstat(absOf(rel, root));
+    early.catch(() => undefined);
     const r = await this.resolve(p, false);
     try {
-      return toInfo(await fsp.lstat(r.real), relName(r.rel));
+      return toInfo(await early, relName(r.rel));
     } catch (e) {
       throw mapFsError(e, r.display);
     }
@@ -743,6 +749,11 @@ export class LocalFs implements Fs {
 }
 
 /** rename(2), falling back to copy + delete across devices */
+/** the absolute path of a normalized root-relative path, symlinks not resolved */
+function absOf(rel: string, root: string): string {
+  return rel === '/' ? root : path.join(root, ...rel.split('/').filter(Boolean));
+}
+
 async function moveFile(from: string, to: string): Promise<void> {
   try {
     await fsp.rename(from, to);
