@@ -60,29 +60,25 @@ export function registerAdminAuthPages(router: Router<HttpdState>, kit: WebKit):
       status,
     );
 
+  /** the setup page once an admin exists: 400, as upstream */
+  const alreadySetUp = (ctx: WebCtx): void =>
+    kit.page(
+      ctx,
+      'admin',
+      'common/error',
+      { title: 'Setup', message: 'an admin user already exists' },
+      400,
+    );
+
   router.get('/setup', async (ctx) => {
-    if (!(await needsSetup(kit)))
-      return kit.page(
-        ctx,
-        'admin',
-        'common/error',
-        { title: 'Setup', message: 'an admin user already exists' },
-        400,
-      );
+    if (!(await needsSetup(kit))) return alreadySetUp(ctx);
     setupPage(ctx);
   });
 
   router.post('/setup', async (ctx) => {
     const form = await kit.readForm(ctx);
     kit.checkCsrf(ctx, 'admin', form);
-    if (!(await needsSetup(kit)))
-      return kit.page(
-        ctx,
-        'admin',
-        'common/error',
-        { title: 'Setup', message: 'an admin user already exists' },
-        400,
-      );
+    if (!(await needsSetup(kit))) return alreadySetUp(ctx);
     const username = (form.get('username') ?? '').trim();
     const password = form.get('password') ?? '';
     if (password !== (form.get('confirm_password') ?? ''))
