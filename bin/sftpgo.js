@@ -1,9 +1,10 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=4
 // Entry point: everything lives in dist/cli/main.js (built by `npm run build`).
-// --max-semi-space-size=1 (MiB): V8's young generation grows to 2 x 16 MiB by default and stays
-// that size; a server whose young objects are short-lived packet wrappers gains nothing from it,
-// while every scavenge it delays keeps more transfer Buffers alive. With 1 MiB a `serve` process
-// idles ~20 MiB lower and holds ~40 MiB less during 16 parallel uploads (docs/transfers.md).
+// --max-semi-space-size=4 (MiB): V8's young generation grows to 2 x 16 MiB by default and stays
+// that size (idle RSS +16 MiB); with 1 MiB every scavenge comes so early that transfer Buffers
+// still being written survive it, get promoted and make the old generation collect every few MiB
+// moved (an FTP upload cost 3-5 s of CPU per GiB). 4 MiB idles 2-4 MiB higher than 1 MiB and costs 2.2-3.2
+// s/GiB there (bench/README.md, "The young generation: 4 MiB").
 // The flag only applies when the file is executed (`bin/sftpgo.js`, `sftpgo` once installed);
 // `node bin/sftpgo.js` works the same with V8's defaults.
 import('../dist/cli/main.js').then((m) => m.main(process.argv)).catch((err) => {
