@@ -158,9 +158,14 @@ export class FtpServer implements ProtocolServer {
     const servers = this.listeners.map((l) => l.server);
     this.listeners = [];
     const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    // a listener's close callback can run before its sockets' 'close' events, whose handlers
+    // still log (a TLS handshake cut short): wait for those too, so nothing logs after stop()
+    const socketsClosed = [...this.sockets].map((s) =>
+      s.closed ? undefined : new Promise<void>((r) => s.once('close', () => r())),
+    );
     for (const s of [...this.sessions]) s.destroy();
     for (const s of [...this.sockets]) s.destroy();
-    await closed;
+    await Promise.all([closed, ...socketsClosed]);
   }
 
   /**

@@ -294,3 +294,36 @@ function stripFirstLine(sock: Socket): { duplex: Duplex; firstLine: Promise<stri
   sock.on('close', () => duplex.destroy());
   return { duplex, firstLine };
 }
+
+void describe('ftpd: stop while a TLS handshake is pending', () => {
+  void it('stop() returns after the cut-short handshake was handled: nothing is logged after the log file closed', async () => {
+    const env = await startFtpTestServer({ bindings: [{ tls_mode: 2 }] });
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w);
+    };
+    process.on('warning', onWarning);
+    try {
+      // a client that connects to the implicit TLS port and never sends its ClientHello
+      const raw = netConnect(env.ports[0] as number, '127.0.0.1');
+      raw.on('error', () => undefined);
+      await new Promise<void>((r) => raw.once('connect', () => r()));
+      const registry = env.srv.service.connections;
+      for (let i = 0; i < 200 && registry.clientCount('127.0.0.1') === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(registry.clientCount('127.0.0.1'), 1, 'the server holds the pending connection');
+      await env.ftpd.stop();
+      // the socket's 'close' handlers (which log the handshake failure) have run by now
+      assert.equal(registry.clientCount('127.0.0.1'), 0);
+      raw.destroy();
+    } finally {
+      await env.stop();
+      // a warning is emitted on the next tick
+      await new Promise((r) => setImmediate(r));
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(
+      warnings.map((w) => w.message),
+      [],
+    );
+  });
+});
