@@ -636,7 +636,7 @@ void describe('validation', () => {
   });
 
   void it('drivers: unsupported upstream names get a clear message, unknown ones the list', () => {
-    for (const d of ['bolt', 'memory', 'cockroachdb']) {
+    for (const d of ['bolt', 'cockroachdb']) {
       assert.match(
         load({ data_provider: { driver: d } }),
         new RegExp(`data_provider\\.driver: driver "${d}" is not supported by sftpgo-ts`),
@@ -646,7 +646,7 @@ void describe('validation', () => {
       load({ data_provider: { driver: 'oracle' } }),
       /data_provider\.driver: expected one of sqlite, postgresql, mysql/,
     );
-    for (const d of ['sqlite', 'postgresql', 'mysql']) {
+    for (const d of ['sqlite', 'postgresql', 'mysql', 'memory']) {
       const r = loadConfig({
         configDir: tmp({ 'sftpgo.json': JSON.stringify({ data_provider: { driver: d } }) }),
       });

@@ -425,7 +425,9 @@ function resolveConfigPaths(c: Config, dir: string): void {
     s.ca_revocation_lists = many(s.ca_revocation_lists);
   }
 
-  if (c.data_provider.driver === 'sqlite') c.data_provider.name = one(c.data_provider.name);
+  // sqlite: the database file; memory: the dump loaded at start and on SIGHUP
+  if (c.data_provider.driver === 'sqlite' || c.data_provider.driver === 'memory')
+    c.data_provider.name = one(c.data_provider.name);
   c.data_provider.credentials_path = one(c.data_provider.credentials_path);
 
   c.httpd.templates_path = one(c.httpd.templates_path);

@@ -15,8 +15,8 @@
  *   before its completion is reported (atomic uploads are always synced before their rename).
  * - `httpd.max_header_bytes` (integer 4096-1048576, default 65536): sftpgo-ts addition, the
  *   limit on a request's line plus headers (431 past it); upstream has Go's fixed 1 MiB.
- * - `data_provider.driver` accepts only sqlite, postgresql and mysql; "bolt", "memory" and
- *   "cockroachdb" are rejected with a clear "not supported by sftpgo-ts" message.
+ * - `data_provider.driver` accepts sqlite, postgresql, mysql and memory (service/memory-dump.ts);
+ *   "bolt" and "cockroachdb" are rejected with a clear "not supported by sftpgo-ts" message.
  * - Values upstream silently resets (invalid upload_mode, external_auth_scope ...) are errors here.
  * What upstream accepts is accepted: its own ranges (client_auth_type 2 for ftpd/webdavd, negative
  * max_auth_tries, fractional http.timeout, hash_support > 1, any bcrypt cost <= 31, anything in a
@@ -83,10 +83,10 @@ export function isIpOrCidr(v: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // enumerations
 
-export const SUPPORTED_DRIVERS = ['sqlite', 'postgresql', 'mysql'] as const;
+export const SUPPORTED_DRIVERS = ['sqlite', 'postgresql', 'mysql', 'memory'] as const;
 export type ProviderDriver = (typeof SUPPORTED_DRIVERS)[number];
 /** upstream driver names we recognise only to reject them clearly */
-export const UNSUPPORTED_DRIVERS = ['bolt', 'memory', 'cockroachdb'] as const;
+export const UNSUPPORTED_DRIVERS = ['bolt', 'cockroachdb'] as const;
 
 export const HASHING_ALGOS = ['bcrypt', 'argon2id'] as const;
 export type HashingAlgo = (typeof HASHING_ALGOS)[number];

@@ -615,6 +615,18 @@ export class ProviderCore implements DataProvider {
     }
   }
 
+  async clearAll(): Promise<void> {
+    if (this.driver !== 'memory') {
+      throw new SftpgoError('INVALID_INPUT', `the ${this.driver} data provider cannot be cleared`);
+    }
+    // pending delayed quota deltas belong to the objects being removed
+    await this.#quota.flush();
+    await this.#store.clearAll();
+    this.#auth.clear();
+    this.#admins.clear();
+    this.#userChanged(undefined);
+  }
+
   /** writes the pending delayed quota deltas, then closes the store */
   async close(): Promise<void> {
     if (!this.#closed) {

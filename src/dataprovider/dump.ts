@@ -13,6 +13,7 @@
  * Quota counters and last login are not part of a restore: new objects start at zero (scan them
  * with scan-quota), existing objects keep their counters.
  */
+import { readFile, stat } from 'node:fs/promises';
 import { SftpgoError, invalidInput } from '../errors/index.js';
 import type { Admin, DataProvider, Folder, User } from './provider.js';
 
@@ -137,6 +138,25 @@ export function parseBackup(doc: unknown): Backup {
 }
 
 /** parses backup bytes (a dump file or a request body) */
+/** the largest dump accepted from a file, as the REST loaddata (upstream MaxRestoreSize) */
+const MAX_DUMP_FILE_SIZE = 10 * 1024 * 1024;
+
+/** reads and parses a dump file; `label` names its origin in the errors */
+export async function readBackupFile(file: string, label: string): Promise<Backup> {
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (e) {
+    throw invalidInput(`${label}: cannot read ${file}: ${(e as Error).message}`, e);
+  }
+  if (size > MAX_DUMP_FILE_SIZE) throw invalidInput(`${label}: ${file} is larger than 10 MiB`);
+  try {
+    return parseBackupJson(await readFile(file));
+  } catch (e) {
+    throw invalidInput(`${label}: ${file}: ${(e as Error).message}`, e);
+  }
+}
+
 export function parseBackupJson(data: string | Buffer): Backup {
   const text = typeof data === 'string' ? data : data.toString('utf8');
   if (text.trim() === '') throw invalidInput('invalid backup: the content is empty');

@@ -26,6 +26,7 @@ import { downgradeSchema, OLDEST_SCHEMA_VERSION, readSchemaVersion } from './sch
 import type { DataProvider, ProviderLogger } from './provider.js';
 import type { QuotaTimers } from './quota-updater.js';
 import type { SecretEncrypter } from './secrets.js';
+import { loadMemoryDump, memoryDumpFile } from './memory-dump.js';
 import { ProviderCore } from './core.js';
 import { TypeormStore } from './typeorm-provider.js';
 import { adoptUpstreamSchema } from './upstream-schema.js';
@@ -60,6 +61,7 @@ export type { QuotaTimers } from './quota-updater.js';
 export { LAST_LOGIN_MIN_DELAY_MS } from './core.js';
 export { ADMIN_CACHE_TTL_MS } from './admin-cache.js';
 export { DUMP_VERSION } from './dump.js';
+export { memoryDumpFile, reloadMemoryDump } from './memory-dump.js';
 export { redactAdmin, redactFolder, redactUser } from './redact.js';
 export { renderedUserObject } from './hooks/user-json.js';
 export { PROVIDER_ACTION_TIMEOUT_MS, type ProviderAction } from './hooks/actions.js';
@@ -264,7 +266,7 @@ export async function createProvider(
     await ds.destroy();
     throw migrationError(cfg, e);
   }
-  return new ProviderCore({
+  const core = new ProviderCore({
     store: new TypeormStore({ dataSource: ds, entities, dialect }),
     config: cfg,
     kms: o.kms,
@@ -280,6 +282,16 @@ export async function createProvider(
     hookHttp: o.hookHttp,
     hookTimeouts: o.hookTimeouts,
   });
+  const dumpFile = memoryDumpFile(cfg, o.configDir);
+  if (dumpFile !== undefined) {
+    try {
+      await loadMemoryDump(core, dumpFile, o.logger);
+    } catch (e) {
+      await core.close();
+      throw e;
+    }
+  }
+  return core;
 }
 
 export type InitializeResult = 'created' | 'up to date';
@@ -293,6 +305,8 @@ export async function initializeProvider(
   cfgInput: DataProviderConfigInput,
   o: CreateProviderOptions,
 ): Promise<InitializeResult> {
+  // nothing is stored: upstream's ErrNoInitRequired, "the data provider is up to date"
+  if (resolveDataProviderConfig(cfgInput).driver === 'memory') return 'up to date';
   const { ds, cfg, dialect } = await open(cfgInput, o);
   try {
     const n = await migrate(ds, dialect, cfg, o.logger);

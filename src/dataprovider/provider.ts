@@ -151,5 +151,11 @@ export interface DataProvider {
   dump(): Promise<BackupData>;
   /** throws BACKEND_UNAVAILABLE when the database does not answer */
   checkAvailability(): Promise<void>;
+  /**
+   * The memory driver only (its dump reload): deletes every user, folder and admin, without
+   * data-provider actions, and forgets every cached password, admin and user. Other drivers
+   * refuse (INVALID_INPUT).
+   */
+  clearAll(): Promise<void>;
   close(): Promise<void>;
 }

@@ -189,6 +189,11 @@ export class QuotaTracker {
     this.#delayed?.reset(kind, name);
   }
 
+  /** writes the pending delayed deltas now (the loop goes on) */
+  async flush(): Promise<void> {
+    await this.#delayed?.flush();
+  }
+
   /** stops the delayed update loop and writes what is pending */
   async close(): Promise<void> {
     if (this.#delayed === undefined) return;

@@ -86,6 +86,8 @@ export interface ProviderStore extends QuotaStore {
   deleteFolder(name: string): Promise<void>;
 
   // ---- maintenance ----
+  /** deletes every user, folder, mapping and admin in one transaction (the memory driver's reload) */
+  clearAll(): Promise<void>;
   /** one round trip to the database */
   ping(): Promise<void>;
   /** closes the connections; the store then refuses everything with BACKEND_UNAVAILABLE */

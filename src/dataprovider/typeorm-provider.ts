@@ -845,6 +845,18 @@ export class TypeormStore implements ProviderStore {
 
   // ---------------------------------------------------------------- maintenance
 
+  async clearAll(): Promise<void> {
+    await this.#run(
+      'clear the data provider',
+      async (m) => {
+        for (const e of [this.#e.mapping, this.#e.users, this.#e.folders, this.#e.admins]) {
+          await m.createQueryBuilder().delete().from(e).execute();
+        }
+      },
+      true,
+    );
+  }
+
   async ping(): Promise<void> {
     await this.#run('availability check', (m) => m.query('SELECT 1'));
   }

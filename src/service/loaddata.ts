@@ -5,12 +5,12 @@
  * loaddata uses (common/restore.ts over dataprovider/dump.ts). With `clean` the file is removed
  * after a successful load.
  */
-import { readFile, rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import type { QuotaScanRegistry } from '../common/quota-scan-registry.js';
 import { restoreWithScans } from '../common/restore.js';
 import type { Logger, TrackQuota } from '../common/index.js';
-import { parseBackupJson } from '../dataprovider/dump.js';
+import { readBackupFile } from '../dataprovider/dump.js';
 import type { DataProvider } from '../dataprovider/provider.js';
 import { invalidInput } from '../errors/index.js';
 
@@ -28,19 +28,9 @@ export interface LoaddataDeps {
   logger: Logger;
 }
 
-/** the largest dump accepted, as the REST loaddata (upstream MaxRestoreSize) */
-const MAX_DUMP_SIZE = 10 * 1024 * 1024;
-
 export async function loadInitialData(o: LoaddataOptions, deps: LoaddataDeps): Promise<void> {
   if (!isAbsolute(o.file)) throw invalidInput(`--loaddata-from: ${o.file} must be an absolute path`);
-  let size: number;
-  try {
-    size = (await stat(o.file)).size;
-  } catch (e) {
-    throw invalidInput(`--loaddata-from: cannot read ${o.file}: ${(e as Error).message}`, e);
-  }
-  if (size > MAX_DUMP_SIZE) throw invalidInput(`--loaddata-from: ${o.file} is larger than 10 MiB`);
-  const backup = parseBackupJson(await readFile(o.file));
+  const backup = await readBackupFile(o.file, '--loaddata-from');
   const result = await restoreWithScans(deps.provider, backup, {
     mode: o.mode,
     scanQuota: o.scanQuota,

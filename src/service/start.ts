@@ -28,7 +28,13 @@ import {
   loadConfig,
   type Config,
 } from '../config/index.js';
-import { createProvider, ensureDefaultAdmin, type SecretEncrypter } from '../dataprovider/index.js';
+import {
+  createProvider,
+  ensureDefaultAdmin,
+  memoryDumpFile,
+  reloadMemoryDump,
+  type SecretEncrypter,
+} from '../dataprovider/index.js';
 import type { DataProvider } from '../dataprovider/provider.js';
 import { SftpgoError } from '../errors/index.js';
 import { createHttpd, errorSummary, isBindingEnabled, type HttpdServer } from '../httpd/index.js';
@@ -460,6 +466,15 @@ export async function startService(o: StartServiceOptions): Promise<RunningServi
         // a broken list or certificate keeps the previous one in force and is reported to the
         // caller; one failure does not stop the other reloads
         const failures: unknown[] = [];
+        const dumpFile = memoryDumpFile(config.data_provider, configDir);
+        if (dumpFile !== undefined && provider !== undefined) {
+          try {
+            await reloadMemoryDump(provider, dumpFile, logger);
+          } catch (e) {
+            logger.error({ sender: 'service', error: errorSummary(e) }, 'memory provider dump not reloaded, the previous data stay');
+            failures.push(e);
+          }
+        }
         try {
           await defender.reload();
           logger.info({ sender: 'service' }, 'defender lists reloaded');

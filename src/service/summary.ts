@@ -38,6 +38,7 @@ function field(label: string): string {
 function dataLocation(c: Readonly<Config>): string {
   const dp = c.data_provider;
   if (dp.driver === 'sqlite') return `sqlite database ${dp.name}`;
+  if (dp.driver === 'memory') return dp.name.trim() === '' ? 'memory (empty at start)' : `memory, loaded from ${dp.name}`;
   if (dp.connection_string) return `${dp.driver} (connection string)`;
   return `${dp.driver} database "${dp.name}" on ${dp.host || 'localhost'}${dp.port ? `:${dp.port}` : ''}`;
 }

@@ -110,12 +110,11 @@ void describe('cli: sftpgo revertprovider', () => {
   });
 
   void it('the memory provider cannot be reverted', async () => {
-    // the configuration does not offer the memory driver at all (revertProvider refuses it too:
-    // test/integration/dataprovider/revert-cases.ts)
+    // nothing is stored (revertProvider refuses it: test/integration/dataprovider/revert-cases.ts)
     const r = await run(['revertprovider', '-c', dir, '--to-version', '8'], {
       SFTPGO_DATA_PROVIDER__DRIVER: 'memory',
     });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /driver "memory" is not supported/);
+    assert.match(r.stderr, /the memory provider cannot be reverted/);
   });
 });
