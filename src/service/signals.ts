@@ -1,7 +1,8 @@
 /**
  * Process signals for `sftpgo serve`: SIGTERM/SIGINT stop the servers gracefully and exit 0
- * (upstream exits at once); SIGHUP reloads the defender's safelist and blocklist and the TLS
- * certificates (and CRLs) of the FTP, WebDAV, REST API and telemetry listeners; SIGUSR1
+ * (upstream exits at once); SIGHUP reloads the memory provider's dump, the defender's safelist
+ * and blocklist and the TLS certificates (and CRLs) of the FTP, WebDAV, REST API and telemetry
+ * listeners; SIGUSR1
  * rotates the log file, or opens a new one at the configured path when it was moved away (for
  * logrotate: `postrotate kill -USR1 <pid>`, no copytruncate). The handlers are installed before
  * the service starts, so a stop signal that arrives while it is starting stops it as soon as it
