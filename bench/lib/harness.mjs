@@ -158,12 +158,19 @@ export function cpuSeconds(pid) {
 
 /** peak RSS of a process tree, sampled every 500 ms */
 export class MemSampler {
-  constructor(pid) {
+  /** `pss`: the PSS peak too (summed over the tree: pages shared by a server's processes count once) */
+  constructor(pid, { pss = false } = {}) {
     this.pid = pid;
     this.peakKiB = 0;
+    this.peakPssKiB = 0;
     this.timer = setInterval(() => {
-      const total = tree(this.pid).reduce((a, p) => a + rssKiB(p), 0);
+      const pids = tree(this.pid);
+      const total = pids.reduce((a, p) => a + rssKiB(p), 0);
       if (total > this.peakKiB) this.peakKiB = total;
+      if (pss) {
+        const totalPss = pids.reduce((a, p) => a + pssKiB(p), 0);
+        if (totalPss > this.peakPssKiB) this.peakPssKiB = totalPss;
+      }
     }, 500);
     this.timer.unref();
   }
@@ -298,20 +305,22 @@ export async function runRounds({ title, tests, servers, rounds, parallelName = 
     results[test][server] ??= [];
     results[test][server].push(value);
   };
-  /** peak RSS per server while the parallel uploads ran (KiB) */
+  /** peak RSS and PSS per server while the parallel uploads ran (KiB) */
   const parPeak = {};
+  const parPeakPss = {};
   for (let round = 1; round <= rounds; round++) {
     console.error(`round ${round}/${rounds}`);
     for (const t of selected) {
       const order = round % 2 === 1 ? servers : [...servers].reverse();
       for (const s of order) {
-        const during = t.name.includes(parallelName) ? new MemSampler(s.pid) : undefined;
+        const during = t.name.includes(parallelName) ? new MemSampler(s.pid, { pss: true }) : undefined;
         const cpu0 = cpuSeconds(s.pid);
         const v = await t.run(s);
         record(`cpu:${t.name}`, s.name, (cpuSeconds(s.pid) - cpu0) / t.cpu.count);
         if (during) {
           during.stop();
           parPeak[s.name] = Math.max(parPeak[s.name] ?? 0, during.peakKiB);
+          parPeakPss[s.name] = Math.max(parPeakPss[s.name] ?? 0, during.peakPssKiB);
         }
         record(t.name, s.name, v);
         console.error(`  ${t.name.padEnd(48)} ${s.name.padEnd(8)} ${v.toFixed(1)}`);
@@ -368,6 +377,12 @@ export async function runRounds({ title, tests, servers, rounds, parallelName = 
   }
   if (servers.every((s) => parPeak[s.name] !== undefined)) {
     lines.push(row(`peak RSS during the ${parallelName}s (MiB)`, parPeak[ours.name] / 1024, peers.map((p) => parPeak[p.name] / 1024)));
+    // issue 9 states its memory target in PSS: the node binary's pages are shared with every
+    // other Node process, sshd's between its per-connection processes
+    const oursPss = parPeakPss[ours.name] / 1024;
+    lines.push(
+      row(`peak PSS during the ${parallelName}s (MiB)`, oursPss, peers.map((p) => parPeakPss[p.name] / 1024), `  ours <= 150 ${oursPss <= 150 ? 'ok' : 'MISSED'}`),
+    );
   }
   console.log(lines.join('\n'));
 }
