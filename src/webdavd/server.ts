@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { createSecureContext, type TLSSocket } from 'node:tls';
 import type { Request } from 'express';
-import type { AuthResponse, Authenticator } from 'nephele';
+import type { Authenticator } from 'nephele';
 import nephele, { UnauthorizedError } from 'nephele';
 import type { ConnectionGate } from '../common/connection-gate.js';
 import { isPostConnectDenial } from '../common/post-connect.js';
@@ -38,6 +38,7 @@ import type { MountTable, SecretDecrypter } from '../vfs/index.js';
 import { DavAdapter, type DavRequestContext } from './adapter.js';
 import { parseBasicAuth, UserCache, type CachedUser } from './auth.js';
 import { corsHandler, type CorsHandler } from './cors.js';
+import { fastFileRequest, fastPathCandidate, type FastPathDeps } from './fast.js';
 import { httpError } from './http-map.js';
 import { davMethodsPlugin } from './methods.js';
 import { MimeTypes } from './mime.js';
@@ -105,6 +106,8 @@ export class WebdavServer implements ProtocolServer {
   private readonly contexts = new WeakMap<IncomingMessage, DavRequestContext>();
   private readonly cors: CorsHandler | undefined;
   private readonly app: (req: IncomingMessage, res: ServerResponse, next: (e?: unknown) => void) => void;
+  /** what the fast path (fast.ts) takes from nephele's set-up */
+  private readonly contentTypes = new Map<string, string>();
   private listeners: Listener[] = [];
   private active = false;
 
@@ -342,11 +345,32 @@ export class WebdavServer implements ProtocolServer {
     return app as unknown as WebdavServer['app'];
   }
 
+  /**
+   * The Content-Type header nephele's responses carry for a media type: express' `res.set`
+   * adds the charset its MIME table knows (text types, JSON …). Asked of express' own response
+   * prototype once per type, so both paths write the same header.
+   */
+  private contentTypeHeader(mediaType: string): string {
+    let header = this.contentTypes.get(mediaType);
+    if (header !== undefined) return header;
+    const proto = (this.app as unknown as { response: { set(field: string, value: string): unknown } }).response;
+    const capture = {
+      setHeader: (_name: string, value: string) => {
+        header = value;
+      },
+    };
+    proto.set.call(capture, 'Content-Type', mediaType);
+    header ??= mediaType;
+    this.contentTypes.set(mediaType, header);
+    return header;
+  }
+
+  /** nephele's error handler, also the fast path's (node's request/response, express' or not) */
   private nepheleError(
     code: number,
     message: string,
-    request: Request,
-    response: AuthResponse,
+    request: IncomingMessage,
+    response: ServerResponse,
     error?: Error,
   ): Promise<void> {
     let status = code;
@@ -359,8 +383,9 @@ export class WebdavServer implements ProtocolServer {
     }
     const ctx = this.contexts.get(request);
     const log = ctx?.conn.log ?? this.log;
-    if (status >= 500) log.warn({ err: error, status }, `${request.method} ${request.originalUrl}: ${text}`);
-    else log.debug({ error: error?.message, status }, `${request.method} ${request.originalUrl}: ${text}`);
+    const url = (request as NodeRequest).originalUrl ?? request.url ?? '';
+    if (status >= 500) log.warn({ err: error, status }, `${request.method ?? ''} ${url}: ${text}`);
+    else log.debug({ error: error?.message, status }, `${request.method ?? ''} ${url}: ${text}`);
     if (response.headersSent || response.destroyed) {
       // the status line is gone: cut the response so the client sees the failure
       if (status >= 400) response.destroy();
@@ -368,10 +393,10 @@ export class WebdavServer implements ProtocolServer {
       return Promise.resolve();
     }
     if (status < 400) {
-      response.status(status);
+      response.statusCode = status;
       const e = error as { etag?: string; lastModified?: Date } | undefined;
-      if (e?.etag) response.set({ ETag: e.etag });
-      if (e?.lastModified) response.set({ 'Last-Modified': e.lastModified.toUTCString() });
+      if (e?.etag) response.setHeader('ETag', e.etag);
+      if (e?.lastModified) response.setHeader('Last-Modified', e.lastModified.toUTCString());
       response.end();
       return Promise.resolve();
     }
@@ -599,19 +624,41 @@ export class WebdavServer implements ProtocolServer {
       void conn.close().finally(() => this.cache.release(cached));
       this.releaseState(username);
     });
-    this.contexts.set(req, {
+    const ctx: DavRequestContext = {
       conn,
       state: this.acquireState(username),
       mime: this.mime,
       user: { username },
       method: req.method ?? '',
       dirStats: new Map(),
-    });
+    };
+    this.contexts.set(req, ctx);
 
     const len = Number(req.headers['content-length'] ?? 0);
     if (req.method !== 'PUT' && Number.isFinite(len) && len > MAX_XML_BODY) {
       return sendText(res, 413, 'request body too large');
     }
+    // GET/HEAD/PUT of a file: answered without express and nephele when fast.ts covers it
+    if (fastPathCandidate(req, ctx)) {
+      const deps: FastPathDeps = {
+        contentType: (t) => this.contentTypeHeader(t),
+        onError: (code, message, error) => this.nepheleError(code, message, req, res, error),
+      };
+      void fastFileRequest(req, res, ctx, deps).then(
+        (handled) => {
+          if (!handled) this.runNephele(req, res);
+        },
+        (e: unknown) => {
+          this.log.warn({ err: e }, 'unhandled fast path error');
+          sendText(res, 500, 'internal error');
+        },
+      );
+      return;
+    }
+    this.runNephele(req, res);
+  }
+
+  private runNephele(req: IncomingMessage, res: ServerResponse): void {
     // nephele announces itself and its version in a Server header: not ours to publish
     const setHeader = res.setHeader.bind(res);
     res.setHeader = ((name: string, value: number | string | readonly string[]) =>
