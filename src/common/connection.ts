@@ -125,6 +125,21 @@ export interface UploadOptions {
    * and 0 for a new one (upstream's WebDAV and HTTP).
    */
   openFlags?: { existing: number; newFile?: number };
+  /** the path as `lookupFile` found it: opened without resolving it again */
+  looked?: LookedUpFile;
+}
+
+/**
+ * A path as `Connection.lookupFile` found it: its attributes (undefined when missing) and, when
+ * the backend can resolve a path once for a look and an open (Fs.resolveFile), that resolution,
+ * handed to openUpload/openDownload of the same path so the open does not resolve it again.
+ */
+export interface LookedUpFile {
+  /** the normalized virtual path */
+  readonly path: string;
+  readonly info: FileInfo | undefined;
+  /** the backend's resolution (absent: the open resolves the path itself) */
+  readonly resolved?: ResolvedFile;
 }
 
 export interface DownloadOptions {
@@ -134,6 +149,8 @@ export interface DownloadOptions {
    * download of the client's: no pre-download / download custom action
    */
   actions?: boolean;
+  /** the path as `lookupFile` found it: opened without resolving it again */
+  looked?: LookedUpFile;
 }
 
 export interface CopyOptions {
@@ -715,6 +732,28 @@ export class Connection implements ActiveConnection {
   /** stat (symlinks followed); needs `list` on the parent directory */
   async stat(virtualPath: string): Promise<FileInfo> {
     return this.doStat(virtualPath, true);
+  }
+
+  /**
+   * stat for a transfer that follows at once (WebDAV GET/HEAD/PUT): the permission checks of
+   * stat, but a missing path is `info: undefined` instead of NOT_FOUND, and the backend's
+   * resolution of the path is kept for openUpload/openDownload (`o.looked`): one resolution
+   * (realpath and symlink-escape check on the local backend) per request instead of two. The
+   * open checks its own permissions as ever; between the look and the open the path is as
+   * exposed to a concurrent change as between an upload's look and open (Fs.resolveFile).
+   */
+  async lookupFile(virtualPath: string): Promise<LookedUpFile> {
+    const p = this.begin(virtualPath);
+    this.requirePerm('list', virtualDir(p));
+    const r = this.mounts.resolve(p);
+    const resolved =
+      r.fs.capabilities.randomAccess && r.fs.resolveFile
+        ? await r.fs.resolveFile(r.relPath)
+        : undefined;
+    let info = resolved ? resolved.info : await this.statIn(r, true);
+    if (!info && this.mounts.isVirtualDir(p)) info = virtualDirInfo(virtualBase(p));
+    else if (info) info = { ...info, name: virtualBase(p) };
+    return resolved ? { path: p, info, resolved } : { path: p, info };
   }
 
   /** lstat (a final symlink is described itself); needs `list` on the parent directory */
@@ -1479,7 +1518,7 @@ export class Connection implements ActiveConnection {
 
   private async doOpenDownload(
     virtualPath: string,
-    o: { offset?: number },
+    o: { offset?: number; looked?: LookedUpFile | undefined },
     internal: InternalOpen,
   ): Promise<DownloadTransfer> {
     const p = this.begin(virtualPath);
@@ -1494,8 +1533,11 @@ export class Connection implements ActiveConnection {
     let source: DownloadSource;
     let fileSize: number | undefined;
     let info: FileInfo | undefined;
+    const looked = o.looked?.path === p ? o.looked.resolved : undefined;
     if (r.fs.capabilities.randomAccess && r.fs.openFile) {
-      const h = await r.fs.openFile(r.relPath, { read: true }, this.op);
+      const h = looked
+        ? await looked.openFile({ read: true }, this.op)
+        : await r.fs.openFile(r.relPath, { read: true }, this.op);
       try {
         const st = h.openInfo ?? (await h.stat());
         if (st.isDirectory)
@@ -1556,7 +1598,11 @@ export class Connection implements ActiveConnection {
     const caps = r.fs.capabilities;
     // the backend resolves the path once for this look and the open below (when it can)
     const looked =
-      caps.randomAccess && r.fs.resolveFile ? await r.fs.resolveFile(r.relPath) : undefined;
+      o.looked?.path === p && o.looked.resolved
+        ? o.looked.resolved
+        : caps.randomAccess && r.fs.resolveFile
+          ? await r.fs.resolveFile(r.relPath)
+          : undefined;
     const existing = looked ? looked.info : await this.statIn(r, true);
     if (existing?.isDirectory)
       throw new SftpgoError('INVALID_INPUT', `${JSON.stringify(p)} is a directory`);

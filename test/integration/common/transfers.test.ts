@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { Connection } from '../../../src/common/index.js';
 import { SftpgoError } from '../../../src/errors/index.js';
 import { code, exists, makeEnv, upload, type Env } from './helpers.js';
 
@@ -205,5 +206,64 @@ void describe('stream transfers', () => {
     assert.equal(c.activeTransfers()[0]?.size, 5);
     await d.close();
     assert.equal(c.activeTransfers().length, 0);
+  });
+});
+
+void describe('lookupFile: one resolution for the look and the transfer', () => {
+  /** counts the backend's resolutions of `c`'s root mount */
+  function countResolutions(c: Connection): { n: number } {
+    const fs = c.mounts.resolve('/').fs;
+    const count = { n: 0 };
+    const resolveFile = fs.resolveFile?.bind(fs);
+    const stat = fs.stat.bind(fs);
+    const openFile = fs.openFile?.bind(fs);
+    assert.ok(resolveFile && openFile);
+    Object.assign(fs, {
+      resolveFile: (p: string) => (count.n++, resolveFile(p)),
+      stat: (p: string) => (count.n++, stat(p)),
+      openFile: (...args: Parameters<typeof openFile>) => (count.n++, openFile(...args)),
+    });
+    return count;
+  }
+
+  void it('a missing file, then an upload of it: created, resolved once', async () => {
+    const c = await env.connect(env.user(), { config: { upload_mode: 1 } });
+    const count = countResolutions(c);
+    const looked = await c.lookupFile('/sub/../new.txt');
+    assert.equal(looked.path, '/new.txt');
+    assert.equal(looked.info, undefined);
+    const t = await c.openUpload('/new.txt', { mode: 'truncate', looked });
+    await t.write(0, Buffer.from('fresh'));
+    await t.close();
+    assert.equal(await fsp.readFile(path.join(env.home, 'new.txt'), 'utf8'), 'fresh');
+    assert.equal(count.n, 1);
+    assert.deepEqual(env.quota.user(), { size: 5, files: 1 });
+  });
+
+  void it('an existing file, then a download of it: attributes as stat, resolved once', async () => {
+    const c = await env.connect(env.user());
+    await upload(c, '/dl.txt', 'hello world');
+    const count = countResolutions(c);
+    const looked = await c.lookupFile('/dl.txt');
+    assert.equal(looked.info?.size, 11);
+    assert.equal(looked.info?.name, 'dl.txt');
+    const d = await c.openDownload('/dl.txt', { looked });
+    assert.equal((await d.read(0, 100))?.toString(), 'hello world');
+    await d.close();
+    assert.equal(count.n, 1);
+  });
+
+  void it('a look at another path is not used; stat permissions apply', async () => {
+    const c = await env.connect(env.user({ permissions: { '/': ['*'], '/nolist': ['upload'] } }));
+    await fsp.mkdir(path.join(env.home, 'nolist'), { recursive: true });
+    await upload(c, '/a.txt', 'a');
+    const looked = await c.lookupFile('/a.txt');
+    const t = await c.openUpload('/b.txt', { mode: 'truncate', looked });
+    await t.write(0, Buffer.from('b'));
+    await t.close();
+    assert.equal(await fsp.readFile(path.join(env.home, 'a.txt'), 'utf8'), 'a');
+    assert.equal(await fsp.readFile(path.join(env.home, 'b.txt'), 'utf8'), 'b');
+    await assert.rejects(c.lookupFile('/nolist/x.txt'), code('PERMISSION_DENIED'));
+    assert.equal((await c.lookupFile('/nolist')).info?.isDirectory, true);
   });
 });
