@@ -20,7 +20,7 @@ import {
   ResourceNotFoundError,
   ResourceTreeNotCompleteError,
 } from 'nephele';
-import type { Connection } from '../common/connection.js';
+import type { Connection, LookedUpFile } from '../common/connection.js';
 import type { DownloadTransfer } from '../common/transfer.js';
 import { SftpgoError } from '../errors/index.js';
 import type { FileInfo } from '../vfs/index.js';
@@ -121,12 +121,35 @@ export class DavAdapter implements Adapter {
     }
   }
 
+  /**
+   * getResource for a transfer that follows at once (fast.ts: GET/HEAD/PUT of a file): the
+   * path's resolution is kept for the open (Connection.lookupFile). A path that does not
+   * exist gives a resource without `fileInfo` (a new file for PUT; GET asks getResource for
+   * its error). A refused look goes through getResource, which answers it as for nephele (its
+   * fallbacks, its error).
+   */
+  async lookupResource(url: URL, baseUrl: URL): Promise<DavResource> {
+    const p = urlToVirtualPath(url, baseUrl);
+    let looked: LookedUpFile;
+    try {
+      looked = await this.ctx.conn.lookupFile(p);
+    } catch {
+      return (await this.getResource(url, baseUrl)) as DavResource;
+    }
+    const info = looked.info;
+    return new DavResource(this, baseUrl, p, info, info?.isDirectory ?? false, false, looked);
+  }
+
   newResource(url: URL, baseUrl: URL): Promise<Resource> {
-    return Promise.resolve(new DavResource(this, baseUrl, urlToVirtualPath(url, baseUrl), undefined, false));
+    return Promise.resolve(
+      new DavResource(this, baseUrl, urlToVirtualPath(url, baseUrl), undefined, false),
+    );
   }
 
   newCollection(url: URL, baseUrl: URL): Promise<Resource> {
-    return Promise.resolve(new DavResource(this, baseUrl, urlToVirtualPath(url, baseUrl), undefined, true));
+    return Promise.resolve(
+      new DavResource(this, baseUrl, urlToVirtualPath(url, baseUrl), undefined, true),
+    );
   }
 
   getMethod(method: string): typeof Method {
@@ -144,6 +167,8 @@ export class DavResource implements Resource {
     private readonly collection: boolean,
     /** a member of a listed collection (PROPFIND Depth 1/infinity), not the request's resource */
     private readonly listed = false,
+    /** the path as looked up for the transfer of this request (lookupResource) */
+    private readonly looked?: LookedUpFile,
   ) {}
 
   private get ctx(): DavRequestContext {
@@ -204,7 +229,10 @@ export class DavResource implements Resource {
 
   async getStream(range?: { start: number; end: number }): Promise<Readable> {
     const start = range?.start ?? 0;
-    const t = await this.ctx.conn.openDownload(this.path, { offset: start });
+    const t = await this.ctx.conn.openDownload(this.path, {
+      offset: start,
+      ...(this.looked ? { looked: this.looked } : {}),
+    });
     // the response's Content-Length is the size at open: no read past it
     const end = range ? range.end + 1 : (t.fileSize ?? Number.POSITIVE_INFINITY);
     return downloadStream(t, end);
@@ -213,7 +241,11 @@ export class DavResource implements Resource {
   async setStream(input: Readable): Promise<void> {
     this.ctx.dirStats.clear();
     // always atomic: a failed PUT never leaves a partial file in place of the old one
-    const up = await this.ctx.conn.openUpload(this.path, { mode: 'truncate', atomic: true });
+    const up = await this.ctx.conn.openUpload(this.path, {
+      mode: 'truncate',
+      atomic: true,
+      ...(this.looked ? { looked: this.looked } : {}),
+    });
     await up.consume(input);
     this.info = undefined;
   }
@@ -333,7 +365,16 @@ export class DavResource implements Resource {
     }
     const prefix = this.path === '/' ? '/' : `${this.path}/`;
     for await (const fi of it) {
-      out.push(new DavResource(this.adapter, this.baseUrl, `${prefix}${fi.name}`, fi, fi.isDirectory, true));
+      out.push(
+        new DavResource(
+          this.adapter,
+          this.baseUrl,
+          `${prefix}${fi.name}`,
+          fi,
+          fi.isDirectory,
+          true,
+        ),
+      );
     }
     return out;
   }
@@ -341,7 +382,8 @@ export class DavResource implements Resource {
   /** quota-used-bytes / quota-available-bytes (RFC 4331) */
   async quota(): Promise<{ used: number; available: number | undefined }> {
     const q = await this.ctx.conn.getUsage(this.path);
-    if (q.quotaSize > 0) return { used: q.usedSize, available: Math.max(0, q.quotaSize - q.usedSize) };
+    if (q.quotaSize > 0)
+      return { used: q.usedSize, available: Math.max(0, q.quotaSize - q.usedSize) };
     try {
       const v = await this.ctx.conn.statVfs(this.path);
       return { used: q.usedSize, available: v.bavail * v.frsize };
@@ -520,7 +562,8 @@ class DavProperties implements Properties {
   ): Promise<undefined | [string, Error][]> {
     const errors: [string, Error][] = [];
     for (const [, name] of instructions) {
-      if (PROTECTED.has(name)) errors.push([name, new PropertyIsProtectedError(`${name} is a protected property.`)]);
+      if (PROTECTED.has(name))
+        errors.push([name, new PropertyIsProtectedError(`${name} is a protected property.`)]);
     }
     if (errors.length > 0) return errors;
     // the resource must exist (PROPPATCH on a missing resource is a 404 before this)
@@ -577,7 +620,9 @@ class DavProperties implements Properties {
   }
 
   listDead(): Promise<string[]> {
-    return Promise.resolve([...this.dead().keys()].filter((k) => !(LIVE as readonly string[]).includes(k)));
+    return Promise.resolve(
+      [...this.dead().keys()].filter((k) => !(LIVE as readonly string[]).includes(k)),
+    );
   }
 
   listDeadByUser(): Promise<string[]> {

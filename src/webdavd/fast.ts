@@ -121,7 +121,9 @@ async function getOrHead(
   baseUrl: URL,
   deps: FastPathDeps,
 ): Promise<boolean> {
-  const resource = davResource(await adapter.getResource(url, baseUrl));
+  let resource: DavResource | undefined = await adapter.lookupResource(url, baseUrl);
+  // a missing file: nephele's error for it
+  if (!resource.fileInfo) resource = davResource(await adapter.getResource(url, baseUrl));
   if (!resource || (await resource.isCollection())) return false;
   if (adapter.ctx.state.deadProps(resource.path)?.has('getcontentlanguage')) return false;
   const info = resource.fileInfo;
@@ -162,17 +164,15 @@ async function put(
   baseUrl: URL,
   origin: string,
 ): Promise<boolean> {
-  let found: Resource;
-  let newResource = false;
+  let resource: DavResource | undefined;
   try {
-    found = await adapter.getResource(url, baseUrl);
+    resource = await adapter.lookupResource(url, baseUrl);
   } catch (e) {
     if (!(e instanceof ResourceNotFoundError)) throw e;
-    found = await adapter.newResource(url, baseUrl);
-    newResource = true;
+    resource = davResource(await adapter.newResource(url, baseUrl));
   }
-  const resource = davResource(found);
   if (!resource || resource.path === '/' || (await resource.isCollection())) return false;
+  const newResource = resource.fileInfo === undefined;
   // the parent must be a collection (nephele's getParentResource: the canonical URL's parent)
   const canonical = (await resource.getCanonicalUrl()).pathname;
   const parentPath = `${canonical.replace(/\/?$/, '').split('/').slice(0, -1).join('/')}/`;
