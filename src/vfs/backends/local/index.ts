@@ -462,10 +462,18 @@ export class LocalFs implements Fs {
     o?: OpenFileOptions,
   ): Promise<FileHandle> {
     let existing: Stats | undefined;
-    try {
-      existing = await fsp.stat(r.real);
-    } catch (e) {
-      if (errnoCode(e) !== 'ENOENT') throw mapFsError(e, r.display, 'open');
+    // a replacing upload (create + truncate) looks only to refuse a directory, which resolving
+    // the path already saw (missing, or its stats): no second look. A directory made after it
+    // fails the final rename, as one made while the data is written always did.
+    const seen = flags.create === true && flags.truncate === true && !flags.exclusive;
+    if (seen && r.missing) existing = undefined;
+    else if (seen && r.stats) existing = r.stats;
+    else {
+      try {
+        existing = await fsp.stat(r.real);
+      } catch (e) {
+        if (errnoCode(e) !== 'ENOENT') throw mapFsError(e, r.display, 'open');
+      }
     }
     if (existing?.isDirectory())
       throw new SftpgoError('INVALID_INPUT', `${JSON.stringify(r.display)} is a directory`);

@@ -154,6 +154,36 @@ void describe('LocalFs traversal safety', () => {
     await fsp.unlink(path.join(root, 'dir', 'new-one'));
   });
 
+  void it('resolveFile then an atomic replacing open: what resolving saw decides (new, file, directory)', async () => {
+    const flags = { write: true, create: true, truncate: true } as const;
+    const fresh = await fs.resolveFile('/dir/atomic-new');
+    const h = await fresh.openFile(flags, { atomic: true });
+    await h.write(0, Buffer.from('new'));
+    await h.commit();
+    assert.equal(await fsp.readFile(path.join(root, 'dir', 'atomic-new'), 'utf8'), 'new');
+    const old = await fs.resolveFile('/dir/atomic-new');
+    assert.equal(old.info?.size, 3);
+    const h2 = await old.openFile(flags, { atomic: true });
+    await h2.write(0, Buffer.from('x'));
+    await h2.commit();
+    assert.equal(await fsp.readFile(path.join(root, 'dir', 'atomic-new'), 'utf8'), 'x');
+    await fsp.unlink(path.join(root, 'dir', 'atomic-new'));
+    await assert.rejects(
+      (await fs.resolveFile('/dir')).openFile(flags, { atomic: true }),
+      code('INVALID_INPUT'),
+    );
+    // through a link to a directory too
+    await fsp.symlink('dir', path.join(root, 'dir-link'));
+    try {
+      await assert.rejects(
+        (await fs.resolveFile('/dir-link')).openFile(flags, { atomic: true }),
+        code('INVALID_INPUT'),
+      );
+    } finally {
+      await fsp.unlink(path.join(root, 'dir-link'));
+    }
+  });
+
   void it('error messages never carry the server path', async () => {
     const ops = [
       () => fs.stat('/nope'),
