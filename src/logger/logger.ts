@@ -132,8 +132,15 @@ function viewWithout(l: Logger, drop: readonly string[]): Logger {
   if (!view) {
     const bound = parseChindings(li[symbols.chindingsSym]);
     for (const k of drop) delete bound[k];
-    // a view inherits level, stream and serializers from `l`; only its bindings differ
-    view = Object.create(l) as Logger;
+    // a view has the level, stream and serializers of `l` (its own properties as they are now,
+    // its prototype's); only its bindings differ. A sibling of `l`, not a child: making every
+    // short-lived logger (one per WebDAV request) a prototype costs V8 far more than copying a
+    // few properties. The level a view writes at is the call's, decided before the hook runs.
+    view = Object.create(Object.getPrototypeOf(l) as object) as Logger;
+    for (const k of Reflect.ownKeys(l)) {
+      if (k === VIEWS) continue;
+      Object.defineProperty(view, k, Object.getOwnPropertyDescriptor(l, k) as PropertyDescriptor);
+    }
     const vi = internals(view);
     vi[symbols.chindingsSym] = chindingsOf(bound);
     const keys = new Set(li[BOUND_KEYS]);
