@@ -1,5 +1,5 @@
 /**
- * GET/HEAD and PUT of a file answered without express and nephele, the way propfind.ts answers
+ * GET/HEAD, PUT and DELETE of a file answered without express and nephele, the way propfind.ts answers
  * PROPFIND: the common case handled here, everything else left to nephele.
  *
  * Going through express (router, cookie-parser, nephele's per-request debug logger, plugin and
@@ -8,10 +8,11 @@
  * conditional headers). Here the request's resource is looked up once, through the same
  * DavAdapter/DavResource nephele uses (so the same Connection calls: permissions, patterns,
  * quota, upload modes, accounting and transfer logging are the core's), and the answer is the one
- * nephele's GET_HEAD.js / PUT.js gives for it: same status, same headers, same errors (through
+ * nephele's GET_HEAD.js / PUT.js / DELETE.js gives for it: same status, same headers, same errors (through
  * nephele's own catchErrors and the server's error handler).
  *
- * Covered: GET/HEAD of a file, PUT of a file (new or replaced) whose parent is a collection, for
+ * Covered: GET/HEAD of a file, PUT of a file (new or replaced) whose parent is a collection,
+ * DELETE of a file (or symlink) without a body and without an `Accept` other than `*\/*`, for
  * a user holding no lock, without a query string or trailing slash, and without the headers
  * nephele acts on beyond the plain transfer (`If`, `If-*`, `Range`, `Lock-Token`,
  * `Content-Encoding`, `Content-Language`); GET/HEAD also without a `getcontentlanguage` dead
@@ -60,9 +61,17 @@ export interface FastPathDeps {
 /** a first look without I/O: may this request take the fast path? */
 export function fastPathCandidate(req: IncomingMessage, ctx: DavRequestContext): boolean {
   const m = req.method;
-  if (m !== 'GET' && m !== 'HEAD' && m !== 'PUT') return false;
+  if (m !== 'GET' && m !== 'HEAD' && m !== 'PUT' && m !== 'DELETE') return false;
   if (ctx.state.hasLocks) return false;
   for (const h of NEPHELE_HEADERS) if (req.headers[h] !== undefined) return false;
+  if (m === 'DELETE') {
+    // nephele negotiates an XML error body (406 when refused) and refuses a request body
+    const accept = req.headers.accept;
+    if (accept !== undefined && accept !== '*/*') return false;
+    if (req.headers['transfer-encoding'] !== undefined) return false;
+    const len = req.headers['content-length'];
+    if (len !== undefined && len !== '0') return false;
+  }
   const url = req.url ?? '';
   return !url.includes('?') && !url.endsWith('/');
 }
@@ -103,7 +112,9 @@ export async function fastFileRequest(
       handled =
         req.method === 'PUT'
           ? await put(req, res, adapter, url, baseUrl, origin)
-          : await getOrHead(req, res, adapter, url, baseUrl, deps);
+          : req.method === 'DELETE'
+            ? await deleteFile(res, adapter, url, baseUrl)
+            : await getOrHead(req, res, adapter, url, baseUrl, deps);
     },
     (code: number, message: string, error?: Error) => deps.onError(code, message, error),
   );
@@ -195,6 +206,23 @@ async function put(
   await resource.setStream(body);
   res.statusCode = newResource ? 201 : 204;
   if (newResource) res.setHeader('Location', (await resource.getCanonicalUrl()).toString());
+  res.end();
+  return true;
+}
+
+/** nephele's DELETE.run for a file (a collection goes to nephele and its removeTree plugin) */
+async function deleteFile(
+  res: ServerResponse,
+  adapter: DavAdapter,
+  url: URL,
+  baseUrl: URL,
+): Promise<boolean> {
+  const resource = davResource(await adapter.getResource(url, baseUrl));
+  if (!resource || resource.path === '/' || (await resource.isCollection())) return false;
+  res.setHeader('Cache-Control', 'private, no-cache');
+  res.setHeader('Date', new Date().toUTCString());
+  await resource.delete();
+  res.statusCode = 204;
   res.end();
   return true;
 }

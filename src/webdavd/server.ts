@@ -638,7 +638,7 @@ export class WebdavServer implements ProtocolServer {
     if (req.method !== 'PUT' && Number.isFinite(len) && len > MAX_XML_BODY) {
       return sendText(res, 413, 'request body too large');
     }
-    // GET/HEAD/PUT of a file: answered without express and nephele when fast.ts covers it
+    // GET/HEAD/PUT/DELETE of a file: answered without express and nephele when fast.ts covers it
     if (fastPathCandidate(req, ctx)) {
       const deps: FastPathDeps = {
         contentType: (t) => this.contentTypeHeader(t),

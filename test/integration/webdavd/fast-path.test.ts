@@ -1,11 +1,11 @@
 /**
- * GET/HEAD and PUT of a file have two paths that must answer the same: src/webdavd/fast.ts for
+ * GET/HEAD, PUT and DELETE of a file have two paths that must answer the same: src/webdavd/fast.ts for
  * a user holding no lock and a request without conditional or Range headers, nephele for
  * anything else. The same requests are asked through both (a lock on another file sends the
  * user's requests to nephele) and the answers compared: status, headers (but Date) and body.
  */
 import assert from 'node:assert/strict';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fastPathStats } from '../../../src/webdavd/fast.js';
@@ -20,7 +20,7 @@ interface Answer {
 }
 
 interface Case {
-  method: 'GET' | 'HEAD' | 'PUT';
+  method: 'GET' | 'HEAD' | 'PUT' | 'DELETE';
   path: string;
   body?: string;
   /** the fast path answers it (false: it hands it to nephele) */
@@ -33,7 +33,7 @@ const LOCK_BODY =
   '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope>' +
   '<D:locktype><D:write/></D:locktype><D:owner>t</D:owner></D:lockinfo>';
 
-void describe('webdavd GET/HEAD/PUT: the fast path answers as nephele does', () => {
+void describe('webdavd GET/HEAD/PUT/DELETE: the fast path answers as nephele does', () => {
   let env: DavTestEnv;
   let user: DavUser;
   let full: DavUser;
@@ -122,6 +122,30 @@ void describe('webdavd GET/HEAD/PUT: the fast path answers as nephele does', () 
       { method: 'PUT', path: '/list/a.txt/x', body: 'x', fast: true },
       { method: 'PUT', path: '/nolist/p.txt', body: 'x', fast: true },
       { method: 'PUT', path: '/list/sub%20dir', body: 'x', fast: false },
+      {
+        method: 'DELETE',
+        path: '/up/gone.txt',
+        fast: true,
+        prep: () => writeFile(up('gone.txt'), 'bye'),
+      },
+      { method: 'DELETE', path: '/up/never.txt', fast: true },
+      {
+        method: 'DELETE',
+        path: '/up/dangling',
+        fast: true,
+        prep: () => symlink('/nowhere/at/all', up('dangling')).catch(() => undefined),
+      },
+      {
+        method: 'DELETE',
+        path: '/nodl/f.txt',
+        fast: true,
+      },
+      {
+        method: 'DELETE',
+        path: '/up/dir',
+        fast: false,
+        prep: () => mkdir(up('dir'), { recursive: true }).then(() => undefined),
+      },
     ];
     const direct: Answer[] = [];
     const before = fastPathStats.answered;
@@ -140,6 +164,11 @@ void describe('webdavd GET/HEAD/PUT: the fast path answers as nephele does', () 
     assert.match(direct[12]?.headers.find(([k]) => k === 'location')?.[1] ?? '', /\/up\/new\.txt$/);
     assert.equal(direct[13]?.status, 204);
     assert.equal(direct[15]?.status, 409);
+    assert.equal(direct[19]?.status, 204);
+    assert.equal(direct[20]?.status, 404);
+    assert.equal(direct[21]?.status, 204, 'a dangling link is deleted itself');
+    assert.equal(direct[22]?.status, 403);
+    assert.equal(direct[23]?.status, 204);
 
     await lock(user);
     const viaNephele = before + cases.filter((c) => c.fast).length;
