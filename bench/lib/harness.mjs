@@ -4,7 +4,7 @@
 // ftp-vs-vsftpd.mjs, webdav-vs-nginx.mjs) only sets up its peer servers and defines its tests.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -211,9 +211,14 @@ export async function startOurs(work, cleanup, args, extraEnv = {}) {
     }
     env.BENCH_SERVICE_MODULE = join(dist, 'service/index.js');
   }
+  // BENCH_SERVER_STDOUT=FILE: the server's stdout (e.g. `BENCH_NODE_FLAGS=--trace-gc`) is
+  // appended to FILE, line-buffered by stdbuf so that nothing is lost when the bench ends
+  const stdoutFile = process.env.BENCH_SERVER_STDOUT;
+  const node = stdoutFile ? ['stdbuf', '-oL', process.execPath] : [process.execPath];
   const child = spawn(
-    process.execPath,
+    node[0],
     [
+      ...node.slice(1),
       ...serveNodeFlags(),
       ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
       ...(fromSource ? ['--import', 'tsx'] : []),
@@ -228,6 +233,7 @@ export async function startOurs(work, cleanup, args, extraEnv = {}) {
   await new Promise((resolve, reject) => {
     let buf = '';
     child.stdout.on('data', (d) => {
+      if (stdoutFile) appendFileSync(stdoutFile, d);
       buf += d;
       if (buf.includes('"ready":true')) resolve();
     });
@@ -315,6 +321,8 @@ export async function runRounds({ title, tests, servers, rounds, parallelName = 
       for (const s of order) {
         const during = t.name.includes(parallelName) ? new MemSampler(s.pid, { pss: true }) : undefined;
         const cpu0 = cpuSeconds(s.pid);
+        // marks where each test starts in the server's stdout (BENCH_SERVER_STDOUT, see startOurs)
+        if (process.env.BENCH_SERVER_STDOUT) appendFileSync(process.env.BENCH_SERVER_STDOUT, `### ${round} ${t.name} ${s.name}\n`);
         const v = await t.run(s);
         record(`cpu:${t.name}`, s.name, (cpuSeconds(s.pid) - cpu0) / t.cpu.count);
         if (during) {
