@@ -60,6 +60,11 @@ export {
 } from './user-policy.js';
 export { scanFolderQuota, scanUserQuota, type ScanResult } from './quota-scan.js';
 export { WriteQueue, type PositionalWriter, type WriteQueueOptions } from './write-queue.js';
+export {
+  UploadBuffers,
+  type BufferedUploadTarget,
+  type UploadBuffersOptions,
+} from './upload-buffers.js';
 export { Throttle } from './throttle.js';
 export {
   loginProtocolOf,

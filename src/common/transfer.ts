@@ -31,6 +31,7 @@ import {
 import type { QuotaLease } from './quota-tracker.js';
 import { Throttle } from './throttle.js';
 import type { Logger, Protocol, TransferStatus, UploadMode } from './types.js';
+import { UploadBuffers, type UploadBuffersOptions } from './upload-buffers.js';
 import { WriteQueue } from './write-queue.js';
 
 /** what a transfer needs from its connection */
@@ -420,9 +421,10 @@ export class UploadTransfer {
    * How long (ms) the front end should stop reading upload data from its client so that this
    * transfer keeps to the user's upload bandwidth: 0 when unthrottled or behind the rate.
    * Applied to reading only; the replies to writes already done are never delayed.
+   * `buffered`: bytes the front end received but did not write yet (UploadBuffers).
    */
-  throttleDelay(): number {
-    return this.throttle.delayFor(this.bytesReceived);
+  throttleDelay(buffered = 0): number {
+    return this.throttle.delayFor(this.bytesReceived + buffered);
   }
 
   /** writes, then waits out the throttle before the stream accepts more (stream protocols) */
@@ -476,6 +478,15 @@ export class UploadTransfer {
     });
     this.stream = w;
     return w;
+  }
+
+  /**
+   * The upload's bytes gathered into a few reused buffers (UploadBuffers), written sequentially
+   * from the open offset: for a front end that reads its socket into one fixed buffer. Close
+   * the transfer once `finish()` resolved (abort it when that or the socket fails).
+   */
+  buffers(o?: UploadBuffersOptions): UploadBuffers {
+    return new UploadBuffers(this, this.init.streamOffset, o);
   }
 
   /**

@@ -12,10 +12,11 @@
  * the handshake after reading 150, curl before — both work.
  */
 import { once } from 'node:events';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, Socket, type Server } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { SftpgoError } from '../errors/index.js';
 import type { Logger } from '../common/types.js';
+import type { UploadBuffers } from '../common/upload-buffers.js';
 import type { TlsWrapper } from './tls.js';
 
 /** strips the IPv4-mapped IPv6 prefix */
@@ -39,7 +40,46 @@ export interface DataConnection {
   readonly raw: Socket;
   /** resolves with the socket to read/write: the TLS socket once secure, or the TCP socket */
   ready(): Promise<Socket>;
+  /**
+   * A plain TCP connection nothing has read from yet, read instead into the fixed `buffer`:
+   * each read calls `onRead` with its length (false pauses the socket until `resume()`), no
+   * 'data' events. undefined with TLS or once reading started (see `userBufferSocket`).
+   */
+  readInto(buffer: Buffer, onRead: (n: number) => boolean): Socket | undefined;
   destroy(): void;
+}
+
+/**
+ * `socket` re-created over its TCP handle with Node's `onread` option (the socket must not
+ * have read yet: accepted with pauseOnConnect), so that its reads fill `buffer` instead of a
+ * new ArrayBuffer each (bench/README.md, "Upload buffers and GC"). Node offers `onread` only to
+ * sockets it creates from options (`net.connect`, `new Socket`), not to accepted ones; passing
+ * the accepted socket's handle to `new Socket` is how Node builds accepted sockets itself.
+ * The old socket lets go of the handle and is destroyed (it never read, so it loses nothing).
+ * undefined when the handle is not a plain, unread one.
+ */
+export function userBufferSocket(
+  socket: Socket,
+  buffer: Buffer,
+  onRead: (n: number) => boolean,
+): Socket | undefined {
+  const old = socket as Socket & { _handle?: { reading?: boolean } | null };
+  const handle = old._handle;
+  if (
+    !handle ||
+    handle.reading ||
+    socket.bytesRead > 0 ||
+    socket.destroyed ||
+    socket.readableFlowing === true
+  )
+    return undefined;
+  const s = new Socket({
+    handle,
+    onread: { buffer, callback: (n: number) => onRead(n) },
+  } as ConstructorParameters<typeof Socket>[0]);
+  old._handle = null;
+  socket.destroy();
+  return s;
 }
 
 export interface DataChannel {
@@ -59,7 +99,7 @@ class Conn implements DataConnection {
   private destroyed = false;
 
   constructor(
-    readonly raw: Socket,
+    public raw: Socket,
     private readonly o: DataChannelOptions,
   ) {
     raw.on('error', (e) => o.log.debug({ error: e.message }, 'data connection error'));
@@ -92,6 +132,15 @@ class Conn implements DataConnection {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  readInto(buffer: Buffer, onRead: (n: number) => boolean): Socket | undefined {
+    if (this.o.tls || this.destroyed) return undefined;
+    const s = userBufferSocket(this.raw, buffer, onRead);
+    if (!s) return undefined;
+    s.on('error', (e) => this.o.log.debug({ error: e.message }, 'data connection error'));
+    this.raw = s;
+    return s;
   }
 
   destroy(): void {
@@ -264,4 +313,48 @@ export function parseEprtArg(arg: string): { host: string; port: number } | unde
   const port = Number(portS);
   if (port < 1 || port > 65535 || host === '') return undefined;
   return { host, port };
+}
+
+/** the largest socket read (Node reads up to 64 KiB at a time) */
+const READ_BUFFER = 64 * 1024;
+
+/**
+ * Receives a binary upload from a plain passive data connection through reused buffers
+ * (`UploadTransfer.buffers()`): the socket reads into one fixed buffer, copied into the
+ * upload's buffers, each written whole. Resolves once the client ended the data connection and
+ * every byte is written (the caller closes the transfer); rejects with the write error
+ * (quota, storage) or the socket's (a reset, a close before the end). Returns false, doing
+ * nothing, when the connection cannot be read this way (TLS, active mode): the caller then
+ * pipes the socket into `writable()`.
+ */
+export async function receiveUpload(
+  dc: DataConnection,
+  up: { buffers(): UploadBuffers },
+): Promise<boolean> {
+  const buffer = Buffer.allocUnsafeSlow(READ_BUFFER);
+  const ub = up.buffers();
+  const s = dc.readInto(buffer, (n) => ub.push(buffer.subarray(0, n)));
+  if (!s) return false;
+  await new Promise<void>((resolve, reject) => {
+    let done = false;
+    const settle = (e?: unknown): void => {
+      if (done) return;
+      done = true;
+      if (e === undefined) resolve();
+      else {
+        s.destroy();
+        reject(e);
+      }
+    };
+    ub.onDrain = () => s.resume();
+    ub.onError = settle;
+    s.once('end', () => settle());
+    s.once('error', settle);
+    s.once('close', () =>
+      settle(new SftpgoError('ABORTED', 'the data connection closed before the end of the upload')),
+    );
+    s.resume();
+  });
+  await ub.finish();
+  return true;
 }

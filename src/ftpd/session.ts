@@ -39,6 +39,7 @@ import {
   parsePortArg,
   PassiveChannel,
   plainIp,
+  receiveUpload,
   type DataChannel,
   type DataConnection,
 } from './data.js';
@@ -1184,9 +1185,13 @@ export class FtpSession {
       try {
         const text = verb === 'STOU' ? `FILE: ${virtualBase(p)}` : `Opening ${this.binary ? 'BINARY' : 'ASCII'} mode data connection for ${virtualBase(p)}`;
         const sock = await this.openStream(t, text);
-        const w: Writable = up.writable();
-        if (this.binary) await pipeline(sock, w);
-        else await pipeline(sock, fromCrlf(), w);
+        if (this.binary && (await receiveUpload(t.dc as DataConnection, up))) {
+          await up.close();
+        } else {
+          const w: Writable = up.writable();
+          if (this.binary) await pipeline(sock, w);
+          else await pipeline(sock, fromCrlf(), w);
+        }
       } catch (e) {
         await up.abort(e);
         if (SftpgoError.is(e) && !isDataError(e)) return errorReply(e, 'Issue during transfer');

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { UploadBuffers, type BufferedUploadTarget } from './upload-buffers.js';
+
+/** an upload that records its writes; `hold` keeps them pending until release() */
+class FakeUpload implements BufferedUploadTarget {
+  writes: { pos: number; len: number }[] = [];
+  data = Buffer.alloc(0);
+  /** bytes whose write completed */
+  done = 0;
+  hold = false;
+  failAt: number | undefined;
+  delay = 0;
+  private gates: (() => void)[] = [];
+
+  write(pos: number, buf: Buffer): Promise<void> {
+    this.writes.push({ pos, len: buf.length });
+    return new Promise((resolve, reject) => {
+      const run = (): void => {
+        if (this.failAt === pos) {
+          reject(new Error('quota exceeded'));
+          return;
+        }
+        const end = pos + buf.length;
+        if (this.data.length < end)
+          this.data = Buffer.concat([this.data, Buffer.alloc(end - this.data.length)]);
+        buf.copy(this.data, pos);
+        this.done += buf.length;
+        resolve();
+      };
+      if (this.hold) this.gates.push(run);
+      else setImmediate(run);
+    });
+  }
+
+  throttleDelay(): number {
+    return this.delay;
+  }
+
+  release(): void {
+    for (const r of this.gates.splice(0)) r();
+  }
+
+  get pending(): number {
+    return this.gates.length;
+  }
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** pushes `src` in reads of `read` bytes through one reused read buffer, as a socket's onread does */
+function pushAll(ub: UploadBuffers, src: Buffer, read: number): void {
+  const readBuf = Buffer.alloc(read);
+  for (let off = 0; off < src.length; off += read) {
+    const n = src.copy(readBuf, 0, off, off + read);
+    ub.push(readBuf.subarray(0, n));
+    readBuf.fill(0); // the caller reuses its buffer at once
+  }
+}
+
+void describe('UploadBuffers', () => {
+  void it('writes the bytes in order, one write per full buffer, the rest on finish', async () => {
+    const up = new FakeUpload();
+    const ub = new UploadBuffers(up, 100, { size: 1000, maxRead: 300 });
+    const src = randomBytes(2500);
+    pushAll(ub, src, 300);
+    await ub.finish();
+    assert.deepEqual(up.writes, [
+      { pos: 100, len: 1000 },
+      { pos: 1100, len: 1000 },
+      { pos: 2100, len: 500 },
+    ]);
+    assert.deepEqual(up.data.subarray(100), src);
+  });
+
+  void it('asks to stop reading while its buffers are all being written, and to go on after', async () => {
+    const up = new FakeUpload();
+    up.hold = true;
+    const ub = new UploadBuffers(up, 0, { count: 2, size: 1000, maxRead: 300 });
+    let drains = 0;
+    ub.onDrain = () => drains++;
+    const read = Buffer.alloc(300, 1);
+    const answers: boolean[] = [];
+    for (let i = 0; i < 6; i++) answers.push(ub.push(read));
+    // 1800 bytes: the first buffer is written, the second has 200 left, less than a read
+    assert.deepEqual(answers, [true, true, true, true, true, false]);
+    assert.equal(up.pending, 1);
+    assert.equal(drains, 0);
+    up.release();
+    await tick();
+    assert.equal(drains, 1);
+    up.hold = false;
+    await ub.finish();
+    assert.deepEqual(
+      up.writes.map((w) => w.len),
+      [1000, 800],
+    );
+  });
+
+  void it('never holds more than its buffers while the caller keeps to the answers', async () => {
+    const up = new FakeUpload();
+    up.hold = true;
+    const ub = new UploadBuffers(up, 0, { count: 3, size: 1024, maxRead: 256 });
+    const src = randomBytes(20 * 1024);
+    let off = 0;
+    let maxHeld = 0;
+    const feed = (): void => {
+      while (off < src.length) {
+        const go = ub.push(src.subarray(off, off + 256));
+        off += 256;
+        maxHeld = Math.max(maxHeld, off - up.done);
+        if (!go) return;
+      }
+    };
+    ub.onDrain = feed;
+    feed();
+    while (off < src.length || up.pending > 0) {
+      assert.ok(up.pending <= 3, `${up.pending} buffers written at once`);
+      up.release();
+      await tick();
+    }
+    await ub.finish();
+    assert.deepEqual(up.data, src);
+    assert.ok(maxHeld <= 3 * 1024, `held ${maxHeld} bytes`);
+  });
+
+  void it('reports the first write error, stops reading and rejects finish', async () => {
+    const up = new FakeUpload();
+    up.failAt = 1000;
+    const ub = new UploadBuffers(up, 0, { size: 1000, maxRead: 500 });
+    const errors: unknown[] = [];
+    ub.onError = (e) => errors.push(e);
+    pushAll(ub, randomBytes(2000), 500);
+    await tick();
+    await tick();
+    assert.equal(errors.length, 1);
+    assert.match(String(errors[0]), /quota exceeded/);
+    assert.equal(ub.push(Buffer.alloc(10)), false);
+    await assert.rejects(ub.finish(), /quota exceeded/);
+  });
+
+  void it('asks to stop reading while the upload is throttled', async () => {
+    const up = new FakeUpload();
+    up.delay = 5;
+    const ub = new UploadBuffers(up, 0, { size: 1000, maxRead: 100 });
+    let drained = false;
+    const done = new Promise<void>((resolve) => {
+      ub.onDrain = () => {
+        drained = true;
+        resolve();
+      };
+    });
+    assert.equal(ub.push(Buffer.alloc(100)), false);
+    assert.equal(drained, false);
+    up.delay = 0;
+    await done;
+    assert.equal(drained, true);
+    await ub.finish();
+    assert.deepEqual(up.writes, [{ pos: 0, len: 100 }]);
+  });
+});
