@@ -143,6 +143,34 @@ void describe('ftpd: bad input', () => {
     c.close();
   });
 
+  /** no upload left in the connections list */
+  const noUploads = (): boolean =>
+    env.srv.service.connections
+      .list()
+      .every((x) => x.protocol !== 'FTP' || (x.active_transfers ?? []).every((tr) => tr.operation_type !== 'upload'));
+
+  void it('ABOR during an upload answers 426 then 226, the upload ends and the session goes on', async () => {
+    const c = await session();
+    await c.login(user.username, user.password);
+    const pasv = await c.pasv();
+    const data = await pasv.connect();
+    data.on('error', () => undefined);
+    c.send('STOR aborted-upload.bin');
+    assert.equal((await c.read()).code, 150);
+    // more than the upload's buffers hold, then the client keeps the connection open
+    data.write(Buffer.alloc(5 * 1024 * 1024 + 123, 1));
+    await sleep(200);
+    c.send('ABOR');
+    const r1 = await c.read();
+    const r2 = await c.read();
+    assert.deepEqual([r1.code, r2.code], [426, 226]);
+    await waitFor(() => data.destroyed || data.readableEnded, 'the data connection closed by the server');
+    await waitFor(noUploads, 'the upload ended');
+    assert.equal((await c.cmd('NOOP')).code, 200);
+    data.destroy();
+    c.close();
+  });
+
   void it('a wrong password gets 530 and the connection is closed', async () => {
     const c = await session();
     assert.equal((await c.cmd(`USER ${user.username}`)).code, 331);
