@@ -80,7 +80,11 @@ async function listPage<T>(
   const w = listWindow(o);
   if (w.take === 0) return [];
   const page: T[] = [];
-  for (const x of await fetch(w)) page.push(await out(x));
+  for (const x of await fetch(w)) {
+    // no await (a microtask and a promise per object of the page) when `out` is synchronous
+    const y = out(x);
+    page.push(y instanceof Promise ? await y : y);
+  }
   return page;
 }
 
@@ -207,7 +211,10 @@ export class ProviderCore implements DataProvider {
     return listPage(
       o,
       (w) => this.#store.getUsers(w),
-      async (u) => redactUser(this.#quota.user(await this.#withCredentials(u))),
+      (u) =>
+        this.#needsCredentials(u)
+          ? this.#withCredentials(u).then((c) => redactUser(this.#quota.user(c)))
+          : redactUser(this.#quota.user(u)),
     );
   }
 
@@ -226,6 +233,16 @@ export class ProviderCore implements DataProvider {
       await this.#files.fill(vf.filesystem, folderOwner(vf.name), strict);
     }
     return u;
+  }
+
+  /** whether #withCredentials has a file to read for `u` (a GCS filesystem without secret) */
+  #needsCredentials(u: User): boolean {
+    const files = this.#files;
+    if (files === undefined) return false;
+    return (
+      files.needsFill(u.filesystem) ||
+      (u.virtual_folders ?? []).some((vf) => files.needsFill(vf.filesystem))
+    );
   }
 
   async #folderWithCredentials(f: Folder, strict = false): Promise<Folder> {

@@ -153,6 +153,12 @@ export class CredentialsFiles {
    * Fills the empty credentials of a GCS filesystem (stored, or not yet validated input) from
    * `owner`'s file. Anything else is left alone. Mutates `fs`.
    */
+  /** whether fill() has anything to do for `fs`: a GCS filesystem with empty credentials */
+  needsFill(fs: unknown): boolean {
+    const c = gcsConfigOf(fs);
+    return c !== undefined && isSecretEmpty(secretOf(c));
+  }
+
   async fill(fs: unknown, owner: CredentialsOwner, strict = false): Promise<void> {
     const c = gcsConfigOf(fs);
     if (c === undefined || !isSecretEmpty(secretOf(c))) return;

@@ -20,15 +20,20 @@ export function redactFolder(f: Folder): Folder {
 }
 
 export function redactUser(u: User): User {
-  const { password: _password, ...out } = u;
-  const fs = redactFilesystem(out.filesystem);
-  if (fs !== undefined) out.filesystem = fs;
-  if (out.virtual_folders !== undefined) {
-    out.virtual_folders = out.virtual_folders.map((v) => {
+  const fs = redactFilesystem(u.filesystem);
+  let folders = u.virtual_folders;
+  if (folders !== undefined && folders.length > 0) {
+    const redacted = folders.map((v) => {
       const vfs = redactFilesystem(v.filesystem);
       return vfs === undefined || vfs === v.filesystem ? v : { ...v, filesystem: vfs };
     });
+    if (redacted.some((v, i) => v !== folders?.[i])) folders = redacted;
   }
+  // nothing to hide (a page of users is read without the hashes): the user itself
+  if (!('password' in u) && fs === u.filesystem && folders === u.virtual_folders) return u;
+  const { password: _password, ...out } = u;
+  if (fs !== undefined) out.filesystem = fs;
+  if (folders !== undefined) out.virtual_folders = folders;
   return out;
 }
 
