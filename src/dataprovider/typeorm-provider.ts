@@ -316,11 +316,10 @@ const PG_INT8 = 20;
  * millisecond timestamps, within 2^53 (what entities.ts's transformer assumes too)
  */
 function pgTypes(pg: PgModule): PgTypes {
+  const int8 = (v: string): number => Number(v);
   return {
     getTypeParser: (oid, format) =>
-      oid === PG_INT8 && format !== 'binary'
-        ? (v: string) => Number(v)
-        : pg.types.getTypeParser(oid, format),
+      oid === PG_INT8 && format !== 'binary' ? int8 : pg.types.getTypeParser(oid, format),
   };
 }
 
