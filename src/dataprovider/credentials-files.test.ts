@@ -98,6 +98,11 @@ void describe('CredentialsFiles', () => {
     const s3 = { provider: 1, s3config: { bucket: 'x' } } as ApiFilesystemConfig;
     await files.fill(s3, { kind: 'user', name: 'carol' });
     assert.deepEqual(s3, { provider: 1, s3config: { bucket: 'x' } });
+    // what listings ask before calling fill
+    assert.deepEqual(
+      [gcsFs(undefined), gcsFs(inDb), auto, s3, undefined].map((f) => files.needsFill(f)),
+      [true, false, false, false, false],
+    );
   });
 
   void it('a failed database write leaves the existing file untouched and no temporary file', async () => {

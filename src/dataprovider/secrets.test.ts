@@ -186,6 +186,24 @@ void describe('redaction', () => {
     assert.equal(r.filesystem, local);
     assert.equal(r.virtual_folders?.[0], u.virtual_folders[0]);
   });
+  void test('redactUser with nothing to hide returns the user itself; a secret still makes a copy', () => {
+    const local = { provider: 0 as const };
+    const listed: User = {
+      username: 'carol',
+      filesystem: local,
+      virtual_folders: [{ name: 'f', virtual_path: '/f', filesystem: local }],
+    };
+    assert.equal(redactUser(listed), listed);
+    const withSecret: User = {
+      username: 'dan',
+      filesystem: local,
+      virtual_folders: [{ name: 'g', virtual_path: '/g', filesystem: stored }],
+    };
+    const r = redactUser(withSecret);
+    assert.notEqual(r, withSecret);
+    assert.equal(r.virtual_folders?.[0]?.filesystem?.sftpconfig?.password?.key, undefined);
+    assert.equal(withSecret.virtual_folders?.[0]?.filesystem, stored, 'input untouched');
+  });
   void test('redactAdmin and redactFolder', () => {
     assert.equal(redactAdmin({ username: 'a', password: 'h' }).password, undefined);
     const f = redactFolder({ name: 'f', filesystem: stored });
