@@ -36,7 +36,10 @@ export interface UserCredentials {
 
 export interface ProviderStore extends QuotaStore {
   // ---- users ----
-  /** a page ordered by username; without `w`, every user in ascending order */
+  /**
+   * a page ordered by username, which may leave the password hashes out (pages are for
+   * listings, which never show them); without `w`, every user in ascending order, with them
+   */
   getUsers(w?: ListWindow): Promise<User[]>;
   getUser(username: string): Promise<User>;
   /**
