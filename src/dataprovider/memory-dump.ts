@@ -6,14 +6,16 @@
  * written back.
  *
  * Where this differs from upstream, on purpose:
- * - a dump that cannot be read or restored at start refuses the start (upstream logs the error
- *   and serves with an empty provider, so every login fails);
+ * - a dump that exists but cannot be read, parsed or restored at start refuses the start
+ *   (upstream logs the error and serves with an empty provider, so every login fails); a
+ *   missing file starts empty with a warning, as upstream;
  * - a reload that fails puts back what was loaded before (upstream clears first and keeps
  *   whatever part of the new dump was restored);
  * - a reload keeps the quota counters of the users and folders the new dump still has
  *   (upstream resets them to 0, so a SIGHUP meant for certificates also reset every user's used
  *   quota); last logins start again at 0, as upstream.
  */
+import { access } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { SftpgoError } from '../errors/index.js';
 import { readBackupFile, restoreBackup, type Backup, type RestoreResult } from './dump.js';
@@ -30,17 +32,36 @@ export function memoryDumpFile(cfg: { driver: string; name: string }, configDir:
 const restore = (provider: DataProvider, backup: Backup): Promise<RestoreResult> =>
   restoreBackup(provider, backup, { mode: 0 });
 
-/** start: restores the dump into the (empty) memory provider */
+/**
+ * start: restores the dump into the (empty) memory provider. A missing file starts empty with a
+ * warning, as upstream (the default `name` is "sftpgo.db": switching only the driver must not
+ * refuse the start); a file that cannot be read, parsed or restored refuses it.
+ */
 export async function loadMemoryDump(provider: DataProvider, file: string, log: ProviderLogger | undefined): Promise<void> {
+  if (!(await dumpExists(file, log))) return;
   const result = await restore(provider, await readBackupFile(file, LABEL));
   log?.info({ sender: 'dataprovider_memory', file, ...result }, 'dump loaded into the memory provider');
 }
 
+/** false (with a warning) when the file does not exist; other access errors reject */
+async function dumpExists(file: string, log: ProviderLogger | undefined): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    log?.warn({ sender: 'dataprovider_memory', file }, 'no dump to load into the memory provider: the file does not exist');
+    return false;
+  }
+}
+
 /**
- * SIGHUP: replaces everything with the dump read now. A file that cannot be read or parsed
- * changes nothing; a restore that fails midway restores the previous content, then rejects.
+ * SIGHUP: replaces everything with the dump read now. A missing file changes nothing (a
+ * warning); one that cannot be read or parsed changes nothing and rejects; a restore that fails
+ * midway restores the previous content, then rejects.
  */
 export async function reloadMemoryDump(provider: DataProvider, file: string, log: ProviderLogger | undefined): Promise<void> {
+  if (!(await dumpExists(file, log))) return;
   const next = await readBackupFile(file, LABEL);
   const previous = await provider.dump();
   await provider.clearAll();

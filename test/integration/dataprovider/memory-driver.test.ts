@@ -134,10 +134,21 @@ void describe('data provider: memory driver', () => {
     assert.equal(await initializeProvider({ driver: 'memory', name: 'whatever.json' }, { configDir: dir }), 'up to date');
   });
 
-  void it('refuses to start when the dump cannot be read or restored', async () => {
+  void it('a missing dump starts empty (the default name is sftpgo.db); one that cannot be parsed refuses the start', async () => {
     const configDir = join(dir, 'cfg-bad');
     await mkdir(configDir);
-    await assert.rejects(start(configDir, 'missing.json'), /memory driver dump.*cannot read/);
+    const s = await start(configDir, 'sftpgo.db');
+    try {
+      assert.deepEqual(await usernames(s), []);
+      assert.match(await readFile(join(configDir, 'sftpgo.log'), 'utf8'), /no dump to load into the memory provider/);
+      // a reload with the file still missing keeps what is there
+      const r = await s.api('POST', '/users', { username: 'hank', password: 'pw', status: 1, home_dir: join(dir, 'hank'), permissions: { '/': ['*'] } });
+      assert.equal(r.status, 201, r.text);
+      await s.service.reload();
+      assert.deepEqual(await usernames(s), ['hank']);
+    } finally {
+      await s.stop();
+    }
     await writeFile(join(configDir, 'junk.json'), 'not json');
     await assert.rejects(start(configDir, 'junk.json'), /memory driver dump/);
   });
