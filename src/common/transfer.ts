@@ -93,6 +93,11 @@ export interface UploadSink {
   readonly atomic: boolean;
   /** a partial upload can be kept (files); object stores upload nothing on error */
   readonly resumable: boolean;
+  /**
+   * the sink may still hold a written Buffer after its write resolved (a backend stream buffers
+   * chunks for its parts/blocks): the caller must not reuse the memory (UploadBuffers)
+   */
+  readonly retainsWrites: boolean;
   writev(position: number, data: readonly Buffer[]): Promise<void>;
   /** current size of the written file, when known */
   size(): Promise<number | undefined>;
@@ -107,6 +112,8 @@ export function handleSink(h: FileHandle): UploadSink {
   return {
     atomic: h.atomic,
     resumable: true,
+    // a FileHandle's write resolves once the bytes were handed to the OS or the remote server
+    retainsWrites: false,
     writev: (p, d) => h.writev(p, d),
     size: async () => (await h.stat()).size,
     truncate: (n) => h.truncate(n),
@@ -128,6 +135,7 @@ export function streamSink(u: Upload, startOffset: number): UploadSink {
   return {
     atomic: u.inPlace !== true,
     resumable: false,
+    retainsWrites: true,
     async writev(position, data) {
       if (position !== pos) {
         throw new SftpgoError(
@@ -483,9 +491,12 @@ export class UploadTransfer {
   /**
    * The upload's bytes gathered into a few reused buffers (UploadBuffers), written sequentially
    * from the open offset: for a front end that reads its socket into one fixed buffer. Close
-   * the transfer once `finish()` resolved (abort it when that or the socket fails).
+   * the transfer once `finish()` resolved (abort it when that or the socket fails). undefined
+   * when the sink keeps written chunks (object stores, encrypted files): use writable() then.
    */
-  buffers(o?: UploadBuffersOptions): UploadBuffers {
+  buffers(o?: UploadBuffersOptions): UploadBuffers | undefined {
+    // a stream sink keeps chunks after their write (object-store parts): no reused memory
+    if (this.sink.retainsWrites) return undefined;
     return new UploadBuffers(this, this.init.streamOffset, o);
   }
 

@@ -324,15 +324,17 @@ const READ_BUFFER = 64 * 1024;
  * upload's buffers, each written whole. Resolves once the client ended the data connection and
  * every byte is written (the caller closes the transfer); rejects with the write error
  * (quota, storage) or the socket's (a reset, a close before the end). Returns false, doing
- * nothing, when the connection cannot be read this way (TLS, active mode): the caller then
+ * nothing, when the connection cannot be read this way (TLS, active mode) or the storage keeps
+ * written chunks (object stores, encrypted files: `buffers()` is undefined): the caller then
  * pipes the socket into `writable()`.
  */
 export async function receiveUpload(
   dc: DataConnection,
-  up: { buffers(): UploadBuffers },
+  up: { buffers(): UploadBuffers | undefined },
 ): Promise<boolean> {
-  const buffer = Buffer.allocUnsafeSlow(READ_BUFFER);
   const ub = up.buffers();
+  if (!ub) return false;
+  const buffer = Buffer.allocUnsafeSlow(READ_BUFFER);
   const s = dc.readInto(buffer, (n) => ub.push(buffer.subarray(0, n)));
   if (!s) return false;
   await new Promise<void>((resolve, reject) => {
