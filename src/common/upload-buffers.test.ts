@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { UploadBuffers, type BufferedUploadTarget } from './upload-buffers.js';
+import { BufferPool, UploadBuffers, type BufferedUploadTarget } from './upload-buffers.js';
 
 /** an upload that records its writes; `hold` keeps them pending until release() */
 class FakeUpload implements BufferedUploadTarget {
@@ -158,5 +158,61 @@ void describe('UploadBuffers', () => {
     assert.equal(drained, true);
     await ub.finish();
     assert.deepEqual(up.writes, [{ pos: 0, len: 100 }]);
+  });
+
+  void it('gives its buffers back to the pool on release, and the next upload takes them', async () => {
+    const pool = new BufferPool(4000);
+    const up = new FakeUpload();
+    const ub = new UploadBuffers(up, 0, { size: 1000, maxRead: 100, pool });
+    const src = randomBytes(1500);
+    pushAll(ub, src, 100);
+    await ub.finish();
+    assert.equal(pool.size, 0);
+    ub.release();
+    assert.equal(pool.size, 2000);
+    const up2 = new FakeUpload();
+    const ub2 = new UploadBuffers(up2, 0, { size: 1000, maxRead: 100, pool });
+    const src2 = randomBytes(300);
+    pushAll(ub2, src2, 100);
+    assert.equal(pool.size, 1000);
+    await ub2.finish();
+    assert.deepEqual(up.data, src);
+    assert.deepEqual(up2.data, src2);
+  });
+
+  void it('keeps its buffers out of the pool while a write is in flight or after a write error', async () => {
+    const pool = new BufferPool(10_000);
+    const up = new FakeUpload();
+    up.hold = true;
+    const ub = new UploadBuffers(up, 0, { size: 1000, maxRead: 100, pool });
+    pushAll(ub, randomBytes(1000), 100);
+    assert.equal(up.pending, 1);
+    ub.release();
+    assert.equal(pool.size, 0);
+    up.release();
+    await ub.finish();
+    const failing = new FakeUpload();
+    failing.failAt = 0;
+    const ub2 = new UploadBuffers(failing, 0, { size: 1000, maxRead: 100, pool });
+    pushAll(ub2, randomBytes(1000), 100);
+    await assert.rejects(ub2.finish(), /quota exceeded/);
+    ub2.release();
+    assert.equal(pool.size, 0);
+  });
+
+  void it('pool: keeps at most its byte limit and only whole buffers', () => {
+    const pool = new BufferPool(2048);
+    pool.give(Buffer.allocUnsafeSlow(1024));
+    pool.give(Buffer.allocUnsafeSlow(1024));
+    pool.give(Buffer.allocUnsafeSlow(1024));
+    assert.equal(pool.size, 2048);
+    const small = new BufferPool(2048);
+    small.give(Buffer.allocUnsafeSlow(1024).subarray(0, 512));
+    assert.equal(small.size, 0);
+    const a = pool.take(1024);
+    assert.equal(a.length, 1024);
+    assert.equal(pool.size, 1024);
+    assert.equal(pool.take(512).length, 512);
+    assert.equal(pool.size, 1024);
   });
 });

@@ -14,6 +14,11 @@
  * within the 4 MiB of pending writes per session of docs/transfers.md); `push` returns false
  * when the next read might not fit, and `onDrain` is called once it would (a buffer was written)
  * and the upload's throttle allows reading again.
+ *
+ * Between uploads (`release()` once the upload is closed) the buffers go back to a pool shared
+ * by all uploads (`uploadBufferPool`, a few MiB at most): a 1 MiB buffer allocated per upload
+ * is external memory too, and a series of small uploads (an FTP `put -r` of 4 KiB files) then
+ * started a mark-compact every ~15 files (bench/README.md, "Small-file uploads").
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -24,6 +29,46 @@ export interface BufferedUploadTarget {
   throttleDelay(buffered: number): number;
 }
 
+/**
+ * Buffers kept for reuse, up to `maxBytes` in all; `take` allocates when none of the size is
+ * free. Only whole buffers from `take` (or allocUnsafeSlow) may be given back, and only once
+ * nothing refers to their bytes any more.
+ */
+export class BufferPool {
+  private readonly free = new Map<number, Buffer[]>();
+  private kept = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** bytes held for reuse */
+  get size(): number {
+    return this.kept;
+  }
+
+  take(size: number): Buffer {
+    const b = this.free.get(size)?.pop();
+    if (!b) return Buffer.allocUnsafeSlow(size);
+    this.kept -= size;
+    return b;
+  }
+
+  give(b: Buffer): void {
+    if (
+      this.kept + b.length > this.maxBytes ||
+      b.byteOffset !== 0 ||
+      b.buffer.byteLength !== b.length
+    )
+      return;
+    let list = this.free.get(b.length);
+    if (!list) this.free.set(b.length, (list = []));
+    list.push(b);
+    this.kept += b.length;
+  }
+}
+
+/** the pool of upload buffers and socket read buffers (a few MiB stay allocated once used) */
+export const uploadBufferPool = new BufferPool(5 * 1024 * 1024);
+
 export interface UploadBuffersOptions {
   /** buffers per upload (default 3) */
   count?: number;
@@ -31,6 +76,8 @@ export interface UploadBuffersOptions {
   size?: number;
   /** the largest read `push` is given (default 64 KiB): room for it is kept before reading on */
   maxRead?: number;
+  /** where buffers come from and go back to on `release()` (default uploadBufferPool) */
+  pool?: BufferPool;
 }
 
 export class UploadBuffers {
@@ -47,6 +94,7 @@ export class UploadBuffers {
   private readonly count: number;
   private readonly size: number;
   private readonly maxRead: number;
+  private readonly pool: BufferPool;
   /** called when reading may go on after `push` returned false */
   onDrain: (() => void) | undefined;
   /** called once, with the first write error (the upload failed: stop reading) */
@@ -61,6 +109,7 @@ export class UploadBuffers {
     this.count = Math.max(2, o.count ?? 3);
     this.size = o.size ?? 1024 * 1024;
     this.maxRead = Math.min(o.maxRead ?? 64 * 1024, this.size);
+    this.pool = o.pool ?? uploadBufferPool;
   }
 
   /** the first write error (the upload failed: stop reading) */
@@ -79,7 +128,7 @@ export class UploadBuffers {
       const cur = (this.cur ??= this.take());
       if (!cur) {
         // only when the caller read past a false return or beyond maxRead: keep the bytes
-        this.cur = Buffer.allocUnsafeSlow(this.size);
+        this.cur = this.pool.take(this.size);
         this.allocated++;
         continue;
       }
@@ -107,7 +156,21 @@ export class UploadBuffers {
     if (b) return b;
     if (this.allocated >= this.count) return undefined;
     this.allocated++;
-    return Buffer.allocUnsafeSlow(this.size);
+    return this.pool.take(this.size);
+  }
+
+  /**
+   * Gives the buffers back to the pool once the upload is closed (committed: no backend refers
+   * to the written bytes any more) and nothing is pushed after. Does nothing while a write is in
+   * flight or after a write error.
+   */
+  release(): void {
+    if (this.inFlight > 0 || this.failure !== undefined) return;
+    if (this.cur) this.free.push(this.cur);
+    this.cur = undefined;
+    this.fill = 0;
+    for (const b of this.free.splice(0)) this.pool.give(b);
+    this.allocated = 0;
   }
 
   /** room for one more read of up to maxRead bytes, and not throttled */

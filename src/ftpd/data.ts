@@ -16,7 +16,7 @@ import { connect, createServer, Socket, type Server } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { SftpgoError } from '../errors/index.js';
 import type { Logger } from '../common/types.js';
-import type { UploadBuffers } from '../common/upload-buffers.js';
+import { uploadBufferPool, type UploadBuffers } from '../common/upload-buffers.js';
 import type { TlsWrapper } from './tls.js';
 
 /** strips the IPv4-mapped IPv6 prefix */
@@ -326,17 +326,21 @@ const READ_BUFFER = 64 * 1024;
  * (quota, storage) or the socket's (a reset, a close before the end). Returns false, doing
  * nothing, when the connection cannot be read this way (TLS, active mode) or the storage keeps
  * written chunks (object stores, encrypted files: `buffers()` is undefined): the caller then
- * pipes the socket into `writable()`.
+ * pipes the socket into `writable()`. Once the upload is closed the buffers go back to the pool
+ * (uploadBufferPool), the read buffer once the socket is closed.
  */
 export async function receiveUpload(
   dc: DataConnection,
-  up: { buffers(): UploadBuffers | undefined },
+  up: { buffers(): UploadBuffers | undefined; close(): Promise<void> },
 ): Promise<boolean> {
   const ub = up.buffers();
   if (!ub) return false;
-  const buffer = Buffer.allocUnsafeSlow(READ_BUFFER);
+  const buffer = uploadBufferPool.take(READ_BUFFER);
   const s = dc.readInto(buffer, (n) => ub.push(buffer.subarray(0, n)));
-  if (!s) return false;
+  if (!s) {
+    uploadBufferPool.give(buffer);
+    return false;
+  }
   await new Promise<void>((resolve, reject) => {
     let done = false;
     const settle = (e?: unknown): void => {
@@ -358,5 +362,10 @@ export async function receiveUpload(
     s.resume();
   });
   await ub.finish();
+  await up.close();
+  ub.release();
+  // no read after the end of the stream; closed, the socket reads nothing more
+  if (s.destroyed) uploadBufferPool.give(buffer);
+  else s.once('close', () => uploadBufferPool.give(buffer));
   return true;
 }

@@ -1185,9 +1185,8 @@ export class FtpSession {
       try {
         const text = verb === 'STOU' ? `FILE: ${virtualBase(p)}` : `Opening ${this.binary ? 'BINARY' : 'ASCII'} mode data connection for ${virtualBase(p)}`;
         const sock = await this.openStream(t, text);
-        if (this.binary && (await receiveUpload(t.dc as DataConnection, up))) {
-          await up.close();
-        } else {
+        // receiveUpload closes the upload
+        if (!(this.binary && (await receiveUpload(t.dc as DataConnection, up)))) {
           const w: Writable = up.writable();
           if (this.binary) await pipeline(sock, w);
           else await pipeline(sock, fromCrlf(), w);
