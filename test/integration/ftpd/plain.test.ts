@@ -182,4 +182,21 @@ f.quit()
     assert.deepEqual(await readFile(join(local, 'back', 'd1', 'x.bin')), await readFile(join(src, 'd1', 'x.bin')));
     assert.equal(await readFile(join(user.home, 'tree', 'y.txt'), 'utf8'), 'yyy');
   });
+
+  void it('uploads many files in a row and side by side byte-exact (pooled upload buffers)', async () => {
+    // the buffers of one upload serve the next ones: each file must keep its own bytes
+    const src = join(local, 'many');
+    await mkdir(src);
+    const sizes = [4096, 1, 70_000, 4096, 1024 * 1024 + 5, 3, 4096, 200_000, 4096, 4096, 2 * 1024 * 1024, 4096];
+    const files = sizes.map((n, i) => ({ name: `f${i}.bin`, data: randomBytes(n) }));
+    for (const f of files) await writeFile(join(src, f.name), f.data);
+    const r = await run(
+      'lftp',
+      lftpArgs(`open -u ${user.username},${user.password} -p ${env.ports[0]} 127.0.0.1; set ftp:ssl-allow no; mirror -R ${src} /many1; mirror -R --parallel=4 ${src} /many2`),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    for (const dir of ['many1', 'many2']) {
+      for (const f of files) assert.equal(sha(await readFile(join(user.home, dir, f.name))), sha(f.data), `${dir}/${f.name}`);
+    }
+  });
 });
