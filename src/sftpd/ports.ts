@@ -9,7 +9,8 @@ import type { FileInfo, SetStatAttrs, StatVfs } from '../vfs/index.js';
 
 export interface DownloadHandle {
   read(position: number, length: number): Promise<Buffer | null>;
-  close(): Promise<void>;
+  /** `releaseInBackground`: see DownloadTransfer.close */
+  close(o?: { releaseInBackground?: boolean }): Promise<void>;
   abort(err?: unknown): Promise<void>;
   /** file size at open, when known */
   readonly fileSize: number | undefined;

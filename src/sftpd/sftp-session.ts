@@ -539,7 +539,13 @@ export class SftpSession {
       return OK;
     }
     if (st.upload) await st.upload.close();
-    if (st.download) await st.download.close();
+    if (st.download) {
+      // answered once the download is logged and counted, while the file is still being
+      // closed (unless a download action must come first): the next OPEN of a `get -r` waits
+      // for this reply. Replies to READs asked before the CLOSE leave first.
+      await st.download.close({ releaseInBackground: true });
+      await st.readReplies;
+    }
     return OK;
   }
 
