@@ -879,11 +879,11 @@ export class DownloadTransfer {
 
   /**
    * Ends the download: closes the source, logs the transfer. Idempotent; never rejects.
-   * `releaseInBackground`: settle once the transfer is logged, counted and no longer listed,
-   * while the source is still being closed (one thread-pool round trip less before a protocol
-   * answers; a close error is logged as usual) — unless a `download` action is configured: its
-   * notification must start (and with execute_sync, end) before the protocol answers, as
-   * upstream's, so it keeps following the close.
+   * `releaseInBackground`: settle once the transfer is counted and no longer listed, while the
+   * source is still being closed and before the log line (a thread-pool round trip and a log
+   * file write less before a protocol answers; both still happen, in the same order) — unless
+   * a `download` action is configured: its notification must start (and with execute_sync,
+   * end) before the protocol answers, as upstream's, so it keeps following the close.
    */
   async close(o: { releaseInBackground?: boolean } = {}): Promise<void> {
     this.finalizing ??= this.finalize(o.releaseInBackground === true);
@@ -912,26 +912,43 @@ export class DownloadTransfer {
         'close error',
       );
     });
-    if (!releaseInBackground || this.onEnd) await released;
-    this.host.removeTransfer(this);
-    this.host.touch();
-    const fields = {
-      sender: 'Download',
-      connection_id: this.host.id,
-      protocol: this.host.protocol,
-      username: this.host.username,
-      file_path: this.virtualPath,
-      elapsed_ms: Date.now() - this.startTime,
-      size_bytes: this.bytesSent,
-    };
-    metrics.transferCompleted('download', this.bytesSent, !this.error);
-    if (this.error) this.host.log.warn({ ...fields, err: this.error }, 'download failed');
-    else this.host.log.info(fields, 'download completed');
+    const elapsed = (): number => Date.now() - this.startTime;
+    if (releaseInBackground && !this.onEnd) {
+      // the protocol answers now; the log line (a write of the log file, as costly as the
+      // close) follows the close, as it always did
+      this.ended();
+      void released.then(() => this.logEnd(elapsed()));
+      return;
+    }
+    await released;
+    this.ended();
+    this.logEnd(elapsed());
     const onEnd = this.onEnd;
     if (onEnd) {
       const bytes = this.bytesSent;
       const error = this.error;
       await settleEnd(this.host, 'Download', this.virtualPath, () => onEnd(bytes, error));
     }
+  }
+
+  /** no longer listed nor counted as active */
+  private ended(): void {
+    this.host.removeTransfer(this);
+    this.host.touch();
+    metrics.transferCompleted('download', this.bytesSent, !this.error);
+  }
+
+  private logEnd(elapsedMs: number): void {
+    const fields = {
+      sender: 'Download',
+      connection_id: this.host.id,
+      protocol: this.host.protocol,
+      username: this.host.username,
+      file_path: this.virtualPath,
+      elapsed_ms: elapsedMs,
+      size_bytes: this.bytesSent,
+    };
+    if (this.error) this.host.log.warn({ ...fields, err: this.error }, 'download failed');
+    else this.host.log.info(fields, 'download completed');
   }
 }

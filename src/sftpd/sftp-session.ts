@@ -540,9 +540,9 @@ export class SftpSession {
     }
     if (st.upload) await st.upload.close();
     if (st.download) {
-      // answered once the download is logged and counted, while the file is still being
-      // closed (unless a download action must come first): the next OPEN of a `get -r` waits
-      // for this reply. Replies to READs asked before the CLOSE leave first.
+      // answered once the download is counted, while the file is still being closed and
+      // before its log line (unless a download action must come first): the next OPEN of a
+      // `get -r` waits for this reply. Replies to READs asked before the CLOSE leave first.
       await st.download.close({ releaseInBackground: true });
       await st.readReplies;
     }
