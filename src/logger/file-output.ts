@@ -25,6 +25,11 @@ export interface LogFileOptions {
   compress: boolean;
   /** non-fatal problems (rotation, pruning); defaults to process.emitWarning */
   onWarning?: (e: Error) => void;
+  /**
+   * where a line logged after close() goes (a transfer or connection that ends while the service
+   * stops): standard error by default, so it is neither lost nor written to the ended stream
+   */
+  afterClose?: (line: string) => void;
 }
 
 export interface LogFile {
@@ -120,10 +125,16 @@ export function openLogFile(o: LogFileOptions): LogFile {
   let current = open();
   /** lines logged while the file is being moved (reopen) */
   let pending: string[] | undefined;
+  let closed = false;
+  const afterClose = o.afterClose ?? ((line: string): void => void process.stderr.write(line));
 
   return {
     stream: {
       write: (chunk: string) => {
+        if (closed) {
+          afterClose(chunk);
+          return true;
+        }
         if (pending === undefined) return current.write(chunk);
         pending.push(chunk);
         return true;
@@ -158,6 +169,9 @@ export function openLogFile(o: LogFileOptions): LogFile {
       await endStream(old);
       return 'reopened';
     },
-    close: () => endStream(current),
+    close: () => {
+      closed = true;
+      return endStream(current);
+    },
   };
 }

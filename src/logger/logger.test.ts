@@ -366,6 +366,30 @@ void describe('log file rotation', () => {
   });
 });
 
+void describe('log file after close', () => {
+  void it('a line logged after close() goes to afterClose, not to the ended stream (no warning)', async () => {
+    const dir = tmp();
+    const file = join(dir, 'sftpgo.log');
+    const late: string[] = [];
+    const warnings: Error[] = [];
+    const f = openLogFile({
+      filePath: file,
+      maxSizeMB: 0,
+      maxBackups: 0,
+      maxAgeDays: 0,
+      compress: false,
+      onWarning: (e) => warnings.push(e),
+      afterClose: (line) => late.push(line),
+    });
+    f.stream.write('before\n');
+    await f.close();
+    assert.equal(f.stream.write('after\n'), true);
+    assert.deepEqual(late, ['after\n']);
+    assert.deepEqual(warnings, []);
+    assert.equal(readFileSync(file, 'utf8'), 'before\n');
+  });
+});
+
 void describe('log file reopen (SIGUSR1)', () => {
   const open = (file: string) =>
     openLogFile({ filePath: file, maxSizeMB: 0, maxBackups: 2, maxAgeDays: 0, compress: false });
