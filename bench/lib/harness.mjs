@@ -197,6 +197,12 @@ function serveNodeFlags() {
 export async function startOurs(work, cleanup, args, extraEnv = {}) {
   const fromSource = process.env.BENCH_FROM_SOURCE === '1';
   const env = { ...process.env, ...extraEnv };
+  // BENCH_OURS_ENV="NAME=value ...": environment for our server only (not for the peer or the
+  // clients), e.g. GLIBC_TUNABLES to try malloc settings
+  for (const kv of (process.env.BENCH_OURS_ENV ?? '').split(' ').filter(Boolean)) {
+    const eq = kv.indexOf('=');
+    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
   if (!fromSource) {
     const dist = join(work, 'dist');
     if (!existsSync(join(dist, 'service/index.js'))) {

@@ -79,4 +79,29 @@ const stop = () => {
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
+// BENCH_MEMLOG=1: a line `mem {...}` on stdout every second (with BENCH_SERVER_STDOUT, between the
+// harness's test markers): process.memoryUsage() and the resident KiB of the main malloc arena
+// ([heap] in smaps), anonymous mappings and the node binary, to tell V8's heap, Buffers and
+// malloc's retained memory apart
+if (process.env.BENCH_MEMLOG === '1') {
+  const smaps = async () => {
+    const out = { heapSeg: 0, anon: 0, binary: 0 };
+    let key = '';
+    for (const line of (await readFile('/proc/self/smaps', 'utf8')).split('\n')) {
+      if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
+        const name = line.split(/\s+/)[5] ?? '';
+        key = name === '[heap]' ? 'heapSeg' : name === '' ? 'anon' : name === process.execPath ? 'binary' : '';
+      } else if (key && line.startsWith('Rss:')) out[key] += Number(line.split(/\s+/)[1]);
+    }
+    return out;
+  };
+  const mib = (b) => Math.round(b / 104857.6) / 10;
+  setInterval(async () => {
+    const m = process.memoryUsage();
+    const s = await smaps();
+    const line = { t: Date.now(), rss: mib(m.rss), heapTotal: mib(m.heapTotal), heapUsed: mib(m.heapUsed), external: mib(m.external), arrayBuffers: mib(m.arrayBuffers) };
+    for (const [k, v] of Object.entries(s)) line[k] = Math.round(v / 102.4) / 10;
+    process.stdout.write(`mem ${JSON.stringify(line)}\n`);
+  }, 1000).unref();
+}
 process.stdout.write(`${JSON.stringify({ ready: true, pid: process.pid, port: Number(port) })}\n`);
