@@ -46,7 +46,7 @@ void describe('cli: sftpgo executable', () => {
 
   void it('the executable runs serve with the V8 flags of its shebang line', async () => {
     const shebang = (await readFile(join(ROOT, 'bin/sftpgo.js'), 'utf8')).split('\n', 1)[0] ?? '';
-    assert.match(shebang, /^#!\/usr\/bin\/env -S node --max-semi-space-size=4$/);
+    assert.match(shebang, /^#!\/usr\/bin\/env -S node --max-semi-space-size=4 --initial-old-space-size=64$/);
     const p = start(['serve', '-c', join(dir, 'built'), '--log-verbose=false'], {
       SFTPGO_HTTPD__BINDINGS__0__PORT: String(await freePort()),
       SFTPGO_HTTPD__BINDINGS__0__ADDRESS: '127.0.0.1',
@@ -54,9 +54,10 @@ void describe('cli: sftpgo executable', () => {
     }, true);
     try {
       await waitFor(p, /REST API listening on http:\/\/127\.0\.0\.1:\d+/);
-      // env execs node in place: the server's own command line carries the flag
+      // env execs node in place: the server's own command line carries the flags
       const argv = (await readFile(`/proc/${p.child.pid}/cmdline`, 'utf8')).split('\0');
       assert.equal(argv[1], '--max-semi-space-size=4', argv.join(' '));
+      assert.equal(argv[2], '--initial-old-space-size=64', argv.join(' '));
       assert.ok(argv.includes('serve'));
     } finally {
       p.child.kill('SIGTERM');
