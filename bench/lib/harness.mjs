@@ -179,6 +179,12 @@ export class MemSampler {
   }
 }
 
+/** writes dirty pages out and drops the page cache (needs root) */
+export function dropPageCache() {
+  const r = spawnSync('sh', ['-c', 'sync && echo 3 > /proc/sys/vm/drop_caches'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`BENCH_PAGE_CACHE=drop: cannot drop the page cache (root needed): ${r.stderr}`);
+}
+
 // ------------------------------------------------------------------ our server
 
 /** the node flags on the shebang line of bin/sftpgo.js (`#!/usr/bin/env -S node <flags>`) */
@@ -326,6 +332,10 @@ export async function runRounds({ title, tests, servers, rounds, parallelName = 
       const order = round % 2 === 1 ? servers : [...servers].reverse();
       for (const s of order) {
         const during = t.name.includes(parallelName) ? new MemSampler(s.pid, { pss: true }) : undefined;
+        // BENCH_PAGE_CACHE=drop (root): every test starts with an empty page cache, for every
+        // server alike. By default what is cached depends on what ran before, and on VMs that
+        // page out idle memory (DAMON) a download may read its file from disk or from memory.
+        if (process.env.BENCH_PAGE_CACHE === 'drop') dropPageCache();
         const cpu0 = cpuSeconds(s.pid);
         // marks where each test starts in the server's stdout (BENCH_SERVER_STDOUT, see startOurs)
         if (process.env.BENCH_SERVER_STDOUT) appendFileSync(process.env.BENCH_SERVER_STDOUT, `### ${round} ${t.name} ${s.name}\n`);
