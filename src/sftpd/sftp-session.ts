@@ -71,7 +71,7 @@ export const SFTP_MAX_READ_WRITE = SFTP_MAX_PACKET - 1024;
 export const MAX_PENDING_WRITE_BYTES = 4 * 1024 * 1024;
 export const MAX_UNSENT_REPLY_BYTES = 4 * 1024 * 1024;
 /** READ data being read or waiting for the client's window; more READs wait */
-const MAX_READ_AHEAD_BYTES = 8 * 1024 * 1024;
+const MAX_READ_AHEAD_BYTES = 4 * 1024 * 1024;
 
 /** READDIR batch bounds */
 const DIR_BATCH_ENTRIES = 100;
