@@ -9,8 +9,9 @@
 // generation. It counts the transfer Buffers allocated since the last mark-compact (socket reads,
 // ssh2's packets: up to ~32 MiB of them wait for the next scavenge) as old generation; once a
 // mark-compact had shrunk the limit to a few MiB above the ~27 MiB of live objects, big transfers
-// started one every 15-30 ms (70 per GiB, 3x the CPU of a transfer without). Idle RSS does not
-// change: it is a threshold, not a reservation (bench/README.md, "Mark-compact storms").
+// started one every 15-30 ms (70 per GiB, 3x the CPU of a transfer without). A threshold, not a
+// reservation: idle RSS +2-5 MiB, the start-up's garbage collected later (bench/README.md,
+// "Mark-compact storms").
 // The flags only apply when the file is executed (`bin/sftpgo.js`, `sftpgo` once installed);
 // `node bin/sftpgo.js` works the same with V8's defaults.
 import('../dist/cli/main.js').then((m) => m.main(process.argv)).catch((err) => {
