@@ -300,7 +300,19 @@ export class DavResource implements Resource {
   }
 
   async getMediaType(): Promise<string | null> {
-    const info = await this.stat();
+    const known = this.knownMediaType(await this.stat());
+    if (known !== undefined) return known;
+    const name = baseName(this.path);
+    const sniffed = await this.sniff();
+    this.ctx.mime.remember(name, sniffed);
+    return sniffed;
+  }
+
+  /**
+   * The media type as far as it is known without reading the file (`info`: this resource's
+   * attributes): null for a collection, undefined when the content must be sniffed.
+   */
+  knownMediaType(info: FileInfo): string | null | undefined {
     if (info.isDirectory) return null;
     const name = baseName(this.path);
     const known = this.ctx.mime.byName(name);
@@ -308,9 +320,7 @@ export class DavResource implements Resource {
     // members of a listing are sniffed once per unknown extension (then cached), never when
     // they have none: a listing must not open every file
     if (this.listed && extname(name) === '') return 'application/octet-stream';
-    const sniffed = await this.sniff();
-    this.ctx.mime.remember(name, sniffed);
-    return sniffed;
+    return undefined;
   }
 
   /** the type of the first 512 bytes; octet-stream when they cannot be read (no download permission) */
@@ -483,6 +493,21 @@ export const PROTECTED = new Set<string>([
 
 type PropValue = string | object | object[];
 
+/** supportedlock's value: exclusive and shared write locks (a new object: nephele may alter it) */
+export function supportedLock(): PropValue {
+  return {
+    lockentry: [
+      { lockscope: { exclusive: {} }, locktype: { write: {} } },
+      { lockscope: { shared: {} }, locktype: { write: {} } },
+    ],
+  };
+}
+
+/** getlastmodified's value (RFC 1123 date) */
+export function httpDate(d: Date): string {
+  return d.toUTCString();
+}
+
 class DavProperties implements Properties {
   constructor(readonly resource: DavResource) {}
 
@@ -512,17 +537,12 @@ class DavProperties implements Properties {
         return (await r.isCollection()) ? missing() : JSON.stringify(await r.getEtag());
       case 'getlastmodified': {
         await r.getLength();
-        return (r.fileInfo?.mtime ?? new Date()).toUTCString();
+        return httpDate(r.fileInfo?.mtime ?? new Date());
       }
       case 'resourcetype':
         return (await r.isCollection()) ? { collection: {} } : {};
       case 'supportedlock':
-        return {
-          lockentry: [
-            { lockscope: { exclusive: {} }, locktype: { write: {} } },
-            { lockscope: { shared: {} }, locktype: { write: {} } },
-          ],
-        };
+        return supportedLock();
       case 'quota-used-bytes':
         return `${(await r.quota()).used}`;
       case 'quota-available-bytes': {

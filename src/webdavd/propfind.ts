@@ -20,8 +20,10 @@
 import type { Request } from 'express';
 import type { AuthResponse, Method } from 'nephele';
 import { PropertyNotFoundError } from 'nephele';
+import type { FileInfo } from '../vfs/index.js';
 import type { DavRequestContext } from './adapter.js';
-import { DavResource, LIVE, PROTECTED } from './adapter.js';
+import { DavResource, etagOf, httpDate, LIVE, PROTECTED, supportedLock } from './adapter.js';
+import { baseName } from './paths.js';
 
 /** the DAV: properties this path renders (ours); any other requested name goes to nephele */
 const KNOWN = new Set<string>([...LIVE, ...PROTECTED]);
@@ -56,8 +58,12 @@ export function propfindRequestOf(body: Parsed | null): PropfindRequest | undefi
   return { allprop: false, names };
 }
 
+const ESCAPED = /[&<>\r]/;
+
 /** XML text escaping (what xmlbuilder escapes in text nodes) */
 export function xmlText(s: string): string {
+  // most names and values have nothing to escape: no replace (and no new string) for them
+  if (!ESCAPED.test(s)) return s;
   return s.replace(/[&<>\r]/g, (c) =>
     c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#xD;',
   );
@@ -91,6 +97,67 @@ const STATUS: Record<number, string> = {
 
 function propstat(code: 200 | 404 | 500, props: string): string {
   return `<propstat><status>${STATUS[code]}</status><prop>${props}</prop></propstat>`;
+}
+
+// the values that are the same for every resource, rendered once
+const SUPPORTED_LOCK_XML = propEl('supportedlock', supportedLock());
+const COLLECTION_TYPE_XML = propEl('resourcetype', { collection: {} });
+const FILE_TYPE_XML = propEl('resourcetype', {});
+
+/**
+ * The live property `name` of a resource whose attributes are `info`, rendered from them alone,
+ * as DavProperties.get answers it: null when the resource has no such property (404),
+ * undefined when it takes more than the attributes (quota, a content type to sniff).
+ */
+function liveElement(r: DavResource, info: FileInfo, name: string): string | null | undefined {
+  switch (name) {
+    case 'displayname':
+      return propEl(name, baseName(r.path));
+    case 'getcontentlength':
+      return info.isDirectory ? null : `<getcontentlength>${info.size}</getcontentlength>`;
+    case 'getcontenttype': {
+      const type = r.knownMediaType(info);
+      return type === undefined ? undefined : type === null ? null : propEl(name, type);
+    }
+    case 'getetag':
+      return info.isDirectory ? null : propEl(name, JSON.stringify(etagOf(info)));
+    case 'getlastmodified':
+      return propEl(name, httpDate(info.mtime));
+    case 'resourcetype':
+      return info.isDirectory ? COLLECTION_TYPE_XML : FILE_TYPE_XML;
+    case 'supportedlock':
+      return SUPPORTED_LOCK_XML;
+    case 'creationdate':
+      return null;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * renderResponse for a resource whose attributes are known and whose asked properties all come
+ * from them (liveElement), without a promise or a property object per member; undefined when
+ * some property needs renderResponse. No dead property exists here (fastPropfind's condition).
+ */
+function renderFromInfo(r: DavResource, href: string, req: PropfindRequest): string | undefined {
+  const info = r.fileInfo;
+  if (info === undefined) return undefined;
+  const names: readonly string[] = req.allprop ? LIVE : req.names;
+  let found = '';
+  let missing = '';
+  for (const name of names) {
+    if (name === 'lockdiscovery') continue;
+    const el = liveElement(r, info, name);
+    if (el === undefined) return undefined;
+    if (el !== null) found += el;
+    else if (!req.allprop) missing += `<${name}/>`;
+  }
+  // last, as nephele lists it
+  if (req.allprop || req.names.includes('lockdiscovery')) found += '<lockdiscovery/>';
+  let out = `<response><href>${xmlText(href)}</href>`;
+  if (found !== '') out += propstat(200, found);
+  if (missing !== '') out += propstat(404, missing);
+  return `${out}</response>`;
 }
 
 /** one `response` element: the resource's properties as nephele's PROPFIND would list them */
@@ -127,6 +194,13 @@ async function renderResponse(r: DavResource, href: string, req: PropfindRequest
   return `${out}</response>`;
 }
 
+/** what fastPropfind uses of nephele's Method (not in its types) */
+interface NepheleMethod {
+  opts: { compression?: boolean };
+  getRequestData(q: Request, s: AuthResponse): { encoding: string };
+  sendBodyContent(s: AuthResponse, c: string, e: string): Promise<void>;
+}
+
 /**
  * Answers the PROPFIND when this path covers it (see the file comment) and returns true;
  * returns false, having sent nothing, otherwise. Called after nephele validated the request
@@ -146,24 +220,24 @@ export async function fastPropfind(
   const accepted = request.accepts('application/xml', 'text/xml');
   if (!accepted) return false;
   const self = (await resource.getCanonicalUrl()).toString();
-  const parts = [await renderResponse(resource, self, req)];
+  let body = `<?xml version="1.0" encoding="UTF-8"?>\n<multistatus xmlns="DAV:">`;
+  body += renderFromInfo(resource, self, req) ?? (await renderResponse(resource, self, req));
   if (depth === '1' && (await resource.isCollection())) {
     const dir = self.endsWith('/') ? self : `${self}/`;
     for (const m of await resource.getInternalMembers()) {
       const member = m as DavResource;
-      const collection = await member.isCollection();
+      const collection = member.fileInfo?.isDirectory ?? (await member.isCollection());
       const href = `${dir}${encodeURIComponent(member.path.slice(member.path.lastIndexOf('/') + 1))}${collection ? '/' : ''}`;
-      parts.push(await renderResponse(member, href, req));
+      body += renderFromInfo(member, href, req) ?? (await renderResponse(member, href, req));
     }
   }
-  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<multistatus xmlns="DAV:">${parts.join('')}</multistatus>`;
+  body += '</multistatus>';
   response.status(207);
   response.set({ 'Content-Type': `${accepted}; charset=utf-8` });
-  const { encoding } = (
-    method as unknown as { getRequestData(q: Request, s: AuthResponse): { encoding: string } }
-  ).getRequestData(request, response);
-  await (
-    method as unknown as { sendBodyContent(s: AuthResponse, c: string, e: string): Promise<void> }
-  ).sendBodyContent(response, body, encoding);
+  const m = method as unknown as NepheleMethod;
+  // without compression the body is sent as is whatever the client accepts (an encoding it
+  // does not accept at all was refused before: nephele's run asked getRequestData first)
+  const encoding = m.opts.compression ? m.getRequestData(request, response).encoding : 'identity';
+  await m.sendBodyContent(response, body, encoding);
   return true;
 }
