@@ -150,6 +150,32 @@ function lstatAll(dir: string, entries: Dirent[]): Promise<(Stats | Error)[]> {
   });
 }
 
+/**
+ * Up to `max` entries of an open directory (fewer at its end, none past it) under one promise:
+ * Dir.read's callback form, which hands out the entries it buffered on the next tick, where
+ * the promise form costs a promise per entry.
+ */
+function readEntries(handle: Dir, max: number): Promise<Dirent[]> {
+  return new Promise((resolve, reject) => {
+    const out: Dirent[] = [];
+    const read = (): void => {
+      try {
+        handle.read(next);
+      } catch (e) {
+        // closed meanwhile (ERR_DIR_CLOSED is thrown, not passed to the callback)
+        reject(e as Error);
+      }
+    };
+    const next = (err: Error | null, d: Dirent | null): void => {
+      if (err) reject(err);
+      else if (d === null) resolve(out);
+      else if (out.push(d) >= max) resolve(out);
+      else read();
+    };
+    read();
+  });
+}
+
 function relName(rel: string): string {
   return rel === '/' ? '/' : path.posix.basename(rel);
 }
@@ -369,12 +395,7 @@ export class LocalFs implements Fs {
     try {
       for (;;) {
         throwIfAborted(o?.signal);
-        const batch: Dirent[] = [];
-        for (let i = 0; i < LIST_BATCH; i++) {
-          const d = await handle.read();
-          if (d === null) break;
-          batch.push(d);
-        }
+        const batch = await readEntries(handle, LIST_BATCH);
         if (batch.length === 0) return;
         const stats = await lstatAll(r.real, batch);
         for (let i = 0; i < batch.length; i++) {

@@ -236,6 +236,26 @@ void describe('LocalFs operations', () => {
     assert.equal(link?.isSymlink, true);
   });
 
+  void it('lists a directory of several batches whole, each entry with its own attributes', async () => {
+    // 300 entries: more than two of the backend's read/lstat batches (128)
+    const dir = path.join(root, 'many');
+    await fsp.mkdir(dir);
+    const expected = new Map<string, number>();
+    for (let i = 0; i < 300; i++) {
+      const name = `f${String(i).padStart(3, '0')}`;
+      await fsp.writeFile(path.join(dir, name), Buffer.alloc(i));
+      expected.set(name, i);
+    }
+    const listed = new Map<string, number>();
+    for await (const i of fs.list('/many')) {
+      assert.equal(listed.has(i.name), false, `${i.name} listed twice`);
+      assert.equal(i.isFile, true);
+      listed.set(i.name, i.size);
+    }
+    assert.deepEqual(listed, expected);
+    await fsp.rm(dir, { recursive: true });
+  });
+
   void it('walks usage (regular files only, links not followed)', async () => {
     assert.deepEqual(await fs.usage('/dir'), { files: 2, bytes: 30 });
     const all = await fs.usage('/');
@@ -421,7 +441,10 @@ void describe('LocalFs: a resumed file moved aside when the temp open fails', ()
     obj: Record<string, unknown>;
     msg: string;
   }
-  function recorder(): { logger: { warn: (o: object, m?: string) => void; error: (o: object, m?: string) => void }; lines: Logged[] } {
+  function recorder(): {
+    logger: { warn: (o: object, m?: string) => void; error: (o: object, m?: string) => void };
+    lines: Logged[];
+  } {
     const lines: Logged[] = [];
     const push = (level: Logged['level']) => (obj: object, msg?: string) => {
       lines.push({ level, obj: obj as Record<string, unknown>, msg: msg ?? '' });
@@ -491,7 +514,10 @@ void describe('LocalFs: a resumed file moved aside when the temp open fails', ()
     );
     assert.ok(SftpgoError.is(thrown));
     assert.equal(thrown.code, 'INTERNAL');
-    assert.match(thrown.message, /^open "\/stuck\.bin": .*; the existing file was moved aside for the upload and could not be put back under its name$/);
+    assert.match(
+      thrown.message,
+      /^open "\/stuck\.bin": .*; the existing file was moved aside for the upload and could not be put back under its name$/,
+    );
     assert.ok(!thrown.message.includes(dir), 'no server path in a client-facing message');
 
     const [temp, ...others] = await tempFiles(dir);
