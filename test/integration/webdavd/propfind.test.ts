@@ -26,6 +26,13 @@ const PROPS_ASKED =
   '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/><D:getcontentlength/>' +
   '<D:resourcetype/><D:creationdate/><D:lockdiscovery/><D:quota-used-bytes/></D:prop></D:propfind>';
 
+const PROPS_ASKED_2 =
+  '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:displayname/><D:getcontenttype/>' +
+  '<D:getlastmodified/><D:supportedlock/><D:creationdate/></D:prop></D:propfind>';
+
+const PROPS_ASKED_MISSING =
+  '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:creationdate/></D:prop></D:propfind>';
+
 void describe('webdavd PROPFIND: the direct rendering answers as nephele does', () => {
   let env: DavTestEnv;
   let user: DavUser;
@@ -39,6 +46,8 @@ void describe('webdavd PROPFIND: the direct rendering answers as nephele does', 
     await writeFile(join(d, 'r&d <x>.json'), '{}');
     await writeFile(join(d, 'noext'), Buffer.from([0, 1, 2]));
     await writeFile(join(d, 'ünï.html'), '<html></html>');
+    // an extension no table knows: its content type is sniffed (renderResponse, not renderFromInfo)
+    await writeFile(join(d, 'doc.zzunknown'), '%PDF-1.4');
   });
 
   after(async () => {
@@ -62,12 +71,17 @@ void describe('webdavd PROPFIND: the direct rendering answers as nephele does', 
       ['/list/a.txt', '0', undefined],
       ['/list/', '1', '<?xml version="1.0"?><propfind xmlns="DAV:"><allprop/></propfind>'],
       ['/list/', '1', PROPS_ASKED],
+      ['/list/', '1', PROPS_ASKED_2],
+      ['/list/', '1', PROPS_ASKED_MISSING],
+      ['/list/doc.zzunknown', '0', undefined],
+      ['/list/noext', '0', undefined],
     ];
     const direct = [];
     for (const [p, d, b] of requests) direct.push(await propfind(p, d, b));
     // the direct rendering: no indentation
     assert.doesNotMatch(direct[0] ?? '', /\n\s+<response>/);
-    assert.equal(canonical(direct[0] ?? '').length, 6, 'the collection and its 5 members');
+    assert.equal(canonical(direct[0] ?? '').length, 7, 'the collection and its 6 members');
+    assert.match(direct[7] ?? '', /<getcontenttype>application\/pdf<\/getcontenttype>/);
     assert.match(
       direct[0] ?? '',
       /<href>http:\/\/127\.0\.0\.1:\d+\/list\/r%26d%20%3Cx%3E\.json<\/href>/,
