@@ -76,6 +76,28 @@ export function fastPathCandidate(req: IncomingMessage, ctx: DavRequestContext):
   return !url.includes('?') && !url.endsWith('/');
 }
 
+/**
+ * The request's URL and the binding's base URL as nephele builds them (express'
+ * request.protocol without trust proxy); undefined for a request nephele would refuse or parse
+ * otherwise (no usable Host, a malformed path).
+ */
+export function requestUrls(
+  req: IncomingMessage,
+): { origin: string; url: URL; baseUrl: URL } | undefined {
+  const nreq = req as NodeRequest;
+  try {
+    const tls = (req.socket as Partial<TLSSocket>).encrypted === true;
+    const origin = `${tls ? 'https' : 'http'}://${req.headers.host ?? ''}`;
+    const url = new URL(nreq.originalUrl ?? req.url ?? '/', origin);
+    const baseUrl = new URL(nreq.baseUrl ? `${nreq.baseUrl}/` : '/', origin);
+    // nephele's middlewares decode the path first and fail on a malformed one
+    decodeURIComponent(req.url ?? '');
+    return { origin, url, baseUrl };
+  } catch {
+    return undefined;
+  }
+}
+
 function davResource(r: Resource): DavResource | undefined {
   return r instanceof DavResource ? r : undefined;
 }
@@ -90,21 +112,9 @@ export async function fastFileRequest(
   ctx: DavRequestContext,
   deps: FastPathDeps,
 ): Promise<boolean> {
-  const nreq = req as NodeRequest;
-  let origin: string;
-  let url: URL;
-  let baseUrl: URL;
-  try {
-    // the URLs nephele builds (express' request.protocol without trust proxy)
-    const tls = (req.socket as Partial<TLSSocket>).encrypted === true;
-    origin = `${tls ? 'https' : 'http'}://${req.headers.host ?? ''}`;
-    url = new URL(nreq.originalUrl ?? req.url ?? '/', origin);
-    baseUrl = new URL(nreq.baseUrl ? `${nreq.baseUrl}/` : '/', origin);
-    // nephele's middlewares decode the path first and fail on a malformed one
-    decodeURIComponent(req.url ?? '');
-  } catch {
-    return false;
-  }
+  const urls = requestUrls(req);
+  if (!urls) return false;
+  const { origin, url, baseUrl } = urls;
   let handled = true;
   const run = catchErrors(
     async () => {

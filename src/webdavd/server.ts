@@ -39,6 +39,7 @@ import { DavAdapter, type DavRequestContext } from './adapter.js';
 import { parseBasicAuth, UserCache, type CachedUser } from './auth.js';
 import { corsHandler, type CorsHandler } from './cors.js';
 import { fastFileRequest, fastPathCandidate, type FastPathDeps } from './fast.js';
+import { directPropfind, directPropfindCandidate } from './propfind.js';
 import { httpError } from './http-map.js';
 import { davMethodsPlugin } from './methods.js';
 import { MimeTypes } from './mime.js';
@@ -49,6 +50,11 @@ const REALM = 'Basic realm="SFTPGo WebDAV"';
 const LAST_LOGIN_INTERVAL_MS = 10 * 60 * 1000;
 /** the largest XML body (PROPFIND, PROPPATCH, LOCK) nephele may buffer */
 const MAX_XML_BODY = 1024 * 1024;
+/**
+ * nephele's response compression: off (upstream does not compress). propfind.ts's direct
+ * PROPFIND sends its body as is, which is nephele's answer only without compression.
+ */
+const NEPHELE_COMPRESSION = false;
 /** the message shape of sax (xml2js) parse errors */
 const SAX_ERROR = /\nLine: \d+\nColumn: \d+\nChar:/;
 const ALLOW_ALL = 'OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, LOCK, UNLOCK';
@@ -335,7 +341,7 @@ export class WebdavServer implements ProtocolServer {
         plugins: [davMethodsPlugin(ctxOf)],
       },
       {
-        compression: false,
+        compression: NEPHELE_COMPRESSION,
         errorHandler: (code, message, request, response, error) =>
           this.nepheleError(code, message, request, response, error),
       },
@@ -637,6 +643,19 @@ export class WebdavServer implements ProtocolServer {
     const len = Number(req.headers['content-length'] ?? 0);
     if (req.method !== 'PUT' && Number.isFinite(len) && len > MAX_XML_BODY) {
       return sendText(res, 413, 'request body too large');
+    }
+    // PROPFIND Depth 0/1 allprop without body: rendered without express and nephele (propfind.ts)
+    if (!NEPHELE_COMPRESSION && directPropfindCandidate(req, ctx)) {
+      void directPropfind(req, res, ctx).then(
+        (handled) => {
+          if (!handled) this.runNephele(req, res);
+        },
+        (e: unknown) => {
+          this.log.warn({ err: e }, 'unhandled PROPFIND error');
+          sendText(res, 500, 'internal error');
+        },
+      );
+      return;
     }
     // GET/HEAD/PUT/DELETE of a file: answered without express and nephele when fast.ts covers it
     if (fastPathCandidate(req, ctx)) {
