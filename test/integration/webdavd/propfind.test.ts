@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { directPropfindStats } from '../../../src/webdavd/propfind.js';
 import { dav, startDavTestServer, type DavTestEnv, type DavUser } from '../../helpers/webdavd.js';
 
 /** the multistatus reduced to what a client reads */
@@ -37,10 +38,9 @@ void describe('webdavd PROPFIND: the direct rendering answers as nephele does', 
   let env: DavTestEnv;
   let user: DavUser;
 
-  before(async () => {
-    env = await startDavTestServer();
-    user = await env.createUser();
-    const d = join(user.home, 'list');
+  /** a tree of a few kinds of members in the user's home */
+  async function makeTree(home: string): Promise<void> {
+    const d = join(home, 'list');
     await mkdir(join(d, 'sub dir'), { recursive: true });
     await writeFile(join(d, 'a.txt'), 'hello\n');
     await writeFile(join(d, 'r&d <x>.json'), '{}');
@@ -48,6 +48,12 @@ void describe('webdavd PROPFIND: the direct rendering answers as nephele does', 
     await writeFile(join(d, 'ünï.html'), '<html></html>');
     // an extension no table knows: its content type is sniffed (renderResponse, not renderFromInfo)
     await writeFile(join(d, 'doc.zzunknown'), '%PDF-1.4');
+  }
+
+  before(async () => {
+    env = await startDavTestServer();
+    user = await env.createUser();
+    await makeTree(user.home);
   });
 
   after(async () => {
@@ -108,6 +114,42 @@ void describe('webdavd PROPFIND: the direct rendering answers as nephele does', 
         `PROPFIND ${p} Depth ${d}`,
       );
     }
+  });
+
+  void it('answers a PROPFIND without body outside of nephele as through it', async () => {
+    // the same requests through nephele (an explicit Accept sends them there, to the same
+    // rendering) and without it: the same status, headers but Date, and bytes
+    // a user of its own: the other tests' user holds a dead property
+    const fresh = await env.createUser();
+    await makeTree(fresh.home);
+    const ask = async (path: string, depth: string, viaNephele: boolean): Promise<string> => {
+      const r = await dav(env, fresh, 'PROPFIND', path, {
+        headers: { depth, ...(viaNephele ? { accept: 'application/xml' } : {}) },
+      });
+      const headers = [...r.headers].filter(([k]) => k !== 'date' && k !== 'keep-alive');
+      return JSON.stringify([r.status, headers, await r.text()]);
+    };
+    const cases: [string, string, boolean][] = [
+      ['/list/', '1', true],
+      ['/list', '1', true],
+      ['/list/', '0', true],
+      ['/list/a.txt', '0', true],
+      ['/list/noext', '1', true],
+      ['/', '1', true],
+      ['/missing', '0', false],
+      ['/list/', 'infinity', false],
+    ];
+    const direct: string[] = [];
+    const before = directPropfindStats.answered;
+    for (const [p, d] of cases) direct.push(await ask(p, d, false));
+    assert.equal(directPropfindStats.answered - before, cases.filter(([, , d]) => d).length);
+    assert.match(direct[1] ?? '', /"content-location","http:\/\/127\.0\.0\.1:\d+\/list\/"/);
+    assert.match(direct[6] ?? '', /^\[404,/);
+    const answered = directPropfindStats.answered;
+    for (const [i, [p, d]] of cases.entries()) {
+      assert.equal(await ask(p, d, true), direct[i], `PROPFIND ${p} Depth ${d}`);
+    }
+    assert.equal(directPropfindStats.answered, answered, 'nephele answered with Accept');
   });
 
   void it('a lock on an ancestor still guards PUT and MKCOL below it (the lock walk runs only with locks)', async () => {
