@@ -646,16 +646,7 @@ export class WebdavServer implements ProtocolServer {
     }
     // PROPFIND Depth 0/1 allprop without body: rendered without express and nephele (propfind.ts)
     if (!NEPHELE_COMPRESSION && directPropfindCandidate(req, ctx)) {
-      void directPropfind(req, res, ctx).then(
-        (handled) => {
-          if (!handled) this.runNephele(req, res);
-        },
-        (e: unknown) => {
-          this.log.warn({ err: e }, 'unhandled PROPFIND error');
-          sendText(res, 500, 'internal error');
-        },
-      );
-      return;
+      return this.directOrNephele(directPropfind(req, res, ctx), req, res, 'direct PROPFIND');
     }
     // GET/HEAD/PUT/DELETE of a file: answered without express and nephele when fast.ts covers it
     if (fastPathCandidate(req, ctx)) {
@@ -663,18 +654,27 @@ export class WebdavServer implements ProtocolServer {
         contentType: (t) => this.contentTypeHeader(t),
         onError: (code, message, error) => this.nepheleError(code, message, req, res, error),
       };
-      void fastFileRequest(req, res, ctx, deps).then(
-        (handled) => {
-          if (!handled) this.runNephele(req, res);
-        },
-        (e: unknown) => {
-          this.log.warn({ err: e }, 'unhandled fast path error');
-          sendText(res, 500, 'internal error');
-        },
-      );
-      return;
+      return this.directOrNephele(fastFileRequest(req, res, ctx, deps), req, res, 'fast path');
     }
     this.runNephele(req, res);
+  }
+
+  /** nephele answers when a path answering without it (`direct`) did not */
+  private directOrNephele(
+    direct: Promise<boolean>,
+    req: IncomingMessage,
+    res: ServerResponse,
+    what: string,
+  ): void {
+    void direct.then(
+      (handled) => {
+        if (!handled) this.runNephele(req, res);
+      },
+      (e: unknown) => {
+        this.log.warn({ err: e }, `unhandled ${what} error`);
+        sendText(res, 500, 'internal error');
+      },
+    );
   }
 
   private runNephele(req: IncomingMessage, res: ServerResponse): void {
