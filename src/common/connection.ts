@@ -756,6 +756,20 @@ export class Connection implements ActiveConnection {
     return resolved ? { path: p, info, resolved } : { path: p, info };
   }
 
+  /**
+   * Whether the parent directory of a looked-up file (lookupFile) is a directory, as
+   * `stat(parent)` would tell (its checks: `list` on the parent's parent; NOT_FOUND when it
+   * does not exist): without asking the backend again when the look already showed it (the
+   * file's resolution went through it). WebDAV PUT: the parent must be a collection.
+   */
+  async parentIsDirectory(looked: LookedUpFile): Promise<boolean> {
+    const parent = virtualDir(looked.path);
+    if (looked.resolved?.parentIsDir !== true) return (await this.stat(parent)).isDirectory;
+    const p = this.begin(parent);
+    this.requirePerm('list', virtualDir(p));
+    return true;
+  }
+
   /** lstat (a final symlink is described itself); needs `list` on the parent directory */
   async lstat(virtualPath: string): Promise<FileInfo> {
     return this.doStat(virtualPath, false);

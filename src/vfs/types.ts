@@ -199,6 +199,11 @@ export interface WriteStreamOptions extends Op {
 export interface ResolvedFile {
   /** the file's attributes (symlinks followed); undefined when it does not exist */
   readonly info: FileInfo | undefined;
+  /**
+   * true when resolving showed the path's parent to be a directory (it held the file, or
+   * answered that the file is missing from it); absent when not known
+   */
+  readonly parentIsDir?: boolean;
   /** `Fs.openFile` of the resolved path */
   openFile(flags: OpenFlags, o?: OpenFileOptions): Promise<FileHandle>;
 }

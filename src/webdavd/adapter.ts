@@ -23,7 +23,7 @@ import {
 import type { Connection, LookedUpFile } from '../common/connection.js';
 import type { DownloadTransfer } from '../common/transfer.js';
 import { SftpgoError } from '../errors/index.js';
-import type { FileInfo } from '../vfs/index.js';
+import { virtualDir, type FileInfo } from '../vfs/index.js';
 import type { MimeTypes } from './mime.js';
 import { sniffContentType } from './mime.js';
 import { baseName, urlToVirtualPath, virtualPathToUrl } from './paths.js';
@@ -140,6 +140,20 @@ export class DavAdapter implements Adapter {
     return new DavResource(this, baseUrl, p, info, info?.isDirectory ?? false, false, looked);
   }
 
+  /**
+   * Whether the resource at `url` is a collection, as `getResource(url).isCollection()` tells
+   * (same errors): for the parent of a resource of lookupResource (a PUT's parent check),
+   * answered from the child's look when it showed the parent to be a directory
+   * (Connection.parentIsDirectory: the same permission check, no second look-up).
+   */
+  async isCollectionAt(url: URL, baseUrl: URL, child: DavResource): Promise<boolean> {
+    const looked = child.lookedUp;
+    const p = urlToVirtualPath(url, baseUrl);
+    if (looked?.path === child.path && virtualDir(looked.path) === p)
+      return mapped(this.ctx.conn.parentIsDirectory(looked));
+    return (await this.getResource(url, baseUrl)).isCollection();
+  }
+
   newResource(url: URL, baseUrl: URL): Promise<Resource> {
     return Promise.resolve(
       new DavResource(this, baseUrl, urlToVirtualPath(url, baseUrl), undefined, false),
@@ -177,6 +191,11 @@ export class DavResource implements Resource {
 
   get fileInfo(): FileInfo | undefined {
     return this.info;
+  }
+
+  /** the look of lookupResource, when the resource came from it */
+  get lookedUp(): LookedUpFile | undefined {
+    return this.looked;
   }
 
   private async stat(): Promise<FileInfo> {

@@ -199,8 +199,7 @@ async function put(
   const parentPath = `${canonical.replace(/\/?$/, '').split('/').slice(0, -1).join('/')}/`;
   if (!parentPath.startsWith(baseUrl.pathname)) return false;
   try {
-    const parent = await adapter.getResource(new URL(parentPath, origin), baseUrl);
-    if (!(await parent.isCollection()))
+    if (!(await adapter.isCollectionAt(new URL(parentPath, origin), baseUrl, resource)))
       throw new ForbiddenError('Parent resource is not a collection.');
   } catch (e) {
     if (e instanceof ResourceNotFoundError) {

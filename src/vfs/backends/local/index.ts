@@ -111,6 +111,23 @@ interface ResolvedPath {
   missing?: boolean;
   /** the attributes of what the path designates (links followed), when resolving read them */
   stats?: Stats;
+  /** resolving showed the path's parent to be a directory (see realOf's `found.parentDir`) */
+  parentDir?: boolean;
+}
+
+/** what realOf learnt on the way */
+interface Found {
+  /** the last component (links followed) does not exist */
+  missing: boolean;
+  /** its attributes (links followed), when realOf read them */
+  stats?: Stats;
+  /** realpath found the whole path (no missing tail) */
+  exists?: boolean;
+  /**
+   * the parent of the path as asked is a directory: lstat found the path, or found it missing
+   * (ENOENT, not ENOTDIR) while the parent's realpath succeeded
+   */
+  parentDir?: boolean;
 }
 
 function toInfo(st: Stats, name: string): FileInfo {
@@ -256,19 +273,16 @@ export class LocalFs implements Fs {
    * — the caller wants its attributes anyway (stat, the look before an upload); without it an
    * existing path costs one realpath only.
    */
-  private async realOf(
-    abs: string,
-    depth = 0,
-    found?: { missing: boolean; stats?: Stats },
-    withStats = false,
-  ): Promise<string> {
+  private async realOf(abs: string, depth = 0, found?: Found, withStats = false): Promise<string> {
     if (depth > MAX_LINK_DEPTH) {
       const err = Object.assign(new Error('too many levels of symbolic links'), { code: 'ELOOP' });
       throw err;
     }
     if (!withStats) {
       try {
-        return await fsp.realpath(abs);
+        const real = await fsp.realpath(abs);
+        if (found) found.exists = true;
+        return real;
       } catch (e) {
         const code = errnoCode(e);
         if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
@@ -277,19 +291,26 @@ export class LocalFs implements Fs {
     const parent = path.dirname(abs);
     // ask about the last component and the parent at once, one thread-pool round trip instead
     // of two in a row (the parent's answer is used only when the last component is not a link)
+    const parentFound: Found = { missing: false };
+    let absent: 'ENOENT' | 'ENOTDIR' | undefined;
     const [link, parentReal] = await Promise.allSettled([
       fsp.lstat(abs).then(
         (st): Stats | 'missing' => st,
         (e: unknown): 'missing' => {
           const code = errnoCode(e);
           if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+          absent = code;
           return 'missing';
         },
       ),
-      parent === abs ? Promise.resolve(abs) : this.realOf(parent, depth + 1),
+      parent === abs ? Promise.resolve(abs) : this.realOf(parent, depth + 1, parentFound),
     ]);
     if (link.status === 'rejected') throw link.reason;
     const st = link.value;
+    // the path as asked (not a link's target): lstat found it, or found only it missing in an
+    // existing parent (a parent that is not a directory gives ENOTDIR)
+    if (found && depth === 0 && parent !== abs)
+      found.parentDir = st !== 'missing' || (absent === 'ENOENT' && parentFound.exists === true);
     if (st !== 'missing' && st.isSymbolicLink()) {
       const target = await fsp.readlink(abs);
       return this.realOf(path.resolve(path.dirname(abs), target), depth + 1, found, withStats);
@@ -313,7 +334,7 @@ export class LocalFs implements Fs {
     const root = await this.root();
     const abs = absOf(rel, root);
     let real: string;
-    const found: { missing: boolean; stats?: Stats } = { missing: false };
+    const found: Found = { missing: false };
     try {
       if (rel === '/') real = follow ? await this.realOf(root, 0, found, withStats) : root;
       else if (follow) real = await this.realOf(abs, 0, found, withStats);
@@ -327,8 +348,11 @@ export class LocalFs implements Fs {
         `access to ${JSON.stringify(display)} is not allowed: it leads outside the root directory`,
       );
     }
-    if (found.missing) return { rel, real, display, missing: true };
-    return found.stats ? { rel, real, display, stats: found.stats } : { rel, real, display };
+    const parentDir = found.parentDir === true ? { parentDir: true } : {};
+    if (found.missing) return { rel, real, display, missing: true, ...parentDir };
+    return found.stats
+      ? { rel, real, display, stats: found.stats, ...parentDir }
+      : { rel, real, display, ...parentDir };
   }
 
   private toRootRelative(real: string, root: string): string {
@@ -366,7 +390,12 @@ export class LocalFs implements Fs {
         if (!SftpgoError.is(err, 'NOT_FOUND')) throw err;
       }
     }
-    return { info, openFile: (flags, o) => this.openResolved(r, flags, o) };
+    return {
+      info,
+      // the root's parent is outside what the caller sees
+      ...(r.parentDir === true && r.rel !== '/' ? { parentIsDir: true } : {}),
+      openFile: (flags, o) => this.openResolved(r, flags, o),
+    };
   }
 
   async lstat(p: string, _o?: Op): Promise<FileInfo> {
