@@ -45,6 +45,9 @@ void describe('webdavd GET/HEAD/PUT/DELETE: the fast path answers as nephele doe
         '/': ['*'],
         '/nodl': ['list', 'upload'],
         '/nolist': ['download', 'upload'],
+        // a parent that may be listed in a directory that may not: PUT's parent check refuses
+        '/gp': ['upload', 'overwrite'],
+        '/gp/sub': ['*'],
       }),
     });
     full = await env.createUser({ quota_files: 2 });
@@ -59,6 +62,8 @@ void describe('webdavd GET/HEAD/PUT/DELETE: the fast path answers as nephele doe
     await mkdir(join(user.home, 'nolist'));
     await writeFile(join(user.home, 'nolist', 'n.txt'), 'known name');
     await mkdir(join(user.home, 'up'));
+    await mkdir(join(user.home, 'gp', 'sub'), { recursive: true });
+    await writeFile(join(user.home, 'gp', 'sub', 'old.txt'), 'old');
     await writeFile(join(user.home, 'locked.txt'), 'l');
     await writeFile(join(full.home, 'locked.txt'), 'l');
   });
@@ -121,6 +126,8 @@ void describe('webdavd GET/HEAD/PUT/DELETE: the fast path answers as nephele doe
       { method: 'PUT', path: '/missing/x.txt', body: 'x', fast: true },
       { method: 'PUT', path: '/list/a.txt/x', body: 'x', fast: true },
       { method: 'PUT', path: '/nolist/p.txt', body: 'x', fast: true },
+      { method: 'PUT', path: '/gp/sub/new.txt', body: 'x', fast: true },
+      { method: 'PUT', path: '/gp/sub/old.txt', body: 'x', fast: true },
       { method: 'PUT', path: '/list/sub%20dir', body: 'x', fast: false },
       {
         method: 'DELETE',
@@ -164,11 +171,13 @@ void describe('webdavd GET/HEAD/PUT/DELETE: the fast path answers as nephele doe
     assert.match(direct[12]?.headers.find(([k]) => k === 'location')?.[1] ?? '', /\/up\/new\.txt$/);
     assert.equal(direct[13]?.status, 204);
     assert.equal(direct[15]?.status, 409);
-    assert.equal(direct[19]?.status, 204);
-    assert.equal(direct[20]?.status, 404);
-    assert.equal(direct[21]?.status, 204, 'a dangling link is deleted itself');
-    assert.equal(direct[22]?.status, 403);
-    assert.equal(direct[23]?.status, 204);
+    assert.equal(direct[18]?.status, 403, 'the parent cannot be listed');
+    assert.equal(direct[19]?.status, 403, 'the parent cannot be listed');
+    assert.equal(direct[21]?.status, 204);
+    assert.equal(direct[22]?.status, 404);
+    assert.equal(direct[23]?.status, 204, 'a dangling link is deleted itself');
+    assert.equal(direct[24]?.status, 403);
+    assert.equal(direct[25]?.status, 204);
 
     await lock(user);
     const viaNephele = before + cases.filter((c) => c.fast).length;

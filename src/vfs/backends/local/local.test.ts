@@ -145,6 +145,13 @@ void describe('LocalFs traversal safety', () => {
     await assert.rejects(fs.resolveFile('/escape-rel/secret'), code('PERMISSION_DENIED'));
     await assert.rejects(fs.resolveFile('/to-slash/etc/passwd'), code('PERMISSION_DENIED'));
     assert.equal((await fs.resolveFile('/dir/missing/deeper')).info, undefined);
+    // the parent is known to be a directory when the look went through it
+    assert.equal((await fs.resolveFile('/dir/new-one')).parentIsDir, true);
+    assert.equal((await fs.resolveFile('/file.txt')).parentIsDir, true);
+    assert.equal((await fs.resolveFile('/dangling-in')).parentIsDir, true);
+    assert.equal((await fs.resolveFile('/dir/missing/deeper')).parentIsDir, undefined);
+    assert.equal((await fs.resolveFile('/file.txt/x')).parentIsDir, undefined);
+    assert.equal((await fs.resolveFile('/')).parentIsDir, undefined);
     const looked = await fs.resolveFile('/dir/new-one');
     const h = await looked.openFile({ write: true, create: true, truncate: true });
     await h.write(0, Buffer.from('abc'));
