@@ -854,9 +854,31 @@ export class DownloadTransfer {
    * abort() makes it error.
    */
   stream(end = Number.POSITIVE_INFINITY): Readable {
+    return this.streamFrom(end, undefined);
+  }
+
+  /**
+   * stream(end), its first chunk read before it is returned (`head`: null at end of file):
+   * for a protocol that looks at the content before it answers (WebDAV's content-type
+   * sniffing of a GET) without reading it twice. Rejects when that read fails.
+   */
+  async peekStream(
+    end = Number.POSITIVE_INFINITY,
+  ): Promise<{ head: Buffer | null; stream: Readable }> {
+    const at = this.offset;
+    const head = at >= end ? null : await this.read(at, Math.min(this.streamChunk(), end - at));
+    return { head, stream: this.streamFrom(end, head) };
+  }
+
+  /** throttled: small chunks, so the pacing (which happens before each read) starts early */
+  private streamChunk(): number {
+    return this.throttle.enabled ? THROTTLED_STREAM_CHUNK : STREAM_CHUNK;
+  }
+
+  /** stream(end); `head`: its first chunk, already read (peekStream) */
+  private streamFrom(end: number, head: Buffer | null | undefined): Readable {
     let pos = this.offset;
-    // throttled: small chunks, so the pacing (which happens before each read) starts early
-    const size = this.throttle.enabled ? THROTTLED_STREAM_CHUNK : STREAM_CHUNK;
+    const size = this.streamChunk();
     // one read ahead: the next chunk is read from storage while the consumer sends this one
     const readAt = (at: number): Promise<Buffer | null> | null => {
       if (at >= end) return null;
@@ -865,7 +887,7 @@ export class DownloadTransfer {
       return r;
     };
     const gen = (async function* (): AsyncGenerator<Buffer> {
-      let next = readAt(pos);
+      let next = head === undefined ? readAt(pos) : Promise.resolve(head);
       while (next) {
         const chunk = await next;
         if (chunk === null || chunk.length === 0) return;

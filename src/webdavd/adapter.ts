@@ -247,14 +247,46 @@ export class DavResource implements Resource {
   // ------------------------------------------------------------ content
 
   async getStream(range?: { start: number; end: number }): Promise<Readable> {
-    const start = range?.start ?? 0;
-    const t = await this.ctx.conn.openDownload(this.path, {
-      offset: start,
-      ...(this.looked ? { looked: this.looked } : {}),
-    });
+    const t = await this.openDownload(range?.start ?? 0);
     // the response's Content-Length is the size at open: no read past it
     const end = range ? range.end + 1 : (t.fileSize ?? Number.POSITIVE_INFINITY);
-    return downloadStream(t, end);
+    return downloadStream(t, t.stream(end));
+  }
+
+  private openDownload(offset: number): Promise<DownloadTransfer> {
+    return this.ctx.conn.openDownload(this.path, {
+      offset,
+      ...(this.looked ? { looked: this.looked } : {}),
+    });
+  }
+
+  /**
+   * getMediaType and getStream of a whole-file GET at once, for a file whose type must be
+   * sniffed (knownMediaType undefined): the type is sniffed from the first chunk the download
+   * reads, as upstream's GET sniffs the file it serves, instead of a second open for the sniff.
+   * `error`: the download could not be opened or its first read failed (the transfer is then
+   * closed); the caller answers as getMediaType + getStream would have: getMediaType's type,
+   * then this error.
+   */
+  async sniffedDownload(): Promise<{ mediaType: string; stream: Readable } | { error: unknown }> {
+    let t: DownloadTransfer;
+    try {
+      t = await this.openDownload(0);
+    } catch (e) {
+      return { error: e };
+    }
+    let peeked: { head: Buffer | null; stream: Readable };
+    try {
+      peeked = await t.peekStream(t.fileSize ?? Number.POSITIVE_INFINITY);
+    } catch (e) {
+      await t.abort(e);
+      return { error: e };
+    }
+    const { head } = peeked;
+    const mediaType =
+      head && head.length > 0 ? sniffContentType(head) : 'text/plain; charset=utf-8';
+    this.ctx.mime.remember(baseName(this.path), mediaType);
+    return { mediaType, stream: downloadStream(t, peeked.stream) };
   }
 
   async setStream(input: Readable): Promise<void> {
@@ -428,8 +460,7 @@ export class DavResource implements Resource {
  * stream (reads ahead, throttled); the transfer is closed at the end and aborted when the
  * response stops early.
  */
-function downloadStream(t: DownloadTransfer, end: number): Readable {
-  const r = t.stream(end);
+function downloadStream(t: DownloadTransfer, r: Readable): Readable {
   r.once('end', () => void t.close());
   r.once('close', () => {
     if (!t.closed) void t.abort();

@@ -148,8 +148,15 @@ async function getOrHead(
   if (!resource || (await resource.isCollection())) return false;
   if (adapter.ctx.state.deadProps(resource.path)?.has('getcontentlanguage')) return false;
   const info = resource.fileInfo;
-  const mediaType = await resource.getMediaType();
-  if (!info || mediaType === null) return false;
+  if (!info) return false;
+  // a type to sniff: from the download's own first read (one open), GET only
+  const sniffed =
+    req.method === 'GET' && resource.knownMediaType(info) === undefined
+      ? await resource.sniffedDownload()
+      : undefined;
+  const mediaType =
+    sniffed && 'mediaType' in sniffed ? sniffed.mediaType : await resource.getMediaType();
+  if (mediaType === null) return false;
   const vary = res.getHeader('Vary');
   res.setHeader('Vary', vary ? `${String(vary)}, Accept-Encoding` : 'Accept-Encoding');
   res.setHeader('Cache-Control', 'private, no-cache');
@@ -160,7 +167,8 @@ async function getOrHead(
   res.setHeader('Last-Modified', info.mtime.toUTCString());
   res.setHeader('Content-Type', deps.contentType(mediaType));
   if (req.method !== 'HEAD') {
-    const stream = await resource.getStream();
+    if (sniffed && 'error' in sniffed) throw sniffed.error;
+    const stream = sniffed && 'stream' in sniffed ? sniffed.stream : await resource.getStream();
     req.on('close', () => {
       if (!stream.readableEnded || !stream.destroyed) stream.destroy(new Error('Request aborted.'));
     });
