@@ -59,6 +59,8 @@ void describe('webdavd GET/HEAD/PUT/DELETE: the fast path answers as nephele doe
     await writeFile(join(d, 'ünï.html'), '<html></html>');
     await mkdir(join(user.home, 'nodl'));
     await writeFile(join(user.home, 'nodl', 'f.txt'), 'secret');
+    await writeFile(join(user.home, 'nodl', 'noext'), '%PDF-');
+    await writeFile(join(d, 'empty'), '');
     await mkdir(join(user.home, 'nolist'));
     await writeFile(join(user.home, 'nolist', 'n.txt'), 'known name');
     await mkdir(join(user.home, 'up'));
@@ -153,6 +155,10 @@ void describe('webdavd GET/HEAD/PUT/DELETE: the fast path answers as nephele doe
         fast: false,
         prep: () => mkdir(up('dir'), { recursive: true }).then(() => undefined),
       },
+      // a type sniffed from the download itself: empty, refused download
+      { method: 'GET', path: '/list/empty', fast: true },
+      { method: 'GET', path: '/nodl/noext', fast: true },
+      { method: 'HEAD', path: '/nodl/noext', fast: true },
     ];
     const direct: Answer[] = [];
     const before = fastPathStats.answered;
@@ -178,6 +184,18 @@ void describe('webdavd GET/HEAD/PUT/DELETE: the fast path answers as nephele doe
     assert.equal(direct[23]?.status, 204, 'a dangling link is deleted itself');
     assert.equal(direct[24]?.status, 403);
     assert.equal(direct[25]?.status, 204);
+    assert.equal(direct[26]?.status, 200);
+    assert.deepEqual(
+      direct[26]?.headers.find(([k]) => k === 'content-type'),
+      ['content-type', 'text/plain; charset=utf-8'],
+    );
+    assert.equal(direct[27]?.status, 403);
+    assert.equal(direct[28]?.status, 200);
+    assert.deepEqual(
+      direct[28]?.headers.find(([k]) => k === 'content-type'),
+      ['content-type', 'application/octet-stream'],
+      'a type that cannot be sniffed',
+    );
 
     await lock(user);
     const viaNephele = before + cases.filter((c) => c.fast).length;
