@@ -26,6 +26,7 @@ import {
   virtualDir,
   type FileInfo,
   type ResolvedFile,
+  type ResolvedLink,
   type MountFolder,
   type MountTable,
   type Resolved,
@@ -1138,7 +1139,10 @@ export class Connection implements ActiveConnection {
     }
     const dst = await this.lookup(to);
     if (dst?.isDirectory)
-      throw new SftpgoError('OP_UNSUPPORTED', 'renaming onto an existing directory is not supported');
+      throw new SftpgoError(
+        'OP_UNSUPPORTED',
+        'renaming onto an existing directory is not supported',
+      );
     // a rename for the client: its own action only, not those of the copy and removal inside
     await this.doCopy(from, to, { overwrite: src.isFile }, false);
     if (src.isDirectory) await this.removeTree(from, { actions: false });
@@ -1430,7 +1434,13 @@ export class Connection implements ActiveConnection {
     const r = this.mounts.resolve(p);
     const upload = this.uploadFor(p);
     let info: FileInfo | undefined;
-    if (!upload) info = await this.statIn(r, false);
+    // the backend's resolution of the path for the look is kept for the changes (one
+    // resolution instead of two: MFMT after every FTP upload, SFTP SETSTAT)
+    let looked: ResolvedLink | undefined;
+    if (!upload && r.fs.resolveLink) {
+      looked = await r.fs.resolveLink(r.relPath);
+      info = looked.info;
+    } else if (!upload) info = await this.statIn(r, false);
     const permPath = info?.isDirectory ? virtualDir(p) : p;
     const mode = this.config.setstat_mode;
     const caps = r.fs.capabilities;
@@ -1443,14 +1453,15 @@ export class Connection implements ActiveConnection {
         if (attrs.atime !== undefined) times.atime = attrs.atime;
         if (attrs.mtime !== undefined) times.mtime = attrs.mtime;
         if (upload) Object.assign(deferred, times);
-        else if (!(mode === 2 && !caps.chtimes)) await this.fsSetStat(r, times, caps.chtimes);
+        else if (!(mode === 2 && !caps.chtimes))
+          await this.fsSetStat(r, times, caps.chtimes, looked);
       }
     }
     if (attrs.mode !== undefined) {
       this.requirePerm('chmod', permPath);
       if (!(mode === 1 || (mode === 2 && !caps.chmod))) {
         if (upload) deferred.mode = attrs.mode;
-        else await this.fsSetStat(r, { mode: attrs.mode }, caps.chmod);
+        else await this.fsSetStat(r, { mode: attrs.mode }, caps.chmod, looked);
         this.logCommand('Chmod', { file_path: p, mode: (attrs.mode & 0o7777).toString(8) });
       }
     }
@@ -1461,7 +1472,7 @@ export class Connection implements ActiveConnection {
         if (attrs.uid !== undefined) owner.uid = attrs.uid;
         if (attrs.gid !== undefined) owner.gid = attrs.gid;
         if (upload) Object.assign(deferred, owner);
-        else await this.fsSetStat(r, owner, caps.chown);
+        else await this.fsSetStat(r, owner, caps.chown, looked);
         this.logCommand('Chown', { file_path: p, uid: attrs.uid, gid: attrs.gid });
       }
     }
@@ -1493,13 +1504,19 @@ export class Connection implements ActiveConnection {
     await this.setStat(virtualPath, { size });
   }
 
-  private async fsSetStat(r: Resolved, attrs: SetStatAttrs, supported: boolean): Promise<void> {
+  private async fsSetStat(
+    r: Resolved,
+    attrs: SetStatAttrs,
+    supported: boolean,
+    looked: ResolvedLink | undefined,
+  ): Promise<void> {
     if (!supported || !r.fs.setStat)
       throw new SftpgoError(
         'OP_UNSUPPORTED',
         'this attribute change is not supported by this storage backend',
       );
-    await r.fs.setStat(r.relPath, attrs);
+    if (looked) await looked.setStat(attrs);
+    else await r.fs.setStat(r.relPath, attrs);
   }
 
   private async applyDeferredStat(p: string, attrs: SetStatAttrs): Promise<void> {
@@ -1649,7 +1666,11 @@ export class Connection implements ActiveConnection {
 
     const { q, lease } = await this.quotaForUpload(p, !existing);
     // the quota itself is enforced write by write through the lease; this is max_upload_file_size
-    const { maxWriteSize } = this.maxWriteSize(lease ? { ...q, quotaSize: 0 } : q, isResume, fileSize);
+    const { maxWriteSize } = this.maxWriteSize(
+      lease ? { ...q, quotaSize: 0 } : q,
+      isResume,
+      fileSize,
+    );
     try {
       if (!internal.noActions && this.wants('pre-upload')) {
         const flags = existing

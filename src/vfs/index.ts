@@ -9,6 +9,7 @@ export type {
   FsKind,
   FsLogger,
   ResolvedFile,
+  ResolvedLink,
   Op,
   OpenFileOptions,
   OpenFlags,

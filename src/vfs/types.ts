@@ -208,6 +208,14 @@ export interface ResolvedFile {
   openFile(flags: OpenFlags, o?: OpenFileOptions): Promise<FileHandle>;
 }
 
+/** a path looked at by `Fs.resolveLink` */
+export interface ResolvedLink {
+  /** the path's own attributes (lstat: a final symlink not followed); undefined when missing */
+  readonly info: FileInfo | undefined;
+  /** `Fs.setStat` of the looked path (which follows a final symlink, as setStat does) */
+  setStat(attrs: SetStatAttrs, o?: Op): Promise<void>;
+}
+
 export interface Fs {
   readonly kind: FsKind;
   readonly capabilities: FsCapabilities;
@@ -233,6 +241,13 @@ export interface Fs {
    * path a second time. Backends where resolving costs nothing leave it out.
    */
   resolveFile?(p: string, o?: Op): Promise<ResolvedFile>;
+  /**
+   * Resolves `p` once for an lstat followed by setStat calls on the same path (a SETSTAT or
+   * MFMT decides the permission by what the path is, then changes it): the same as `lstat`
+   * then `setStat`, without resolving the path a second time. Backends where resolving costs
+   * nothing leave it out.
+   */
+  resolveLink?(p: string, o?: Op): Promise<ResolvedLink>;
   /** creates one directory; ALREADY_EXISTS / NOT_FOUND (parent missing) */
   mkdir(p: string, o?: Op & { recursive?: boolean; mode?: number }): Promise<void>;
   /**

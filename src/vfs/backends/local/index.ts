@@ -32,6 +32,7 @@ import type {
   FsCapabilities,
   FsLogger,
   ResolvedFile,
+  ResolvedLink,
   Op,
   OpenFileOptions,
   OpenFlags,
@@ -399,15 +400,41 @@ export class LocalFs implements Fs {
   }
 
   async lstat(p: string, _o?: Op): Promise<FileInfo> {
-    // the lstat runs alongside the resolution of the parent (one thread-pool round trip instead
-    // of two in a row); its answer is used only once the parent is known to be inside the root
+    const { r, stats } = await this.lstatResolved(p);
+    return toInfo(stats, relName(r.rel));
+  }
+
+  async resolveLink(p: string, _o?: Op): Promise<ResolvedLink> {
+    let looked: { r: ResolvedPath; stats: Stats };
+    try {
+      looked = await this.lstatResolved(p);
+    } catch (e) {
+      if (!SftpgoError.is(e, 'NOT_FOUND')) throw e;
+      return { info: undefined, setStat: (attrs) => this.setStat(p, attrs) };
+    }
+    const { r, stats } = looked;
+    return {
+      info: toInfo(stats, relName(r.rel)),
+      // not a symlink: the resolved parent joined with the name is where setStat's own
+      // resolution (following a final link) would lead, already checked to be inside the root
+      setStat: (attrs) =>
+        stats.isSymbolicLink() ? this.setStat(p, attrs) : this.setStatAt(r, attrs),
+    };
+  }
+
+  /**
+   * The lstat of `p` with its parent resolved: the lstat runs alongside the resolution of the
+   * parent (one thread-pool round trip instead of two in a row); its answer is used only once
+   * the parent is known to be inside the root.
+   */
+  private async lstatResolved(p: string): Promise<{ r: ResolvedPath; stats: Stats }> {
     const rel = normalizeVirtualPath(p);
     const root = await this.root();
     const early = fsp.lstat(absOf(rel, root));
     early.catch(() => undefined);
     const r = await this.resolve(p, false);
     try {
-      return toInfo(await early, relName(r.rel));
+      return { r, stats: await early };
     } catch (e) {
       throw mapFsError(e, r.display);
     }
@@ -737,7 +764,10 @@ export class LocalFs implements Fs {
   }
 
   async setStat(p: string, attrs: SetStatAttrs, _o?: Op): Promise<void> {
-    const r = await this.resolve(p, true);
+    await this.setStatAt(await this.resolve(p, true), attrs);
+  }
+
+  private async setStatAt(r: ResolvedPath, attrs: SetStatAttrs): Promise<void> {
     try {
       if (attrs.size !== undefined) {
         if (!Number.isSafeInteger(attrs.size) || attrs.size < 0)

@@ -161,6 +161,33 @@ void describe('LocalFs traversal safety', () => {
     await fsp.unlink(path.join(root, 'dir', 'new-one'));
   });
 
+  void it('resolveLink: lstat semantics, then setStat of the same path as setStat does', async () => {
+    const t = new Date('2020-01-02T03:04:05Z');
+    const file = await fs.resolveLink('/dir/a.bin');
+    assert.equal(file.info?.size, 10);
+    await file.setStat({ atime: t, mtime: t, mode: 0o600 });
+    const st = await fsp.stat(path.join(root, 'dir', 'a.bin'));
+    assert.equal(st.mtime.getTime(), t.getTime());
+    assert.equal(st.mode & 0o777, 0o600);
+    // a symlink is looked at itself, and its setStat follows it as setStat does
+    const link = await fs.resolveLink('/good-link');
+    assert.equal(link.info?.isSymlink, true);
+    await link.setStat({ mode: 0o640 });
+    assert.equal((await fsp.stat(path.join(root, 'dir', 'a.bin'))).mode & 0o777, 0o640);
+    const escaping = await fs.resolveLink('/abs-secret');
+    assert.equal(escaping.info?.isSymlink, true);
+    await assert.rejects(escaping.setStat({ mode: 0o777 }), code('PERMISSION_DENIED'));
+    assert.equal((await fsp.stat(path.join(outside, 'secret'))).mode & 0o777 & 0o002, 0);
+    // missing: no attributes, setStat NOT_FOUND; escaping parents refused at the look
+    const missing = await fs.resolveLink('/dir/none');
+    assert.equal(missing.info, undefined);
+    await assert.rejects(missing.setStat({ mtime: t, atime: t }), code('NOT_FOUND'));
+    await assert.rejects(fs.resolveLink('/escape-rel/secret'), code('PERMISSION_DENIED'));
+    await assert.rejects(fs.resolveLink('/to-slash/etc/passwd'), code('PERMISSION_DENIED'));
+    assert.equal((await fs.resolveLink('/')).info?.isDirectory, true);
+    await fsp.chmod(path.join(root, 'dir', 'a.bin'), 0o644);
+  });
+
   void it('resolveFile then an atomic replacing open: what resolving saw decides (new, file, directory)', async () => {
     const flags = { write: true, create: true, truncate: true } as const;
     const fresh = await fs.resolveFile('/dir/atomic-new');
