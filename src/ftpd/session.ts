@@ -1139,7 +1139,7 @@ export class FtpSession {
       }
       try {
         const sock = await this.openStream(t, `Opening ${this.binary ? 'BINARY' : 'ASCII'} mode data connection for ${virtualBase(p)}`);
-        if (this.binary) await pipeline(dl.stream(), sock);
+        if (this.binary) await dl.sendTo(sock);
         else await pipeline(dl.stream(), toCrlf(), sock);
       } catch (e) {
         await dl.abort(e);
