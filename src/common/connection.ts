@@ -1437,12 +1437,16 @@ export class Connection implements ActiveConnection {
     // the backend's resolution of the path for the look is kept for the changes (one
     // resolution instead of two: MFMT after every FTP upload, SFTP SETSTAT)
     let looked: ResolvedLink | undefined;
-    if (!upload && r.fs.resolveLink) {
+    const mode = this.config.setstat_mode;
+    // no look when it decides nothing: the permissions are the same whether the path is a file
+    // or a directory, and the backend's setStat answers for a missing path (MFMT after every
+    // FTP upload: one thread-pool job less)
+    const look = !upload && !(mode === 0 && attrs.size === undefined && this.permsAlike(p, attrs));
+    if (look && r.fs.resolveLink) {
       looked = await r.fs.resolveLink(r.relPath);
       info = looked.info;
-    } else if (!upload) info = await this.statIn(r, false);
+    } else if (look) info = await this.statIn(r, false);
     const permPath = info?.isDirectory ? virtualDir(p) : p;
-    const mode = this.config.setstat_mode;
     const caps = r.fs.capabilities;
     const deferred: SetStatAttrs = {};
 
@@ -1497,6 +1501,19 @@ export class Connection implements ActiveConnection {
       this.logCommand('Truncate', { file_path: p, size: attrs.size });
     }
     if (upload && Object.keys(deferred).length > 0) upload.deferStat(deferred);
+  }
+
+  /**
+   * Whether every permission `attrs` needs is granted alike for `p` as a file and as a
+   * directory (setStat checks a directory's permissions on its parent)
+   */
+  private permsAlike(p: string, attrs: SetStatAttrs): boolean {
+    const needed: Permission[] = [];
+    if (attrs.atime !== undefined || attrs.mtime !== undefined) needed.push('chtimes');
+    if (attrs.mode !== undefined) needed.push('chmod');
+    if (attrs.uid !== undefined || attrs.gid !== undefined) needed.push('chown');
+    const dir = virtualDir(p);
+    return needed.every((perm) => hasPerm(this.user, perm, p) === hasPerm(this.user, perm, dir));
   }
 
   /** truncates a file (SFTP SETSTAT size, FTP/WebDAV helpers) */
