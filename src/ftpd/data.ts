@@ -356,9 +356,11 @@ export async function receiveUpload(
     ub.onError = settle;
     s.once('end', () => settle());
     s.once('error', settle);
-    s.once('close', () =>
-      settle(new SftpgoError('ABORTED', 'the data connection closed before the end of the upload')),
-    );
+    // the error only when it is one (an Error is built with its stack: not for every upload)
+    s.once('close', () => {
+      if (!done)
+        settle(new SftpgoError('ABORTED', 'the data connection closed before the end of the upload'));
+    });
     s.resume();
   });
   await ub.finish();
