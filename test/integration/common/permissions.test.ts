@@ -103,6 +103,34 @@ void describe('setstat permissions and setstat_mode', () => {
     );
   });
 
+  void it("a directory's attributes are decided on its parent, a file's on its directory", async () => {
+    const c = await env.connect(
+      env.user({
+        username: 'dora',
+        permissions: { '/': ['list', 'download', 'chtimes'], '/stamped': ['list', 'download'] },
+      }),
+    );
+    await fsp.mkdir(path.join(env.home, 'stamped'), { recursive: true });
+    await fsp.writeFile(path.join(env.home, 'stamped', 'in.txt'), 'x');
+    await fsp.writeFile(path.join(env.home, 'top.txt'), 'x');
+    await fsp.symlink('stamped', path.join(env.home, 'stamped-link'));
+    const mtime = new Date('2022-03-04T05:06:07Z');
+    const mtimeOf = async (rel: string): Promise<number> =>
+      (await fsp.stat(path.join(env.home, rel))).mtime.getTime();
+    // "/" allows chtimes, "/stamped" does not: the directory itself is changed as an entry of "/"
+    await c.setStat('/stamped', { mtime, atime: mtime });
+    assert.equal(await mtimeOf('stamped'), mtime.getTime());
+    await assert.rejects(c.setStat('/stamped/in.txt', { mtime }), code('PERMISSION_DENIED'));
+    // a link is an entry of its own directory; the change goes to what it leads to
+    const later = new Date('2023-03-04T05:06:07Z');
+    await c.setStat('/stamped-link', { mtime: later, atime: later });
+    assert.equal(await mtimeOf('stamped'), later.getTime());
+    // the same permissions either way: no look needed, the outcome is the same
+    await c.setStat('/top.txt', { mtime });
+    assert.equal(await mtimeOf('top.txt'), mtime.getTime());
+    await assert.rejects(c.setStat('/missing.txt', { mtime }), code('NOT_FOUND'));
+  });
+
   void it('setstat_mode 1 ignores changes silently', async () => {
     const c = await env.connect(env.user(), { config: { setstat_mode: 1 } });
     await fsp.writeFile(path.join(env.home, 'ign.txt'), 'x');
