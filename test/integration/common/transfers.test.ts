@@ -209,6 +209,69 @@ void describe('stream transfers', () => {
   });
 });
 
+void describe('DownloadTransfer.sendTo', () => {
+  void it('writes the file from the offset through backpressure, then ends the destination', async () => {
+    const c = await env.connect(env.user());
+    const data = randomBytes(700 * 1024); // three 256 KiB reads
+    await fsp.writeFile(path.join(env.home, 'big.bin'), data);
+    const d = await c.openDownload('/big.bin', { offset: 1000 });
+    const parts: Buffer[] = [];
+    let ended = false;
+    const dest = new Writable({
+      highWaterMark: 1024, // every write() answers false: sendTo waits for 'drain'
+      write(chunk: Buffer, _e, cb) {
+        parts.push(chunk);
+        setImmediate(cb);
+      },
+      final(cb) {
+        ended = true;
+        cb();
+      },
+    });
+    await d.sendTo(dest);
+    assert.equal(ended, true);
+    assert.ok(Buffer.concat(parts).equals(data.subarray(1000)));
+    assert.equal(d.size, data.length - 1000);
+    await d.close();
+  });
+
+  void it('rejects when the destination closes before the end, or fails', async () => {
+    const c = await env.connect(env.user());
+    await fsp.writeFile(path.join(env.home, 'two.bin'), randomBytes(600 * 1024));
+    const closing = await c.openDownload('/two.bin');
+    const early = new Writable({
+      write(_chunk: Buffer, _e, _cb) {
+        setImmediate(() => early.destroy()); // the peer goes away while the first chunk is sent
+      },
+    });
+    await assert.rejects(closing.sendTo(early), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    await closing.abort();
+    const failing = await c.openDownload('/two.bin');
+    const broken = new Writable({
+      write(_chunk: Buffer, _e, cb) {
+        cb(new Error('connection reset'));
+      },
+    });
+    await assert.rejects(failing.sendTo(broken), /connection reset/);
+    assert.equal(broken.destroyed, true);
+    await failing.abort();
+  });
+
+  void it('a read error rejects with it and destroys the destination', async () => {
+    const c = await env.connect(env.user());
+    await fsp.writeFile(path.join(env.home, 'gone.bin'), randomBytes(1024));
+    const d = await c.openDownload('/gone.bin');
+    await d.abort(new SftpgoError('ABORTED', 'transfer aborted by the test'));
+    const dest = new Writable({
+      write(_chunk: Buffer, _e, cb) {
+        cb();
+      },
+    });
+    await assert.rejects(d.sendTo(dest), code('ABORTED'));
+    assert.equal(dest.destroyed, true);
+  });
+});
+
 void describe('lookupFile: one resolution for the look and the transfer', () => {
   /** counts the backend's resolutions of `c`'s root mount */
   function countResolutions(c: Connection): { n: number } {
