@@ -114,12 +114,14 @@ export interface UploadOptions {
   mode: UploadOpenMode;
   offset?: number;
   /**
-   * Write to a temp file and move it onto the target only on success, whatever
-   * `upload_mode` says, and discard it on failure (a failed upload never replaces the old
-   * content; WebDAV PUT). Only where the backend supports atomic uploads; object stores are
-   * atomic anyway.
+   * A whole-file upload that cannot be resumed (WebDAV PUT, the web client's upload): a failed
+   * one never leaves partial data under the name. An existing file is replaced atomically
+   * (temp file, moved onto it only on success) whatever `upload_mode` says; a new file follows
+   * `upload_mode` — written in place in mode 0, as SFTP and FTP write, and removed when the
+   * upload fails — except that mode 2 never keeps a partial file. Atomic replacement only where
+   * the backend supports atomic uploads; object stores are atomic anyway.
    */
-  atomic?: boolean;
+  wholeFile?: boolean;
   /**
    * What the pre-upload custom action reports as `open_flags` (Linux values, OPEN_FLAGS): the
    * protocol's open of an existing file, and of a new one. Default: O_TRUNC for an existing file
@@ -1704,7 +1706,7 @@ export class Connection implements ActiveConnection {
         maxWriteSize,
         lease,
         bandwidth: internal.bandwidth ?? this.user.upload_bandwidth ?? 0,
-        forceAtomic: o.atomic === true,
+        wholeFile: o.wholeFile === true,
         onEnd: this.uploadEnd(p, r, internal),
         looked,
       });
@@ -1726,7 +1728,8 @@ export class Connection implements ActiveConnection {
       maxWriteSize: number;
       lease: QuotaLease | undefined;
       bandwidth: number;
-      forceAtomic?: boolean;
+      /** UploadOptions.wholeFile */
+      wholeFile?: boolean;
       onEnd: UploadTransferInit['onEnd'];
       /** the path as the backend's resolveFile resolved it: opened without resolving it again */
       looked?: ResolvedFile | undefined;
@@ -1734,7 +1737,8 @@ export class Connection implements ActiveConnection {
   ): Promise<UploadTransfer> {
     const { mode, fileSize, startOffset, isResume, maxWriteSize } = u;
     const caps = r.fs.capabilities;
-    const atomic = (this.config.upload_mode !== 0 || u.forceAtomic === true) && caps.atomicUpload;
+    const forceAtomic = u.wholeFile === true && (u.existing || this.config.upload_mode !== 0);
+    const atomic = (this.config.upload_mode !== 0 || forceAtomic) && caps.atomicUpload;
     let sink: UploadSink;
     if (caps.randomAccess && r.fs.openFile) {
       const flags = { write: true, create: true, truncate: mode === 'truncate', append: isResume };
@@ -1761,7 +1765,8 @@ export class Connection implements ActiveConnection {
       virtualPath: p,
       sink,
       mode,
-      uploadMode: u.forceAtomic === true ? 1 : this.config.upload_mode,
+      uploadMode: forceAtomic ? 1 : this.config.upload_mode,
+      ...(u.wholeFile === true ? { discardOnError: true } : {}),
       isNewFile: !u.existing,
       initialSize: fileSize,
       minWriteOffset: isResume ? startOffset : 0,

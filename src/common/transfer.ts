@@ -280,6 +280,11 @@ export interface UploadTransferInit {
   mode: UploadOpenMode;
   uploadMode: UploadMode;
   isNewFile: boolean;
+  /**
+   * a failed upload leaves no data of its own, whatever uploadMode says (a whole-file upload:
+   * a new file written in place is removed)
+   */
+  discardOnError?: boolean;
   /** size of the file before the upload (0 for a new file) */
   initialSize: number;
   /** writes below this offset are refused (resume) */
@@ -618,10 +623,12 @@ export class UploadTransfer {
         kept = true;
       } else if (
         err.code === 'QUOTA_EXCEEDED' ||
+        this.init.discardOnError === true ||
         !this.sink.resumable ||
         (this.sink.atomic && this.init.uploadMode !== 2)
       ) {
-        // quota overrun: no partial data; object stores: nothing uploaded; atomic mode 1: target untouched
+        // quota overrun, whole-file upload: no partial data; object stores: nothing uploaded;
+        // atomic mode 1: target untouched
         const keepBytes =
           !this.sink.atomic && !isNewFile && this.isResume() ? initialSize : undefined;
         await this.sink.discard(keepBytes === undefined ? {} : { keepBytes });

@@ -291,10 +291,11 @@ export class DavResource implements Resource {
 
   async setStream(input: Readable): Promise<void> {
     this.ctx.dirStats.clear();
-    // always atomic: a failed PUT never leaves a partial file in place of the old one
+    // a failed PUT never leaves partial data: an existing file is replaced atomically, a new one
+    // written in place (upload_mode 0) is removed
     const up = await this.ctx.conn.openUpload(this.path, {
       mode: 'truncate',
-      atomic: true,
+      wholeFile: true,
       ...(this.looked ? { looked: this.looked } : {}),
     });
     await up.consume(input);

@@ -109,6 +109,67 @@ void describe('upload modes on abort', () => {
   });
 });
 
+void describe('whole-file uploads (WebDAV PUT, web client)', () => {
+  const whole = { mode: 'truncate', wholeFile: true } as const;
+
+  void it('mode 0: a new file is written in place, and removed when the upload fails', async () => {
+    const c = await env.connect(env.user(), { config: { upload_mode: 0 } });
+    const t = await c.openUpload('/n.txt', whole);
+    await t.write(0, Buffer.from('partial'));
+    // in place, as SFTP and FTP write in mode 0: no temp file, no rename, no sync
+    assert.equal(await fsp.readFile(path.join(env.home, 'n.txt'), 'utf8'), 'partial');
+    assert.deepEqual(await temps(env.home), []);
+    await t.abort(new SftpgoError('ABORTED', 'client gone'));
+    assert.equal(await exists(path.join(env.home, 'n.txt')), false);
+    assert.deepEqual(env.quota.user(), { size: 0, files: 0 });
+    await assert.rejects(t.close(), code('ABORTED'));
+    // and kept when it completes
+    const ok = await c.openUpload('/n.txt', whole);
+    await ok.write(0, Buffer.from('complete'));
+    await ok.close();
+    assert.equal(await fsp.readFile(path.join(env.home, 'n.txt'), 'utf8'), 'complete');
+    assert.deepEqual(env.quota.user(), { size: 8, files: 1 });
+  });
+
+  void it('mode 0: an existing file is replaced atomically, kept intact when the upload fails', async () => {
+    const c = await env.connect(env.user(), { config: { upload_mode: 0 } });
+    await upload(c, '/f.txt', 'old content');
+    const t = await c.openUpload('/f.txt', whole);
+    await t.write(0, Buffer.from('new'));
+    assert.equal(await fsp.readFile(path.join(env.home, 'f.txt'), 'utf8'), 'old content');
+    assert.equal((await temps(env.home)).length, 1);
+    await t.abort();
+    assert.equal(await fsp.readFile(path.join(env.home, 'f.txt'), 'utf8'), 'old content');
+    assert.deepEqual(await temps(env.home), []);
+    assert.deepEqual(env.quota.user(), { size: 11, files: 1 });
+    const ok = await c.openUpload('/f.txt', whole);
+    await ok.write(0, Buffer.from('new'));
+    await ok.close();
+    assert.equal(await fsp.readFile(path.join(env.home, 'f.txt'), 'utf8'), 'new');
+    assert.deepEqual(env.quota.user(), { size: 3, files: 1 });
+  });
+
+  void it('mode 2: a failed upload of a new file keeps no partial file', async () => {
+    const c = await env.connect(env.user(), { config: { upload_mode: 2 } });
+    const t = await c.openUpload('/p.bin', whole);
+    await t.write(0, Buffer.from('first half'));
+    assert.equal(await exists(path.join(env.home, 'p.bin')), false);
+    await t.abort();
+    assert.equal(await exists(path.join(env.home, 'p.bin')), false);
+    assert.deepEqual(await temps(env.home), []);
+    assert.deepEqual(env.quota.user(), { size: 0, files: 0 });
+  });
+
+  void it('mode 0: a new file over the quota is removed', async () => {
+    const c = await env.connect(env.user({ quota_size: 10 }), { config: { upload_mode: 0 } });
+    const t = await c.openUpload('/big.bin', whole);
+    await assert.rejects(t.write(0, Buffer.alloc(20)), code('QUOTA_EXCEEDED'));
+    await assert.rejects(t.close(), code('QUOTA_EXCEEDED'));
+    assert.equal(await exists(path.join(env.home, 'big.bin')), false);
+    assert.deepEqual(env.quota.user(), { size: 0, files: 0 });
+  });
+});
+
 void describe('positional uploads', () => {
   void it('many concurrent positional writes land right', async () => {
     const c = await env.connect(env.user(), { config: { upload_mode: 1 } });

@@ -165,6 +165,16 @@ void describe('webdavd transfers', () => {
     await waitFor(() => env.connections().every((c) => c.username !== u.username), 5000, 'the aborted PUT to end');
     assert.equal(sha256(await readFile(join(u.home, 'q.bin'))), sha256(old));
     assert.deepEqual((await readdir(u.home)).sort(), ['q.bin']);
+    // a new file (upload_mode 0: written in place) over the quota or cut short: nothing is left
+    assert.equal((await dav(env, u, 'PUT', '/new.bin', { body: randomBytes(5000) })).status, 507);
+    await abortedPut(env, u, '/cut.bin', 600, 200);
+    await waitFor(() => env.connections().every((c) => c.username !== u.username), 5000, 'the aborted PUT to end');
+    assert.deepEqual((await readdir(u.home)).sort(), ['q.bin']);
+    // the counters know only the old file
+    const quotaProps =
+      '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:quota-used-bytes/></D:prop></D:propfind>';
+    const used = await dav(env, u, 'PROPFIND', '/', { headers: { depth: '0', 'content-type': 'application/xml' }, body: quotaProps });
+    assert.match(await used.text(), /quota-used-bytes>300</);
     // the quota is full at open: 507 (2.1.2: 404)
     const files = await env.createUser({ quota_files: 1 });
     assert.equal((await dav(env, files, 'PUT', '/1', { body: 'a' })).status, 201);

@@ -235,8 +235,8 @@ export function registerClientFilePages(router: Router<HttpdState>, kit: WebKit)
             current = file.filename;
             const up = await conn.openUpload(childPath(dir, file.filename), {
               mode: 'truncate',
-              // never a partial file under its final name (client gone, over a size limit)
-              atomic: true,
+              // never partial data under the name (client gone, over a size limit)
+              wholeFile: true,
             });
             await up.consume(stream);
             count++;
