@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import { SftpgoError, type ErrorCode } from '../../../errors/index.js';
-import type { FileInfo } from '../../types.js';
+import type { FileHandle, FileInfo } from '../../types.js';
 import { LocalFs } from './index.js';
+
+/** the atomic-upload temp files in `dir` */
+const tempFiles = async (dir: string): Promise<string[]> =>
+  (await fsp.readdir(dir)).filter((n) => n.startsWith('.sftpgo-upload.'));
 
 function code(c: ErrorCode) {
   return (e: unknown): boolean => {
@@ -487,8 +492,6 @@ void describe('LocalFs: a resumed file moved aside when the temp open fails', ()
   }
   const enospc = (): NodeJS.ErrnoException =>
     Object.assign(new Error('ENOSPC: no space left on device, open'), { code: 'ENOSPC' });
-  const tempFiles = async (dir: string): Promise<string[]> =>
-    (await fsp.readdir(dir)).filter((n) => n.startsWith('.sftpgo-upload.'));
 
   let dir: string;
   before(async () => {
@@ -578,18 +581,27 @@ void describe('LocalFs: when uploads are synced', () => {
     await fsp.rm(dir, { recursive: true, force: true });
   });
 
-  /** a LocalFs whose opened files count their datasync/sync calls */
-  function counting(o: { fsync?: boolean }): { fs: LocalFs; syncs: () => number } {
+  /**
+   * a LocalFs whose opened files count their datasync/sync calls; `failSync`: the datasync
+   * calls with these numbers (1 = the first) fail with EIO
+   */
+  function counting(o: { fsync?: boolean; failSync?: number[] }): {
+    fs: LocalFs;
+    syncs: () => number;
+  } {
     let n = 0;
+    const { failSync, ...fsOptions } = o;
     const fs = new LocalFs({
       root: dir,
-      ...o,
+      ...fsOptions,
       openFileFn: async (...args: Parameters<typeof fsp.open>) => {
         const fh = await fsp.open(...args);
         const datasync = fh.datasync.bind(fh);
         const sync = fh.sync.bind(fh);
         fh.datasync = () => {
           n++;
+          if (failSync?.includes(n))
+            return Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
           return datasync();
         };
         fh.sync = () => {
@@ -628,5 +640,44 @@ void describe('LocalFs: when uploads are synced', () => {
     await h.sync();
     await h.commit();
     assert.equal(plain.syncs(), 1, 'synced on request only');
+  });
+
+  /** writes `mib` MiB in 1 MiB writes, byte i of each MiB = its index */
+  async function writeMiB(h: FileHandle, mib: number): Promise<Buffer> {
+    const hash = createHash('sha256');
+    for (let i = 0; i < mib; i++) {
+      const chunk = Buffer.alloc(1024 * 1024, i);
+      await h.write(i * chunk.length, chunk);
+      hash.update(chunk);
+    }
+    return hash.digest();
+  }
+
+  void it('an upload synced at its end writes back in the background as it is written; a direct one is not synced', async () => {
+    const { fs, syncs } = counting({});
+    const h = await fs.openFile('/big.bin', { write: true, create: true, truncate: true }, { atomic: true });
+    const digest = await writeMiB(h, 80);
+    const background = syncs();
+    assert.ok(background >= 1, `a sync started while writing (${background})`);
+    await h.commit();
+    assert.ok(syncs() === background + 1, 'and the final one before the rename');
+    assert.deepEqual(createHash('sha256').update(await fsp.readFile(path.join(dir, 'big.bin'))).digest(), digest);
+    const direct = counting({});
+    const d = await direct.fs.openFile('/direct-big.bin', { write: true, create: true, truncate: true }, {});
+    await writeMiB(d, 80);
+    await d.commit();
+    assert.equal(direct.syncs(), 0);
+  });
+
+  void it('a failed background sync fails the commit: the old file stays, the temp file is removed', async () => {
+    await fsp.writeFile(path.join(dir, 'keep.bin'), 'old content');
+    const { fs } = counting({ failSync: [1] });
+    const h = await fs.openFile('/keep.bin', { write: true, create: true, truncate: true }, { atomic: true });
+    await writeMiB(h, 40);
+    // the next syncs succeed: the failure must still be reported (Linux reports it only once)
+    await assert.rejects(h.commit(), (e: unknown) => SftpgoError.is(e) && /^sync "\/keep\.bin"/.test(e.message));
+    await h.discard();
+    assert.equal(await fsp.readFile(path.join(dir, 'keep.bin'), 'utf8'), 'old content');
+    assert.deepEqual(await tempFiles(dir), []);
   });
 });
