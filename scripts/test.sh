@@ -23,6 +23,7 @@ declare -A TOOLS=(
   [python3-paramiko]=/usr/lib/python3/dist-packages/paramiko
   [litmus]=litmus
   [rclone]=rclone
+  [cadaver]=cadaver
   [fail2ban]=fail2ban-regex
   [apache2-utils]=htpasswd
   [chromium]=/usr/bin/chromium

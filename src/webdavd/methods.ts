@@ -10,9 +10,9 @@
  * The first error stops the operation and answers its status (no per-member 207 results).
  * `Overwrite` absent means T for both, as RFC 4918 says (2.1.2 MOVE wanted an explicit T).
  *
- * The same plugin fixes two other nephele behaviours: UNLOCK of a token that locks nothing
- * answers 409 (nephele: a 207 clients read as success), and the PROPFIND/PROPPATCH XML parser
- * keeps same-name properties of different namespaces apart.
+ * The same plugin fixes other nephele behaviours: UNLOCK of a token that locks nothing answers
+ * 409 (nephele: a 207 clients read as success), the PROPFIND/PROPPATCH XML parser keeps
+ * same-name properties of different namespaces apart, and LOCK takes a lockinfo without owner.
  */
 import type { Request, Response } from 'express';
 import type { AuthResponse, Method, Plugin, Resource } from 'nephele';
@@ -189,6 +189,39 @@ function recordBodies(method: Method): void {
   m.sftpgoRecordsBodies = bodies;
 }
 
+interface OwnerlessLock {
+  parseXml(xml: string): Promise<{ output: Record<string, unknown> }>;
+  sftpgoOptionalOwner?: true;
+}
+
+/**
+ * Makes a nephele LOCK instance accept a lockinfo without an owner, or with an empty one (once
+ * per instance): RFC 4918 §14.11 makes `owner` optional and cadaver, for one, sends none; nephele
+ * answered 400 "LOCK method requires a filled owner element" (2.1.2's x/net/webdav accepts it).
+ * The lock then shows an empty `<owner/>` in lockdiscovery: `{ $: {} }` is an element without
+ * attributes or content for nephele's XML writer, and not empty for its check.
+ */
+function optionalLockOwner(method: Method): void {
+  const m = method as unknown as OwnerlessLock;
+  if (m.sftpgoOptionalOwner) return;
+  const parse = m.parseXml.bind(m);
+  m.parseXml = async (xml) => {
+    const parsed = await parse(xml);
+    const info = parsed.output['lockinfo'] as Record<string, unknown> | undefined;
+    if (info && typeof info === 'object') {
+      const owner = info['owner'];
+      const first: unknown = Array.isArray(owner) ? owner[0] : undefined;
+      const empty =
+        first === undefined ||
+        first === '' ||
+        (typeof first === 'object' && first !== null && Object.keys(first).length === 0);
+      if (empty) info['owner'] = [{ $: {} }];
+    }
+    return parsed;
+  };
+  m.sftpgoOptionalOwner = true;
+}
+
 interface LockSets {
   all: unknown[];
   resource: unknown[];
@@ -254,6 +287,11 @@ export function davMethodsPlugin(ctxOf: ContextOf): Plugin {
 
     beginPut(_request: Request, _response: AuthResponse, data: { method: Method }) {
       skipLockWalkWithoutLocks(data.method, ctxOf);
+      return Promise.resolve(undefined);
+    },
+
+    beginLock(_request: Request, _response: AuthResponse, data: { method: Method }) {
+      optionalLockOwner(data.method);
       return Promise.resolve(undefined);
     },
 

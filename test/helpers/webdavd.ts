@@ -1,11 +1,11 @@
 /**
  * Harness for the webdavd integration tests: a real in-process `sftpgo serve` (test/helpers/
  * server.ts startServer) with a WebDAV binding on a free loopback port, users created through
- * the REST API, and small HTTP helpers (fetch with Basic auth, curl, rclone, litmus).
+ * the REST API, and small HTTP helpers (fetch with Basic auth, curl, rclone, litmus, cadaver).
  */
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiUser } from '../../src/api/index.js';
@@ -125,12 +125,21 @@ export interface RunResult {
 }
 
 /** runs a program to completion (never rejects on a non-zero exit) */
-export function run(cmd: string, args: string[], o: { timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  o: { timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = execFile(
       cmd,
       args,
-      { timeout: o.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
+      {
+        timeout: o.timeoutMs ?? 120_000,
+        maxBuffer: 64 * 1024 * 1024,
+        encoding: 'utf8',
+        ...(o.env ? { env: { ...process.env, ...o.env } } : {}),
+      },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr });
@@ -146,6 +155,20 @@ export function requireDavTools(): void {
   requireTool('curl', 'curl');
   requireTool('rclone', 'rclone');
   requireTool('litmus', 'litmus');
+  requireTool('cadaver', 'cadaver');
+}
+
+/**
+ * One cadaver session (the neon-based command-line WebDAV client, Debian package) for this user:
+ * `commands` are fed on standard input, one per line; the credentials come from a .netrc in a
+ * HOME of their own. Resolves to what cadaver printed.
+ */
+export async function cadaver(env: DavTestEnv, user: DavUser, commands: string[]): Promise<RunResult> {
+  const home = await mkdtemp(join(env.dir, 'cadaver-home-'));
+  await writeFile(join(home, '.netrc'), `machine 127.0.0.1\nlogin ${user.username}\npassword ${user.password}\n`, {
+    mode: 0o600,
+  });
+  return run('cadaver', [`${env.url}/`], { input: `${[...commands, 'quit'].join('\n')}\n`, env: { HOME: home } });
 }
 
 /** `rclone obscure` of a password (for --webdav-pass) */
