@@ -15,6 +15,9 @@ import {
   type DavTestEnv,
 } from '../../helpers/webdavd.js';
 
+/** the API type's permission values are an enum of strings */
+const perms = (p: Record<string, string[]>): never => p as never;
+
 /** cadaver prints one "<action> `name': succeeded." or "... failed:" line per command */
 function outcomes(out: string): string[] {
   return [...out.matchAll(/(succeeded\.|failed:)/g)].map((m) => m[1] ?? '');
@@ -91,7 +94,7 @@ void describe('cadaver', () => {
   });
 
   void it('reports the refusals of a read-only user and changes nothing', async () => {
-    const u = await env.createUser({ permissions: { '/': ['list', 'download'] } });
+    const u = await env.createUser({ permissions: perms({ '/': ['list', 'download'] }) });
     await writeFile(join(u.home, 'keep.txt'), 'keep');
     const local = join(env.dir, 'upload.txt');
     await writeFile(local, 'nope');
