@@ -5,7 +5,8 @@
 //   sudo node bench/ftp-vs-vsftpd.mjs
 //
 // Needs root: vsftpd starts as root and logs in system users through PAM, so the bench creates
-// the system user "sftpgobench" (password "benchpw", home in the temp dir) and removes it at the
+// the system user "sftpgobench<pid of the bench>" (password "benchpw", home in the temp dir; its
+// own name per run, so two benches at once do not take each other's user) and removes it at the
 // end. Our user "bench" has the password "benchpw" hashed with bcrypt, the provider's default;
 // verified passwords are cached as upstream does by default (data_provider.password_caching),
 // BENCH_PASSWORD_CACHING=0 makes every login verify the bcrypt hash (vsftpd verifies the
@@ -33,7 +34,7 @@ const PAR_MB = num('BENCH_PAR_MB', 64, 16);
 const LOGINS = num('BENCH_LOGINS', 200, 50);
 const ROUNDS = num('BENCH_ROUNDS', 3, 1);
 const PASSWORD = 'benchpw';
-const SYSTEM_USER = 'sftpgobench';
+const SYSTEM_USER = `sftpgobench${process.pid}`;
 
 need('curl', 'curl');
 need('lftp', 'lftp');
