@@ -61,9 +61,10 @@ void describe('runProgram', () => {
   void test('a killed script whose child keeps stdout open fails at the timeout too', async () => {
     const pidFile = join(dir, 'orphan.pid');
     const p = await script('hang-child.sh', `sleep 600 & echo $! > ${pidFile}; wait`);
+    // long enough for the script to start its child on a loaded machine (the pid file below)
     await assert.rejects(
-      runProgram(p, { timeoutMs: 300, maxStdout: 100 }),
-      /timed out after 300 ms/,
+      runProgram(p, { timeoutMs: 2000, maxStdout: 100 }),
+      /timed out after 2000 ms/,
     );
     // the orphaned sleep still holds the pipe: runProgram did not wait for it
     const pid = Number((await readFile(pidFile, 'utf8')).trim());
