@@ -11,6 +11,7 @@ declare -A TOOLS=(
   [postgresql]=/usr/lib/postgresql
   [mariadb-server]=/usr/sbin/mariadbd
   [curl]=curl
+  [wget]=wget
   [lftp]=lftp
   [openssl]=openssl
   [sshpass]=sshpass
