@@ -9,10 +9,11 @@
  * spawn would block it).
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import tls from 'node:tls';
 import type { ApiUser } from '../../src/api/index.js';
 import type { FtpdBinding, FtpdConfig } from '../../src/config/index.js';
@@ -408,4 +409,48 @@ export async function peerFingerprint(port: number): Promise<string> {
   } finally {
     s.destroy();
   }
+}
+
+// ------------------------------------------------------------------ a tree of files for clients that copy trees
+
+/** what tree-copying clients (rclone, wget) get: nested directories, spaces, non-ASCII, an empty file */
+export function clientTree(): Record<string, Buffer> {
+  return {
+    'a.bin': randomBytes(120_001),
+    'empty.txt': Buffer.alloc(0),
+    'dir/name with spaces.txt': Buffer.from('spaces\n'),
+    'dir/ümlaut-é.txt': Buffer.from('non-ASCII\n'),
+    'dir/deeper/b.bin': randomBytes(9_000),
+  };
+}
+
+/** writes `tree` under `root`, every file with the modification time `mtime` when given */
+export async function writeTree(root: string, tree: Record<string, Buffer>, mtime?: Date): Promise<void> {
+  for (const [name, data] of Object.entries(tree)) {
+    const p = join(root, name);
+    await mkdir(join(p, '..'), { recursive: true });
+    await writeFile(p, data);
+    if (mtime) await utimes(p, mtime, mtime);
+  }
+}
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/** the sha256 of each file of `tree` (relative path -> hex) */
+export function treeDigests(tree: Record<string, Buffer>): Record<string, string> {
+  return Object.fromEntries(Object.entries(tree).map(([name, data]) => [name, sha256(data)]));
+}
+
+/** every file under `root` (relative path -> sha256 hex), except those named in `skip` */
+export async function hashTree(root: string, skip: readonly string[] = []): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (!skip.includes(e.name)) out[relative(root, p)] = sha256(await readFile(p));
+    }
+  };
+  await walk(root);
+  return out;
 }

@@ -112,6 +112,14 @@ void describe('upload modes on abort', () => {
 void describe('whole-file uploads (WebDAV PUT, web client)', () => {
   const whole = { mode: 'truncate', wholeFile: true } as const;
 
+  /** a whole-file upload of `text` that completes; resolves to the file's content afterwards */
+  async function completes(c: Connection, vpath: string, text: string): Promise<string> {
+    const t = await c.openUpload(vpath, whole);
+    await t.write(0, Buffer.from(text));
+    await t.close();
+    return fsp.readFile(path.join(env.home, vpath), 'utf8');
+  }
+
   void it('mode 0: a new file is written in place, and removed when the upload fails', async () => {
     const c = await env.connect(env.user(), { config: { upload_mode: 0 } });
     const t = await c.openUpload('/n.txt', whole);
@@ -124,10 +132,7 @@ void describe('whole-file uploads (WebDAV PUT, web client)', () => {
     assert.deepEqual(env.quota.user(), { size: 0, files: 0 });
     await assert.rejects(t.close(), code('ABORTED'));
     // and kept when it completes
-    const ok = await c.openUpload('/n.txt', whole);
-    await ok.write(0, Buffer.from('complete'));
-    await ok.close();
-    assert.equal(await fsp.readFile(path.join(env.home, 'n.txt'), 'utf8'), 'complete');
+    assert.equal(await completes(c, '/n.txt', 'complete'), 'complete');
     assert.deepEqual(env.quota.user(), { size: 8, files: 1 });
   });
 
@@ -142,10 +147,7 @@ void describe('whole-file uploads (WebDAV PUT, web client)', () => {
     assert.equal(await fsp.readFile(path.join(env.home, 'f.txt'), 'utf8'), 'old content');
     assert.deepEqual(await temps(env.home), []);
     assert.deepEqual(env.quota.user(), { size: 11, files: 1 });
-    const ok = await c.openUpload('/f.txt', whole);
-    await ok.write(0, Buffer.from('new'));
-    await ok.close();
-    assert.equal(await fsp.readFile(path.join(env.home, 'f.txt'), 'utf8'), 'new');
+    assert.equal(await completes(c, '/f.txt', 'new'), 'new');
     assert.deepEqual(env.quota.user(), { size: 3, files: 1 });
   });
 
